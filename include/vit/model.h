@@ -1,0 +1,59 @@
+// vit::Model: a Hugging Face ViT checkpoint (ViTModel or ViTForImageClassification) ready to run.
+#pragma once
+
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "vit/config.h"
+#include "vit/image.h"
+#include "vit/image_processor.h"
+#include "vit/options.h"
+#include "vit/tensor.h"
+
+namespace vit {
+
+// Named as transformers names them. Tensors a checkpoint or the options do not produce stay empty.
+struct ModelOutput {
+  Tensor last_hidden_state;          // [B, T, D] after the final LayerNorm
+  Tensor pooler_output;              // [B, pooler_output_size] when the checkpoint has a pooler
+  Tensor logits;                     // [B, num_labels] for ViTForImageClassification checkpoints
+  std::vector<Tensor> hidden_states; // num_hidden_layers + 1 of [B, T, D]; the last before the final LN
+  std::vector<Tensor> attentions;    // num_hidden_layers of [B, heads, T, T]
+};
+
+struct ModelInfo {
+  std::string source;                // what the user passed: a folder or org/name[@rev]
+  std::string directory;             // the folder the files were read from
+  std::string weights_file;          // model.safetensors, pytorch_model.bin, or an index
+  int64_t num_parameters = 0;
+  bool has_pooler = false;
+  bool has_classifier = false;
+  Precision precision = Precision::kF32;
+};
+
+class Model {
+ public:
+  // `model` is a folder or a hub id "org/name[@revision]".
+  static std::unique_ptr<Model> Load(const std::string& model, const LoadOptions& options = {});
+  ~Model();
+  Model(const Model&) = delete;
+  Model& operator=(const Model&) = delete;
+
+  // pixel_values [B, C, H, W] float32. Not reentrant: one Run at a time per Model.
+  ModelOutput Run(const Tensor& pixel_values, const RunOptions& options = {});
+  // Preprocesses with processor(), then Run.
+  ModelOutput Run(std::span<const Image> images, const RunOptions& options = {});
+
+  const ViTConfig& config() const;
+  const ImageProcessor& processor() const;
+  const ModelInfo& info() const;
+
+ private:
+  struct Impl;
+  explicit Model(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace vit

@@ -1,0 +1,39 @@
+// Options of the public API, one struct per call site, plain data with the defaults users expect.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+namespace vit {
+
+enum class Precision { kF32, kBF16, kInt8 };
+// "f32" | "bf16" | "int8"; throws vit::Error(kInvalidArgument) otherwise.
+Precision ParsePrecision(const std::string& name);
+const char* PrecisionName(Precision precision);
+
+// Where a hub id's files come from. Empty fields fall back to the environment as huggingface_hub does
+// (HF_ENDPOINT, HF_TOKEN or $HF_HOME/token, HF_HUB_CACHE / HF_HOME / XDG_CACHE_HOME, HF_HUB_OFFLINE).
+struct HubOptions {
+  std::string revision;                       // branch, tag or commit; "main" when empty and not in the id
+  std::optional<bool> offline;                // unset: HF_HUB_OFFLINE
+  std::optional<std::filesystem::path> cache_dir;
+  std::string endpoint;
+  std::string token;
+  bool progress = true;                       // a progress bar when stderr is a terminal
+};
+
+struct LoadOptions {
+  Precision precision = Precision::kF32;
+  int threads = 0;  // 0: every core
+  HubOptions hub;
+};
+
+struct RunOptions {
+  bool output_hidden_states = false;
+  bool output_attentions = false;
+  // transformers' interpolate_pos_encoding: other input sizes get bicubic-resized position embeddings.
+  bool interpolate_pos_encoding = false;
+};
+
+}  // namespace vit

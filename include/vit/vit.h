@@ -1,0 +1,11 @@
+// Umbrella header of the public API.
+#pragma once
+
+#include "vit/config.h"
+#include "vit/error.h"
+#include "vit/image.h"
+#include "vit/image_processor.h"
+#include "vit/inspect.h"
+#include "vit/model.h"
+#include "vit/options.h"
+#include "vit/tensor.h"

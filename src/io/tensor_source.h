@@ -1,0 +1,57 @@
+// A checkpoint's tensors by name, whatever the file format (safetensors, torch zip, sharded index).
+// Data stays where the file put it (memory-mapped); callers convert with CopyAsFloat32.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace vit::io {
+
+enum class DType { kF64, kF32, kF16, kBF16, kI64, kI32, kI16, kI8, kU8, kBool };
+
+size_t DTypeSize(DType dtype);
+std::string_view DTypeName(DType dtype);  // safetensors spelling: "F32", "BF16", ...
+
+struct TensorRecord {
+  std::string name;
+  DType dtype = DType::kF32;
+  std::vector<int64_t> shape;
+  const std::byte* data = nullptr;  // may be unaligned: read through CopyAsFloat32
+  size_t nbytes = 0;
+  int64_t numel() const;
+};
+
+class TensorSource {
+ public:
+  virtual ~TensorSource() = default;
+  // Every tensor, in file order.
+  virtual const std::vector<TensorRecord>& tensors() const = 0;
+  // The file (or index) the tensors came from, for error messages.
+  virtual const std::filesystem::path& path() const = 0;
+  // Total bytes of the weight files.
+  virtual uint64_t file_bytes() const = 0;
+  // Drops the mapped pages from this process's memory once the caller has copied what it needs.
+  virtual void ReleasePages() {}
+
+  const TensorRecord* Find(std::string_view name) const;
+};
+
+// Converts F32/F16/BF16/F64 data to float32 (out has record.numel() elements); throws otherwise.
+void CopyAsFloat32(const TensorRecord& record, float* out);
+
+// Opens the weights of a model folder: model.safetensors, else model.safetensors.index.json (shards),
+// else pytorch_model.bin, else pytorch_model.bin.index.json.
+std::unique_ptr<TensorSource> OpenCheckpoint(const std::filesystem::path& model_dir);
+// The file that OpenCheckpoint would open, or an empty path.
+std::filesystem::path FindCheckpointFile(const std::filesystem::path& model_dir);
+
+std::unique_ptr<TensorSource> OpenSafetensors(const std::filesystem::path& file);
+std::unique_ptr<TensorSource> OpenTorchCheckpoint(const std::filesystem::path& file);
+std::unique_ptr<TensorSource> OpenShardedCheckpoint(const std::filesystem::path& index_json);
+
+}  // namespace vit::io

@@ -1,0 +1,19 @@
+// The subcommands of `vit`. Each Add*Command registers its CLI11 subcommand with its flags and help,
+// and, when that subcommand is chosen, sets `run` to the function that does the work and returns the
+// exit code. Every command uses the public API only.
+#pragma once
+
+#include <functional>
+
+namespace CLI {
+class App;
+}
+
+namespace vit::tool {
+
+using CommandRunner = std::function<int()>;
+
+void AddEmbedCommand(CLI::App& app, CommandRunner& run);
+void AddInspectCommand(CLI::App& app, CommandRunner& run);
+
+}  // namespace vit::tool
