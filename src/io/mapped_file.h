@@ -1,0 +1,38 @@
+// A read-only memory map of a whole file. Weights stay in the page cache and are shared between
+// processes; nothing is copied until a caller converts a tensor.
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <span>
+
+namespace vit::io {
+
+class MappedFile {
+ public:
+  // Throws vit::Error: kNotFound when the file does not exist, kIo when it cannot be read or mapped.
+  explicit MappedFile(const std::filesystem::path& path);
+  ~MappedFile();
+  MappedFile(MappedFile&& other) noexcept;
+  MappedFile& operator=(MappedFile&& other) noexcept;
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+
+  // nullptr for an empty file (mmap cannot map zero bytes).
+  const std::byte* data() const { return data_; }
+  size_t size() const { return size_; }
+  std::span<const std::byte> bytes() const { return {data_, size_}; }
+  const std::filesystem::path& path() const { return path_; }
+
+  // Gives the resident pages back to the kernel; a later read faults them in again from the file.
+  void ReleasePages();
+
+ private:
+  void Unmap() noexcept;
+
+  std::filesystem::path path_;
+  std::byte* data_ = nullptr;
+  size_t size_ = 0;
+};
+
+}  // namespace vit::io

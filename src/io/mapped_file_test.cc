@@ -1,0 +1,54 @@
+#include "io/mapped_file.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include "io/test_support.h"
+#include "vit/error.h"
+
+namespace vit::io {
+namespace {
+
+TEST(MappedFile, MapsContentsAndSize) {
+  testing::TempDir dir;
+  testing::WriteFile(dir / "a.bin", "hello");
+  MappedFile file(dir / "a.bin");
+  ASSERT_EQ(file.size(), 5u);
+  EXPECT_EQ(std::memcmp(file.data(), "hello", 5), 0);
+  file.ReleasePages();
+  EXPECT_EQ(std::memcmp(file.data(), "hello", 5), 0);  // faulted back in from the file
+
+  MappedFile moved(std::move(file));
+  EXPECT_EQ(moved.size(), 5u);
+  EXPECT_EQ(file.size(), 0u);  // NOLINT(bugprone-use-after-move): moved-from state is specified
+}
+
+TEST(MappedFile, EmptyFileHasNoBytes) {
+  testing::TempDir dir;
+  testing::WriteFile(dir / "empty", "");
+  MappedFile file(dir / "empty");
+  EXPECT_EQ(file.size(), 0u);
+  EXPECT_EQ(file.data(), nullptr);
+  EXPECT_TRUE(file.bytes().empty());
+}
+
+TEST(MappedFile, MissingFileAndFolderAreErrors) {
+  testing::TempDir dir;
+  try {
+    MappedFile file(dir / "nope");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kNotFound);
+    EXPECT_NE(std::string(e.what()).find("nope"), std::string::npos);
+  }
+  try {
+    MappedFile file(dir.path());
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kIo);
+  }
+}
+
+}  // namespace
+}  // namespace vit::io
