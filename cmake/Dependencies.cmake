@@ -11,6 +11,7 @@ find_package(PNG REQUIRED)
 find_package(GIF REQUIRED)
 find_package(TIFF REQUIRED)
 find_package(ZLIB REQUIRED)
+find_package(OpenSSL REQUIRED)       # SHA-256 of downloaded blobs
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(WEBP REQUIRED IMPORTED_TARGET libwebp libwebpdemux)
 pkg_check_modules(HWY_CONTRIB REQUIRED IMPORTED_TARGET libhwy-contrib)

@@ -1,0 +1,68 @@
+#include "vit/model.h"
+
+#include "core/threads.h"
+#include "hub/resolve.h"
+#include "io/tensor_source.h"
+#include "model/config.h"
+#include "model/vit.h"
+#include "vit/error.h"
+
+namespace vit {
+
+struct Model::Impl {
+  ModelInfo info;
+  ImageProcessor processor;
+  std::unique_ptr<model::ViT> vit;
+};
+
+namespace {
+
+kernels::GemmPrecision ToGemmPrecision(Precision p) {
+  switch (p) {
+    case Precision::kF32: return kernels::GemmPrecision::kF32;
+    case Precision::kBF16: return kernels::GemmPrecision::kBF16;
+    case Precision::kInt8: return kernels::GemmPrecision::kInt8;
+  }
+  throw Error("unknown precision", ErrorKind::kInvalidArgument);
+}
+
+}  // namespace
+
+Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Model::~Model() = default;
+
+std::unique_ptr<Model> Model::Load(const std::string& source, const LoadOptions& options) {
+  core::SetNumThreads(options.threads);
+  auto impl = std::make_unique<Impl>();
+  const std::filesystem::path dir = hub::ResolveModel(source, options.hub);
+  ViTConfig config = model::LoadConfig(dir);
+  impl->processor = ImageProcessor::FromPretrained(dir);
+  auto weights_source = io::OpenCheckpoint(dir);
+  model::ViTWeights weights = model::BindWeights(*weights_source, config, ToGemmPrecision(options.precision));
+  // Everything is packed now: the mapped file's pages need not stay in this process's memory.
+  weights_source->ReleasePages();
+
+  impl->info.source = source;
+  impl->info.directory = dir.string();
+  impl->info.weights_file = weights_source->path().string();
+  impl->info.num_parameters = weights.num_parameters;
+  impl->info.has_pooler = weights.pooler.has_value();
+  impl->info.has_classifier = weights.classifier.has_value();
+  impl->info.precision = options.precision;
+  impl->vit = std::make_unique<model::ViT>(std::move(config), std::move(weights));
+  return std::unique_ptr<Model>(new Model(std::move(impl)));
+}
+
+ModelOutput Model::Run(const Tensor& pixel_values, const RunOptions& options) {
+  return impl_->vit->Forward(pixel_values, options);
+}
+
+ModelOutput Model::Run(std::span<const Image> images, const RunOptions& options) {
+  return Run(impl_->processor.Preprocess(images), options);
+}
+
+const ViTConfig& Model::config() const { return impl_->vit->config(); }
+const ImageProcessor& Model::processor() const { return impl_->processor; }
+const ModelInfo& Model::info() const { return impl_->info; }
+
+}  // namespace vit

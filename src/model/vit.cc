@@ -1,0 +1,181 @@
+#include "model/vit.h"
+
+#include <cmath>
+#include <cstring>
+
+#include "core/threads.h"
+#include "kernels/attention.h"
+#include "kernels/layer_norm.h"
+#include "model/position_embeddings.h"
+#include "vit/error.h"
+
+namespace vit::model {
+namespace {
+
+using kernels::Epilogue;
+
+// Conv2d(kernel = stride = patch) as a GEMM: each patch becomes one row, laid out (c, ky, kx) to match the
+// conv weight's [D, C, p, p] flattening. Trailing pixels that fill no whole patch are dropped, as the conv does.
+void ExtractPatches(const float* pixels, int64_t batch, int64_t channels, int64_t height, int64_t width,
+                    int64_t patch, int64_t grid_h, int64_t grid_w, float* rows) {
+  const int64_t row_len = channels * patch * patch;
+  core::ParallelFor(batch * grid_h, [&](int64_t bg) {
+    const int64_t b = bg / grid_h, gy = bg % grid_h;
+    for (int64_t gx = 0; gx < grid_w; ++gx) {
+      float* row = rows + ((b * grid_h + gy) * grid_w + gx) * row_len;
+      for (int64_t c = 0; c < channels; ++c)
+        for (int64_t ky = 0; ky < patch; ++ky) {
+          const float* src = pixels + ((b * channels + c) * height + gy * patch + ky) * width + gx * patch;
+          std::memcpy(row + (c * patch + ky) * patch, src, static_cast<size_t>(patch) * sizeof(float));
+        }
+    }
+  });
+}
+
+}  // namespace
+
+ViT::Shape ViT::CheckInput(const Tensor& pixel_values, const RunOptions& options) const {
+  const ViTConfig& c = config_;
+  if (pixel_values.rank() != 4)
+    throw Error("pixel_values must be [batch, channels, height, width], got " + pixel_values.ShapeString(),
+                ErrorKind::kInvalidArgument);
+  const int64_t batch = pixel_values.dim(0), channels = pixel_values.dim(1);
+  const int64_t height = pixel_values.dim(2), width = pixel_values.dim(3);
+  if (channels != c.num_channels)
+    throw Error("pixel_values has " + std::to_string(channels) + " channels, the model expects " +
+                    std::to_string(c.num_channels) + " (config.json num_channels)",
+                ErrorKind::kInvalidArgument);
+  if (!options.interpolate_pos_encoding && (height != c.image_size || width != c.image_size))
+    throw Error("Input image size (" + std::to_string(height) + "*" + std::to_string(width) +
+                    ") doesn't match model (" + std::to_string(c.image_size) + "*" + std::to_string(c.image_size) +
+                    "); resize to it or use interpolate_pos_encoding",
+                ErrorKind::kInvalidArgument);
+  const int64_t grid_h = height / c.patch_size, grid_w = width / c.patch_size;
+  if (grid_h == 0 || grid_w == 0)
+    throw Error("pixel_values " + pixel_values.ShapeString() + " is smaller than one " + std::to_string(c.patch_size) +
+                    "-pixel patch",
+                ErrorKind::kInvalidArgument);
+  if (batch == 0) throw Error("pixel_values has an empty batch", ErrorKind::kInvalidArgument);
+  return {batch, grid_h, grid_w, grid_h * grid_w, grid_h * grid_w + 1};
+}
+
+const std::vector<float>& ViT::PositionEmbeddings(int64_t grid_h, int64_t grid_w) {
+  auto key = std::make_pair(grid_h, grid_w);
+  auto it = interpolated_positions_.find(key);
+  if (it == interpolated_positions_.end()) {
+    const auto side = static_cast<int64_t>(std::sqrt(static_cast<double>(config_.num_patches())));
+    it = interpolated_positions_
+             .emplace(key, InterpolatePositionEmbeddings(weights_.position_embeddings.get(), side, config_.hidden_size,
+                                                         grid_h, grid_w))
+             .first;
+  }
+  return it->second;
+}
+
+void ViT::Embeddings(const Tensor& pixel_values, const Shape& s, bool interpolate) {
+  const ViTConfig& c = config_;
+  const int64_t d = c.hidden_size;
+  // embeddings = self.patch_embeddings(pixel_values): conv as im2col + GEMM
+  float* patches = ws_.patches.Reserve(static_cast<size_t>(s.batch * s.patches * c.num_channels * c.patch_size * c.patch_size));
+  ExtractPatches(pixel_values.data(), s.batch, c.num_channels, pixel_values.dim(2), pixel_values.dim(3), c.patch_size,
+                 s.grid_h, s.grid_w, patches);
+  float* embeds = ws_.patch_embeds.Reserve(static_cast<size_t>(s.batch * s.patches * d));
+  weights_.patch_projection.Forward(patches, s.batch * s.patches, embeds, Epilogue::kBias);
+
+  // embeddings = torch.cat((cls_tokens, embeddings), dim=1) + position_embeddings (interpolated if asked;
+  // at the native grid the interpolation is the identity, as transformers short-cuts it)
+  const bool native = s.grid_h * s.grid_w == c.num_patches() && s.grid_h == s.grid_w;
+  const float* pos = (interpolate && !native) ? PositionEmbeddings(s.grid_h, s.grid_w).data()
+                                              : weights_.position_embeddings.get();
+  float* hidden = ws_.hidden.data();
+  core::ParallelFor(s.batch * s.tokens, [&](int64_t bt) {
+    const int64_t b = bt / s.tokens, t = bt % s.tokens;
+    const float* src = t == 0 ? weights_.cls_token.get() : embeds + (b * s.patches + t - 1) * d;
+    const float* p = pos + t * d;
+    float* dst = hidden + bt * d;
+    for (int64_t k = 0; k < d; ++k) dst[k] = src[k] + p[k];
+  });
+}
+
+void ViT::SelfAttention(const LayerWeights& layer, const Shape& s, float* probs) {
+  const int64_t d = config_.hidden_size, rows = s.batch * s.tokens;
+  // query/key/value = self.query/key/value(hidden_states), fused into one GEMM
+  float* qkv = ws_.qkv.data();
+  layer.qkv.Forward(ws_.normed.data(), rows, qkv, Epilogue::kBias);
+  // context = softmax(q k^T / sqrt(head_size)) v, heads concatenated
+  kernels::AttentionShape shape{s.batch, s.tokens, config_.num_attention_heads, config_.head_dim()};
+  kernels::MultiHeadAttention(qkv, qkv + d, qkv + 2 * d, 3 * d, shape,
+                              1.0f / std::sqrt(static_cast<float>(config_.head_dim())), ws_.context.data(), probs);
+}
+
+void ViT::Layer(const LayerWeights& layer, const Shape& s, float* probs) {
+  const ViTConfig& c = config_;
+  const int64_t rows = s.batch * s.tokens, d = c.hidden_size;
+  const float eps = static_cast<float>(c.layer_norm_eps);
+  float* hidden = ws_.hidden.data();
+  float* normed = ws_.normed.data();
+  // attention_output = self.attention(self.layernorm_before(hidden_states))
+  kernels::LayerNorm(hidden, rows, d, layer.layernorm_before.weight.get(), layer.layernorm_before.bias.get(), eps, normed);
+  SelfAttention(layer, s, probs);
+  // hidden_states = attention_output + hidden_states   (ViTSelfOutput.dense, residual fused)
+  layer.attention_output.Forward(ws_.context.data(), rows, hidden, Epilogue::kBiasResidual);
+  // layer_output = self.intermediate(self.layernorm_after(hidden_states))   (dense + exact GELU fused)
+  kernels::LayerNorm(hidden, rows, d, layer.layernorm_after.weight.get(), layer.layernorm_after.bias.get(), eps, normed);
+  layer.intermediate.Forward(normed, rows, ws_.mlp.data(), Epilogue::kBiasGelu);
+  // layer_output = self.output(layer_output, hidden_states)   (dense + residual fused)
+  layer.output.Forward(ws_.mlp.data(), rows, hidden, Epilogue::kBiasResidual);
+}
+
+ModelOutput ViT::Forward(const Tensor& pixel_values, const RunOptions& options) {
+  const ViTConfig& c = config_;
+  const Shape s = CheckInput(pixel_values, options);
+  const int64_t d = c.hidden_size, rows = s.batch * s.tokens;
+  const auto n = static_cast<size_t>(rows);
+  ws_.hidden.Reserve(n * static_cast<size_t>(d));
+  ws_.normed.Reserve(n * static_cast<size_t>(d));
+  ws_.qkv.Reserve(n * static_cast<size_t>(3 * d));
+  ws_.context.Reserve(n * static_cast<size_t>(d));
+  ws_.mlp.Reserve(n * static_cast<size_t>(c.intermediate_size));
+
+  ModelOutput out;
+  Embeddings(pixel_values, s, options.interpolate_pos_encoding);
+  float* hidden = ws_.hidden.data();
+  auto snapshot = [&] {
+    Tensor t({s.batch, s.tokens, d});
+    std::memcpy(t.data(), hidden, n * static_cast<size_t>(d) * sizeof(float));
+    out.hidden_states.push_back(std::move(t));
+  };
+  for (const LayerWeights& layer : weights_.layers) {
+    if (options.output_hidden_states) snapshot();  // all_hidden_states += (hidden_states,)
+    float* probs = nullptr;
+    if (options.output_attentions) {
+      out.attentions.emplace_back(std::vector<int64_t>{s.batch, c.num_attention_heads, s.tokens, s.tokens});
+      probs = out.attentions.back().data();
+    }
+    Layer(layer, s, probs);
+  }
+  if (options.output_hidden_states) snapshot();  // the encoder's output, before the final LayerNorm
+
+  // sequence_output = self.layernorm(sequence_output)
+  out.last_hidden_state = Tensor({s.batch, s.tokens, d});
+  kernels::LayerNorm(hidden, rows, d, weights_.layernorm.weight.get(), weights_.layernorm.bias.get(),
+                     static_cast<float>(c.layer_norm_eps), out.last_hidden_state.data());
+
+  if (weights_.pooler || weights_.classifier) {
+    // first_token_tensor = hidden_states[:, 0]
+    float* cls = ws_.cls.Reserve(static_cast<size_t>(s.batch * d));
+    for (int64_t b = 0; b < s.batch; ++b)
+      std::memcpy(cls + b * d, out.last_hidden_state.data() + b * s.tokens * d, static_cast<size_t>(d) * sizeof(float));
+    if (weights_.pooler) {  // pooled_output = self.activation(self.dense(first_token_tensor))
+      out.pooler_output = Tensor({s.batch, weights_.pooler->out_features()});
+      weights_.pooler->Forward(cls, s.batch, out.pooler_output.data(), Epilogue::kBiasTanh);
+    }
+    if (weights_.classifier) {  // logits = self.classifier(sequence_output[:, 0, :])
+      out.logits = Tensor({s.batch, weights_.classifier->out_features()});
+      weights_.classifier->Forward(cls, s.batch, out.logits.data(), Epilogue::kBias);
+    }
+  }
+  return out;
+}
+
+}  // namespace vit::model

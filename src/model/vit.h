@@ -1,0 +1,45 @@
+// THE forward pass of transformers' ViTModel (+ pooler, + ViTForImageClassification's classifier), as a
+// short composition of named blocks. No ISA code and no file access here: kernels do the math, io the
+// files.
+#pragma once
+
+#include <map>
+#include <utility>
+#include <vector>
+
+#include "model/weights.h"
+#include "model/workspace.h"
+#include "vit/config.h"
+#include "vit/model.h"
+#include "vit/options.h"
+#include "vit/tensor.h"
+
+namespace vit::model {
+
+class ViT {
+ public:
+  ViT(ViTConfig config, ViTWeights weights) : config_(std::move(config)), weights_(std::move(weights)) {}
+
+  // pixel_values [B, C, H, W]. Not reentrant (one workspace).
+  ModelOutput Forward(const Tensor& pixel_values, const RunOptions& options);
+
+  const ViTConfig& config() const { return config_; }
+  const ViTWeights& weights() const { return weights_; }
+
+ private:
+  struct Shape {
+    int64_t batch, grid_h, grid_w, patches, tokens;
+  };
+  Shape CheckInput(const Tensor& pixel_values, const RunOptions& options) const;
+  void Embeddings(const Tensor& pixel_values, const Shape& s, bool interpolate);
+  void SelfAttention(const LayerWeights& layer, const Shape& s, float* probs);
+  void Layer(const LayerWeights& layer, const Shape& s, float* probs);
+  const std::vector<float>& PositionEmbeddings(int64_t grid_h, int64_t grid_w);
+
+  ViTConfig config_;
+  ViTWeights weights_;
+  Workspace ws_;
+  std::map<std::pair<int64_t, int64_t>, std::vector<float>> interpolated_positions_;
+};
+
+}  // namespace vit::model

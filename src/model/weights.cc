@@ -1,0 +1,157 @@
+#include "model/weights.h"
+
+#include <cstring>
+#include <set>
+
+#include "vit/error.h"
+
+namespace vit::model {
+namespace {
+
+std::string ShapeString(const std::vector<int64_t>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+// Walks Hugging Face keys under a prefix, converting to float32, and remembers what it used so that
+// leftovers can be reported.
+class Binder {
+ public:
+  Binder(const io::TensorSource& source, kernels::GemmPrecision precision) : source_(source), precision_(precision) {
+    for (const auto& t : source.tensors())
+      if (t.name.starts_with("vit.")) backbone_prefix_ = "vit.";
+  }
+
+  // The backbone lives under "vit." in ViTForImageClassification checkpoints, at the root in ViTModel ones.
+  std::string Backbone(const std::string& key) const { return backbone_prefix_ + key; }
+
+  bool Has(const std::string& key) const { return source_.Find(key) != nullptr; }
+
+  // Copies the tensor into `out` as float32 after checking its shape.
+  const io::TensorRecord& Read(const std::string& key, const std::vector<int64_t>& shape, std::vector<float>& out) {
+    const io::TensorRecord* t = source_.Find(key);
+    if (t == nullptr)
+      throw Error(source_.path().string() + ": missing tensor '" + key + "' (expected shape " + ShapeString(shape) + ")",
+                  ErrorKind::kInvalidInput);
+    if (t->shape != shape)
+      throw Error(source_.path().string() + ": tensor '" + key + "' has shape " + ShapeString(t->shape) +
+                      ", expected " + ShapeString(shape),
+                  ErrorKind::kInvalidInput);
+    out.resize(static_cast<size_t>(t->numel()));
+    io::CopyAsFloat32(*t, out.data());
+    used_.insert(key);
+    num_parameters_ += t->numel();
+    return *t;
+  }
+
+  Parameter ReadParameter(const std::string& key, const std::vector<int64_t>& shape) {
+    Read(key, shape, scratch_);
+    Parameter p;
+    p.size = static_cast<int64_t>(scratch_.size());
+    p.data = core::AllocateArray<float>(scratch_.size());
+    std::memcpy(p.data.get(), scratch_.data(), scratch_.size() * sizeof(float));
+    return p;
+  }
+
+  LayerNormWeights ReadLayerNorm(const std::string& key, int64_t size) {
+    return {ReadParameter(key + ".weight", {size}), ReadParameter(key + ".bias", {size})};
+  }
+
+  // nn.Linear(in, out): weight [out, in], bias [out] (optional when allowed).
+  kernels::PackedLinear ReadLinear(const std::string& key, int64_t in, int64_t out, bool bias = true) {
+    Read(key + ".weight", {out, in}, scratch_);
+    if (bias) Read(key + ".bias", {out}, bias_);
+    return kernels::PackedLinear::Pack(scratch_.data(), bias ? bias_.data() : nullptr, out, in, precision_);
+  }
+
+  // query, key and value concatenated along the output dimension: one GEMM instead of three.
+  kernels::PackedLinear ReadFusedQkv(const std::string& key, int64_t d, bool bias) {
+    std::vector<float> weight(static_cast<size_t>(3 * d * d)), b(static_cast<size_t>(3 * d), 0.0f);
+    const char* names[] = {".query", ".key", ".value"};
+    for (int i = 0; i < 3; ++i) {
+      Read(key + names[i] + ".weight", {d, d}, scratch_);
+      std::memcpy(weight.data() + i * d * d, scratch_.data(), scratch_.size() * sizeof(float));
+      if (bias) {
+        Read(key + names[i] + ".bias", {d}, scratch_);
+        std::memcpy(b.data() + i * d, scratch_.data(), scratch_.size() * sizeof(float));
+      }
+    }
+    return kernels::PackedLinear::Pack(weight.data(), b.data(), 3 * d, d, precision_);
+  }
+
+  void CheckAllUsed(const std::set<std::string>& ignorable) const {
+    std::string unexpected;
+    int count = 0;
+    for (const auto& t : source_.tensors()) {
+      if (used_.count(t.name) || ignorable.count(t.name)) continue;
+      if (count++ < 5) unexpected += (unexpected.empty() ? "" : ", ") + ("'" + t.name + "' " + ShapeString(t.shape));
+    }
+    if (count > 0)
+      throw Error(source_.path().string() + ": " + std::to_string(count) + " unexpected tensor(s) for a ViT with this " +
+                      "config.json: " + unexpected + (count > 5 ? ", ..." : ""),
+                  ErrorKind::kInvalidInput);
+  }
+
+  int64_t num_parameters() const { return num_parameters_; }
+
+ private:
+  const io::TensorSource& source_;
+  kernels::GemmPrecision precision_;
+  std::string backbone_prefix_;
+  std::set<std::string> used_;
+  std::vector<float> scratch_, bias_;
+  int64_t num_parameters_ = 0;
+};
+
+}  // namespace
+
+ViTWeights BindWeights(const io::TensorSource& source, const ViTConfig& c, kernels::GemmPrecision precision) {
+  Binder b(source, precision);
+  const int64_t d = c.hidden_size;
+  const int64_t patch_inputs = c.num_channels * c.patch_size * c.patch_size;
+  ViTWeights w;
+
+  // ViTEmbeddings: the conv's [D, C, p, p] weight is exactly a [D, C*p*p] linear over flattened patches.
+  {
+    std::vector<float> weight, bias;
+    b.Read(b.Backbone("embeddings.patch_embeddings.projection.weight"), {d, c.num_channels, c.patch_size, c.patch_size},
+           weight);
+    b.Read(b.Backbone("embeddings.patch_embeddings.projection.bias"), {d}, bias);
+    w.patch_projection = kernels::PackedLinear::Pack(weight.data(), bias.data(), d, patch_inputs, precision);
+  }
+  w.cls_token = b.ReadParameter(b.Backbone("embeddings.cls_token"), {1, 1, d});
+  w.position_embeddings = b.ReadParameter(b.Backbone("embeddings.position_embeddings"), {1, c.num_patches() + 1, d});
+
+  for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
+    const std::string L = b.Backbone("encoder.layer." + std::to_string(i) + ".");
+    LayerWeights layer;
+    layer.layernorm_before = b.ReadLayerNorm(L + "layernorm_before", d);
+    layer.qkv = b.ReadFusedQkv(L + "attention.attention", d, c.qkv_bias);
+    layer.attention_output = b.ReadLinear(L + "attention.output.dense", d, d);
+    layer.layernorm_after = b.ReadLayerNorm(L + "layernorm_after", d);
+    layer.intermediate = b.ReadLinear(L + "intermediate.dense", d, c.intermediate_size);
+    layer.output = b.ReadLinear(L + "output.dense", c.intermediate_size, d);
+    w.layers.push_back(std::move(layer));
+  }
+  w.layernorm = b.ReadLayerNorm(b.Backbone("layernorm"), d);
+
+  if (b.Has(b.Backbone("pooler.dense.weight")))
+    w.pooler = b.ReadLinear(b.Backbone("pooler.dense"), d, c.pooler_output_size);
+  if (b.Has("classifier.weight")) {
+    const int64_t labels = c.id2label.empty() ? -1 : static_cast<int64_t>(c.id2label.size());
+    const auto* t = source.Find("classifier.weight");
+    const int64_t rows = t->shape.empty() ? 0 : t->shape[0];
+    if (labels >= 0 && rows != labels)
+      throw Error(source.path().string() + ": tensor 'classifier.weight' has " + std::to_string(rows) +
+                      " rows but config.json's id2label names " + std::to_string(labels) + " labels",
+                  ErrorKind::kInvalidInput);
+    w.classifier = b.ReadLinear("classifier", d, rows);
+  }
+  // mask_token belongs to masked-image-modeling pre-training and takes no part in inference.
+  b.CheckAllUsed({b.Backbone("embeddings.mask_token")});
+  w.num_parameters = b.num_parameters();
+  return w;
+}
+
+}  // namespace vit::model

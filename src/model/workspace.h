@@ -1,0 +1,22 @@
+// Every activation of a forward pass, allocated once for the largest (batch x tokens) seen and reused:
+// the steady state allocates nothing (gemma.cpp's activations.h).
+#pragma once
+
+#include <cstdint>
+
+#include "core/aligned.h"
+
+namespace vit::model {
+
+struct Workspace {
+  core::FloatBuffer patches;       // [B * num_patches, C * p * p]
+  core::FloatBuffer patch_embeds;  // [B * num_patches, D]
+  core::FloatBuffer hidden;        // [B * T, D] the residual stream
+  core::FloatBuffer normed;        // [B * T, D] LayerNorm output
+  core::FloatBuffer qkv;           // [B * T, 3 * D]
+  core::FloatBuffer context;       // [B * T, D]
+  core::FloatBuffer mlp;           // [B * T, intermediate_size]
+  core::FloatBuffer cls;           // [B, D]
+};
+
+}  // namespace vit::model
