@@ -1,0 +1,57 @@
+#include "model/config.h"
+
+#include <gtest/gtest.h>
+
+#include "vit/error.h"
+
+namespace vit::model {
+namespace {
+
+std::string ErrorOf(const std::string& json) {
+  try {
+    ParseConfig(json, "config.json");
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Config, ReadsViTLargeAndDefaults) {
+  const ViTConfig c = ParseConfig(R"({"hidden_size": 1024, "num_hidden_layers": 24, "num_attention_heads": 16,
+      "intermediate_size": 4096, "id2label": {"1": "dog", "0": "cat"}, "architectures": ["ViTModel"]})");
+  EXPECT_EQ(c.hidden_size, 1024);
+  EXPECT_EQ(c.head_dim(), 64);
+  EXPECT_EQ(c.image_size, 224);
+  EXPECT_EQ(c.patch_size, 16);
+  EXPECT_EQ(c.num_patches(), 196);
+  EXPECT_DOUBLE_EQ(c.layer_norm_eps, 1e-12);
+  EXPECT_TRUE(c.qkv_bias);
+  EXPECT_EQ(c.pooler_output_size, 1024);
+  ASSERT_EQ(c.id2label.size(), 2u);
+  EXPECT_EQ(c.id2label[0], "cat");
+  EXPECT_EQ(c.id2label[1], "dog");
+  EXPECT_NEAR(ForwardFlops(c, 224, 224) / 1e9, 123.1, 0.05);
+}
+
+TEST(Config, ErrorsNameTheField) {
+  EXPECT_NE(ErrorOf(R"({"hidden_size": "big"})").find("field 'hidden_size': expected an integer"), std::string::npos);
+  EXPECT_NE(ErrorOf(R"({"hidden_size": 100, "num_attention_heads": 3})").find("num_attention_heads"), std::string::npos);
+  EXPECT_NE(ErrorOf(R"({"hidden_act": "relu"})").find("hidden_act"), std::string::npos);
+  EXPECT_NE(ErrorOf(R"({"model_type": "deit"})").find("model_type"), std::string::npos);
+  EXPECT_NE(ErrorOf(R"({"image_size": [224, 160]})").find("image_size"), std::string::npos);
+  EXPECT_NE(ErrorOf(R"({"id2label": {"x": "cat"}})").find("id2label"), std::string::npos);
+  EXPECT_NE(ErrorOf("{not json").find("not valid JSON"), std::string::npos);
+  EXPECT_NE(ErrorOf("[1, 2]").find("expected a JSON object"), std::string::npos);
+}
+
+TEST(Config, AcceptsSquarePairsAndQkvBias) {
+  const ViTConfig c = ParseConfig(R"({"image_size": [384, 384], "patch_size": 32, "qkv_bias": false,
+      "layer_norm_eps": 1e-6})");
+  EXPECT_EQ(c.image_size, 384);
+  EXPECT_EQ(c.num_patches(), 144);
+  EXPECT_FALSE(c.qkv_bias);
+  EXPECT_DOUBLE_EQ(c.layer_norm_eps, 1e-6);
+}
+
+}  // namespace
+}  // namespace vit::model
