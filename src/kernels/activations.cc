@@ -1,0 +1,78 @@
+// GELU (erf), tanh and row softmax: elementwise Highway kernels, one dispatch per call, split across
+// the OpenMP pool in cache-sized chunks when the input is large.
+#include "kernels/activations.h"
+
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "kernels/activations.cc"
+#include "hwy/foreach_target.h"  // IWYU pragma: keep
+#include "hwy/highway.h"
+#include "kernels/simd_math-inl.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace vit::kernels::HWY_NAMESPACE {
+
+void GeluErfSpan(float* x, int64_t n) {
+  TransformInPlace(x, n, [](auto d, auto v) { return GeluErf(d, v); });
+}
+
+void TanhSpan(float* x, int64_t n) {
+  TransformInPlace(x, n, [](auto d, auto v) { return hn::Tanh(d, v); });
+}
+
+void SoftmaxRowsImpl(float* x, int64_t begin, int64_t end, int64_t cols, int64_t ld) {
+  for (int64_t r = begin; r < end; ++r) SoftmaxRow(x + r * ld, cols, 1.0f);
+}
+
+}  // namespace vit::kernels::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+#include "core/threads.h"
+
+namespace vit::kernels {
+
+HWY_EXPORT(GeluErfSpan);
+HWY_EXPORT(TanhSpan);
+HWY_EXPORT(SoftmaxRowsImpl);
+
+namespace {
+
+// Below this many floats a parallel region costs more than it saves.
+constexpr int64_t kChunk = 16 * 1024;
+
+template <typename Fn>
+void ForEachChunk(float* x, int64_t n, Fn fn) {
+  if (n <= kChunk) {
+    fn(x, n);
+    return;
+  }
+  const int64_t chunks = (n + kChunk - 1) / kChunk;
+  core::ParallelFor(chunks, [&](int64_t c) {
+    const int64_t begin = c * kChunk;
+    fn(x + begin, std::min(kChunk, n - begin));
+  });
+}
+
+}  // namespace
+
+void GeluErf(float* x, int64_t n) { ForEachChunk(x, n, HWY_DYNAMIC_DISPATCH(GeluErfSpan)); }
+
+void Tanh(float* x, int64_t n) { ForEachChunk(x, n, HWY_DYNAMIC_DISPATCH(TanhSpan)); }
+
+void SoftmaxRows(float* x, int64_t rows, int64_t cols, int64_t ld) {
+  if (rows <= 0 || cols <= 0) return;
+  const auto impl = HWY_DYNAMIC_DISPATCH(SoftmaxRowsImpl);
+  if (rows * cols <= kChunk) {
+    impl(x, 0, rows, cols, ld);
+    return;
+  }
+  const int64_t rows_per_chunk = std::max<int64_t>(1, kChunk / cols);
+  const int64_t chunks = (rows + rows_per_chunk - 1) / rows_per_chunk;
+  core::ParallelFor(chunks, [&](int64_t c) {
+    const int64_t begin = c * rows_per_chunk;
+    impl(x, begin, std::min(rows, begin + rows_per_chunk), cols, ld);
+  });
+}
+
+}  // namespace vit::kernels
+#endif  // HWY_ONCE

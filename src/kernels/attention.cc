@@ -1,0 +1,184 @@
+// Multi-head attention, one (sequence, head) pair per task. Each task owns a grow-only scratch with
+// K^T and V of its head packed (zero-padded to whole vectors), one T x T score tile and one T x d
+// output tile, so nothing of size heads x T x T is ever materialised unless probs are asked for.
+#include "kernels/attention.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+
+#include "core/aligned.h"
+
+namespace vit::kernels {
+// Scratch of the calling thread, at least `floats` long; defined once below.
+float* AttentionScratch(size_t floats);
+}  // namespace vit::kernels
+
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "kernels/attention.cc"
+#include "hwy/foreach_target.h"  // IWYU pragma: keep
+#include "hwy/highway.h"
+#include "kernels/simd_math-inl.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace vit::kernels::HWY_NAMESPACE {
+
+// c[rows x (vectors * lanes)] = a[rows x depth] * b[depth x (vectors * lanes)], rows <= 4, vectors <= 2.
+// Register tile: each a element is broadcast once and multiplied into `vectors` columns of b.
+template <int kRows, int kVectors>
+HWY_INLINE void Tile(const float* HWY_RESTRICT a, int64_t lda, const float* HWY_RESTRICT b, int64_t ldb,
+                     int64_t depth, float* HWY_RESTRICT c, int64_t ldc) {
+  static_assert(kRows >= 1 && kRows <= 4 && kVectors >= 1 && kVectors <= 2);
+  const hn::ScalableTag<float> d;
+  const size_t lanes = hn::Lanes(d);
+  auto c00 = hn::Zero(d), c01 = hn::Zero(d), c10 = hn::Zero(d), c11 = hn::Zero(d);
+  auto c20 = hn::Zero(d), c21 = hn::Zero(d), c30 = hn::Zero(d), c31 = hn::Zero(d);
+  for (int64_t k = 0; k < depth; ++k) {
+    const float* bk = b + k * ldb;
+    const auto b0 = hn::LoadU(d, bk);
+    const auto b1 = kVectors > 1 ? hn::LoadU(d, bk + lanes) : b0;
+    const auto a0 = hn::Set(d, a[k]);
+    c00 = hn::MulAdd(a0, b0, c00);
+    if constexpr (kVectors > 1) c01 = hn::MulAdd(a0, b1, c01);
+    if constexpr (kRows > 1) {
+      const auto a1 = hn::Set(d, a[lda + k]);
+      c10 = hn::MulAdd(a1, b0, c10);
+      if constexpr (kVectors > 1) c11 = hn::MulAdd(a1, b1, c11);
+    }
+    if constexpr (kRows > 2) {
+      const auto a2 = hn::Set(d, a[2 * lda + k]);
+      c20 = hn::MulAdd(a2, b0, c20);
+      if constexpr (kVectors > 1) c21 = hn::MulAdd(a2, b1, c21);
+    }
+    if constexpr (kRows > 3) {
+      const auto a3 = hn::Set(d, a[3 * lda + k]);
+      c30 = hn::MulAdd(a3, b0, c30);
+      if constexpr (kVectors > 1) c31 = hn::MulAdd(a3, b1, c31);
+    }
+  }
+  hn::StoreU(c00, d, c);
+  if constexpr (kVectors > 1) hn::StoreU(c01, d, c + lanes);
+  if constexpr (kRows > 1) {
+    hn::StoreU(c10, d, c + ldc);
+    if constexpr (kVectors > 1) hn::StoreU(c11, d, c + ldc + lanes);
+  }
+  if constexpr (kRows > 2) {
+    hn::StoreU(c20, d, c + 2 * ldc);
+    if constexpr (kVectors > 1) hn::StoreU(c21, d, c + 2 * ldc + lanes);
+  }
+  if constexpr (kRows > 3) {
+    hn::StoreU(c30, d, c + 3 * ldc);
+    if constexpr (kVectors > 1) hn::StoreU(c31, d, c + 3 * ldc + lanes);
+  }
+}
+
+template <int kRows>
+HWY_INLINE void RowBlock(const float* a, int64_t lda, const float* b, int64_t ldb, int64_t depth, int64_t vectors,
+                         float* c, int64_t ldc) {
+  const int64_t lanes = static_cast<int64_t>(hn::Lanes(hn::ScalableTag<float>()));
+  int64_t v = 0;
+  for (; v + 2 <= vectors; v += 2) Tile<kRows, 2>(a, lda, b + v * lanes, ldb, depth, c + v * lanes, ldc);
+  if (v < vectors) Tile<kRows, 1>(a, lda, b + v * lanes, ldb, depth, c + v * lanes, ldc);
+}
+
+// c[rows x vectors*lanes] = a[rows x depth] * b[depth x vectors*lanes].
+void MatMul(const float* a, int64_t lda, const float* b, int64_t ldb, int64_t rows, int64_t depth, int64_t vectors,
+            float* c, int64_t ldc) {
+  int64_t r = 0;
+  for (; r + 4 <= rows; r += 4) RowBlock<4>(a + r * lda, lda, b, ldb, depth, vectors, c + r * ldc, ldc);
+  switch (rows - r) {
+    case 3:
+      RowBlock<3>(a + r * lda, lda, b, ldb, depth, vectors, c + r * ldc, ldc);
+      break;
+    case 2:
+      RowBlock<2>(a + r * lda, lda, b, ldb, depth, vectors, c + r * ldc, ldc);
+      break;
+    case 1:
+      RowBlock<1>(a + r * lda, lda, b, ldb, depth, vectors, c + r * ldc, ldc);
+      break;
+    default:
+      break;
+  }
+}
+
+void AttentionHead(const float* q, const float* k, const float* v, int64_t ld_qkv, const AttentionShape& shape,
+                   float scale, int64_t b, int64_t h, float* out, float* probs) {
+  const int64_t lanes = static_cast<int64_t>(hn::Lanes(hn::ScalableTag<float>()));
+  const int64_t tokens = shape.tokens;
+  const int64_t head_dim = shape.head_dim;
+  const int64_t tokens_padded = (tokens + lanes - 1) / lanes * lanes;
+  const int64_t dim_padded = (head_dim + lanes - 1) / lanes * lanes;
+
+  float* scratch = AttentionScratch(static_cast<size_t>(head_dim * tokens_padded + tokens * tokens_padded +
+                                                        2 * tokens * dim_padded));
+  float* k_t = scratch;                                 // [head_dim, tokens_padded]
+  float* scores = k_t + head_dim * tokens_padded;       // [tokens, tokens_padded]
+  float* v_packed = scores + tokens * tokens_padded;    // [tokens, dim_padded]
+  float* context = v_packed + tokens * dim_padded;      // [tokens, dim_padded]
+
+  const int64_t row0 = b * tokens;
+  const int64_t col0 = h * head_dim;
+  for (int64_t c = 0; c < head_dim; ++c) {
+    float* dst = k_t + c * tokens_padded;
+    for (int64_t j = 0; j < tokens; ++j) dst[j] = k[(row0 + j) * ld_qkv + col0 + c];
+    std::fill(dst + tokens, dst + tokens_padded, 0.f);
+  }
+  for (int64_t j = 0; j < tokens; ++j) {
+    std::memcpy(v_packed + j * dim_padded, v + (row0 + j) * ld_qkv + col0, sizeof(float) * head_dim);
+    std::fill(v_packed + j * dim_padded + head_dim, v_packed + (j + 1) * dim_padded, 0.f);
+  }
+
+  // scores = q k^T; softmax(scale * scores) row by row (transformers divides by sqrt(head_dim) first).
+  MatMul(q + row0 * ld_qkv + col0, ld_qkv, k_t, tokens_padded, tokens, head_dim, tokens_padded / lanes, scores,
+         tokens_padded);
+  for (int64_t i = 0; i < tokens; ++i) {
+    float* row = scores + i * tokens_padded;
+    SoftmaxRow(row, tokens, scale);
+    if (probs != nullptr) {
+      std::memcpy(probs + ((b * shape.heads + h) * tokens + i) * tokens, row, sizeof(float) * tokens);
+    }
+  }
+
+  // context = probs v, written into this head's columns of the concatenated output.
+  MatMul(scores, tokens_padded, v_packed, dim_padded, tokens, tokens, dim_padded / lanes, context, dim_padded);
+  const int64_t ld_out = shape.heads * head_dim;
+  for (int64_t i = 0; i < tokens; ++i) {
+    std::memcpy(out + (row0 + i) * ld_out + col0, context + i * dim_padded, sizeof(float) * head_dim);
+  }
+}
+
+}  // namespace vit::kernels::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+#include <string>
+
+#include "core/threads.h"
+#include "vit/error.h"
+
+namespace vit::kernels {
+
+HWY_EXPORT(AttentionHead);
+
+float* AttentionScratch(size_t floats) {
+  thread_local core::FloatBuffer buffer;
+  return buffer.Reserve(floats);
+}
+
+void MultiHeadAttention(const float* q, const float* k, const float* v, int64_t ld_qkv, const AttentionShape& shape,
+                        float scale, float* out, float* probs) {
+  if (shape.batch <= 0 || shape.tokens <= 0 || shape.heads <= 0 || shape.head_dim <= 0 ||
+      ld_qkv < shape.heads * shape.head_dim) {
+    throw Error("attention: invalid shape batch=" + std::to_string(shape.batch) +
+                    " tokens=" + std::to_string(shape.tokens) + " heads=" + std::to_string(shape.heads) +
+                    " head_dim=" + std::to_string(shape.head_dim) + " ld_qkv=" + std::to_string(ld_qkv),
+                ErrorKind::kInvalidArgument);
+  }
+  const auto head = HWY_DYNAMIC_DISPATCH(AttentionHead);
+  core::ParallelFor(shape.batch * shape.heads, [&](int64_t task) {
+    head(q, k, v, ld_qkv, shape, scale, task / shape.heads, task % shape.heads, out, probs);
+  });
+}
+
+}  // namespace vit::kernels
+#endif  // HWY_ONCE

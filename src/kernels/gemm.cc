@@ -1,0 +1,238 @@
+// PackedLinear on oneDNN's matmul. The weights are reordered once, at Pack, into the blocked layout the
+// primitive prefers; a primitive per (row count, epilogue) is created on first use and cached, so the
+// steady state only executes. Bias and epilogue are post-ops of the same primitive: one pass over y.
+#include "kernels/gemm.h"
+
+#include <map>
+#include <mutex>
+#include <oneapi/dnnl/dnnl.hpp>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "kernels/dnnl_context.h"
+#include "kernels/gemm_quantize.h"
+#include "vit/error.h"
+
+namespace vit::kernels {
+namespace {
+
+using dnnl::memory;
+using Dt = memory::data_type;
+using Tag = memory::format_tag;
+
+// The layout oneDNN picks for the weights does not depend on the row count for the shapes we run
+// (checked in gemm_test.cc), so one representative count decides the packing for every later call.
+constexpr memory::dim kPackingRows = 256;
+
+Dt WeightType(GemmPrecision p) {
+  switch (p) {
+    case GemmPrecision::kF32:
+      return Dt::f32;
+    case GemmPrecision::kBF16:
+      return Dt::bf16;
+    case GemmPrecision::kInt8:
+      return Dt::s8;
+  }
+  return Dt::f32;
+}
+
+Dt SourceType(GemmPrecision p) {
+  switch (p) {
+    case GemmPrecision::kF32:
+      return Dt::f32;
+    case GemmPrecision::kBF16:
+      return Dt::bf16;
+    case GemmPrecision::kInt8:
+      return Dt::s8;
+  }
+  return Dt::f32;
+}
+
+dnnl::post_ops EpiloguePostOps(Epilogue epilogue) {
+  dnnl::post_ops ops;
+  switch (epilogue) {
+    case Epilogue::kBias:
+      break;
+    case Epilogue::kBiasGelu:
+      ops.append_eltwise(1.f, dnnl::algorithm::eltwise_gelu_erf, 0.f, 0.f);
+      break;
+    case Epilogue::kBiasResidual:
+      ops.append_sum(1.f);
+      break;
+    case Epilogue::kBiasTanh:
+      ops.append_eltwise(1.f, dnnl::algorithm::eltwise_tanh, 0.f, 0.f);
+      break;
+  }
+  return ops;
+}
+
+}  // namespace
+
+struct PackedLinear::Impl {
+  int64_t out_features = 0;
+  int64_t in_features = 0;
+  GemmPrecision precision = GemmPrecision::kF32;
+  memory::desc weights_md;
+  memory weights;
+  memory bias;
+  // kInt8: per-output-channel weight scales; the primitive's output scale is weight_scale[n] * x_scale.
+  std::vector<float> weight_scales;
+
+  mutable std::mutex mutex;
+  mutable std::map<std::pair<int64_t, Epilogue>, dnnl::matmul> primitives;
+
+  dnnl::primitive_attr Attributes(Epilogue epilogue) const {
+    dnnl::primitive_attr attr;
+    // Strict: f32 stays f32 (no implicit bf16/tf32 down-conversion), as PyTorch's fp32.
+    attr.set_fpmath_mode(dnnl::fpmath_mode::strict);
+    if (precision == GemmPrecision::kInt8) {
+      // oneDNN v2 scales int8 results after adding the bias, so the bias (like the activation scale
+      // known only at run time) comes in as a post-op: y = epilogue(acc * w_scale[n] * x_scale + b[n]).
+      // A per-row activation scale would need a [M,1] broadcast, which sends oneDNN 2.6 to its
+      // reference kernel; a scalar one keeps the VNNI/AMX brgemm kernels.
+      attr.set_output_scales(1 << 1, weight_scales);
+      dnnl::post_ops ops;
+      ops.append_binary(dnnl::algorithm::binary_mul, memory::desc({1, 1}, Dt::f32, Tag::ab));
+      ops.append_binary(dnnl::algorithm::binary_add, memory::desc({1, out_features}, Dt::f32, Tag::ab));
+      const dnnl::post_ops epilogue_ops = EpiloguePostOps(epilogue);
+      for (int i = 0; i < epilogue_ops.len(); ++i) {
+        if (epilogue_ops.kind(i) == dnnl::primitive::kind::sum) {
+          ops.append_sum(1.f);
+        } else {
+          dnnl::algorithm algorithm;
+          float scale, alpha, beta;
+          epilogue_ops.get_params_eltwise(i, scale, algorithm, alpha, beta);
+          ops.append_eltwise(scale, algorithm, alpha, beta);
+        }
+      }
+      attr.set_post_ops(ops);
+    } else {
+      attr.set_post_ops(EpiloguePostOps(epilogue));
+    }
+    return attr;
+  }
+
+  dnnl::matmul::primitive_desc Describe(memory::dim rows, const memory::desc& weights_desc, Epilogue epilogue) const {
+    const memory::desc src({rows, in_features}, SourceType(precision), Tag::ab);
+    const memory::desc bias_md({1, out_features}, Dt::f32, Tag::ab);
+    const memory::desc dst({rows, out_features}, Dt::f32, Tag::ab);
+    const dnnl::matmul::desc desc = precision == GemmPrecision::kInt8
+                                        ? dnnl::matmul::desc(src, weights_desc, dst)
+                                        : dnnl::matmul::desc(src, weights_desc, bias_md, dst);
+    return dnnl::matmul::primitive_desc(desc, Attributes(epilogue), Engine());
+  }
+
+  const dnnl::matmul& Primitive(int64_t rows, Epilogue epilogue) const {
+    std::lock_guard<std::mutex> lock(mutex);
+    auto key = std::make_pair(rows, epilogue);
+    auto it = primitives.find(key);
+    if (it == primitives.end()) {
+      try {
+        it = primitives.emplace(key, dnnl::matmul(Describe(rows, weights_md, epilogue))).first;
+      } catch (const dnnl::error& e) {
+        throw Error("gemm: oneDNN could not create a matmul for " + std::to_string(rows) + "x" +
+                        std::to_string(in_features) + " by " + std::to_string(in_features) + "x" +
+                        std::to_string(out_features) + ": " + e.what(),
+                    ErrorKind::kInternal);
+      }
+    }
+    return it->second;
+  }
+};
+
+PackedLinear::PackedLinear() = default;
+PackedLinear::~PackedLinear() = default;
+PackedLinear::PackedLinear(PackedLinear&&) noexcept = default;
+PackedLinear& PackedLinear::operator=(PackedLinear&&) noexcept = default;
+
+PackedLinear PackedLinear::Pack(const float* weight, const float* bias, int64_t out_features, int64_t in_features,
+                                GemmPrecision precision) {
+  if (weight == nullptr || out_features <= 0 || in_features <= 0) {
+    throw Error("gemm: Pack needs a weight and positive sizes, got out_features=" + std::to_string(out_features) +
+                    ", in_features=" + std::to_string(in_features),
+                ErrorKind::kInvalidArgument);
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->out_features = out_features;
+  impl->in_features = in_features;
+  impl->precision = precision;
+
+  // Reduced precisions are converted first: the int8 weight scales are part of the primitive.
+  const void* user_data = weight;
+  std::vector<int8_t> quantized;
+  std::vector<uint16_t> bf16;
+  if (precision == GemmPrecision::kInt8) {
+    quantized.resize(static_cast<size_t>(out_features * in_features));
+    impl->weight_scales.resize(static_cast<size_t>(out_features));
+    QuantizeWeightsPerRow(weight, out_features, in_features, quantized.data(), impl->weight_scales.data());
+    user_data = quantized.data();
+  } else if (precision == GemmPrecision::kBF16) {
+    bf16.resize(static_cast<size_t>(out_features * in_features));
+    ConvertToBF16(weight, out_features * in_features, bf16.data());
+    user_data = bf16.data();
+  }
+
+  const memory::desc any_weights({in_features, out_features}, WeightType(precision), Tag::any);
+  try {
+    impl->weights_md = impl->Describe(kPackingRows, any_weights, Epilogue::kBias).weights_desc();
+    impl->weights = memory(impl->weights_md, Engine());
+    // nn.Linear's W[N,K] row-major is the K x N matrix in column-major order ("ba").
+    const memory::desc user_md({in_features, out_features}, WeightType(precision), Tag::ba);
+    memory user(user_md, Engine(), const_cast<void*>(user_data));
+    dnnl::reorder(user, impl->weights).execute(ThreadStream(), user, impl->weights);
+
+    impl->bias = memory({{1, out_features}, Dt::f32, Tag::ab}, Engine());
+    auto* b = static_cast<float*>(impl->bias.get_data_handle());
+    for (int64_t n = 0; n < out_features; ++n) b[n] = bias != nullptr ? bias[n] : 0.f;
+    ThreadStream().wait();
+  } catch (const dnnl::error& e) {
+    throw Error(std::string("gemm: oneDNN could not pack the weights: ") + e.what(), ErrorKind::kInternal);
+  }
+  PackedLinear packed;
+  packed.impl_ = std::move(impl);
+  return packed;
+}
+
+void PackedLinear::Forward(const float* x, int64_t rows, float* y, Epilogue epilogue) const {
+  if (!impl_) throw Error("gemm: Forward on an empty PackedLinear", ErrorKind::kInternal);
+  if (rows <= 0) return;
+  const Impl& p = *impl_;
+  const dnnl::matmul& primitive = p.Primitive(rows, epilogue);
+  const memory::desc dst_md({rows, p.out_features}, Dt::f32, Tag::ab);
+  memory dst(dst_md, Engine(), y);
+
+  memory src;
+  std::unordered_map<int, memory> args = {{DNNL_ARG_WEIGHTS, p.weights}, {DNNL_ARG_DST, dst}};
+  if (p.precision == GemmPrecision::kF32) {
+    src = memory({{rows, p.in_features}, Dt::f32, Tag::ab}, Engine(), const_cast<float*>(x));
+    args.emplace(DNNL_ARG_BIAS, p.bias);
+  } else if (p.precision == GemmPrecision::kBF16) {
+    uint16_t* converted = ThreadScratch().Bf16(static_cast<size_t>(rows * p.in_features));
+    ConvertToBF16(x, rows * p.in_features, converted);
+    src = memory({{rows, p.in_features}, Dt::bf16, Tag::ab}, Engine(), converted);
+    args.emplace(DNNL_ARG_BIAS, p.bias);
+  } else {
+    ThreadScratchBuffers& scratch = ThreadScratch();
+    int8_t* quantized = scratch.Int8(static_cast<size_t>(rows * p.in_features));
+    scratch.x_scale = QuantizeActivationsPerTensor(x, rows * p.in_features, quantized);
+    src = memory({{rows, p.in_features}, Dt::s8, Tag::ab}, Engine(), quantized);
+    args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1,
+                 memory({{1, 1}, Dt::f32, Tag::ab}, Engine(), &scratch.x_scale));
+    args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(1) | DNNL_ARG_SRC_1, p.bias);
+  }
+  args.emplace(DNNL_ARG_SRC, src);
+  dnnl::stream& stream = ThreadStream();
+  primitive.execute(stream, args);
+  stream.wait();
+}
+
+int64_t PackedLinear::in_features() const { return impl_ ? impl_->in_features : 0; }
+int64_t PackedLinear::out_features() const { return impl_ ? impl_->out_features : 0; }
+size_t PackedLinear::packed_bytes() const {
+  if (!impl_) return 0;
+  return impl_->weights_md.get_size() + static_cast<size_t>(impl_->out_features) * sizeof(float);
+}
+
+}  // namespace vit::kernels

@@ -1,0 +1,153 @@
+#include "kernels/gemm.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+
+#include "kernels/gemm_quantize.h"
+#include "kernels/reference.h"
+#include "kernels/test_util.h"
+#include "vit/error.h"
+
+namespace vit::kernels {
+namespace {
+
+using testing::RandomFloats;
+
+struct Shape {
+  int64_t out_features, in_features;
+};
+
+reference::Epilogue ToReference(Epilogue e) {
+  switch (e) {
+    case Epilogue::kBias:
+      return reference::Epilogue::kBias;
+    case Epilogue::kBiasGelu:
+      return reference::Epilogue::kBiasGelu;
+    case Epilogue::kBiasResidual:
+      return reference::Epilogue::kBiasResidual;
+    case Epilogue::kBiasTanh:
+      return reference::Epilogue::kBiasTanh;
+  }
+  return reference::Epilogue::kBias;
+}
+
+// Error scale of a float dot product: |x| |w| summed, as in the classic bound, but with sqrt(K)
+// growth (blocked sums) rather than K.
+std::vector<double> MagnitudeOf(const float* x, int64_t rows, const float* w, int64_t n_out, int64_t k_in) {
+  std::vector<double> m(static_cast<size_t>(rows * n_out));
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t n = 0; n < n_out; ++n) {
+      double s = 0;
+      for (int64_t k = 0; k < k_in; ++k) s += std::fabs(static_cast<double>(x[r * k_in + k]) * w[n * k_in + k]);
+      m[r * n_out + n] = s;
+    }
+  return m;
+}
+
+constexpr Epilogue kEpilogues[] = {Epilogue::kBias, Epilogue::kBiasGelu, Epilogue::kBiasResidual, Epilogue::kBiasTanh};
+
+TEST(PackedLinear, Float32MatchesDoublePrecision) {
+  for (const Shape& s : {Shape{5, 3}, Shape{96, 64}, Shape{384, 1024}, Shape{1024, 384}, Shape{7, 4096}}) {
+    const auto w = RandomFloats(static_cast<size_t>(s.out_features * s.in_features), -0.1f, 0.1f,
+                                static_cast<uint32_t>(s.in_features));
+    const auto bias = RandomFloats(static_cast<size_t>(s.out_features), -1.f, 1.f, 3);
+    const PackedLinear linear = PackedLinear::Pack(w.data(), bias.data(), s.out_features, s.in_features,
+                                                   GemmPrecision::kF32);
+    ASSERT_EQ(linear.out_features(), s.out_features);
+    ASSERT_EQ(linear.in_features(), s.in_features);
+    ASSERT_GE(linear.packed_bytes(), static_cast<size_t>(s.out_features * s.in_features) * sizeof(float));
+    for (int64_t rows : {1, 7, 197, 1024}) {
+      if (rows * s.out_features * s.in_features > 200'000'000) continue;  // keep the double reference quick
+      const auto x = RandomFloats(static_cast<size_t>(rows * s.in_features), -2.f, 2.f, static_cast<uint32_t>(rows));
+      const auto residual = RandomFloats(static_cast<size_t>(rows * s.out_features), -3.f, 3.f, 11);
+      const auto magnitude = MagnitudeOf(x.data(), rows, w.data(), s.out_features, s.in_features);
+      for (Epilogue e : kEpilogues) {
+        std::vector<float> y = residual;
+        linear.Forward(x.data(), rows, y.data(), e);
+        const auto want = reference::Linear(x.data(), rows, w.data(), bias.data(), s.out_features, s.in_features,
+                                            ToReference(e), residual.data());
+        for (size_t i = 0; i < y.size(); ++i) {
+          // fp32 accumulation only: a bf16 or tf32 shortcut would be ~1e3 times further off.
+          const double tolerance = 1e-6 * magnitude[i] + 4e-7 * (1 + std::fabs(want[i]));
+          ASSERT_NEAR(y[i], want[i], tolerance) << rows << "x" << s.in_features << "->" << s.out_features
+                                                 << " epilogue " << static_cast<int>(e) << " at " << i;
+        }
+      }
+    }
+  }
+}
+
+TEST(PackedLinear, NullBiasMeansZero) {
+  const auto w = RandomFloats(6 * 4, -1.f, 1.f, 1);
+  const auto x = RandomFloats(2 * 4, -1.f, 1.f, 2);
+  const PackedLinear linear = PackedLinear::Pack(w.data(), nullptr, 6, 4, GemmPrecision::kF32);
+  std::vector<float> y(12);
+  linear.Forward(x.data(), 2, y.data(), Epilogue::kBias);
+  const auto want = reference::Linear(x.data(), 2, w.data(), nullptr, 6, 4, reference::Epilogue::kBias);
+  for (size_t i = 0; i < y.size(); ++i) EXPECT_NEAR(y[i], want[i], 1e-6);
+}
+
+TEST(PackedLinear, BFloat16AccumulatesInFloat) {
+  const int64_t n_out = 256, k_in = 1024, rows = 197;
+  auto w = RandomFloats(static_cast<size_t>(n_out * k_in), -0.1f, 0.1f, 21);
+  auto x = RandomFloats(static_cast<size_t>(rows * k_in), -2.f, 2.f, 22);
+  const auto bias = RandomFloats(static_cast<size_t>(n_out), -1.f, 1.f, 23);
+  const PackedLinear linear = PackedLinear::Pack(w.data(), bias.data(), n_out, k_in, GemmPrecision::kBF16);
+  std::vector<float> y(static_cast<size_t>(rows * n_out));
+  linear.Forward(x.data(), rows, y.data(), Epilogue::kBias);
+
+  // The exact result on bf16-rounded inputs: what remains is fp32 accumulation error only.
+  auto round_to_bf16 = [](std::vector<float>& v) {
+    std::vector<uint16_t> h(v.size());
+    ConvertToBF16(v.data(), static_cast<int64_t>(v.size()), h.data());
+    for (size_t i = 0; i < v.size(); ++i) {
+      const uint32_t bits = static_cast<uint32_t>(h[i]) << 16;
+      std::memcpy(&v[i], &bits, sizeof(float));
+    }
+  };
+  round_to_bf16(w);
+  round_to_bf16(x);
+  const auto want = reference::Linear(x.data(), rows, w.data(), bias.data(), n_out, k_in, reference::Epilogue::kBias);
+  const auto magnitude = MagnitudeOf(x.data(), rows, w.data(), n_out, k_in);
+  for (size_t i = 0; i < y.size(); ++i) ASSERT_NEAR(y[i], want[i], 1e-6 * magnitude[i] + 1e-6) << i;
+}
+
+TEST(PackedLinear, Int8StaysWithinQuantizationError) {
+  const int64_t n_out = 256, k_in = 1024, rows = 197;
+  const auto w = RandomFloats(static_cast<size_t>(n_out * k_in), -0.1f, 0.1f, 31);
+  const auto x = RandomFloats(static_cast<size_t>(rows * k_in), -2.f, 2.f, 32);
+  const auto bias = RandomFloats(static_cast<size_t>(n_out), -1.f, 1.f, 33);
+  const PackedLinear linear = PackedLinear::Pack(w.data(), bias.data(), n_out, k_in, GemmPrecision::kInt8);
+  std::vector<float> y(static_cast<size_t>(rows * n_out));
+  linear.Forward(x.data(), rows, y.data(), Epilogue::kBias);
+  const auto want = reference::Linear(x.data(), rows, w.data(), bias.data(), n_out, k_in, reference::Epilogue::kBias);
+
+  // Rounding moves each x by at most s_x/2 and each w by at most s_w/2.
+  float x_max = 0;
+  for (float v : x) x_max = std::fmax(x_max, std::fabs(v));
+  const double s_x = x_max / 127.0;
+  for (int64_t n = 0; n < n_out; ++n) {
+    float w_max = 0;
+    for (int64_t k = 0; k < k_in; ++k) w_max = std::fmax(w_max, std::fabs(w[n * k_in + k]));
+    const double s_w = w_max / 127.0;
+    for (int64_t r = 0; r < rows; ++r) {
+      double bound = 0;
+      for (int64_t k = 0; k < k_in; ++k)
+        bound += std::fabs(x[r * k_in + k]) * s_w / 2 + std::fabs(w[n * k_in + k]) * s_x / 2 + s_x * s_w / 4;
+      ASSERT_NEAR(y[r * n_out + n], want[r * n_out + n], bound + 1e-4) << r << "," << n;
+    }
+  }
+}
+
+TEST(PackedLinear, RejectsBadArguments) {
+  float w[4] = {};
+  EXPECT_THROW(PackedLinear::Pack(nullptr, nullptr, 2, 2, GemmPrecision::kF32), Error);
+  EXPECT_THROW(PackedLinear::Pack(w, nullptr, 0, 2, GemmPrecision::kF32), Error);
+  PackedLinear empty;
+  EXPECT_THROW(empty.Forward(w, 1, w, Epilogue::kBias), Error);
+}
+
+}  // namespace
+}  // namespace vit::kernels
