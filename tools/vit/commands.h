@@ -15,5 +15,7 @@ using CommandRunner = std::function<int()>;
 
 void AddEmbedCommand(CLI::App& app, CommandRunner& run);
 void AddInspectCommand(CLI::App& app, CommandRunner& run);
+void AddDownloadCommand(CLI::App& app, CommandRunner& run);
+void AddBenchCommand(CLI::App& app, CommandRunner& run);
 
 }  // namespace vit::tool

@@ -18,6 +18,8 @@ int main(int argc, char** argv) {
   CommandRunner run;
   AddEmbedCommand(app, run);
   AddInspectCommand(app, run);
+  AddDownloadCommand(app, run);
+  AddBenchCommand(app, run);
 
   try {
     app.parse(argc, argv);
