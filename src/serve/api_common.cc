@@ -1,0 +1,102 @@
+#include "serve/api_common.h"
+
+#include "serve/encoding.h"
+#include "vit/error.h"
+
+namespace vit::serve {
+
+Json ParseJsonObject(std::string_view body) {
+  Json json;
+  try {
+    json = Json::parse(body);
+  } catch (const Json::parse_error& e) {
+    throw Error(std::string("request body: malformed JSON: ") + e.what(), ErrorKind::kInvalidArgument);
+  }
+  if (!json.is_object())
+    throw Error(std::string("request body: expected a JSON object, got ") + json.type_name(),
+                ErrorKind::kInvalidArgument);
+  return json;
+}
+
+std::optional<bool> OptionalBool(const Json& object, const char* field) {
+  auto it = object.find(field);
+  if (it == object.end() || it->is_null()) return std::nullopt;
+  if (!it->is_boolean())
+    throw Error(std::string("\"") + field + "\": expected true or false, got " + it->type_name(),
+                ErrorKind::kInvalidArgument);
+  return it->get<bool>();
+}
+
+std::optional<std::string> OptionalString(const Json& object, const char* field) {
+  auto it = object.find(field);
+  if (it == object.end() || it->is_null()) return std::nullopt;
+  if (!it->is_string())
+    throw Error(std::string("\"") + field + "\": expected a string, got " + it->type_name(),
+                ErrorKind::kInvalidArgument);
+  return it->get<std::string>();
+}
+
+std::vector<EncodedImage> ImagesField(const Json& object, const char* field,
+                                      std::vector<std::vector<uint8_t>>& storage) {
+  auto it = object.find(field);
+  if (it == object.end() || it->is_null())
+    throw Error(std::string("request body: missing \"") + field + "\" (an image as base64 or a data: URL, or a list)",
+                ErrorKind::kInvalidArgument);
+  std::vector<std::string> names;
+  std::vector<const std::string*> texts;
+  if (it->is_string()) {
+    names.push_back(field);
+    texts.push_back(&it->get_ref<const std::string&>());
+  } else if (it->is_array()) {
+    if (it->empty())
+      throw Error(std::string("\"") + field + "\": the list is empty", ErrorKind::kInvalidArgument);
+    for (size_t i = 0; i < it->size(); ++i) {
+      const Json& item = (*it)[i];
+      const std::string name = std::string(field) + "[" + std::to_string(i) + "]";
+      if (!item.is_string())
+        throw Error("\"" + name + "\": expected an image as a base64 string or a data: URL, got " +
+                        item.type_name(),
+                    ErrorKind::kInvalidArgument);
+      names.push_back(name);
+      texts.push_back(&item.get_ref<const std::string&>());
+    }
+  } else {
+    throw Error(std::string("\"") + field + "\": expected an image string or a list of them, got " + it->type_name(),
+                ErrorKind::kInvalidArgument);
+  }
+  storage.clear();
+  storage.reserve(texts.size());
+  std::vector<EncodedImage> images;
+  for (size_t i = 0; i < texts.size(); ++i) {
+    storage.push_back(DecodeImageString(*texts[i], names[i]));
+    images.push_back({storage.back(), names[i]});
+  }
+  return images;
+}
+
+bool IsImageContentType(const std::string& content_type) {
+  return content_type.rfind("image/", 0) == 0 || content_type.rfind("application/octet-stream", 0) == 0;
+}
+
+bool ParseBoolText(const std::string& text, const char* field) {
+  if (text == "true" || text == "1") return true;
+  if (text == "false" || text == "0") return false;
+  throw Error(std::string("\"") + field + "\": expected true or false, got \"" + text.substr(0, 32) + "\"",
+              ErrorKind::kInvalidArgument);
+}
+
+std::vector<std::vector<float>> Embed(ServeContext& context, std::span<const EncodedImage> images,
+                                      const EmbedOptions& options, Inference::Clock::time_point deadline) {
+  // Refuse before any work when the answer can only be an error.
+  if (options.pooling == Pooling::kPooler && !context.model().info.has_pooler) Pool({}, {}, Pooling::kPooler);
+  const std::vector<RowOutput> rows = context.inference.RunImages(images, deadline);
+  std::vector<std::vector<float>> vectors;
+  vectors.reserve(rows.size());
+  for (const RowOutput& row : rows) {
+    vectors.push_back(Pool(row.last_hidden_state, row.pooler_output, options.pooling));
+    if (options.normalize) L2Normalize(vectors.back());
+  }
+  return vectors;
+}
+
+}  // namespace vit::serve

@@ -1,0 +1,118 @@
+// POST /embed as text-embeddings-inference has it, for images:
+//   {"inputs": "<base64 or data URL>" | [...], "normalize": true, "pooling": "pooler" | "cls" | "mean"}
+//   -> [[f32, ...], ...]   (one vector per input, also for a single input)
+// A body with Content-Type image/* (or application/octet-stream) is one raw image; ?normalize= and
+// ?pooling= then carry the options.
+#include <nlohmann/json.hpp>
+
+#include "serve/api.h"
+#include "serve/api_common.h"
+#include "serve/encoding.h"
+#include "vit/options.h"
+
+namespace vit::serve {
+namespace {
+
+Json ConfigJson(const ViTConfig& c) {
+  Json j = {{"model_type", c.model_type},
+            {"architectures", c.architectures},
+            {"hidden_size", c.hidden_size},
+            {"num_hidden_layers", c.num_hidden_layers},
+            {"num_attention_heads", c.num_attention_heads},
+            {"intermediate_size", c.intermediate_size},
+            {"hidden_act", c.hidden_act},
+            {"layer_norm_eps", c.layer_norm_eps},
+            {"image_size", c.image_size},
+            {"patch_size", c.patch_size},
+            {"num_channels", c.num_channels},
+            {"qkv_bias", c.qkv_bias},
+            {"encoder_stride", c.encoder_stride},
+            {"pooler_output_size", c.pooler_output_size ? c.pooler_output_size : c.hidden_size},
+            {"pooler_act", c.pooler_act}};
+  if (!c.id2label.empty()) {
+    Json labels = Json::object();
+    for (size_t i = 0; i < c.id2label.size(); ++i) labels[std::to_string(i)] = c.id2label[i];
+    j["id2label"] = labels;
+  }
+  return j;
+}
+
+Json ProcessorJson(const ImageProcessorConfig& p) {
+  return {{"do_resize", p.do_resize},
+          {"size", {{"height", p.height}, {"width", p.width}}},
+          {"resample", p.resample},
+          {"do_rescale", p.do_rescale},
+          {"rescale_factor", p.rescale_factor},
+          {"do_normalize", p.do_normalize},
+          {"image_mean", p.image_mean},
+          {"image_std", p.image_std},
+          {"do_convert_rgb", p.do_convert_rgb}};
+}
+
+}  // namespace
+
+Response TeiEmbed(ServeContext& context, const Request& request) {
+  InFlight in_flight(context.metrics);
+  const auto admission = context.inference.Admit();
+  const auto deadline = context.inference.Deadline();
+  EmbedOptions options;
+  std::vector<std::vector<uint8_t>> storage;
+  std::vector<EncodedImage> images;
+  if (IsImageContentType(request.Header("content-type"))) {
+    if (request.body.empty()) throw Error("request body: empty image", ErrorKind::kInvalidArgument);
+    images.push_back({{reinterpret_cast<const uint8_t*>(request.body.data()), request.body.size()}, "body"});
+    if (auto v = request.Query("pooling")) options.pooling = ParsePooling(*v);
+    if (auto v = request.Query("normalize")) options.normalize = ParseBoolText(*v, "normalize");
+  } else {
+    const Json body = ParseJsonObject(request.body);
+    if (auto v = OptionalString(body, "pooling")) options.pooling = ParsePooling(*v);
+    if (auto v = OptionalBool(body, "normalize")) options.normalize = *v;
+    images = ImagesField(body, "inputs", storage);
+  }
+  const std::vector<std::vector<float>> vectors = Embed(context, images, options, deadline);
+  std::string out = "[";
+  for (size_t i = 0; i < vectors.size(); ++i) {
+    if (i) out += ',';
+    AppendJsonFloats(out, vectors[i]);
+  }
+  out += ']';
+  return Response::Json(std::move(out));
+}
+
+Response Health(ServeContext& context, const Request&) {
+  if (context.draining) return Response::Json(R"({"status":"draining"})", 503);
+  return Response::Json(R"({"status":"ok"})");
+}
+
+Response Info(ServeContext& context, const Request&) {
+  const ServedModel& m = context.model();
+  const ServeLimits& l = context.limits;
+  Json info = {{"model_id", m.name},
+               {"model_source", m.info.source},
+               {"model_dir", m.info.directory},
+               {"weights_file", m.info.weights_file},
+               {"num_parameters", m.info.num_parameters},
+               {"has_pooler", m.info.has_pooler},
+               {"has_classifier", m.info.has_classifier},
+               {"precision", PrecisionName(m.info.precision)},
+               {"config", ConfigJson(m.config)},
+               {"preprocessor", ProcessorJson(m.processor.config())},
+               {"limits",
+                {{"max_batch_size", l.max_batch_size},
+                 {"max_wait_ms", l.max_wait_ms},
+                 {"max_concurrent_requests", l.max_concurrent_requests},
+                 {"max_body_mb", l.max_body_mb},
+                 {"max_client_batch_size", l.max_client_batch_size},
+                 {"request_timeout_ms", l.request_timeout_ms}}},
+               {"version", "0.1.0"}};
+  return Response::Json(info.dump(-1, ' ', false, Json::error_handler_t::replace));
+}
+
+Response MetricsPage(ServeContext& context, const Request&) {
+  Response r;
+  r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  r.body = context.metrics.Render();
+  return r;
+}
+
+}  // namespace vit::serve

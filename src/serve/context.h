@@ -1,0 +1,31 @@
+// What every handler may use: the model's description, the inference pipeline, metrics, the limits
+// shown by /info, and whether the server still takes work.
+#pragma once
+
+#include <atomic>
+#include <string>
+
+#include "serve/inference.h"
+#include "serve/metrics.h"
+
+namespace vit::serve {
+
+struct ServeLimits {
+  int max_batch_size = 8;
+  int max_wait_ms = 5;
+  int max_concurrent_requests = 512;
+  int max_body_mb = 32;
+  int max_client_batch_size = 32;
+  int request_timeout_ms = 30000;
+};
+
+struct ServeContext {
+  Inference& inference;
+  Metrics& metrics;
+  ServeLimits limits;
+  std::atomic<bool> draining{false};  // set on SIGTERM/SIGINT: /health and readiness answer 503
+
+  const ServedModel& model() const { return inference.model(); }
+};
+
+}  // namespace vit::serve

@@ -1,0 +1,180 @@
+#include "serve/server.h"
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+#include "serve/batcher.h"
+#include "serve/context.h"
+#include "serve/http.h"
+#include "serve/inference.h"
+#include "serve/metrics.h"
+#include "serve/routes.h"
+#include "vit/error.h"
+#include "vit/model.h"
+
+namespace vit::serve {
+namespace {
+
+class ModelRunner : public BatchRunner {
+ public:
+  explicit ModelRunner(Model& model) : model_(model) {}
+  ModelOutput Run(const Tensor& pixel_values) override { return model_.Run(pixel_values); }
+
+ private:
+  Model& model_;
+};
+
+std::string DefaultServedName(const std::string& model) {
+  std::string name = model;
+  while (name.size() > 1 && name.back() == '/') name.pop_back();
+  std::error_code ec;
+  if (std::filesystem::is_directory(name, ec)) return std::filesystem::path(name).filename().string();
+  return name;  // a hub id: org/name[@revision]
+}
+
+// SIGINT and SIGTERM are blocked in every thread (the mask is inherited, so this must happen before
+// the model and the HTTP library start theirs) and taken by one thread with sigwait, which is free to
+// lock and call anything. The first signal drains; a second one exits at once.
+class SignalWatcher {
+ public:
+  SignalWatcher() {
+    sigemptyset(&set_);
+    sigaddset(&set_, SIGINT);
+    sigaddset(&set_, SIGTERM);
+    sigaddset(&set_, SIGUSR1);  // our own wake-up when the server ends for another reason
+    pthread_sigmask(SIG_BLOCK, &set_, &previous_);
+    thread_ = std::thread([this] { Watch(); });
+  }
+  ~SignalWatcher() {
+    finished_ = true;
+    pthread_kill(thread_.native_handle(), SIGUSR1);
+    thread_.join();
+    pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
+  }
+
+  // What the first signal does; before it is set, a signal ends the process (nothing to drain yet).
+  void OnSignal(std::function<void()> action) {
+    std::lock_guard lock(mutex_);
+    action_ = std::move(action);
+  }
+
+ private:
+  void Watch() {
+    int signals = 0;
+    for (;;) {
+      int sig = 0;
+      if (sigwait(&set_, &sig) != 0) continue;
+      if (finished_) return;
+      if (sig == SIGUSR1) continue;
+      // Under the lock, so that OnSignal() returns only once a running action is done.
+      std::lock_guard lock(mutex_);
+      if (!action_ || ++signals > 1) {
+        std::fprintf(stderr, "vit serve: %s, exiting now\n", signals > 1 ? "second signal" : "interrupted");
+        std::_Exit(128 + sig);
+      }
+      std::fprintf(stderr, "vit serve: %s received, finishing the requests in flight\n",
+                   sig == SIGINT ? "SIGINT" : "SIGTERM");
+      action_();
+    }
+  }
+
+  sigset_t set_;
+  sigset_t previous_;
+  std::atomic<bool> finished_{false};
+  std::mutex mutex_;
+  std::function<void()> action_;
+  std::thread thread_;
+};
+
+}  // namespace
+
+void ServeOptions::Validate() const {
+  auto at_least = [](int value, int minimum, const char* flag) {
+    if (value < minimum)
+      throw Error(std::string(flag) + ": expected at least " + std::to_string(minimum) + ", got " +
+                      std::to_string(value),
+                  ErrorKind::kInvalidArgument);
+  };
+  at_least(port, 0, "--port");
+  if (port > 65535) throw Error("--port: expected at most 65535", ErrorKind::kInvalidArgument);
+  at_least(max_batch_size, 1, "--max-batch-size");
+  at_least(max_wait_ms, 0, "--max-wait-ms");
+  at_least(max_concurrent_requests, 1, "--max-concurrent-requests");
+  at_least(max_body_mb, 1, "--max-body-mb");
+  if (max_body_mb > 4096) throw Error("--max-body-mb: expected at most 4096", ErrorKind::kInvalidArgument);
+  at_least(max_client_batch_size, 1, "--max-client-batch-size");
+  at_least(request_timeout_ms, 1, "--request-timeout-ms");
+  at_least(io_timeout_ms, 1, "--io-timeout-ms");
+}
+
+int Serve(const ServeOptions& options) {
+  options.Validate();
+  SignalWatcher signals;
+
+  std::fprintf(stderr, "vit serve: loading %s\n", options.model.c_str());
+  std::unique_ptr<Model> model = Model::Load(options.model, options.load);
+  ServedModel served{options.served_model_name.empty() ? DefaultServedName(options.model) : options.served_model_name,
+                     model->config(), model->processor(), model->info()};
+
+  Metrics metrics;
+  ModelRunner runner(*model);
+  BatcherOptions batcher_options;
+  batcher_options.max_batch_size = options.max_batch_size;
+  batcher_options.max_wait = std::chrono::milliseconds(options.max_wait_ms);
+  // Every admitted request may queue a full client batch.
+  batcher_options.max_queued_images =
+      static_cast<size_t>(options.max_concurrent_requests) * static_cast<size_t>(options.max_client_batch_size);
+  Batcher batcher(runner, batcher_options,
+                  [&metrics](int size, double seconds) { metrics.ObserveBatch(size, seconds); });
+  metrics.SetQueueDepthSource([&batcher] { return batcher.queue_depth(); });
+
+  InferenceLimits limits;
+  limits.request_timeout = std::chrono::milliseconds(options.request_timeout_ms);
+  limits.max_concurrent_requests = options.max_concurrent_requests;
+  limits.max_client_batch_size = options.max_client_batch_size;
+  Inference inference(served, batcher, limits);
+
+  ServeContext context{inference, metrics,
+                       ServeLimits{options.max_batch_size, options.max_wait_ms, options.max_concurrent_requests,
+                                   options.max_body_mb, options.max_client_batch_size, options.request_timeout_ms}};
+
+  HttpOptions http_options;
+  http_options.max_body_bytes = static_cast<size_t>(options.max_body_mb) << 20;
+  // One worker per connection being served: enough for every admitted request, plus a few so that
+  // requests over the limit still get their 429 and /health still answers.
+  http_options.worker_threads = options.max_concurrent_requests + 8;
+  http_options.read_timeout = std::chrono::milliseconds(options.io_timeout_ms);
+  http_options.write_timeout = std::chrono::milliseconds(options.io_timeout_ms);
+  HttpServer http(http_options, [&metrics](const std::string& route, int status, double seconds) {
+    metrics.ObserveRequest(route, status, seconds);
+    if (status >= 500) std::fprintf(stderr, "vit serve: %s answered %d\n", route.c_str(), status);
+  });
+  RegisterRoutes(http, context);
+  const int port = http.Bind(options.host, options.port);
+
+  signals.OnSignal([&] {
+    context.draining = true;
+    http.Stop();
+  });
+  std::fprintf(stderr, "vit serve: %s (%s, %s) listening on http://%s:%d\n", served.name.c_str(),
+               served.info.directory.c_str(), PrecisionName(served.info.precision), options.host.c_str(), port);
+  std::fflush(stderr);
+  const bool stopped = http.Listen();  // returns when every connection being served has been answered
+  signals.OnSignal([] {});              // `http` and `context` are about to go
+  batcher.Stop();
+  if (!stopped) {
+    std::fprintf(stderr, "vit serve: the listening socket failed\n");
+    return 1;
+  }
+  std::fprintf(stderr, "vit serve: stopped\n");
+  return 0;
+}
+
+}  // namespace vit::serve

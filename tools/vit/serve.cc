@@ -1,0 +1,53 @@
+// vit serve: an HTTP server for one model, with dynamic batching. See src/serve/ for the routes.
+#include <CLI/CLI.hpp>
+#include <memory>
+
+#include "commands.h"
+#include "model_args.h"
+#include "serve/server.h"
+
+namespace vit::tool {
+
+void AddServeCommand(CLI::App& app, CommandRunner& run) {
+  CLI::App* cmd = app.add_subcommand(
+      "serve",
+      "Serve a model over HTTP: POST /embed (text-embeddings-inference style), POST /v1/embeddings (OpenAI),\n"
+      "POST /v2/models/{name}/infer (KServe v2 / Triton), GET /health, /info, /metrics (Prometheus).\n"
+      "Requests from all clients are batched together. SIGTERM or SIGINT finishes the requests in flight\n"
+      "and exits 0.");
+  auto model = std::make_shared<ModelArgs>();
+  auto options = std::make_shared<serve::ServeOptions>();
+  model->AddTo(*cmd);
+  cmd->add_option("--served-model-name", options->served_model_name,
+                  "the model's name in the APIs (default: the hub id, or the folder's name)");
+  cmd->add_option("--host", options->host, "address to listen on")->capture_default_str();
+  cmd->add_option("--port", options->port, "port to listen on (0: any free port)")->capture_default_str();
+  cmd->add_option("--max-batch-size", options->max_batch_size, "most images in one model run")
+      ->capture_default_str();
+  cmd->add_option("--max-wait-ms", options->max_wait_ms,
+                  "how long the first image of a batch waits for others")
+      ->capture_default_str();
+  cmd->add_option("--max-concurrent-requests", options->max_concurrent_requests,
+                  "requests served at once; more get 429")
+      ->capture_default_str();
+  cmd->add_option("--max-body-mb", options->max_body_mb, "largest request body in MiB; larger get 413")
+      ->capture_default_str();
+  cmd->add_option("--max-client-batch-size", options->max_client_batch_size,
+                  "most images in one request; more get 413")
+      ->capture_default_str();
+  cmd->add_option("--request-timeout-ms", options->request_timeout_ms,
+                  "longest a request may take once read; slower ones get 504")
+      ->capture_default_str();
+  cmd->add_option("--io-timeout-ms", options->io_timeout_ms,
+                  "a client silent this long while sending or receiving is disconnected")
+      ->capture_default_str();
+  cmd->callback([&run, model, options] {
+    run = [model, options] {
+      options->model = model->model;
+      options->load = model->ToLoadOptions();
+      return serve::Serve(*options);
+    };
+  });
+}
+
+}  // namespace vit::tool
