@@ -16,6 +16,24 @@ Tensor ReadNpy(const std::filesystem::path& path);
 std::vector<int64_t> ReadNpyShape(const std::filesystem::path& path);
 void WriteNpy(const std::filesystem::path& path, const Tensor& tensor);
 
+// A memory-mapped '<f4' / '<f8' C-order array read a few leading-axis rows at a time, so that a large
+// pixel_values file never has to be in memory at once.
+class NpyReader {
+ public:
+  explicit NpyReader(const std::filesystem::path& path);
+  ~NpyReader();
+  NpyReader(const NpyReader&) = delete;
+  NpyReader& operator=(const NpyReader&) = delete;
+
+  const std::vector<int64_t>& shape() const;
+  // Copies rows [first, first + count) of axis 0 into `out` (count * row size floats).
+  void ReadRows(int64_t first, int64_t count, float* out) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
 // Writes an array block by block along one axis ("rows"), so that the whole array never has to be in
 // memory: e.g. hidden_states [layers, N, T, D] with rows on axis 1. `shape` gives the planned number of
 // rows; Finish() may shrink it (rows that were never written are dropped) and fixes up the header.

@@ -142,12 +142,11 @@ class Embedder {
     return std::find(outputs_.begin(), outputs_.end(), name) != outputs_.end();
   }
 
-  const Tensor& NpyFile(const std::filesystem::path& path) {
-    if (npy_path_ != path) {
-      npy_data_ = ReadNpy(path);
-      npy_path_ = path;
-    }
-    return npy_data_;
+  // Opened once and kept: each batch reads only its own rows from the mapping.
+  const NpyReader& NpyFile(const std::filesystem::path& path) {
+    auto& reader = npy_files_[path];
+    if (!reader) reader = std::make_unique<NpyReader>(path);
+    return *reader;
   }
 
   Batch Prepare(const std::vector<InputItem>& items, size_t begin, size_t end) {
@@ -167,7 +166,7 @@ class Embedder {
     }
     Batch batch;
     std::vector<int64_t> chw;
-    std::vector<int64_t> source;  // index into images, or -1 - npy row position
+    std::vector<int64_t> source;  // each kept row's index within this chunk
     for (int64_t i = 0; i < n; ++i) {
       const InputItem& item = items[begin + static_cast<size_t>(i)];
       if (!errors[static_cast<size_t>(i)].empty()) {
@@ -178,8 +177,8 @@ class Embedder {
       }
       std::vector<int64_t> shape;
       if (item.npy_row >= 0) {
-        const Tensor& t = NpyFile(item.path);
-        shape = {t.dim(1), t.dim(2), t.dim(3)};
+        const auto& dims = NpyFile(item.path).shape();
+        shape = {dims[1], dims[2], dims[3]};
       } else {
         const Image& img = *images[static_cast<size_t>(i)];
         const auto& pc = processor_.config();
@@ -203,7 +202,7 @@ class Embedder {
       const InputItem& item = *batch.items[static_cast<size_t>(r)];
       float* dst = batch.pixel_values.data() + r * plane;
       if (item.npy_row >= 0)
-        std::memcpy(dst, npy_data_.data() + item.npy_row * plane, static_cast<size_t>(plane) * sizeof(float));
+        npy_files_.at(item.path)->ReadRows(item.npy_row, 1, dst);  // opened above
       else
         processor_.PreprocessInto(*images[static_cast<size_t>(source[static_cast<size_t>(r)])], dst);
     }
@@ -246,8 +245,7 @@ class Embedder {
   DecodeOptions decode_;
   std::map<std::string, std::unique_ptr<NpyWriter>> writers_;
   std::vector<int64_t> shape_;
-  std::filesystem::path npy_path_;
-  Tensor npy_data_;
+  std::map<std::filesystem::path, std::unique_ptr<NpyReader>> npy_files_;
   int64_t rows_ = 0;
   int64_t skipped_ = 0;
 };
