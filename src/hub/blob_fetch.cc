@@ -131,17 +131,18 @@ class Download {
         return;
       }
       if (response.status == 429 || response.status >= 500) {
-        throw HubUnreachable("downloading " + request_.filename + " from " + url + " failed (HTTP " +
+        throw HubUnreachable("downloading " + request_.filename + " from " + UrlForMessage(url) + " failed (HTTP " +
                              std::to_string(response.status) + ")");
       }
       const ErrorKind kind = response.status == 401 || response.status == 403 ? ErrorKind::kUnauthorized
                              : response.status == 404                         ? ErrorKind::kNotFound
                                                                               : ErrorKind::kIo;
-      throw Error("downloading " + request_.filename + " from " + url + " failed (HTTP " +
+      throw Error("downloading " + request_.filename + " from " + UrlForMessage(url) + " failed (HTTP " +
                       std::to_string(response.status) + ")",
                   kind);
     }
-    throw Error("too many redirects while downloading " + request_.filename + " from " + request_.url, ErrorKind::kIo);
+    throw Error("too many redirects while downloading " + request_.filename + " from " + UrlForMessage(request_.url),
+                ErrorKind::kIo);
   }
 
  private:

@@ -47,21 +47,26 @@ std::string NormalizeEtag(const std::string& etag) {
 void ThrowForHubStatus(const HttpResponse& response, const HubSession& session, const std::string& revision,
                        const std::string& filename) {
   const std::string& repo = session.cache.repo_id();
+  const std::string& endpoint = session.settings.endpoint;
   const std::string& code = response.Header("x-error-code");
   const std::string status = " (HTTP " + std::to_string(response.status) + HubErrorDetail(response) + ")";
   const bool has_token = !session.settings.token.empty();
-  const std::string token_hint =
-      has_token ? "the token in HF_TOKEN (or $HF_HOME/token) has no access to it: check the token's account and scope"
-                : "set HF_TOKEN to an access token (" + session.settings.endpoint + "/settings/tokens) of an account "
-                  "that can read it";
+  const std::string token_page = endpoint + "/settings/tokens";
   if (code == "GatedRepo") {
-    throw Error(repo + " is a gated model: accept its conditions at " + session.settings.endpoint + "/" + repo +
-                    ", then " + token_hint + status,
+    throw Error(has_token ? repo + " is a gated model and the token in HF_TOKEN (or $HF_HOME/token) has no access "
+                                "to it: accept its conditions at " + endpoint + "/" + repo +
+                                " with that token's account" + status
+                          : repo + " is a gated model: accept its conditions at " + endpoint + "/" + repo +
+                                ", then set HF_TOKEN to an access token of that account (" + token_page + ")" +
+                                status,
                 ErrorKind::kUnauthorized);
   }
   if (response.status == 401 || response.status == 403) {
-    throw Error("the hub refused " + repo + status + ": it does not exist, or it is private or gated and " +
-                    token_hint,
+    throw Error("the hub refused " + repo + status +
+                    (has_token ? ": it does not exist, or the token in HF_TOKEN (or $HF_HOME/token) has no access "
+                                 "to it"
+                               : ": it does not exist, or it is private or gated; if you have access, set HF_TOKEN "
+                                 "to an access token (" + token_page + ")"),
                 ErrorKind::kUnauthorized);
   }
   if (response.status == 404) {
@@ -70,12 +75,13 @@ void ThrowForHubStatus(const HttpResponse& response, const HubSession& session, 
     if (code == "EntryNotFound")
       throw Error(filename + " not found in " + repo + " at revision '" + revision + "'" + status,
                   ErrorKind::kNotFound);
-    throw Error("repository " + repo + " not found on " + session.settings.endpoint + status, ErrorKind::kNotFound);
+    throw Error(repo + " not found on " + endpoint + status + " (is HF_ENDPOINT a Hugging Face hub?)",
+                ErrorKind::kNotFound);
   }
   if (response.status == 429 || response.status >= 500) {
     throw HubUnreachable("the hub could not answer for " + filename + " of " + repo + status + ": try again later");
   }
-  throw Error("unexpected answer for " + response.url + status, ErrorKind::kIo);
+  throw Error("unexpected answer for " + UrlForMessage(response.url) + status, ErrorKind::kIo);
 }
 
 std::optional<FileMetadata> FetchFileMetadata(HubSession& session, const std::string& revision,
@@ -85,12 +91,15 @@ std::optional<FileMetadata> FetchFileMetadata(HubSession& session, const std::st
   for (int hop = 0;; ++hop) {
     response = session.http.Head(url, session.settings.token);
     if (!(response.IsRedirect() && IsRelativeLocation(response.Header("location")))) break;
-    if (hop == kMaxRelativeRedirects) throw Error("too many redirects from " + url, ErrorKind::kIo);
+    if (hop == kMaxRelativeRedirects) throw Error("too many redirects from " + UrlForMessage(url), ErrorKind::kIo);
     url = response.redirect_url;
   }
 
-  if (response.status == 404 && response.Header("x-error-code") != "RepoNotFound" &&
-      response.Header("x-error-code") != "RevisionNotFound") {
+  // The file is missing from an existing revision: the hub says EntryNotFound and names the commit.
+  // A bare 404 says nothing of the sort (a wrong HF_ENDPOINT) and is an error.
+  const std::string& error_code = response.Header("x-error-code");
+  if (response.status == 404 &&
+      (error_code == "EntryNotFound" || (error_code.empty() && !response.Header("x-repo-commit").empty()))) {
     if (missing_in_commit != nullptr) {
       const std::string& commit = response.Header("x-repo-commit");
       *missing_in_commit = IsCommitHash(commit) ? commit : "";
@@ -100,7 +109,7 @@ std::optional<FileMetadata> FetchFileMetadata(HubSession& session, const std::st
   if (!(response.status >= 200 && response.status < 300) && !response.IsRedirect())
     ThrowForHubStatus(response, session, revision, filename);
 
-  const std::string where = " from " + url;
+  const std::string where = " from " + UrlForMessage(url);
   FileMetadata metadata;
   metadata.commit = response.Header("x-repo-commit");
   if (!IsCommitHash(metadata.commit)) {

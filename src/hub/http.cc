@@ -161,7 +161,7 @@ HttpResponse HttpClient::Perform(const std::string& url, const std::string& toke
   if (transfer.error) std::rethrow_exception(transfer.error);
   if (code != CURLE_OK) {
     const std::string detail = error_text[0] != '\0' ? error_text : curl_easy_strerror(code);
-    throw HubUnreachable("cannot " + std::string(head ? "reach " : "download ") + url + ": " + detail);
+    throw HubUnreachable("cannot " + std::string(head ? "reach " : "download ") + UrlForMessage(url) + ": " + detail);
   }
   long status = 0;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
@@ -193,6 +193,8 @@ std::string UrlOrigin(const std::string& url) {
   curl_url_cleanup(parsed);
   return origin;
 }
+
+std::string UrlForMessage(const std::string& url) { return url.substr(0, url.find('?')); }
 
 std::string UrlEncode(const std::string& text, bool keep_slashes) {
   static constexpr char kHex[] = "0123456789ABCDEF";

@@ -53,6 +53,8 @@ class HttpClient {
 
 // "scheme://host:port" in lower case with the default port filled in; "" for an unparsable URL.
 std::string UrlOrigin(const std::string& url);
+// The URL without its query: signed CDN URLs carry credentials that do not belong in messages.
+std::string UrlForMessage(const std::string& url);
 // Percent-encodes everything but unreserved characters; '/' too when `keep_slashes` is false.
 std::string UrlEncode(const std::string& text, bool keep_slashes);
 
