@@ -1,0 +1,160 @@
+// Linear probes: a softmax classifier trained on a frozen ViT's features. With the [CLS] features it
+// is exactly the `classifier` of a ViTForImageClassification, so a probe exports to a Hugging Face
+// folder that transformers loads. Also here: torchvision's ImageFolder layout, feature extraction
+// with an on-disk cache, evaluation reports and top-k labels.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "vit/model.h"
+#include "vit/tensor.h"
+
+namespace vit {
+
+// Which vector of a ModelOutput describes an image.
+enum class FeatureKind {
+  kCls,     // last_hidden_state[:, 0]: what ViTForImageClassification's classifier reads
+  kPooler,  // pooler_output (dense + tanh on [CLS]); only checkpoints with a pooler
+  kMean,    // the mean of last_hidden_state over the patch tokens ([CLS] excluded)
+};
+// "cls" | "pooler" | "mean"; throws vit::Error(kInvalidArgument) otherwise.
+FeatureKind ParseFeatureKind(const std::string& name);
+const char* FeatureKindName(FeatureKind kind);
+
+// [B, D] features of `kind` from a model's output (a copy). Throws when the output lacks them.
+Tensor SelectFeatures(const ModelOutput& output, FeatureKind kind);
+
+// torchvision.datasets.ImageFolder: root/<class>/**/<file>, one sub-folder per class, classes sorted
+// by name (byte order, as Python sorts), files with torchvision's IMG_EXTENSIONS (case-insensitive),
+// sorted within each class.
+struct ImageFolder {
+  std::vector<std::string> classes;
+  std::vector<std::filesystem::path> files;
+  std::vector<int> labels;  // index into classes, one per file
+};
+// Throws vit::Error naming the folder when it is missing, has no class folder, or a class folder
+// has no image.
+ImageFolder ScanImageFolder(const std::filesystem::path& root);
+// A validation folder read with the training classes: its classes must be among them (kInvalidInput
+// otherwise); classes absent from it are allowed.
+ImageFolder ScanImageFolder(const std::filesystem::path& root, const std::vector<std::string>& classes);
+// Files named as they are (whatever their extension); folders walked recursively for image files
+// (IMG_EXTENSIONS), each folder's files sorted. Missing paths are a kNotFound error.
+std::vector<std::filesystem::path> ListImageFiles(std::span<const std::string> inputs);
+
+// Stratified, seeded split into (train, validation) indices; every class with >= 2 files keeps at
+// least one in train and, for fraction > 0, one in validation.
+void SplitStratified(std::span<const int> labels, double validation_fraction, uint64_t seed,
+                     std::vector<size_t>& train, std::vector<size_t>& validation);
+
+struct FeatureExtractionOptions {
+  FeatureKind features = FeatureKind::kCls;
+  int batch_size = 16;
+  // Features are cached here keyed by the model, the file's absolute path, size and mtime, so that
+  // a second or an interrupted run does not recompute them. Empty: no cache.
+  std::filesystem::path cache_dir;
+  bool skip_invalid = false;  // unreadable images go to `skipped` instead of failing the call
+  std::function<void(size_t done, size_t total)> progress;  // after every batch
+};
+
+struct SkippedFile {
+  std::filesystem::path file;
+  std::string reason;
+};
+
+struct ExtractedFeatures {
+  Tensor features;            // [kept.size(), D]
+  std::vector<size_t> kept;   // index into the input list of each row
+  std::vector<SkippedFile> skipped;
+  size_t from_cache = 0;      // rows read from the cache rather than computed
+};
+
+ExtractedFeatures ExtractFeatures(Model& model, std::span<const std::filesystem::path> files,
+                                  const FeatureExtractionOptions& options = {});
+// $VIT_CACHE/features, else $XDG_CACHE_HOME/vit/features, else ~/.cache/vit/features.
+std::filesystem::path DefaultFeatureCacheDir();
+
+// A trained probe: logits = features · weight^T + bias, named as ViTForImageClassification names it.
+struct LinearHead {
+  std::string model;                     // the model it was trained on (--model as given)
+  FeatureKind features = FeatureKind::kCls;
+  std::vector<std::string> id2label;
+  Tensor weight;                         // classifier.weight [num_labels, hidden_size]
+  Tensor bias;                           // classifier.bias [num_labels]
+  double C = 1.0;                        // inverse L2 strength it was trained with
+
+  int64_t num_labels() const { return weight.empty() ? 0 : weight.dim(0); }
+  int64_t hidden_size() const { return weight.empty() ? 0 : weight.dim(1); }
+  // [B, num_labels] for features [B, hidden_size]; throws kInvalidArgument on a width mismatch.
+  Tensor Logits(const Tensor& features) const;
+  // dir/head.safetensors (classifier.weight, classifier.bias) and dir/head_config.json.
+  void Save(const std::filesystem::path& dir) const;
+  static LinearHead Load(const std::filesystem::path& dir);
+};
+
+struct ProbeTrainingOptions {
+  // Inverse L2 strengths tried by cross-validation; empty: 10 values log-spaced over [1e-4, 1e4],
+  // LogisticRegressionCV's default. One value: no cross-validation.
+  std::vector<double> Cs;
+  int cv_folds = 5;               // stratified; fewer when a class has fewer training images
+  uint64_t seed = 0;
+  bool standardize = true;        // solve on standardised features, fold the scaling into the head
+  int max_iterations = 1000;
+  double tolerance = 1e-6;        // max |gradient| of the mean loss at the final fit
+  double cv_tolerance = 1e-4;     // looser while only accuracies are compared
+};
+
+struct ProbeTrainingResult {
+  LinearHead head;
+  std::vector<double> Cs;
+  std::vector<double> cv_accuracy;  // mean held-out accuracy for each C (empty without CV)
+  int cv_folds = 0;
+  int iterations = 0;               // of the final fit
+  bool converged = false;
+  double cv_seconds = 0.0;
+  double fit_seconds = 0.0;
+};
+
+// features [N, D]; labels in [0, id2label.size()); at least two classes present.
+ProbeTrainingResult TrainLinearProbe(const Tensor& features, std::span<const int> labels,
+                                     std::vector<std::string> id2label, const ProbeTrainingOptions& options = {});
+
+struct ClassificationReport {
+  std::vector<std::string> labels;
+  std::vector<std::vector<int64_t>> confusion;  // [true label][predicted label]
+  int64_t total = 0;
+  double accuracy = 0.0;
+  std::vector<double> precision;  // per label; 0 when nothing was predicted as it
+  std::vector<double> recall;     // per label; 0 when it has no example
+  std::vector<int64_t> support;   // examples per true label
+  std::string ToText() const;     // accuracy, per-label precision/recall/support, confusion matrix
+};
+// Argmax of logits [N, K] against labels.
+ClassificationReport EvaluateClassifier(const Tensor& logits, std::span<const int> labels,
+                                        const std::vector<std::string>& id2label);
+// A picture of the row-normalised confusion matrix with the counts written in the cells; rows and
+// columns are numbered as in ToText().
+void WriteConfusionMatrixPng(const ClassificationReport& report, const std::filesystem::path& path);
+
+struct LabelScore {
+  int64_t id = 0;
+  std::string label;
+  float score = 0.0f;  // softmax probability
+};
+// Softmax over each row of logits [B, K], the k most probable labels, best first. Labels beyond
+// id2label are named LABEL_<i> as transformers does.
+std::vector<std::vector<LabelScore>> TopLabels(const Tensor& logits, const std::vector<std::string>& id2label, int k);
+
+// Writes a complete Hugging Face ViTForImageClassification folder into out_dir: config.json (the
+// backbone's, with architectures, id2label, label2id), preprocessor_config.json, and model.safetensors
+// with the backbone under "vit." (no pooler) and the head as classifier.weight/bias. Needs a
+// kCls head whose width matches the backbone in model_dir.
+void ExportImageClassifier(const LinearHead& head, const std::filesystem::path& model_dir,
+                           const std::filesystem::path& out_dir);
+
+}  // namespace vit

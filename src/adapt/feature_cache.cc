@@ -1,0 +1,199 @@
+#include "adapt/feature_cache.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <system_error>
+
+#include "vit/error.h"
+
+namespace vit::adapt {
+namespace {
+
+constexpr char kFileMagic[8] = {'V', 'I', 'T', 'F', 'E', 'A', 'T', '1'};
+constexpr uint32_t kRecordMagic = 0x31434552;  // "REC1"
+constexpr uint32_t kMaxPathBytes = 1 << 16;
+constexpr uint32_t kMaxKeyBytes = 1 << 16;
+// magic, path length, size, mtime
+constexpr size_t kRecordHeadBytes = 4 + 4 + 8 + 8;
+
+uint64_t Fnv1a(const std::string& s) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+  return h;
+}
+
+template <typename T>
+void Put(std::vector<unsigned char>& out, const T& value) {
+  const auto* p = reinterpret_cast<const unsigned char*>(&value);
+  out.insert(out.end(), p, p + sizeof(T));
+}
+
+template <typename T>
+T Get(const unsigned char* p) {
+  T value;
+  std::memcpy(&value, p, sizeof(T));
+  return value;
+}
+
+uint32_t Crc(const unsigned char* p, size_t n) {
+  return static_cast<uint32_t>(crc32(0L, p, static_cast<uInt>(n)));
+}
+
+std::string SystemError(const std::string& what, const std::filesystem::path& file) {
+  return file.string() + ": " + what + ": " + std::strerror(errno);
+}
+
+void WriteAll(int fd, const std::vector<unsigned char>& bytes, const std::filesystem::path& file) {
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) throw Error(SystemError("cannot write the feature cache", file), ErrorKind::kIo);
+    done += static_cast<size_t>(n);
+  }
+}
+
+class FileLock {
+ public:
+  explicit FileLock(int fd) : fd_(fd) {
+    while (::flock(fd_, LOCK_EX) != 0 && errno == EINTR) {
+    }
+  }
+  ~FileLock() { ::flock(fd_, LOCK_UN); }
+  FileLock(const FileLock&) = delete;
+  FileLock& operator=(const FileLock&) = delete;
+
+ private:
+  int fd_;
+};
+
+}  // namespace
+
+FileStamp StampOf(const std::filesystem::path& file) {
+  struct stat st {};
+  if (::stat(file.c_str(), &st) != 0)
+    throw Error(SystemError("cannot stat", file), errno == ENOENT ? ErrorKind::kNotFound : ErrorKind::kIo);
+  return {static_cast<uint64_t>(st.st_size),
+          static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + static_cast<int64_t>(st.st_mtim.tv_nsec)};
+}
+
+FeatureCache::FeatureCache(const std::filesystem::path& dir, const std::string& model_key, int64_t dim)
+    : model_key_(model_key), dim_(dim) {
+  if (dim < 1 || dim > (1 << 20)) throw Error("feature cache: bad vector width " + std::to_string(dim), ErrorKind::kInternal);
+  if (model_key.size() > kMaxKeyBytes) throw Error("feature cache: model key too long", ErrorKind::kInternal);
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw Error(dir.string() + ": cannot create the feature cache folder: " + ec.message(), ErrorKind::kIo);
+  char name[32];
+  std::snprintf(name, sizeof name, "%016llx.vitfeat", static_cast<unsigned long long>(Fnv1a(model_key)));
+  file_ = dir / name;
+  fd_ = ::open(file_.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd_ < 0) throw Error(SystemError("cannot open the feature cache", file_), ErrorKind::kIo);
+  try {
+    Load();
+  } catch (...) {
+    ::close(fd_);
+    throw;
+  }
+}
+
+FeatureCache::~FeatureCache() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void FeatureCache::Load() {
+  FileLock lock(fd_);
+  struct stat st {};
+  if (::fstat(fd_, &st) != 0) throw Error(SystemError("cannot stat the feature cache", file_), ErrorKind::kIo);
+  std::vector<unsigned char> bytes(static_cast<size_t>(st.st_size));
+  size_t got = 0;
+  while (got < bytes.size()) {
+    const ssize_t n = ::pread(fd_, bytes.data() + got, bytes.size() - got, static_cast<off_t>(got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got += static_cast<size_t>(n);
+  }
+  bytes.resize(got);
+
+  std::vector<unsigned char> header(kFileMagic, kFileMagic + 8);
+  Put(header, static_cast<uint32_t>(dim_));
+  Put(header, static_cast<uint32_t>(model_key_.size()));
+  header.insert(header.end(), model_key_.begin(), model_key_.end());
+
+  const bool header_matches = bytes.size() >= header.size() && std::memcmp(bytes.data(), header.data(), header.size()) == 0;
+  if (!header_matches) {
+    // Empty, another model's (a hash collision), another width, or damaged: start afresh.
+    dropped_bytes_ = bytes.size();
+    if (::ftruncate(fd_, 0) != 0) throw Error(SystemError("cannot reset the feature cache", file_), ErrorKind::kIo);
+    WriteAll(fd_, header, file_);
+    return;
+  }
+
+  const size_t vector_bytes = static_cast<size_t>(dim_) * sizeof(float);
+  size_t pos = header.size();
+  std::vector<float> vector(static_cast<size_t>(dim_));
+  while (pos < bytes.size()) {
+    const size_t left = bytes.size() - pos;
+    if (left < kRecordHeadBytes) break;
+    const unsigned char* p = bytes.data() + pos;
+    if (Get<uint32_t>(p) != kRecordMagic) break;
+    const auto path_len = Get<uint32_t>(p + 4);
+    if (path_len > kMaxPathBytes) break;
+    const size_t record_bytes = kRecordHeadBytes + path_len + vector_bytes + 4;
+    if (left < record_bytes) break;
+    if (Get<uint32_t>(p + record_bytes - 4) != Crc(p + 4, record_bytes - 8)) break;
+    const FileStamp stamp{Get<uint64_t>(p + 8), Get<int64_t>(p + 16)};
+    const std::string path(reinterpret_cast<const char*>(p + kRecordHeadBytes), path_len);
+    std::memcpy(vector.data(), p + kRecordHeadBytes + path_len, vector_bytes);
+    Remember(path, stamp, vector.data());
+    pos += record_bytes;
+  }
+  if (pos < bytes.size()) {
+    dropped_bytes_ = bytes.size() - pos;
+    if (::ftruncate(fd_, static_cast<off_t>(pos)) != 0)
+      throw Error(SystemError("cannot cut the damaged tail of the feature cache", file_), ErrorKind::kIo);
+  }
+}
+
+void FeatureCache::Remember(const std::string& path, const FileStamp& stamp, const float* vector) {
+  auto it = entries_.find(path);
+  if (it == entries_.end()) {
+    it = entries_.emplace(path, Entry{stamp, vectors_.size()}).first;
+    vectors_.resize(vectors_.size() + static_cast<size_t>(dim_));
+  }
+  it->second.stamp = stamp;  // a later record of the same path supersedes the earlier one
+  std::memcpy(vectors_.data() + it->second.offset, vector, static_cast<size_t>(dim_) * sizeof(float));
+}
+
+const float* FeatureCache::Find(const std::string& path, const FileStamp& stamp) const {
+  const auto it = entries_.find(path);
+  if (it == entries_.end() || !(it->second.stamp == stamp)) return nullptr;
+  return vectors_.data() + it->second.offset;
+}
+
+void FeatureCache::Append(const std::string& path, const FileStamp& stamp, const float* vector) {
+  if (path.size() > kMaxPathBytes) return;  // not cacheable; computing it again is only slower
+  std::vector<unsigned char> record;
+  Put(record, kRecordMagic);
+  Put(record, static_cast<uint32_t>(path.size()));
+  Put(record, stamp.size);
+  Put(record, stamp.mtime_ns);
+  record.insert(record.end(), path.begin(), path.end());
+  const auto* v = reinterpret_cast<const unsigned char*>(vector);
+  record.insert(record.end(), v, v + static_cast<size_t>(dim_) * sizeof(float));
+  Put(record, Crc(record.data() + 4, record.size() - 4));
+  {
+    FileLock lock(fd_);
+    WriteAll(fd_, record, file_);
+  }
+  Remember(path, stamp, vector);
+}
+
+}  // namespace vit::adapt

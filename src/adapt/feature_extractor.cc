@@ -1,0 +1,146 @@
+// ExtractFeatures: cached lookups first, then the misses decoded and run in batches, each batch's
+// vectors appended to the cache as soon as they exist (so an interrupted run keeps its work).
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "adapt/feature_cache.h"
+#include "vit/error.h"
+#include "vit/probe.h"
+
+namespace vit {
+namespace fs = std::filesystem;
+namespace {
+
+std::string StampText(const fs::path& file) {
+  try {
+    const adapt::FileStamp s = adapt::StampOf(file);
+    return std::to_string(s.size) + " " + std::to_string(s.mtime_ns);
+  } catch (const Error&) {
+    return "absent";
+  }
+}
+
+int64_t FeatureWidth(const Model& model, FeatureKind kind) {
+  const ViTConfig& c = model.config();
+  if (kind == FeatureKind::kPooler) return c.pooler_output_size > 0 ? c.pooler_output_size : c.hidden_size;
+  return c.hidden_size;
+}
+
+// Everything that changes the vectors: the weights, the configs, the precision, the feature kind.
+std::string ModelKey(const Model& model, FeatureKind kind) {
+  const ModelInfo& info = model.info();
+  const fs::path dir = info.directory;
+  const fs::path weights = fs::path(info.weights_file).is_absolute() ? fs::path(info.weights_file)
+                                                                     : dir / info.weights_file;
+  std::string key = "vit features v1\n";
+  key += "directory " + fs::weakly_canonical(dir).string() + "\n";
+  key += "weights " + weights.filename().string() + " " + StampText(weights) + "\n";
+  key += "config.json " + StampText(dir / "config.json") + "\n";
+  key += "preprocessor_config.json " + StampText(dir / "preprocessor_config.json") + "\n";
+  key += std::string("precision ") + PrecisionName(info.precision) + "\n";
+  key += std::string("features ") + FeatureKindName(kind) + "\n";
+  return key;
+}
+
+std::string AbsolutePath(const fs::path& file) {
+  std::error_code ec;
+  fs::path p = fs::absolute(file, ec);
+  if (ec) return file.string();
+  return p.lexically_normal().string();
+}
+
+}  // namespace
+
+fs::path DefaultFeatureCacheDir() {
+  if (const char* v = std::getenv("VIT_CACHE"); v && *v) return fs::path(v) / "features";
+  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return fs::path(x) / "vit" / "features";
+  if (const char* h = std::getenv("HOME"); h && *h) return fs::path(h) / ".cache" / "vit" / "features";
+  return fs::temp_directory_path() / "vit-features";
+}
+
+ExtractedFeatures ExtractFeatures(Model& model, std::span<const fs::path> files, const FeatureExtractionOptions& options) {
+  if (options.batch_size < 1) throw Error("feature extraction: batch size must be >= 1", ErrorKind::kInvalidArgument);
+  const int64_t dim = FeatureWidth(model, options.features);
+  if (options.features == FeatureKind::kPooler && !model.info().has_pooler)
+    throw Error("features pooler: " + model.info().source + " has no pooler (pooler.dense.*); use cls or mean",
+                ErrorKind::kInvalidArgument);
+  std::unique_ptr<adapt::FeatureCache> cache;
+  if (!options.cache_dir.empty())
+    cache = std::make_unique<adapt::FeatureCache>(options.cache_dir, ModelKey(model, options.features), dim);
+
+  const size_t n = files.size();
+  std::vector<float> rows(n * static_cast<size_t>(dim));
+  std::vector<char> done(n, 0);
+  std::vector<std::string> keys(n);
+  std::vector<adapt::FileStamp> stamps(n);
+  ExtractedFeatures result;
+  std::vector<size_t> pending;
+  std::vector<std::optional<std::string>> failure(n);
+
+  for (size_t i = 0; i < n; ++i) {
+    keys[i] = AbsolutePath(files[i]);
+    try {
+      stamps[i] = adapt::StampOf(files[i]);
+    } catch (const Error& e) {
+      if (!options.skip_invalid) throw;
+      failure[i] = e.what();
+      continue;
+    }
+    if (const float* hit = cache ? cache->Find(keys[i], stamps[i]) : nullptr) {
+      std::memcpy(rows.data() + i * static_cast<size_t>(dim), hit, static_cast<size_t>(dim) * sizeof(float));
+      done[i] = 1;
+      ++result.from_cache;
+    } else {
+      pending.push_back(i);
+    }
+  }
+  size_t finished = n - pending.size();
+  if (options.progress) options.progress(finished, n);
+
+  for (size_t start = 0; start < pending.size(); start += static_cast<size_t>(options.batch_size)) {
+    const size_t end = std::min(pending.size(), start + static_cast<size_t>(options.batch_size));
+    std::vector<Image> images;
+    std::vector<size_t> batch;
+    for (size_t p = start; p < end; ++p) {
+      const size_t i = pending[p];
+      try {
+        images.push_back(LoadImage(files[i]));
+        batch.push_back(i);
+      } catch (const Error& e) {
+        if (!options.skip_invalid) throw;
+        failure[i] = e.what();
+      }
+    }
+    if (!images.empty()) {
+      const Tensor features = SelectFeatures(model.Run(images), options.features);
+      if (features.rank() != 2 || features.dim(1) != dim || features.dim(0) != static_cast<int64_t>(batch.size()))
+        throw Error("feature extraction: the model gave " + features.ShapeString() + " features, expected width " +
+                        std::to_string(dim),
+                    ErrorKind::kInternal);
+      for (size_t b = 0; b < batch.size(); ++b) {
+        const size_t i = batch[b];
+        const float* v = features.data() + static_cast<int64_t>(b) * dim;
+        std::memcpy(rows.data() + i * static_cast<size_t>(dim), v, static_cast<size_t>(dim) * sizeof(float));
+        done[i] = 1;
+        if (cache) cache->Append(keys[i], stamps[i], v);
+      }
+    }
+    finished += end - start;
+    if (options.progress) options.progress(finished, n);
+  }
+
+  for (size_t i = 0; i < n; ++i) {
+    if (done[i]) result.kept.push_back(i);
+    else result.skipped.push_back({files[i], failure[i].value_or("not processed")});
+  }
+  result.features = Tensor({static_cast<int64_t>(result.kept.size()), dim});
+  for (size_t r = 0; r < result.kept.size(); ++r)
+    std::memcpy(result.features.data() + static_cast<int64_t>(r) * dim,
+                rows.data() + result.kept[r] * static_cast<size_t>(dim), static_cast<size_t>(dim) * sizeof(float));
+  return result;
+}
+
+}  // namespace vit

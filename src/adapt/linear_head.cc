@@ -1,0 +1,142 @@
+// LinearHead: the probe's classifier, stored as ViTForImageClassification names it
+// (head.safetensors: classifier.weight, classifier.bias) with what it needs to be used again
+// (head_config.json: model, features, id2label, label2id).
+#include <cblas.h>
+
+#include <cstring>
+#include <fstream>
+#include <set>
+#include <string>
+
+#include "io/json.h"
+#include "io/safetensors.h"
+#include "io/tensor_source.h"
+#include "vit/error.h"
+#include "vit/probe.h"
+
+namespace vit {
+namespace {
+
+constexpr const char* kWeightsFile = "head.safetensors";
+constexpr const char* kConfigFile = "head_config.json";
+
+io::TensorRecord Record(const std::string& name, const Tensor& t) {
+  io::TensorRecord r;
+  r.name = name;
+  r.dtype = io::DType::kF32;
+  r.shape = t.shape();
+  r.data = reinterpret_cast<const std::byte*>(t.data());
+  r.nbytes = static_cast<size_t>(t.numel()) * sizeof(float);
+  return r;
+}
+
+std::string ShapeText(const std::vector<int64_t>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? "," : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+Tensor ReadTensor(const io::TensorSource& source, const std::string& name, const std::vector<int64_t>& shape) {
+  const io::TensorRecord* r = source.Find(name);
+  if (!r) throw Error(source.path().string() + ": tensor " + name + " is missing", ErrorKind::kInvalidInput);
+  if (r->shape != shape)
+    throw Error(source.path().string() + ": tensor " + name + " has shape " + ShapeText(r->shape) + ", expected " +
+                    ShapeText(shape),
+                ErrorKind::kInvalidInput);
+  Tensor t(shape);
+  io::CopyAsFloat32(*r, t.data());
+  return t;
+}
+
+}  // namespace
+
+Tensor LinearHead::Logits(const Tensor& features) const {
+  if (weight.rank() != 2 || bias.rank() != 1 || bias.dim(0) != weight.dim(0))
+    throw Error("linear head: classifier.weight/bias are not [K, D] and [K]", ErrorKind::kInternal);
+  if (features.rank() != 2 || features.dim(1) != hidden_size())
+    throw Error("linear head: it takes " + std::to_string(hidden_size()) + "-wide " + FeatureKindName(this->features) +
+                    " features, the model gives " + features.ShapeString() +
+                    " (was the head trained on another model?)",
+                ErrorKind::kInvalidArgument);
+  const int64_t n = features.dim(0), k = num_labels(), d = hidden_size();
+  Tensor out({n, k});
+  for (int64_t i = 0; i < n; ++i) std::memcpy(out.data() + i * k, bias.data(), static_cast<size_t>(k) * sizeof(float));
+  if (n > 0)
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(n), static_cast<int>(k), static_cast<int>(d),
+                1.0f, features.data(), static_cast<int>(d), weight.data(), static_cast<int>(d), 1.0f, out.data(),
+                static_cast<int>(k));
+  return out;
+}
+
+void LinearHead::Save(const std::filesystem::path& dir) const {
+  if (static_cast<int64_t>(id2label.size()) != num_labels())
+    throw Error("linear head: " + std::to_string(id2label.size()) + " labels for " + std::to_string(num_labels()) +
+                    " classifier rows",
+                ErrorKind::kInternal);
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw Error(dir.string() + ": cannot create the head folder: " + ec.message(), ErrorKind::kIo);
+  io::WriteSafetensors(dir / kWeightsFile, {Record("classifier.weight", weight), Record("classifier.bias", bias)},
+                       {{"format", "pt"}});
+  io::Json config = io::Json::object();
+  config["model"] = model;
+  config["features"] = FeatureKindName(features);
+  config["hidden_size"] = hidden_size();
+  config["num_labels"] = num_labels();
+  config["C"] = C;
+  io::Json id2 = io::Json::object(), label2 = io::Json::object();
+  for (size_t i = 0; i < id2label.size(); ++i) {
+    id2[std::to_string(i)] = id2label[i];
+    label2[id2label[i]] = i;
+  }
+  config["id2label"] = id2;
+  config["label2id"] = label2;
+  std::ofstream out(dir / kConfigFile);
+  out << config.dump(2) << "\n";
+  if (!out) throw Error((dir / kConfigFile).string() + ": cannot write", ErrorKind::kIo);
+}
+
+LinearHead LinearHead::Load(const std::filesystem::path& dir) {
+  const std::filesystem::path config_path = dir / kConfigFile;
+  if (!std::filesystem::exists(config_path))
+    throw Error(config_path.string() + ": no such file (is " + dir.string() + " a folder made by `vit probe train`?)",
+                ErrorKind::kNotFound);
+  const io::Json config = io::ReadJsonFile(config_path);
+  const std::string where = config_path.string();
+  auto field = [&](const char* name) -> const io::Json& {
+    if (!config.is_object() || !config.contains(name))
+      throw Error(where + ": field \"" + name + "\" is missing", ErrorKind::kInvalidInput);
+    return config[name];
+  };
+  LinearHead head;
+  try {
+    head.model = field("model").get<std::string>();
+    head.features = ParseFeatureKind(field("features").get<std::string>());
+    head.C = field("C").get<double>();
+    const auto hidden = field("hidden_size").get<int64_t>();
+    const auto labels = field("num_labels").get<int64_t>();
+    if (hidden < 1 || labels < 2 || hidden > (1 << 20) || labels > (1 << 20))
+      throw Error(where + ": hidden_size " + std::to_string(hidden) + " / num_labels " + std::to_string(labels) +
+                      " out of range (expected >= 1 and >= 2)",
+                  ErrorKind::kInvalidInput);
+    const io::Json& id2 = field("id2label");
+    if (!id2.is_object() || static_cast<int64_t>(id2.size()) != labels)
+      throw Error(where + ": id2label must be an object with num_labels entries", ErrorKind::kInvalidInput);
+    std::set<std::string> seen;
+    for (int64_t i = 0; i < labels; ++i) {
+      const std::string key = std::to_string(i);
+      if (!id2.contains(key)) throw Error(where + ": id2label has no entry \"" + key + "\"", ErrorKind::kInvalidInput);
+      head.id2label.push_back(id2[key].get<std::string>());
+      if (!seen.insert(head.id2label.back()).second)
+        throw Error(where + ": id2label repeats the label \"" + head.id2label.back() + "\"", ErrorKind::kInvalidInput);
+    }
+    const auto source = io::OpenSafetensors(dir / kWeightsFile);
+    head.weight = ReadTensor(*source, "classifier.weight", {labels, hidden});
+    head.bias = ReadTensor(*source, "classifier.bias", {labels});
+  } catch (const io::Json::exception& e) {
+    throw Error(where + ": a field has the wrong type: " + e.what(), ErrorKind::kInvalidInput);
+  }
+  return head;
+}
+
+}  // namespace vit
