@@ -56,6 +56,18 @@ class ModelParity(unittest.TestCase):
             model = checkpoint(f"tiny-{dtype}", "tiny", dtype=dtype)
             self.check(f"tiny {dtype} weights", model, photos(2, 32, 32), ALL)
 
+    def test_rows_do_not_depend_on_the_batch(self):
+        # The server batches requests from many clients: a row must be bit-identical whatever shares its batch.
+        model = checkpoint("h24-nobias", "base", hidden_size=384, num_attention_heads=16, intermediate_size=1536,
+                           num_hidden_layers=6, qkv_bias=False, layer_norm_eps=1e-6)
+        x = photos(5, 224, 224)
+        outputs = ["last_hidden_state", "pooler_output"]
+        whole = embed(model, x, outputs, ["--batch-size", "5"])
+        for size in ("1", "2", "3"):
+            part = embed(model, x, outputs, ["--batch-size", size])
+            for k in outputs:
+                np.testing.assert_array_equal(whole[k], part[k], err_msg=f"{k} at batch size {size}")
+
     def test_size_mismatch_is_an_error(self):
         model = checkpoint("tiny", "tiny")
         with self.assertRaises(AssertionError) as e:
