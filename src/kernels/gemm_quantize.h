@@ -12,7 +12,7 @@ void ConvertToBF16(const float* x, int64_t n, uint16_t* out);
 // Row r of w[rows, cols] becomes round(w / scale[r]) with scale[r] = max|w[r, :]| / 127.
 void QuantizeWeightsPerRow(const float* w, int64_t rows, int64_t cols, int8_t* out, float* scales);
 
-// out = round(x / s), s = max|x| / 127; returns s (1 when x is all zeros).
+// out = round(x * (1 / s)), s = max|x| / 127; returns s (1 when x is all zeros).
 float QuantizeActivationsPerTensor(const float* x, int64_t n, int8_t* out);
 
 }  // namespace vit::kernels

@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   AddEmbedCommand(app, run);
   AddInspectCommand(app, run);
   AddDownloadCommand(app, run);
+  AddBenchCommand(app, run);
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,99 @@
+#include "kernels/gemm_quantize.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "kernels/test_util.h"
+
+namespace vit::kernels {
+namespace {
+
+using testing::ForEachTarget;
+using testing::RandomFloats;
+
+float FromBits(uint32_t bits) {
+  float f;
+  std::memcpy(&f, &bits, sizeof(f));
+  return f;
+}
+
+// bf16 by way of double arithmetic: the float nearest to x among those with 16 zero low bits, ties to even.
+uint16_t ReferenceBF16(float x) {
+  if (std::isnan(x)) return 0x7fc0;
+  uint32_t bits;
+  std::memcpy(&bits, &x, sizeof(bits));
+  if (std::isinf(x)) return static_cast<uint16_t>(bits >> 16);
+  const uint32_t down = bits & 0xffff0000u, up = down + 0x10000u;
+  const double dd = std::fabs(static_cast<double>(x) - FromBits(down));
+  const double du = std::isinf(FromBits(up)) && !std::isinf(x)
+                        ? std::fabs(static_cast<double>(x) - std::ldexp(1.0, 128) * (x < 0 ? -1 : 1))
+                        : std::fabs(static_cast<double>(x) - FromBits(up));
+  if (dd < du || (dd == du && ((down >> 16) & 1u) == 0)) return static_cast<uint16_t>(down >> 16);
+  return static_cast<uint16_t>(up >> 16);
+}
+
+TEST(ConvertToBF16, RoundsToNearestEvenOnEveryTarget) {
+  std::vector<float> x = RandomFloats(5000, -1e4f, 1e4f, 3);
+  for (uint32_t bits : {0x3f808000u, 0x3f818000u, 0x3f80ffffu, 0x7f7fffffu, 0xff7fffffu, 0x00000001u, 0x80008000u})
+    x.push_back(FromBits(bits));
+  x.push_back(std::numeric_limits<float>::infinity());
+  x.push_back(-std::numeric_limits<float>::infinity());
+  x.push_back(0.f);
+  x.push_back(-0.f);
+  ForEachTarget([&] {
+    std::vector<uint16_t> out(x.size());
+    ConvertToBF16(x.data(), static_cast<int64_t>(x.size()), out.data());
+    for (size_t i = 0; i < x.size(); ++i) ASSERT_EQ(out[i], ReferenceBF16(x[i])) << "x=" << x[i] << " at " << i;
+
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    std::vector<float> nans(33, nan);
+    std::vector<uint16_t> nan_out(nans.size());
+    ConvertToBF16(nans.data(), 33, nan_out.data());
+    for (uint16_t h : nan_out) EXPECT_TRUE(std::isnan(FromBits(static_cast<uint32_t>(h) << 16)));
+  });
+}
+
+TEST(QuantizeActivationsPerTensor, UsesTheLargestMagnitudeOnEveryTarget) {
+  ForEachTarget([] {
+    for (int64_t n : {1, 7, 1023, 197 * 1024}) {
+      std::vector<float> x = RandomFloats(static_cast<size_t>(n), -3.f, 3.f, static_cast<uint32_t>(n));
+      x[static_cast<size_t>(n / 2)] = -5.f;  // the extreme value, negative
+      std::vector<int8_t> q(x.size());
+      const float scale = QuantizeActivationsPerTensor(x.data(), n, q.data());
+      ASSERT_FLOAT_EQ(scale, 5.f / 127.f);
+      for (int64_t i = 0; i < n; ++i) {
+        ASSERT_EQ(q[i], static_cast<int8_t>(std::nearbyint(x[i] * (1.f / scale)))) << i;
+      }
+      EXPECT_EQ(q[static_cast<size_t>(n / 2)], -127);
+    }
+    std::vector<float> zeros(40, 0.f);
+    std::vector<int8_t> q(40, 1);
+    EXPECT_EQ(QuantizeActivationsPerTensor(zeros.data(), 40, q.data()), 1.f);
+    for (int8_t v : q) EXPECT_EQ(v, 0);
+  });
+}
+
+TEST(QuantizeWeightsPerRow, ScalesEachRowByItsMaximum) {
+  ForEachTarget([] {
+    const int64_t rows = 5, cols = 37;
+    std::vector<float> w = RandomFloats(static_cast<size_t>(rows * cols), -1.f, 1.f, 9);
+    for (int64_t c = 0; c < cols; ++c) w[static_cast<size_t>(2 * cols + c)] *= 0.01f;  // a small row keeps precision
+    std::vector<int8_t> q(w.size());
+    std::vector<float> scales(static_cast<size_t>(rows));
+    QuantizeWeightsPerRow(w.data(), rows, cols, q.data(), scales.data());
+    for (int64_t r = 0; r < rows; ++r) {
+      float m = 0;
+      for (int64_t c = 0; c < cols; ++c) m = std::fmax(m, std::fabs(w[r * cols + c]));
+      ASSERT_FLOAT_EQ(scales[r], m / 127.f);
+      for (int64_t c = 0; c < cols; ++c) {
+        ASSERT_NEAR(q[r * cols + c] * scales[r], w[r * cols + c], scales[r] / 2 * 1.0001f);
+      }
+    }
+  });
+}
+
+}  // namespace
+}  // namespace vit::kernels

@@ -1,0 +1,141 @@
+// vit bench: load a model, run it on random pixel_values, and report ms/image and images/s (median
+// and spread over the timed runs), achieved GFLOP/s against the measured peak of the precision, load
+// time and peak resident memory.
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <random>
+#include <vector>
+
+#include "commands.h"
+#include "exit_codes.h"
+#include "model_args.h"
+#include "vit/bench.h"
+#include "vit/vit.h"
+
+namespace vit::tool {
+namespace {
+
+struct BenchArgs {
+  ModelArgs model;
+  int batch_size = 1;
+  int iterations = 10;
+  int warmup = 2;
+  bool json = false;
+  bool skip_peak = false;
+};
+
+using Clock = std::chrono::steady_clock;
+
+double Seconds(Clock::time_point since) { return std::chrono::duration<double>(Clock::now() - since).count(); }
+
+double PeakRssMiB() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) / 1024.0;  // Linux reports KiB
+}
+
+// Linear-interpolated quantile of sorted values.
+double Quantile(const std::vector<double>& sorted, double q) {
+  const double pos = q * static_cast<double>(sorted.size() - 1);
+  const size_t lo = static_cast<size_t>(pos);
+  const size_t hi = std::min(lo + 1, sorted.size() - 1);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - static_cast<double>(lo));
+}
+
+int RunBench(const BenchArgs& args) {
+  const LoadOptions load_options = args.model.ToLoadOptions();
+  const auto load_start = Clock::now();
+  std::unique_ptr<Model> model = Model::Load(args.model.model, load_options);
+  const double load_seconds = Seconds(load_start);
+  const double rss_after_load = PeakRssMiB();
+
+  const ViTConfig& config = model->config();
+  Tensor pixels({args.batch_size, config.num_channels, config.image_size, config.image_size});
+  std::mt19937 rng(1);
+  std::normal_distribution<float> normal(0.f, 1.f);
+  for (float& v : pixels.values()) v = normal(rng);
+
+  for (int i = 0; i < args.warmup; ++i) model->Run(pixels);
+  std::vector<double> seconds;
+  for (int i = 0; i < args.iterations; ++i) {
+    const auto start = Clock::now();
+    model->Run(pixels);
+    seconds.push_back(Seconds(start));
+  }
+  std::sort(seconds.begin(), seconds.end());
+  const double batch = static_cast<double>(args.batch_size);
+  const double median = Quantile(seconds, 0.5);
+  const double ms_per_image = median * 1e3 / batch;
+  const double flops = ForwardFlopsPerImage(config, model->info().has_pooler, model->info().has_classifier);
+  const double gflops = flops * batch / median * 1e-9;
+
+  PeakThroughput peak;
+  if (!args.skip_peak) peak = MeasurePeakThroughput(load_options.precision, load_options.threads);
+  const double percent = peak.available && peak.gflops > 0 ? 100.0 * gflops / peak.gflops : 0.0;
+
+  if (args.json) {
+    nlohmann::json j = {
+        {"model", args.model.model},
+        {"precision", PrecisionName(load_options.precision)},
+        {"batch_size", args.batch_size},
+        {"threads", load_options.threads},
+        {"iterations", args.iterations},
+        {"ms_per_image_median", ms_per_image},
+        {"ms_per_image_min", seconds.front() * 1e3 / batch},
+        {"ms_per_image_max", seconds.back() * 1e3 / batch},
+        {"ms_per_image_p25", Quantile(seconds, 0.25) * 1e3 / batch},
+        {"ms_per_image_p75", Quantile(seconds, 0.75) * 1e3 / batch},
+        {"images_per_second", batch / median},
+        {"gflop_per_image", flops * 1e-9},
+        {"gflops", gflops},
+        {"peak_gflops", peak.available ? nlohmann::json(peak.gflops) : nlohmann::json(nullptr)},
+        {"peak_isa", peak.isa},
+        {"percent_of_peak", peak.available ? nlohmann::json(percent) : nlohmann::json(nullptr)},
+        {"load_seconds", load_seconds},
+        {"peak_rss_mib_after_load", rss_after_load},
+        {"peak_rss_mib", PeakRssMiB()},
+    };
+    std::printf("%s\n", j.dump().c_str());
+    return kExitOk;
+  }
+  std::printf("model        %s (%s, batch %d, threads %s)\n", args.model.model.c_str(),
+              PrecisionName(load_options.precision), args.batch_size,
+              load_options.threads > 0 ? std::to_string(load_options.threads).c_str() : "all");
+  std::printf("load         %.2f s\n", load_seconds);
+  std::printf("ms/image     %.2f median  (min %.2f, p25 %.2f, p75 %.2f, max %.2f; %d runs after %d warm-up)\n",
+              ms_per_image, seconds.front() * 1e3 / batch, Quantile(seconds, 0.25) * 1e3 / batch,
+              Quantile(seconds, 0.75) * 1e3 / batch, seconds.back() * 1e3 / batch, args.iterations, args.warmup);
+  std::printf("images/s     %.2f\n", batch / median);
+  std::printf("GFLOP/image  %.2f\n", flops * 1e-9);
+  if (peak.available) {
+    std::printf("GFLOP/s      %.1f  (%.1f%% of the measured %s peak %.1f GFLOP/s, %s)\n", gflops, percent,
+                PrecisionName(load_options.precision), peak.gflops, peak.isa.c_str());
+  } else {
+    std::printf("GFLOP/s      %.1f  (%% of peak n/a%s)\n", gflops,
+                args.skip_peak ? "" : ": this CPU lacks the precision's dot-product instruction");
+  }
+  std::printf("peak RSS     %.0f MiB (%.0f MiB after load)\n", PeakRssMiB(), rss_after_load);
+  return kExitOk;
+}
+
+}  // namespace
+
+void AddBenchCommand(CLI::App& app, CommandRunner& run) {
+  auto args = std::make_shared<BenchArgs>();
+  CLI::App* cmd = app.add_subcommand("bench", "time a model on random pixel_values: ms/image, images/s, "
+                                              "GFLOP/s and % of this machine's measured peak, load time, peak RSS");
+  args->model.AddTo(*cmd);
+  cmd->add_option("-b,--batch-size", args->batch_size, "images per Run")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("-n,--iterations", args->iterations, "timed runs")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--warmup", args->warmup, "untimed runs first")->check(CLI::NonNegativeNumber)->capture_default_str();
+  cmd->add_flag("--json", args->json, "one JSON object on stdout instead of the table");
+  cmd->add_flag("--no-peak", args->skip_peak, "skip the peak-throughput probe");
+  cmd->callback([args, &run] { run = [args] { return RunBench(*args); }; });
+}
+
+}  // namespace vit::tool
