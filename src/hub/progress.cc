@@ -26,7 +26,7 @@ ProgressBar::ProgressBar(std::string name, int64_t total_bytes, int64_t initial_
       enabled_(enabled && isatty(STDERR_FILENO) == 1),
       start_(std::chrono::steady_clock::now()),
       last_draw_(start_) {
-  if (enabled_) Draw(false);
+  if (enabled_) Draw();
 }
 
 ProgressBar::~ProgressBar() {
@@ -40,17 +40,17 @@ void ProgressBar::Update(int64_t done_bytes) {
   const auto now = std::chrono::steady_clock::now();
   if (now - last_draw_ < std::chrono::milliseconds(100)) return;
   last_draw_ = now;
-  Draw(false);
+  Draw();
 }
 
 void ProgressBar::Finish() {
   if (!enabled_ || finished_) return;
-  Draw(true);
+  Draw();
   std::fputc('\n', stderr);
   finished_ = true;
 }
 
-void ProgressBar::Draw(bool final_draw) {
+void ProgressBar::Draw() {
   constexpr int kWidth = 30;
   const double fraction = total_ > 0 ? static_cast<double>(done_) / static_cast<double>(total_) : 1.0;
   const int filled = static_cast<int>(fraction * kWidth);
@@ -59,9 +59,10 @@ void ProgressBar::Draw(bool final_draw) {
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   const double rate = seconds > 0 ? static_cast<double>(done_ - initial_) / seconds : 0.0;
-  std::fprintf(stderr, "\r%s [%s] %3d%% %s/%s %s/s%s", name_.c_str(), bar.c_str(), static_cast<int>(fraction * 100),
-               FormatBytes(static_cast<double>(done_)).c_str(), FormatBytes(static_cast<double>(total_)).c_str(),
-               FormatBytes(rate).c_str(), final_draw ? "" : "   ");
+  // "\x1b[K" clears what a longer previous line left behind; the bar is only drawn on terminals.
+  std::fprintf(stderr, "\r%s [%s] %3d%% %s/%s %s/s\x1b[K", name_.c_str(), bar.c_str(),
+               static_cast<int>(fraction * 100), FormatBytes(static_cast<double>(done_)).c_str(),
+               FormatBytes(static_cast<double>(total_)).c_str(), FormatBytes(rate).c_str());
   std::fflush(stderr);
 }
 

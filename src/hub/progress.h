@@ -22,7 +22,7 @@ class ProgressBar {
   void Finish();
 
  private:
-  void Draw(bool final_draw);
+  void Draw();
 
   std::string name_;
   int64_t total_;
