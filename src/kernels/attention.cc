@@ -23,82 +23,81 @@ float* AttentionScratch(size_t floats);
 HWY_BEFORE_NAMESPACE();
 namespace vit::kernels::HWY_NAMESPACE {
 
-// c[rows x (vectors * lanes)] = a[rows x depth] * b[depth x (vectors * lanes)], rows <= 4, vectors <= 2.
-// Register tile: each a element is broadcast once and multiplied into `vectors` columns of b.
+// c[rows x (vectors * lanes)] = a[rows x depth] * b[depth x (vectors * lanes)], rows <= 6, vectors <= 2.
+// Register tile: each a element is broadcast once and multiplied into `vectors` columns of b; 6 x 2
+// accumulators hide the FMA latency on two pipes and fit AVX2's 16 registers with the b loads.
 template <int kRows, int kVectors>
 HWY_INLINE void Tile(const float* HWY_RESTRICT a, int64_t lda, const float* HWY_RESTRICT b, int64_t ldb,
                      int64_t depth, float* HWY_RESTRICT c, int64_t ldc) {
-  static_assert(kRows >= 1 && kRows <= 4 && kVectors >= 1 && kVectors <= 2);
+  static_assert(kRows >= 1 && kRows <= 6 && kVectors >= 1 && kVectors <= 2);
   const hn::ScalableTag<float> d;
   const size_t lanes = hn::Lanes(d);
   auto c00 = hn::Zero(d), c01 = hn::Zero(d), c10 = hn::Zero(d), c11 = hn::Zero(d);
   auto c20 = hn::Zero(d), c21 = hn::Zero(d), c30 = hn::Zero(d), c31 = hn::Zero(d);
+  auto c40 = hn::Zero(d), c41 = hn::Zero(d), c50 = hn::Zero(d), c51 = hn::Zero(d);
+#define VIT_ROW(r)                                            \
+  if constexpr (kRows > r) {                                  \
+    const auto ar = hn::Set(d, a[r * lda + k]);               \
+    c##r##0 = hn::MulAdd(ar, b0, c##r##0);                    \
+    if constexpr (kVectors > 1) c##r##1 = hn::MulAdd(ar, b1, c##r##1); \
+  }
   for (int64_t k = 0; k < depth; ++k) {
     const float* bk = b + k * ldb;
     const auto b0 = hn::LoadU(d, bk);
     const auto b1 = kVectors > 1 ? hn::LoadU(d, bk + lanes) : b0;
-    const auto a0 = hn::Set(d, a[k]);
-    c00 = hn::MulAdd(a0, b0, c00);
-    if constexpr (kVectors > 1) c01 = hn::MulAdd(a0, b1, c01);
-    if constexpr (kRows > 1) {
-      const auto a1 = hn::Set(d, a[lda + k]);
-      c10 = hn::MulAdd(a1, b0, c10);
-      if constexpr (kVectors > 1) c11 = hn::MulAdd(a1, b1, c11);
-    }
-    if constexpr (kRows > 2) {
-      const auto a2 = hn::Set(d, a[2 * lda + k]);
-      c20 = hn::MulAdd(a2, b0, c20);
-      if constexpr (kVectors > 1) c21 = hn::MulAdd(a2, b1, c21);
-    }
-    if constexpr (kRows > 3) {
-      const auto a3 = hn::Set(d, a[3 * lda + k]);
-      c30 = hn::MulAdd(a3, b0, c30);
-      if constexpr (kVectors > 1) c31 = hn::MulAdd(a3, b1, c31);
-    }
+    VIT_ROW(0)
+    VIT_ROW(1)
+    VIT_ROW(2)
+    VIT_ROW(3)
+    VIT_ROW(4)
+    VIT_ROW(5)
   }
-  hn::StoreU(c00, d, c);
-  if constexpr (kVectors > 1) hn::StoreU(c01, d, c + lanes);
-  if constexpr (kRows > 1) {
-    hn::StoreU(c10, d, c + ldc);
-    if constexpr (kVectors > 1) hn::StoreU(c11, d, c + ldc + lanes);
+#undef VIT_ROW
+#define VIT_STORE(r)                                                        \
+  if constexpr (kRows > r) {                                                \
+    hn::StoreU(c##r##0, d, c + r * ldc);                                    \
+    if constexpr (kVectors > 1) hn::StoreU(c##r##1, d, c + r * ldc + lanes); \
   }
-  if constexpr (kRows > 2) {
-    hn::StoreU(c20, d, c + 2 * ldc);
-    if constexpr (kVectors > 1) hn::StoreU(c21, d, c + 2 * ldc + lanes);
-  }
-  if constexpr (kRows > 3) {
-    hn::StoreU(c30, d, c + 3 * ldc);
-    if constexpr (kVectors > 1) hn::StoreU(c31, d, c + 3 * ldc + lanes);
+  VIT_STORE(0)
+  VIT_STORE(1)
+  VIT_STORE(2)
+  VIT_STORE(3)
+  VIT_STORE(4)
+  VIT_STORE(5)
+#undef VIT_STORE
+}
+
+template <int kVectors>
+HWY_INLINE void ColumnBlock(const float* a, int64_t lda, const float* b, int64_t ldb, int64_t rows, int64_t depth,
+                            float* c, int64_t ldc) {
+  int64_t r = 0;
+  for (; r + 6 <= rows; r += 6) Tile<6, kVectors>(a + r * lda, lda, b, ldb, depth, c + r * ldc, ldc);
+  a += r * lda;
+  c += r * ldc;
+  switch (rows - r) {
+    case 5:
+      return Tile<5, kVectors>(a, lda, b, ldb, depth, c, ldc);
+    case 4:
+      return Tile<4, kVectors>(a, lda, b, ldb, depth, c, ldc);
+    case 3:
+      return Tile<3, kVectors>(a, lda, b, ldb, depth, c, ldc);
+    case 2:
+      return Tile<2, kVectors>(a, lda, b, ldb, depth, c, ldc);
+    case 1:
+      return Tile<1, kVectors>(a, lda, b, ldb, depth, c, ldc);
+    default:
+      return;
   }
 }
 
-template <int kRows>
-HWY_INLINE void RowBlock(const float* a, int64_t lda, const float* b, int64_t ldb, int64_t depth, int64_t vectors,
-                         float* c, int64_t ldc) {
-  const int64_t lanes = static_cast<int64_t>(hn::Lanes(hn::ScalableTag<float>()));
-  int64_t v = 0;
-  for (; v + 2 <= vectors; v += 2) Tile<kRows, 2>(a, lda, b + v * lanes, ldb, depth, c + v * lanes, ldc);
-  if (v < vectors) Tile<kRows, 1>(a, lda, b + v * lanes, ldb, depth, c + v * lanes, ldc);
-}
-
-// c[rows x vectors*lanes] = a[rows x depth] * b[depth x vectors*lanes].
+// c[rows x vectors*lanes] = a[rows x depth] * b[depth x vectors*lanes]. Column blocks outside, so the
+// depth x 2-vector slice of b stays in L1 while every row block passes over it.
 void MatMul(const float* a, int64_t lda, const float* b, int64_t ldb, int64_t rows, int64_t depth, int64_t vectors,
             float* c, int64_t ldc) {
-  int64_t r = 0;
-  for (; r + 4 <= rows; r += 4) RowBlock<4>(a + r * lda, lda, b, ldb, depth, vectors, c + r * ldc, ldc);
-  switch (rows - r) {
-    case 3:
-      RowBlock<3>(a + r * lda, lda, b, ldb, depth, vectors, c + r * ldc, ldc);
-      break;
-    case 2:
-      RowBlock<2>(a + r * lda, lda, b, ldb, depth, vectors, c + r * ldc, ldc);
-      break;
-    case 1:
-      RowBlock<1>(a + r * lda, lda, b, ldb, depth, vectors, c + r * ldc, ldc);
-      break;
-    default:
-      break;
-  }
+  const int64_t lanes = static_cast<int64_t>(hn::Lanes(hn::ScalableTag<float>()));
+  int64_t v = 0;
+  for (; v + 2 <= vectors; v += 2) ColumnBlock<2>(a, lda, b + v * lanes, ldb, rows, depth, c + v * lanes, ldc);
+  if (v < vectors) ColumnBlock<1>(a, lda, b + v * lanes, ldb, rows, depth, c + v * lanes, ldc);
 }
 
 void AttentionHead(const float* q, const float* k, const float* v, int64_t ld_qkv, const AttentionShape& shape,
@@ -118,11 +117,13 @@ void AttentionHead(const float* q, const float* k, const float* v, int64_t ld_qk
 
   const int64_t row0 = b * tokens;
   const int64_t col0 = h * head_dim;
-  for (int64_t c = 0; c < head_dim; ++c) {
-    float* dst = k_t + c * tokens_padded;
-    for (int64_t j = 0; j < tokens; ++j) dst[j] = k[(row0 + j) * ld_qkv + col0 + c];
-    std::fill(dst + tokens, dst + tokens_padded, 0.f);
+  // Row by row: the rows of k are ld_qkv floats apart, often a multiple of 4 KiB, so walking down a
+  // column would keep evicting the same L1 set; the transposed rows are short and stay cached.
+  for (int64_t j = 0; j < tokens; ++j) {
+    const float* src = k + (row0 + j) * ld_qkv + col0;
+    for (int64_t c = 0; c < head_dim; ++c) k_t[c * tokens_padded + j] = src[c];
   }
+  for (int64_t c = 0; c < head_dim; ++c) std::fill(k_t + c * tokens_padded + tokens, k_t + (c + 1) * tokens_padded, 0.f);
   for (int64_t j = 0; j < tokens; ++j) {
     std::memcpy(v_packed + j * dim_padded, v + (row0 + j) * ld_qkv + col0, sizeof(float) * head_dim);
     std::fill(v_packed + j * dim_padded + head_dim, v_packed + (j + 1) * dim_padded, 0.f);

@@ -124,13 +124,28 @@ struct PackedLinear::Impl {
     return dnnl::matmul::primitive_desc(desc, Attributes(epilogue), Engine());
   }
 
+  // oneDNN's int8 kernels without VNNI (AVX2, plain AVX-512) multiply with VPMADDUBSW, whose 16-bit
+  // pair sums saturate on full-range int8: wrong answers, not just slow ones. Only a kernel built on
+  // VNNI or AMX dot products is accepted.
+  void CheckKernel(const dnnl::matmul::primitive_desc& pd) const {
+    if (precision != GemmPrecision::kInt8) return;
+    const std::string impl = pd.impl_info_str();
+    if (impl.find("vnni") == std::string::npos && impl.find("amx") == std::string::npos) {
+      throw Error("gemm: int8 needs a CPU with VNNI or AMX (oneDNN offers '" + impl +
+                      "' here, whose int8 sums saturate); use f32 or bf16",
+                  ErrorKind::kUnsupported);
+    }
+  }
+
   const dnnl::matmul& Primitive(int64_t rows, Epilogue epilogue) const {
     std::lock_guard<std::mutex> lock(mutex);
     auto key = std::make_pair(rows, epilogue);
     auto it = primitives.find(key);
     if (it == primitives.end()) {
       try {
-        it = primitives.emplace(key, dnnl::matmul(Describe(rows, weights_md, epilogue))).first;
+        const dnnl::matmul::primitive_desc pd = Describe(rows, weights_md, epilogue);
+        CheckKernel(pd);
+        it = primitives.emplace(key, dnnl::matmul(pd)).first;
       } catch (const dnnl::error& e) {
         throw Error("gemm: oneDNN could not create a matmul for " + std::to_string(rows) + "x" +
                         std::to_string(in_features) + " by " + std::to_string(in_features) + "x" +
@@ -176,7 +191,9 @@ PackedLinear PackedLinear::Pack(const float* weight, const float* bias, int64_t 
 
   const memory::desc any_weights({in_features, out_features}, WeightType(precision), Tag::any);
   try {
-    impl->weights_md = impl->Describe(kPackingRows, any_weights, Epilogue::kBias).weights_desc();
+    const dnnl::matmul::primitive_desc pd = impl->Describe(kPackingRows, any_weights, Epilogue::kBias);
+    impl->CheckKernel(pd);
+    impl->weights_md = pd.weights_desc();
     impl->weights = memory(impl->weights_md, Engine());
     // nn.Linear's W[N,K] row-major is the K x N matrix in column-major order ("ba").
     const memory::desc user_md({in_features, out_features}, WeightType(precision), Tag::ba);
@@ -188,6 +205,13 @@ PackedLinear PackedLinear::Pack(const float* weight, const float* bias, int64_t 
     for (int64_t n = 0; n < out_features; ++n) b[n] = bias != nullptr ? bias[n] : 0.f;
     ThreadStream().wait();
   } catch (const dnnl::error& e) {
+    // f32 runs everywhere; oneDNN 2.6 has bf16 and int8 kernels only from AVX-512 on.
+    if (precision != GemmPrecision::kF32) {
+      throw Error(std::string("gemm: this CPU has no oneDNN kernel for ") +
+                      (precision == GemmPrecision::kBF16 ? "bf16" : "int8") + " matmul (" + e.what() +
+                      "); use f32",
+                  ErrorKind::kUnsupported);
+    }
     throw Error(std::string("gemm: oneDNN could not pack the weights: ") + e.what(), ErrorKind::kInternal);
   }
   PackedLinear packed;
