@@ -75,6 +75,14 @@ void MappedFile::ReleasePages() {
   if (data_ != nullptr) ::madvise(data_, size_, MADV_DONTNEED);
 }
 
+void MappedFile::ReleaseRange(const std::byte* begin, size_t bytes) {
+  if (data_ == nullptr || begin < data_ || bytes > size_ || begin > data_ + (size_ - bytes)) return;
+  const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const uintptr_t first = (reinterpret_cast<uintptr_t>(begin) + page - 1) / page * page;
+  const uintptr_t last = (reinterpret_cast<uintptr_t>(begin) + bytes) / page * page;
+  if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+}
+
 void MappedFile::Unmap() noexcept {
   if (data_ != nullptr) ::munmap(data_, size_);
   data_ = nullptr;

@@ -26,6 +26,9 @@ class MappedFile {
 
   // Gives the resident pages back to the kernel; a later read faults them in again from the file.
   void ReleasePages();
+  // The same for the whole pages inside [begin, begin + bytes); a range outside the mapping is ignored,
+  // so callers may pass any tensor's bytes.
+  void ReleaseRange(const std::byte* begin, size_t bytes);
 
  private:
   void Unmap() noexcept;

@@ -73,6 +73,9 @@ class ShardedSource final : public TensorSource {
   void ReleasePages() override {
     for (auto& shard : shards_) shard->ReleasePages();
   }
+  void ReleaseTensor(const TensorRecord& tensor) override {
+    for (auto& shard : shards_) shard->ReleaseTensor(tensor);  // only its owner's mapping holds it
+  }
 
  private:
   // Shards live beside the index: a bare relative path with no way out of the folder.

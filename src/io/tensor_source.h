@@ -37,6 +37,9 @@ class TensorSource {
   virtual uint64_t file_bytes() const = 0;
   // Drops the mapped pages from this process's memory once the caller has copied what it needs.
   virtual void ReleasePages() {}
+  // The same for one tensor's pages, so that a loader that converts tensor by tensor keeps at most one
+  // tensor of the file resident.
+  virtual void ReleaseTensor(const TensorRecord& /*tensor*/) {}
 
   const TensorRecord* Find(std::string_view name) const;
 };

@@ -123,6 +123,7 @@ class TorchSource final : public TensorSource {
   const std::filesystem::path& path() const override { return file_.path(); }
   uint64_t file_bytes() const override { return file_.size(); }
   void ReleasePages() override { file_.ReleasePages(); }
+  void ReleaseTensor(const TensorRecord& tensor) override { file_.ReleaseRange(tensor.data, tensor.nbytes); }
 
  private:
   MappedFile file_;

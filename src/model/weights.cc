@@ -18,7 +18,7 @@ std::string ShapeString(const std::vector<int64_t>& shape) {
 // leftovers can be reported.
 class Binder {
  public:
-  Binder(const io::TensorSource& source, kernels::GemmPrecision precision) : source_(source), precision_(precision) {
+  Binder(io::TensorSource& source, kernels::GemmPrecision precision) : source_(source), precision_(precision) {
     for (const auto& t : source.tensors())
       if (t.name.starts_with("vit.")) backbone_prefix_ = "vit.";
   }
@@ -28,8 +28,9 @@ class Binder {
 
   bool Has(const std::string& key) const { return source_.Find(key) != nullptr; }
 
-  // Copies the tensor into `out` as float32 after checking its shape.
-  const io::TensorRecord& Read(const std::string& key, const std::vector<int64_t>& shape, std::vector<float>& out) {
+  // The tensor as float32 after checking its shape: straight from the mapped file when it is aligned F32,
+  // else converted into `out`. Valid until Release().
+  const float* Read(const std::string& key, const std::vector<int64_t>& shape, std::vector<float>& out) {
     const io::TensorRecord* t = source_.Find(key);
     if (t == nullptr)
       throw Error(source_.path().string() + ": missing tensor '" + key + "' (expected shape " + ShapeString(shape) + ")",
@@ -38,19 +39,30 @@ class Binder {
       throw Error(source_.path().string() + ": tensor '" + key + "' has shape " + ShapeString(t->shape) +
                       ", expected " + ShapeString(shape),
                   ErrorKind::kInvalidInput);
-    out.resize(static_cast<size_t>(t->numel()));
-    io::CopyAsFloat32(*t, out.data());
     used_.insert(key);
     num_parameters_ += t->numel();
-    return *t;
+    pending_release_.push_back(t);
+    if (t->dtype == io::DType::kF32 && reinterpret_cast<uintptr_t>(t->data) % alignof(float) == 0)
+      return reinterpret_cast<const float*>(t->data);
+    out.resize(static_cast<size_t>(t->numel()));
+    io::CopyAsFloat32(*t, out.data());
+    return out.data();
+  }
+
+  // Everything read so far is packed or copied: its pages of the file need not stay resident, which keeps
+  // the load's peak memory at one copy of the weights plus one tensor.
+  void Release() {
+    for (const io::TensorRecord* t : pending_release_) source_.ReleaseTensor(*t);
+    pending_release_.clear();
   }
 
   Parameter ReadParameter(const std::string& key, const std::vector<int64_t>& shape) {
-    Read(key, shape, scratch_);
+    const float* values = Read(key, shape, scratch_);
     Parameter p;
-    p.size = static_cast<int64_t>(scratch_.size());
-    p.data = core::AllocateArray<float>(scratch_.size());
-    std::memcpy(p.data.get(), scratch_.data(), scratch_.size() * sizeof(float));
+    p.size = source_.Find(key)->numel();
+    p.data = core::AllocateArray<float>(static_cast<size_t>(p.size));
+    std::memcpy(p.data.get(), values, static_cast<size_t>(p.size) * sizeof(float));
+    Release();
     return p;
   }
 
@@ -60,9 +72,11 @@ class Binder {
 
   // nn.Linear(in, out): weight [out, in], bias [out] (optional when allowed).
   kernels::PackedLinear ReadLinear(const std::string& key, int64_t in, int64_t out, bool bias = true) {
-    Read(key + ".weight", {out, in}, scratch_);
-    if (bias) Read(key + ".bias", {out}, bias_);
-    return kernels::PackedLinear::Pack(scratch_.data(), bias ? bias_.data() : nullptr, out, in, precision_);
+    const float* weight = Read(key + ".weight", {out, in}, scratch_);
+    const float* b = bias ? Read(key + ".bias", {out}, bias_) : nullptr;
+    auto packed = kernels::PackedLinear::Pack(weight, b, out, in, precision_);
+    Release();
+    return packed;
   }
 
   // query, key and value concatenated along the output dimension: one GEMM instead of three.
@@ -70,12 +84,10 @@ class Binder {
     std::vector<float> weight(static_cast<size_t>(3 * d * d)), b(static_cast<size_t>(3 * d), 0.0f);
     const char* names[] = {".query", ".key", ".value"};
     for (int i = 0; i < 3; ++i) {
-      Read(key + names[i] + ".weight", {d, d}, scratch_);
-      std::memcpy(weight.data() + i * d * d, scratch_.data(), scratch_.size() * sizeof(float));
-      if (bias) {
-        Read(key + names[i] + ".bias", {d}, scratch_);
-        std::memcpy(b.data() + i * d, scratch_.data(), scratch_.size() * sizeof(float));
-      }
+      std::memcpy(weight.data() + i * d * d, Read(key + names[i] + ".weight", {d, d}, scratch_),
+                  static_cast<size_t>(d * d) * sizeof(float));
+      if (bias) std::memcpy(b.data() + i * d, Read(key + names[i] + ".bias", {d}, scratch_), static_cast<size_t>(d) * sizeof(float));
+      Release();
     }
     return kernels::PackedLinear::Pack(weight.data(), b.data(), 3 * d, d, precision_);
   }
@@ -96,8 +108,9 @@ class Binder {
   int64_t num_parameters() const { return num_parameters_; }
 
  private:
-  const io::TensorSource& source_;
+  io::TensorSource& source_;
   kernels::GemmPrecision precision_;
+  std::vector<const io::TensorRecord*> pending_release_;
   std::string backbone_prefix_;
   std::set<std::string> used_;
   std::vector<float> scratch_, bias_;
@@ -106,7 +119,7 @@ class Binder {
 
 }  // namespace
 
-ViTWeights BindWeights(const io::TensorSource& source, const ViTConfig& c, kernels::GemmPrecision precision) {
+ViTWeights BindWeights(io::TensorSource& source, const ViTConfig& c, kernels::GemmPrecision precision) {
   Binder b(source, precision);
   const int64_t d = c.hidden_size;
   const int64_t patch_inputs = c.num_channels * c.patch_size * c.patch_size;
@@ -114,11 +127,12 @@ ViTWeights BindWeights(const io::TensorSource& source, const ViTConfig& c, kerne
 
   // ViTEmbeddings: the conv's [D, C, p, p] weight is exactly a [D, C*p*p] linear over flattened patches.
   {
-    std::vector<float> weight, bias;
-    b.Read(b.Backbone("embeddings.patch_embeddings.projection.weight"), {d, c.num_channels, c.patch_size, c.patch_size},
-           weight);
-    b.Read(b.Backbone("embeddings.patch_embeddings.projection.bias"), {d}, bias);
-    w.patch_projection = kernels::PackedLinear::Pack(weight.data(), bias.data(), d, patch_inputs, precision);
+    std::vector<float> weight_scratch, bias_scratch;
+    const float* weight = b.Read(b.Backbone("embeddings.patch_embeddings.projection.weight"),
+                                 {d, c.num_channels, c.patch_size, c.patch_size}, weight_scratch);
+    const float* bias = b.Read(b.Backbone("embeddings.patch_embeddings.projection.bias"), {d}, bias_scratch);
+    w.patch_projection = kernels::PackedLinear::Pack(weight, bias, d, patch_inputs, precision);
+    b.Release();
   }
   w.cls_token = b.ReadParameter(b.Backbone("embeddings.cls_token"), {1, 1, d});
   w.position_embeddings = b.ReadParameter(b.Backbone("embeddings.position_embeddings"), {1, c.num_patches() + 1, d});

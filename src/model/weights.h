@@ -48,6 +48,6 @@ struct ViTWeights {
 
 // Binds every tensor of `source` (keys with or without the "vit." prefix). Missing, unexpected or
 // mis-shaped tensors are errors naming the tensor and both shapes.
-ViTWeights BindWeights(const io::TensorSource& source, const ViTConfig& config, kernels::GemmPrecision precision);
+ViTWeights BindWeights(io::TensorSource& source, const ViTConfig& config, kernels::GemmPrecision precision);
 
 }  // namespace vit::model

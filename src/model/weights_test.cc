@@ -13,6 +13,10 @@ namespace {
 // A checkpoint held in memory, shaped as a tiny ViTModel's.
 class MemorySource : public io::TensorSource {
  public:
+  MemorySource() = default;
+  // Records point into data_: a copy would point into the original.
+  MemorySource(const MemorySource&) = delete;
+  MemorySource(MemorySource&&) = default;
   void Add(const std::string& name, std::vector<int64_t> shape) {
     int64_t n = 1;
     for (int64_t d : shape) n *= d;
@@ -80,7 +84,7 @@ MemorySource TinyCheckpoint(const std::string& prefix, bool pooler, int labels) 
   return s;
 }
 
-std::string BindError(const MemorySource& s, const ViTConfig& c) {
+std::string BindError(MemorySource& s, const ViTConfig& c) {
   try {
     BindWeights(s, c, kernels::GemmPrecision::kF32);
   } catch (const Error& e) {
@@ -91,14 +95,16 @@ std::string BindError(const MemorySource& s, const ViTConfig& c) {
 
 TEST(Weights, BindsViTModelAndClassifierLayouts) {
   const ViTConfig c = TinyConfig();
-  ViTWeights w = BindWeights(TinyCheckpoint("", true, 0), c, kernels::GemmPrecision::kF32);
+  MemorySource plain = TinyCheckpoint("", true, 0);
+  ViTWeights w = BindWeights(plain, c, kernels::GemmPrecision::kF32);
   EXPECT_EQ(w.layers.size(), 2u);
   EXPECT_TRUE(w.pooler.has_value());
   EXPECT_FALSE(w.classifier.has_value());
   EXPECT_EQ(w.layers[0].qkv.out_features(), 24);
   EXPECT_EQ(w.patch_projection.in_features(), 48);
 
-  ViTWeights cls = BindWeights(TinyCheckpoint("vit.", false, 3), c, kernels::GemmPrecision::kF32);
+  MemorySource prefixed = TinyCheckpoint("vit.", false, 3);
+  ViTWeights cls = BindWeights(prefixed, c, kernels::GemmPrecision::kF32);
   EXPECT_FALSE(cls.pooler.has_value());
   ASSERT_TRUE(cls.classifier.has_value());
   EXPECT_EQ(cls.classifier->out_features(), 3);
@@ -141,7 +147,8 @@ TEST(Weights, QkvBiasFalseNeedsNoBiasTensors) {
 TEST(Weights, ClassifierWidthMustMatchId2label) {
   ViTConfig c = TinyConfig();
   c.id2label = {"a", "b"};
-  const std::string e = BindError(TinyCheckpoint("vit.", false, 3), c);
+  MemorySource s = TinyCheckpoint("vit.", false, 3);
+  const std::string e = BindError(s, c);
   EXPECT_NE(e.find("'classifier.weight' has 3 rows but config.json's id2label names 2 labels"), std::string::npos) << e;
 }
 
