@@ -1,0 +1,150 @@
+// vit::DecodeImage / vit::LoadImage: sniff the format from the bytes, hand them to its decoder, and
+// apply the EXIF orientation when asked (ImageOps.exif_transpose, as transformers' load_image does).
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+
+#include "image/decoders.h"
+#include "image/exif.h"
+#include "vit/error.h"
+#include "vit/image.h"
+
+namespace vit {
+namespace image {
+namespace {
+
+bool StartsWith(std::span<const uint8_t> bytes, std::string_view prefix, size_t at = 0) {
+  return bytes.size() >= at + prefix.size() && std::memcmp(bytes.data() + at, prefix.data(), prefix.size()) == 0;
+}
+
+// Formats Pillow opens that we deliberately do not: a clear "unsupported" beats "not an image".
+const char* OtherKnownFormat(std::span<const uint8_t> bytes) {
+  using namespace std::string_view_literals;
+  if (StartsWith(bytes, "ftyp"sv, 4)) return "HEIF/AVIF/MP4";
+  if (StartsWith(bytes, "\0\0\1\0"sv) || StartsWith(bytes, "\0\0\2\0"sv)) return "ICO/CUR";
+  if (StartsWith(bytes, "8BPS"sv)) return "PSD";
+  if (StartsWith(bytes, "\0\0\0\x0cjP  "sv) || StartsWith(bytes, "\xff\x4f\xff\x51"sv)) return "JPEG 2000";
+  if (bytes.size() >= 2 && bytes[0] == 'P' && bytes[1] >= '1' && bytes[1] <= '7') return "PNM";
+  if (StartsWith(bytes, "DDS "sv)) return "DDS";
+  if (StartsWith(bytes, "qoif"sv)) return "QOI";
+  if (StartsWith(bytes, "%PDF"sv)) return "PDF";
+  if (StartsWith(bytes, "%!PS"sv) || StartsWith(bytes, "\xc5\xd0\xd3\xc6"sv)) return "EPS";
+  return nullptr;
+}
+
+}  // namespace
+
+Format SniffFormat(std::span<const uint8_t> bytes) {
+  using namespace std::string_view_literals;
+  if (StartsWith(bytes, "\xff\xd8\xff"sv)) return Format::kJpeg;
+  if (StartsWith(bytes, "\x89PNG\r\n\x1a\n"sv)) return Format::kPng;
+  if (StartsWith(bytes, "GIF87a"sv) || StartsWith(bytes, "GIF89a"sv)) return Format::kGif;
+  if (StartsWith(bytes, "RIFF"sv) && StartsWith(bytes, "WEBP"sv, 8)) return Format::kWebp;
+  if (StartsWith(bytes, "BM"sv)) return Format::kBmp;
+  if (StartsWith(bytes, "MM\0\x2a"sv) || StartsWith(bytes, "II\x2a\0"sv) || StartsWith(bytes, "MM\x2a\0"sv) ||
+      StartsWith(bytes, "II\0\x2a"sv) || StartsWith(bytes, "MM\0\x2b"sv) || StartsWith(bytes, "II\x2b\0"sv)) {
+    return Format::kTiff;
+  }
+  return Format::kUnknown;
+}
+
+const char* FormatName(Format format) {
+  switch (format) {
+    case Format::kJpeg:
+      return "JPEG";
+    case Format::kPng:
+      return "PNG";
+    case Format::kGif:
+      return "GIF";
+    case Format::kWebp:
+      return "WebP";
+    case Format::kBmp:
+      return "BMP";
+    case Format::kTiff:
+      return "TIFF";
+    case Format::kUnknown:
+      break;
+  }
+  return "unknown";
+}
+
+void DecodeContext::Fail(const std::string& reason, ErrorKind kind) const { throw Error(name_ + ": " + reason, kind); }
+
+void DecodeContext::CheckSize(int64_t width, int64_t height) const {
+  if (width <= 0 || height <= 0) {
+    Fail("image has no pixels (" + std::to_string(width) + "x" + std::to_string(height) + ")");
+  }
+  if (width > kMaxImagePixels / height) {
+    Fail("image is " + std::to_string(width) + "x" + std::to_string(height) + " = " + std::to_string(width * height) +
+         " pixels, over the decompression-bomb limit of " + std::to_string(kMaxImagePixels) +
+         " pixels that Pillow enforces");
+  }
+}
+
+Image AllocateImage(const DecodeContext& ctx, int64_t width, int64_t height) {
+  ctx.CheckSize(width, height);
+  Image image;
+  image.width = static_cast<int>(width);
+  image.height = static_cast<int>(height);
+  image.rgb.resize(static_cast<size_t>(width) * static_cast<size_t>(height) * 3);
+  return image;
+}
+
+}  // namespace image
+
+Image DecodeImage(std::span<const uint8_t> bytes, const std::string& name, const DecodeOptions& options) {
+  using namespace image;
+  const DecodeContext ctx(bytes, name, options.exif_transpose);
+  if (bytes.empty()) ctx.Fail("empty file (0 bytes), not an image");
+  Decoded decoded;
+  switch (SniffFormat(bytes)) {
+    case Format::kJpeg:
+      decoded = DecodeJpeg(ctx);
+      break;
+    case Format::kPng:
+      decoded = DecodePng(ctx);
+      break;
+    case Format::kGif:
+      decoded = DecodeGif(ctx);
+      break;
+    case Format::kWebp:
+      decoded = DecodeWebp(ctx);
+      break;
+    case Format::kBmp:
+      decoded = DecodeBmp(ctx);
+      break;
+    case Format::kTiff:
+      decoded = DecodeTiff(ctx);
+      break;
+    case Format::kUnknown:
+      if (const char* other = OtherKnownFormat(bytes)) {
+        ctx.Fail(std::string(other) + " images are not supported (JPEG, PNG, GIF, WebP, BMP and TIFF are)",
+                 ErrorKind::kUnsupported);
+      }
+      ctx.Fail("not an image: the bytes match none of JPEG, PNG, GIF, WebP, BMP or TIFF");
+  }
+  if (options.exif_transpose) return ApplyOrientation(std::move(decoded.image), decoded.orientation);
+  return std::move(decoded.image);
+}
+
+Image LoadImage(const std::filesystem::path& path, const DecodeOptions& options) {
+  const std::string name = path.string();
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (!std::filesystem::exists(status)) throw Error(name + ": no such file", ErrorKind::kNotFound);
+  if (std::filesystem::is_directory(status)) throw Error(name + ": is a folder, not an image file", ErrorKind::kInvalidArgument);
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(name.c_str(), "rb"), &std::fclose);
+  if (!file) throw Error(name + ": cannot open: " + std::strerror(errno), ErrorKind::kIo);
+  // One read of the size the file claims, then whatever a growing file still has.
+  std::vector<uint8_t> bytes(static_cast<size_t>(std::filesystem::file_size(path, ec)));
+  if (ec) bytes.clear();
+  size_t got = std::fread(bytes.data(), 1, bytes.size(), file.get());
+  bytes.resize(got);
+  uint8_t chunk[1 << 14];
+  while ((got = std::fread(chunk, 1, sizeof(chunk), file.get())) > 0) bytes.insert(bytes.end(), chunk, chunk + got);
+  if (std::ferror(file.get())) throw Error(name + ": read failed: " + std::strerror(errno), ErrorKind::kIo);
+  return DecodeImage(bytes, name, options);
+}
+
+}  // namespace vit

@@ -1,0 +1,167 @@
+// JPEG through libjpeg-turbo with Pillow's settings (src/libImaging/JpegDecode.c, JpegImagePlugin.py):
+// the library's default colour-space guess, JDCT_ISLOW, fancy upsampling, no scaling; 1 component is
+// "L", 3 are "RGB", 4 are Adobe-inverted "CMYK;I" (YCCK converted to CMYK by libjpeg first).
+//
+// Pillow feeds libjpeg through a suspending source and calls a file truncated when libjpeg still asks
+// for bytes after the last one, except while finishing up after the last scanline. The same source
+// here, given the whole file, makes the same calls: a JPEG missing its scan data or even only its EOI
+// marker (the Huffman reader looks ahead for it) is refused as Pillow refuses it, and one with extra
+// bytes after the image is accepted.
+#include <algorithm>
+#include <csetjmp>
+#include <cstddef>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+// jpeglib.h needs size_t and FILE declared before it.
+#include <jpeglib.h>
+
+#include "image/decoders.h"
+#include "image/exif.h"
+#include "image/pil_convert.h"
+
+namespace vit::image {
+namespace {
+
+struct ErrorManager {
+  jpeg_error_mgr pub;
+  std::jmp_buf jump;
+  char message[JMSG_LENGTH_MAX];
+};
+
+void OnError(j_common_ptr cinfo) {
+  auto* err = reinterpret_cast<ErrorManager*>(cinfo->err);
+  (*cinfo->err->format_message)(cinfo, err->message);
+  std::longjmp(err->jump, 1);
+}
+
+// Warnings (corrupt-data resyncs and the like) are counted by libjpeg and otherwise ignored, as
+// Pillow ignores them: such files decode to the same damaged pixels in both.
+void OnOutputMessage(j_common_ptr) {}
+
+void NoOp(j_decompress_ptr) {}
+boolean Suspend(j_decompress_ptr) { return FALSE; }
+
+void SkipInput(j_decompress_ptr cinfo, long num_bytes) {
+  jpeg_source_mgr* src = cinfo->src;
+  if (num_bytes <= 0) return;
+  const auto skip = static_cast<size_t>(num_bytes);
+  if (skip > src->bytes_in_buffer) {
+    // Past the end: the next read suspends, which is Pillow's "image file is truncated".
+    src->next_input_byte += src->bytes_in_buffer;
+    src->bytes_in_buffer = 0;
+  } else {
+    src->next_input_byte += skip;
+    src->bytes_in_buffer -= skip;
+  }
+}
+
+// Everything libjpeg touches between setjmp and longjmp lives here, on the heap, so that nothing the
+// jump skips over needs a destructor and no local is left indeterminate.
+struct JpegState {
+  jpeg_decompress_struct cinfo{};
+  ErrorManager err{};
+  jpeg_source_mgr source{};
+  bool created = false;
+  Image image;
+  std::vector<uint8_t> row;
+  int orientation = 1;
+  ~JpegState() {
+    if (created) jpeg_destroy_decompress(&cinfo);
+  }
+};
+
+[[noreturn]] void Truncated(const DecodeContext& ctx, const char* where) {
+  ctx.Fail(std::string("truncated JPEG: the data ends ") + where + " (Pillow: image file is truncated)");
+}
+
+}  // namespace
+
+Decoded DecodeJpeg(const DecodeContext& ctx) {
+  auto state = std::make_unique<JpegState>();
+  JpegState& s = *state;
+  jpeg_decompress_struct& cinfo = s.cinfo;
+  cinfo.err = jpeg_std_error(&s.err.pub);
+  s.err.pub.error_exit = OnError;
+  s.err.pub.output_message = OnOutputMessage;
+  if (setjmp(s.err.jump)) {
+    ctx.Fail(std::string("corrupt JPEG: ") + s.err.message);
+  }
+  jpeg_create_decompress(&cinfo);
+  s.created = true;
+  s.source.init_source = NoOp;
+  s.source.fill_input_buffer = Suspend;
+  s.source.skip_input_data = SkipInput;
+  s.source.resync_to_restart = jpeg_resync_to_restart;
+  s.source.term_source = NoOp;
+  s.source.next_input_byte = ctx.bytes().data();
+  s.source.bytes_in_buffer = ctx.bytes().size();
+  cinfo.src = &s.source;
+  if (ctx.want_orientation()) jpeg_save_markers(&cinfo, JPEG_APP0 + 1, 0xFFFF);
+
+  int header;
+  do {
+    header = jpeg_read_header(&cinfo, FALSE);
+  } while (header == JPEG_HEADER_TABLES_ONLY);
+  if (header == JPEG_SUSPENDED) Truncated(ctx, "inside the header");
+
+  if (cinfo.data_precision != 8) {
+    ctx.Fail("cannot handle " + std::to_string(cinfo.data_precision) + "-bit JPEG samples", ErrorKind::kUnsupported);
+  }
+  const int components = cinfo.num_components;
+  if (components != 1 && components != 3 && components != 4) {
+    ctx.Fail("cannot handle " + std::to_string(components) + "-component JPEG images", ErrorKind::kUnsupported);
+  }
+  ctx.CheckSize(cinfo.image_width, cinfo.image_height);
+  if (ctx.want_orientation()) {
+    for (jpeg_saved_marker_ptr m = cinfo.marker_list; m != nullptr; m = m->next) {
+      if (m->marker == JPEG_APP0 + 1 && m->data_length >= 5 && std::memcmp(m->data, "Exif\0", 5) == 0) {
+        s.orientation = ExifOrientation({m->data, m->data_length});
+        break;  // Pillow keeps the first Exif segment
+      }
+    }
+  }
+
+  cinfo.out_color_space = components == 1 ? JCS_GRAYSCALE : components == 3 ? JCS_RGB : JCS_CMYK;
+  cinfo.dct_method = JDCT_ISLOW;
+  cinfo.do_fancy_upsampling = TRUE;
+  cinfo.scale_num = cinfo.scale_denom = 1;
+  if (!jpeg_start_decompress(&cinfo)) Truncated(ctx, "before the last scan");
+
+  s.image = AllocateImage(ctx, cinfo.output_width, cinfo.output_height);
+  const size_t width = cinfo.output_width;
+  const size_t stride = width * 3;
+  if (components != 3) s.row.resize(width * static_cast<size_t>(components) * cinfo.rec_outbuf_height);
+  while (cinfo.output_scanline < cinfo.output_height) {
+    const JDIMENSION y = cinfo.output_scanline;
+    JSAMPROW rows[16];
+    const int want = std::min<int>(std::min(cinfo.rec_outbuf_height, 16), static_cast<int>(cinfo.output_height - y));
+    for (int i = 0; i < want; ++i) {
+      rows[i] = components == 3 ? s.image.rgb.data() + (y + static_cast<size_t>(i)) * stride
+                                 : s.row.data() + static_cast<size_t>(i) * width * static_cast<size_t>(components);
+    }
+    const JDIMENSION got = jpeg_read_scanlines(&cinfo, rows, static_cast<JDIMENSION>(want));
+    if (got == 0) Truncated(ctx, "before the last scanline");
+    if (components == 3) continue;
+    for (JDIMENSION i = 0; i < got; ++i) {
+      uint8_t* out = s.image.rgb.data() + (y + i) * stride;
+      if (components == 1) {
+        GrayRowToRgb(rows[i], width, out);
+      } else {
+        InvertedCmykRowToRgb(rows[i], width, out);
+      }
+    }
+  }
+  // Pillow ignores a suspension here (the EOI may be missing once every scanline is out), but not an
+  // error: a broken marker after the image still fails the load.
+  jpeg_finish_decompress(&cinfo);
+
+  Decoded decoded;
+  decoded.image = std::move(s.image);
+  decoded.orientation = s.orientation;
+  return decoded;
+}
+
+}  // namespace vit::image

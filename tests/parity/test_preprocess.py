@@ -1,0 +1,231 @@
+#!/usr/bin/python3
+"""pixel_values from vit's image layer against transformers' ViTImageProcessor on its PIL path,
+bit for bit, over a generated corpus of every format, pixel mode and odd size (tests/make_image_corpus.py)
+and every resampling filter; decoded RGB against Pillow 9.4's Image.open(...).convert("RGB"); bad
+files refused by both, with vit's message naming the file.
+
+Run by ctest (VIT_BUILD_DIR points at the build folder holding vit_preprocess_dump; VIT_BIN at vit,
+used for a `vit embed --outputs pixel_values` pass when a tiny checkpoint can be made), or by hand:
+
+    VIT_BUILD_DIR=build-image /usr/bin/python3 tests/parity/test_preprocess.py [--small]
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+import make_image_corpus  # noqa: E402
+import preprocess_reference as ref  # noqa: E402
+
+BUILD = os.environ.get("VIT_BUILD_DIR", os.path.join(ROOT, "build"))
+DUMP = os.path.join(BUILD, "vit_preprocess_dump")
+VIT = os.environ.get("VIT_BIN", os.path.join(BUILD, "vit"))
+
+LEGACY = {"do_normalize": True, "do_resize": True, "image_mean": [0.5, 0.5, 0.5], "image_std": [0.5, 0.5, 0.5],
+          "resample": 2, "size": 224, "feature_extractor_type": "ViTFeatureExtractor"}
+CONFIGS = [("legacy-224-BILINEAR", LEGACY)] + [
+    (f"224-{name}", {"size": {"height": 224, "width": 224}, "resample": f, "image_processor_type": "ViTImageProcessor"})
+    for f, name in [(0, "NEAREST"), (1, "LANCZOS"), (3, "BICUBIC"), (4, "BOX"), (5, "HAMMING")]
+] + [
+    ("160x288-BICUBIC-imagenet", {"size": {"height": 160, "width": 288}, "resample": 3,
+                                  "image_mean": [0.485, 0.456, 0.406], "image_std": [0.229, 0.224, 0.225]}),
+    ("64-no-rescale", {"size": 64, "resample": 2, "do_rescale": False}),
+    ("100x50-no-normalize-LANCZOS", {"size": [100, 50], "resample": 1, "do_normalize": False}),
+    ("97-odd-factor-scalar-stats-HAMMING", {"size": 97, "resample": 5, "rescale_factor": 0.00392,
+                                            "image_mean": 0.45, "image_std": 0.27}),
+    ("3x700-BOX", {"size": {"height": 3, "width": 700}, "resample": 4}),
+]
+
+
+def same_bits(a, b):
+    return a.shape == b.shape and a.dtype == b.dtype and np.array_equal(a.view(np.uint32), b.view(np.uint32))
+
+
+def run_dump(config, paths, workdir, exif_transpose=False, decoded_dir=None):
+    cfg = os.path.join(workdir, "preprocessor_config.json")
+    with open(cfg, "w") as f:
+        json.dump(config, f)
+    out = os.path.join(workdir, "pixel_values.npy")
+    cmd = [DUMP, "--config", cfg, "--out", out]
+    if exif_transpose:
+        cmd.append("--exif-transpose")
+    if decoded_dir:
+        cmd += ["--decoded", decoded_dir]
+    result = subprocess.run(cmd + paths, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd[:5])}... failed: {result.stderr.strip()}")
+    lines = result.stdout.splitlines()
+    return lines, np.load(out)
+
+
+class Tally:
+    def __init__(self):
+        self.identical = 0
+        self.total = 0
+        self.failures = []
+
+    def check(self, what, ok, detail=""):
+        self.total += 1
+        if ok:
+            self.identical += 1
+        else:
+            self.failures.append(f"{what}: {detail}")
+
+
+def describe(a, b):
+    if a.shape != b.shape:
+        return f"shape {a.shape} vs reference {b.shape}"
+    d = np.abs(a.astype(np.float64) - b.astype(np.float64))
+    return f"{int((d > 0).sum())} values differ, max |diff| {d.max():.3g}"
+
+
+def check_pixel_values(tally, good, workdir):
+    for name, config in CONFIGS:
+        lines, got = run_dump(config, good, workdir)
+        refused = [line for line in lines if not line.startswith("ok ")]
+        if refused:
+            tally.check(f"{name}: decode", False, "; ".join(refused[:3]))
+            continue
+        for i, path in enumerate(good):
+            expected = ref.pixel_values([path], config)[0]
+            tally.check(f"{name}: {os.path.basename(path)}", same_bits(got[i], expected), describe(got[i], expected))
+
+
+def check_decoded(tally, good, workdir, exif_transpose):
+    decoded = os.path.join(workdir, "decoded")
+    shutil.rmtree(decoded, ignore_errors=True)
+    os.makedirs(decoded)
+    lines, _ = run_dump(LEGACY, good, workdir, exif_transpose=exif_transpose, decoded_dir=decoded)
+    label = "decoded+exif_transpose" if exif_transpose else "decoded"
+    for i, (path, line) in enumerate(zip(good, lines)):
+        what = f"{label}: {os.path.basename(path)}"
+        if not line.startswith("ok "):
+            tally.check(what, False, line)
+            continue
+        got = np.load(os.path.join(decoded, f"{i}.npy"))
+        expected = np.asarray(ref.load_image(path, exif_transpose), dtype=np.float32)
+        tally.check(what, got.shape == expected.shape and np.array_equal(got, expected), describe(got, expected))
+
+
+def check_exif_pixel_values(tally, good, workdir):
+    paths = [p for p in good if "exif" in os.path.basename(p) or os.path.basename(p).startswith("tiff_")]
+    config = CONFIGS[3][1]  # BICUBIC
+    lines, got = run_dump(config, paths, workdir, exif_transpose=True)
+    for i, path in enumerate(paths):
+        expected = ref.pixel_values([path], config, exif_transpose=True)[0]
+        tally.check(f"exif_transpose 224-BICUBIC: {os.path.basename(path)}", same_bits(got[i], expected),
+                    describe(got[i], expected))
+
+
+def check_no_resize(tally, good, workdir):
+    config = {"do_resize": False, "image_mean": [0.485, 0.456, 0.406], "image_std": [0.229, 0.224, 0.225]}
+    for path in good:
+        from PIL import Image
+        with Image.open(path) as im:
+            if im.size[0] * im.size[1] > 300 * 300:
+                continue
+        _, got = run_dump(config, [path], workdir)
+        expected = ref.pixel_values([path], config)
+        tally.check(f"do_resize=false: {os.path.basename(path)}", same_bits(got, expected), describe(got, expected))
+
+
+def check_bad(tally, bad, workdir):
+    from PIL import Image
+    lines, got = run_dump(LEGACY, bad, workdir)
+    if got.shape[0] != 0:
+        tally.check("bad inputs: rows written", False, f"{got.shape[0]} rows for files that must be refused")
+    for path, line in zip(bad, lines):
+        try:
+            ref.load_image(path)
+            pillow_refuses = False
+        except Exception:  # noqa: BLE001 - any refusal counts
+            pillow_refuses = True
+        what = f"refused: {os.path.basename(path)}"
+        if not pillow_refuses:
+            tally.check(what, False, "Pillow opens it: the corpus is wrong")
+        elif not line.startswith("error "):
+            tally.check(what, False, "vit accepted it")
+        else:
+            kind = line.split(" ", 2)[1]
+            tally.check(what, path in line and kind in ("invalid_input", "unsupported"), line)
+
+
+def check_vit_embed(tally, good, workdir):
+    """The same pixel_values through the public tool: `vit embed --outputs pixel_values`."""
+    if not os.path.exists(VIT):
+        print(f"vit embed pass skipped: {VIT} not built")
+        return
+    try:
+        import harness  # noqa: PLC0415 - needs torch, only for this pass
+        model = harness.checkpoint("preprocess-tiny-224", "tiny", image_size=224, patch_size=16)
+    except Exception as e:  # noqa: BLE001
+        print(f"vit embed pass skipped: no checkpoint ({e})")
+        return
+    folder = os.path.join(workdir, "model")
+    shutil.rmtree(folder, ignore_errors=True)
+    shutil.copytree(model, folder)
+    config = dict(LEGACY, resample=3)
+    with open(os.path.join(folder, "preprocessor_config.json"), "w") as f:
+        json.dump(config, f)
+    out = os.path.join(workdir, "embed")
+    result = subprocess.run([VIT, "embed", "--model", folder, "--outputs", "pixel_values", "-o", out, "--batch-size",
+                             "32"] + good, capture_output=True, text=True)
+    if result.returncode != 0:
+        tally.check("vit embed --outputs pixel_values", False, result.stderr.strip()[-500:])
+        return
+    got = np.load(os.path.join(out, "pixel_values.npy"))
+    for i, path in enumerate(good):
+        expected = ref.pixel_values([path], config)[0]
+        tally.check(f"vit embed 224-BICUBIC: {os.path.basename(path)}", same_bits(got[i], expected),
+                    describe(got[i], expected))
+
+
+def main():
+    if not os.path.exists(DUMP):
+        print(f"{DUMP} is missing: build the vit_preprocess_dump target")
+        return 1
+    small = "--small" in sys.argv[1:]
+    with tempfile.TemporaryDirectory(prefix="vit-image-corpus-", dir=BUILD if os.path.isdir(BUILD) else None) as tmp:
+        corpus = os.path.join(tmp, "corpus")
+        make_image_corpus.make_good(os.path.join(corpus, "good"), small)
+        make_image_corpus.make_bad(os.path.join(corpus, "bad"))
+        good = sorted(os.path.join(corpus, "good", f) for f in os.listdir(os.path.join(corpus, "good")))
+        bad = sorted(os.path.join(corpus, "bad", f) for f in os.listdir(os.path.join(corpus, "bad")))
+        work = os.path.join(tmp, "work")
+        os.makedirs(work)
+
+        sections = [
+            ("decoded RGB vs Pillow convert('RGB')", lambda t: check_decoded(t, good, work, False)),
+            ("decoded RGB with exif_transpose", lambda t: check_decoded(t, good, work, True)),
+            ("pixel_values, every filter and config", lambda t: check_pixel_values(t, good, work)),
+            ("pixel_values with exif_transpose", lambda t: check_exif_pixel_values(t, good, work)),
+            ("pixel_values without resize", lambda t: check_no_resize(t, good, work)),
+            ("bad inputs refused by both", lambda t: check_bad(t, bad, work)),
+            ("vit embed --outputs pixel_values", lambda t: check_vit_embed(t, good, work)),
+        ]
+        grand = Tally()
+        for title, run in sections:
+            tally = Tally()
+            run(tally)
+            print(f"{title}: {tally.identical}/{tally.total} identical")
+            for failure in tally.failures[:25]:
+                print("  MISMATCH " + failure)
+            if len(tally.failures) > 25:
+                print(f"  ... and {len(tally.failures) - 25} more")
+            grand.identical += tally.identical
+            grand.total += tally.total
+        print(f"TOTAL: {grand.identical}/{grand.total} identical "
+              f"({len(good)} images, {len(bad)} bad files, {len(CONFIGS)} processor configs)")
+        return 0 if grand.identical == grand.total and grand.total > 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
