@@ -24,6 +24,20 @@ TEST(MappedFile, MapsContentsAndSize) {
   EXPECT_EQ(file.size(), 0u);  // NOLINT(bugprone-use-after-move): moved-from state is specified
 }
 
+TEST(MappedFile, ReleasedRangesStayReadable) {
+  testing::TempDir dir;
+  std::string text(3 * 4096 + 100, 'a');
+  for (size_t i = 0; i < text.size(); ++i) text[i] = static_cast<char>('a' + i % 26);
+  testing::WriteFile(dir / "pages.bin", text);
+  MappedFile file(dir / "pages.bin");
+  file.ReleaseRange(file.data() + 10, 2 * 4096);  // the one whole page inside is dropped
+  file.ReleaseRange(file.data() + 4000, 1);       // no whole page: nothing to do
+  file.ReleaseRange(file.data() + file.size() - 10, 100);  // runs past the end: ignored
+  const std::byte outside[8] = {};
+  file.ReleaseRange(outside, sizeof outside);  // not in the mapping: ignored
+  EXPECT_EQ(std::memcmp(file.data(), text.data(), text.size()), 0);
+}
+
 TEST(MappedFile, EmptyFileHasNoBytes) {
   testing::TempDir dir;
   testing::WriteFile(dir / "empty", "");

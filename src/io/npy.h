@@ -1,4 +1,5 @@
-// numpy .npy files (format 1.0/2.0), float32 little-endian, C order: what users load with np.load.
+// numpy .npy files, float32 little-endian, C order: what users load with np.load. Reads format
+// versions 1.0, 2.0 and 3.0; writes 1.0 (2.0 when the header needs it).
 #pragma once
 
 #include <cstdint>

@@ -75,6 +75,9 @@ TEST(Safetensors, WriteThenOpenRoundTrips) {
   std::vector<float> out(12);
   CopyAsFloat32(*t, out.data());
   EXPECT_EQ(out, w);
+  source->ReleaseTensor(*t);
+  CopyAsFloat32(*t, out.data());
+  EXPECT_EQ(out, w);
   source->ReleasePages();
   CopyAsFloat32(*source->Find("pooler.dense.bias"), out.data());
   EXPECT_EQ(out[0], 1.0f);
@@ -383,6 +386,7 @@ TEST(ShardedCheckpoint, OpensEveryShardOnceAndFindsEveryTensor) {
   CopyAsFloat32(*source->Find("c"), out);
   EXPECT_EQ(out[0], 7.0f);
   source->ReleasePages();
+  source->ReleaseTensor(*source->Find("b"));
   CopyAsFloat32(*source->Find("b"), out);
   EXPECT_EQ(out[1], 6.0f);
 }

@@ -49,6 +49,8 @@ void CopyAsFloat32(const TensorRecord& record, float* out);
 
 // Opens the weights of a model folder: model.safetensors, else model.safetensors.index.json (shards),
 // else pytorch_model.bin, else pytorch_model.bin.index.json.
+// A weights file named directly (.safetensors, .bin/.pt/.pth, .index.json) is opened as what its name says.
+// Throws kNotFound naming the four file names when the folder has none of them.
 std::unique_ptr<TensorSource> OpenCheckpoint(const std::filesystem::path& model_dir);
 // The file that OpenCheckpoint would open, or an empty path.
 std::filesystem::path FindCheckpointFile(const std::filesystem::path& model_dir);
