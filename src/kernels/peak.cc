@@ -1,10 +1,13 @@
-// Each probe keeps 12-16 independent accumulator chains in registers, enough to cover the 4-5 cycle
-// latency of two vector pipes, so the loop is bound by issue throughput alone. The instructions are
-// compiled for their ISA with target attributes and only called after a CPU check.
+// Each vector probe keeps 12 independent accumulator chains in registers, enough to cover the 4-5 cycle
+// latency of two vector pipes, so the loop is bound by issue throughput alone. Where the CPU has AMX,
+// the bf16 and int8 peaks are those of its tile unit, since oneDNN's kernels run there. The
+// instructions are compiled for their ISA with target attributes and only called after a CPU check.
 #include "kernels/peak.h"
 
 #include <immintrin.h>
 #include <omp.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -125,6 +128,61 @@ __attribute__((target("avx2,avxvnni"))) double VnniAvx256(int64_t rounds, float*
 }
 #undef VIT_CHAINS
 
+// AMX: four independent 16x16 fp32 (or s32) accumulator tiles, each TDP* adding a 16 x 32 (bf16) or
+// 16 x 64 (int8) by 32 x 16 / 64 x 16 product: 16384 flops or 32768 integer ops per instruction.
+struct alignas(64) TileConfig {
+  uint8_t palette = 1;
+  uint8_t start_row = 0;
+  uint8_t reserved[14] = {};
+  uint16_t bytes_per_row[16] = {};
+  uint8_t rows[16] = {};
+};
+
+template <bool kBf16>
+__attribute__((target("amx-tile,amx-bf16,amx-int8"))) double Amx(int64_t rounds, float* sink) {
+  TileConfig config;
+  for (int t = 0; t < 8; ++t) {
+    config.bytes_per_row[t] = 64;
+    config.rows[t] = 16;
+  }
+  _tile_loadconfig(&config);
+  alignas(64) uint8_t operand[16 * 64];
+  for (int i = 0; i < 16 * 64; ++i) operand[i] = static_cast<uint8_t>(i % 3);
+  _tile_zero(0);
+  _tile_zero(1);
+  _tile_zero(2);
+  _tile_zero(3);
+  _tile_loadd(4, operand, 64);
+  _tile_loadd(5, operand, 64);
+  _tile_loadd(6, operand, 64);
+  _tile_loadd(7, operand, 64);
+  for (int64_t r = 0; r < rounds * kInnerIterations / 16; ++r) {
+    if constexpr (kBf16) {
+      _tile_dpbf16ps(0, 4, 6);
+      _tile_dpbf16ps(1, 4, 7);
+      _tile_dpbf16ps(2, 5, 6);
+      _tile_dpbf16ps(3, 5, 7);
+    } else {
+      _tile_dpbusd(0, 4, 6);
+      _tile_dpbusd(1, 4, 7);
+      _tile_dpbusd(2, 5, 6);
+      _tile_dpbusd(3, 5, 7);
+    }
+  }
+  alignas(64) float result[16 * 16];
+  _tile_stored(0, result, 64);
+  _tile_release();
+  *sink += result[0];
+  return static_cast<double>(rounds) * (kInnerIterations / 16) * 4 * (kBf16 ? 16384.0 : 32768.0);
+}
+
+// Linux hands out the AMX tile state only to processes that ask for it (oneDNN asks too).
+bool AmxPermitted() {
+  constexpr long kArchRequestPermission = 0x1023;  // ARCH_REQ_XCOMP_PERM
+  constexpr long kTileData = 18;                   // XFEATURE_XTILEDATA
+  return syscall(SYS_arch_prctl, kArchRequestPermission, kTileData) == 0;
+}
+
 struct Choice {
   Probe probe = nullptr;
   const char* isa = "";
@@ -138,9 +196,11 @@ Choice Choose(PeakKind kind) {
       if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return {FmaAvx2, "avx2+fma"};
       return {};
     case PeakKind::kBF16Dot:
+      if (__builtin_cpu_supports("amx-bf16") && AmxPermitted()) return {Amx<true>, "amx_bf16"};
       if (__builtin_cpu_supports("avx512bf16")) return {Bf16Avx512, "avx512_bf16"};
       return {};
     case PeakKind::kInt8Dot:
+      if (__builtin_cpu_supports("amx-int8") && AmxPermitted()) return {Amx<false>, "amx_int8"};
       if (__builtin_cpu_supports("avx512vnni")) return {VnniAvx512, "avx512_vnni"};
       if (__builtin_cpu_supports("avxvnni")) return {VnniAvx256, "avx_vnni"};
       return {};

@@ -14,9 +14,9 @@ TEST(MeasurePeak, ReportsAPlausibleRateOrNotAvailable) {
       continue;
     }
     EXPECT_FALSE(r.isa.empty());
-    // Any vector FMA machine does more than 1 GFLOP/s per core and less than 10 TFLOP/s.
+    // Any vector machine does more than 1 GFLOP/s per core; no core does 50 TFLOP/s.
     EXPECT_GT(r.gflops, 1.0);
-    EXPECT_LT(r.gflops, 10000.0);
+    EXPECT_LT(r.gflops, 50000.0);
   }
 }
 
