@@ -59,6 +59,7 @@ struct FeatureExtractionOptions {
   // a second or an interrupted run does not recompute them. Empty: no cache.
   std::filesystem::path cache_dir;
   bool skip_invalid = false;  // unreadable images go to `skipped` instead of failing the call
+  bool exif_transpose = false;
   std::function<void(size_t done, size_t total)> progress;  // after every batch
 };
 

@@ -102,17 +102,31 @@ ExtractedFeatures ExtractFeatures(Model& model, std::span<const fs::path> files,
 
   for (size_t start = 0; start < pending.size(); start += static_cast<size_t>(options.batch_size)) {
     const size_t end = std::min(pending.size(), start + static_cast<size_t>(options.batch_size));
+    // Decoding is independent per file: spread it over the (one, OpenMP) pool.
+    const auto count = static_cast<int64_t>(end - start);
+    std::vector<std::optional<Image>> decoded(static_cast<size_t>(count));
+    std::vector<std::string> errors(static_cast<size_t>(count));
+    DecodeOptions decode;
+    decode.exif_transpose = options.exif_transpose;
+#pragma omp parallel for schedule(dynamic)
+    for (int64_t j = 0; j < count; ++j) {
+      try {
+        decoded[static_cast<size_t>(j)] = LoadImage(files[pending[start + static_cast<size_t>(j)]], decode);
+      } catch (const std::exception& e) {
+        errors[static_cast<size_t>(j)] = e.what();
+      }
+    }
     std::vector<Image> images;
     std::vector<size_t> batch;
-    for (size_t p = start; p < end; ++p) {
-      const size_t i = pending[p];
-      try {
-        images.push_back(LoadImage(files[i]));
-        batch.push_back(i);
-      } catch (const Error& e) {
-        if (!options.skip_invalid) throw;
-        failure[i] = e.what();
+    for (int64_t j = 0; j < count; ++j) {
+      const size_t i = pending[start + static_cast<size_t>(j)];
+      if (!errors[static_cast<size_t>(j)].empty()) {
+        if (!options.skip_invalid) throw Error(errors[static_cast<size_t>(j)], ErrorKind::kInvalidInput);
+        failure[i] = errors[static_cast<size_t>(j)];
+        continue;
       }
+      images.push_back(std::move(*decoded[static_cast<size_t>(j)]));
+      batch.push_back(i);
     }
     if (!images.empty()) {
       const Tensor features = SelectFeatures(model.Run(images), options.features);

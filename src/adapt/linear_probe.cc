@@ -111,6 +111,11 @@ ProbeTrainingResult TrainLinearProbe(const Tensor& features, std::span<const int
     throw Error("probe: the training data has " + std::to_string(present.size()) +
                     " class(es); a classifier needs at least 2",
                 ErrorKind::kInvalidInput);
+  // A class without a training example would push its unpenalised bias towards minus infinity.
+  for (int c = 0; c < static_cast<int>(num_classes); ++c)
+    if (!present.count(c))
+      throw Error("probe: class \"" + id2label[static_cast<size_t>(c)] + "\" has no training example",
+                  ErrorKind::kInvalidInput);
   std::vector<double> cs = options.Cs.empty() ? DefaultCs() : options.Cs;
   for (double c : cs)
     if (!(c > 0.0) || !std::isfinite(c))

@@ -69,6 +69,13 @@ TEST(TrainLinearProbe, RejectsOneClassAndBadLabels) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("at least 2"), std::string::npos) << e.what();
   }
+  labels[0] = 1;
+  try {
+    TrainLinearProbe(x, labels, {"a", "b", "ghost"});
+    FAIL() << "a class without examples must be refused";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("\"ghost\" has no training example"), std::string::npos) << e.what();
+  }
   labels[0] = 5;
   EXPECT_THROW(TrainLinearProbe(x, labels, {"a", "b"}), Error);
   EXPECT_THROW(TrainLinearProbe(x, std::vector<int>{0, 1}, {"a", "b"}), Error);

@@ -20,6 +20,10 @@ int main(int argc, char** argv) {
   AddInspectCommand(app, run);
   AddDownloadCommand(app, run);
   AddBenchCommand(app, run);
+  AddProbeCommand(app, run);
+  AddClassifyCommand(app, run);
+  AddIndexCommand(app, run);
+  AddDedupCommand(app, run);
 
   try {
     app.parse(argc, argv);

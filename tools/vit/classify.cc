@@ -1,0 +1,129 @@
+// vit classify: top-k labels with softmax scores, as JSON lines {"file", "labels": [{"label", "score"}]},
+// from a ViTForImageClassification checkpoint's own classifier or from a probe head (--head).
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "commands.h"
+#include "exit_codes.h"
+#include "model_args.h"
+#include "progress.h"
+#include "vit/probe.h"
+#include "vit/vit.h"
+
+namespace vit::tool {
+namespace {
+
+struct ClassifyArgs {
+  ModelArgs model;
+  std::string head;
+  int top_k = 5;
+  int batch_size = 8;
+  bool skip_invalid = false;
+  bool exif_transpose = false;
+  std::vector<std::string> inputs;
+};
+
+int64_t FeatureWidth(const Model& model, FeatureKind kind) {
+  const ViTConfig& c = model.config();
+  return kind == FeatureKind::kPooler && c.pooler_output_size > 0 ? c.pooler_output_size : c.hidden_size;
+}
+
+int RunClassify(const ClassifyArgs& args) {
+  const std::vector<std::filesystem::path> files = ListImageFiles(args.inputs);
+  std::optional<LinearHead> head;
+  if (!args.head.empty()) head = LinearHead::Load(args.head);
+  auto model = Model::Load(args.model.model, args.model.ToLoadOptions());
+
+  std::vector<std::string> id2label;
+  if (head) {
+    if (head->features == FeatureKind::kPooler && !model->info().has_pooler)
+      throw Error(args.head + " reads pooler features but " + args.model.model + " has no pooler",
+                  ErrorKind::kInvalidArgument);
+    const int64_t width = FeatureWidth(*model, head->features);
+    if (width != head->hidden_size())
+      throw Error(args.head + " takes " + std::to_string(head->hidden_size()) + "-wide " +
+                      FeatureKindName(head->features) + " features but " + args.model.model + " gives " +
+                      std::to_string(width) + "-wide ones (the head was trained on " + head->model + ")",
+                  ErrorKind::kInvalidArgument);
+    if (!head->model.empty() && head->model != args.model.model)
+      std::fprintf(stderr, "vit classify: note: %s was trained on %s, not %s\n", args.head.c_str(), head->model.c_str(),
+                   args.model.model.c_str());
+    id2label = head->id2label;
+  } else {
+    if (!model->info().has_classifier)
+      throw Error(args.model.model + " has no classification head (no classifier.* tensors); pass --head with a "
+                  "probe trained by `vit probe train`",
+                  ErrorKind::kInvalidArgument);
+    id2label = model->config().id2label;
+  }
+
+  DecodeOptions decode;
+  decode.exif_transpose = args.exif_transpose;
+  Progress progress("vit classify", static_cast<int64_t>(files.size()));
+  int64_t skipped = 0, written = 0;
+  for (size_t begin = 0; begin < files.size(); begin += static_cast<size_t>(args.batch_size)) {
+    const size_t end = std::min(files.size(), begin + static_cast<size_t>(args.batch_size));
+    const auto count = static_cast<int64_t>(end - begin);
+    std::vector<std::optional<Image>> decoded(static_cast<size_t>(count));
+    std::vector<std::string> errors(static_cast<size_t>(count));
+#pragma omp parallel for schedule(dynamic)
+    for (int64_t i = 0; i < count; ++i) {
+      try {
+        decoded[static_cast<size_t>(i)] = LoadImage(files[begin + static_cast<size_t>(i)], decode);
+      } catch (const std::exception& e) {
+        errors[static_cast<size_t>(i)] = e.what();
+      }
+    }
+    std::vector<Image> images;
+    std::vector<size_t> kept;
+    for (int64_t i = 0; i < count; ++i) {
+      if (!errors[static_cast<size_t>(i)].empty()) {
+        if (!args.skip_invalid) throw Error(errors[static_cast<size_t>(i)], ErrorKind::kInvalidInput);
+        std::fprintf(stderr, "vit classify: skipping %s\n", errors[static_cast<size_t>(i)].c_str());
+        ++skipped;
+        continue;
+      }
+      images.push_back(std::move(*decoded[static_cast<size_t>(i)]));
+      kept.push_back(begin + static_cast<size_t>(i));
+    }
+    if (!images.empty()) {
+      const ModelOutput out = model->Run(images);
+      const Tensor logits = head ? head->Logits(SelectFeatures(out, head->features)) : out.logits;
+      const auto top = TopLabels(logits, id2label, args.top_k);
+      for (size_t r = 0; r < kept.size(); ++r) {
+        nlohmann::json labels = nlohmann::json::array();
+        for (const LabelScore& l : top[r]) labels.push_back({{"label", l.label}, {"score", l.score}});
+        const nlohmann::json line = {{"file", files[kept[r]].string()}, {"labels", labels}};
+        std::printf("%s\n", line.dump().c_str());
+        ++written;
+      }
+      std::fflush(stdout);
+    }
+    progress.Update(static_cast<int64_t>(end));
+  }
+  progress.Finish();
+  if (written == 0) throw Error("no input could be read", ErrorKind::kInvalidInput);
+  return skipped > 0 ? kExitPartial : kExitOk;
+}
+
+}  // namespace
+
+void AddClassifyCommand(CLI::App& app, CommandRunner& run) {
+  auto args = std::make_shared<ClassifyArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "classify", "Top-k labels of images (JSON lines) from a ViTForImageClassification checkpoint or a probe head");
+  args->model.AddTo(*cmd);
+  cmd->add_option("--head", args->head, "probe head folder (vit probe train); default: the checkpoint's classifier");
+  cmd->add_option("-k,--top-k", args->top_k, "labels per image")->check(CLI::Range(1, 1000000))->capture_default_str();
+  cmd->add_option("-b,--batch-size", args->batch_size, "images per forward pass")->check(CLI::Range(1, 4096))->capture_default_str();
+  cmd->add_flag("--skip-invalid", args->skip_invalid, "report unreadable images on stderr, classify the rest, exit with 3");
+  cmd->add_flag("--exif-transpose", args->exif_transpose, "apply EXIF orientation (as transformers' pipelines)");
+  cmd->add_option("inputs", args->inputs, "image files or folders (recursed, sorted)")->required();
+  cmd->callback([args, &run] { run = [args] { return RunClassify(*args); }; });
+}
+
+}  // namespace vit::tool
