@@ -4,6 +4,7 @@
 #include "kernels/attention.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 
@@ -100,6 +101,84 @@ void MatMul(const float* a, int64_t lda, const float* b, int64_t ldb, int64_t ro
   if (v < vectors) ColumnBlock<1>(a, lda, b + v * lanes, ldb, rows, depth, c + v * lanes, ldc);
 }
 
+// dst[c * ld_dst + j] = src[j * ld_src + c] for j < rows, c < cols; columns rows..ld_dst stay zero.
+// 4 x 4 blocks go through registers (4 loads, 8 shuffles, 4 stores for 16 floats); the rows of src are
+// often a multiple of 4 KiB apart, so a plain strided walk would also keep hitting one L1 set.
+void TransposeHead(const float* src, int64_t ld_src, int64_t rows, int64_t cols, float* dst, int64_t ld_dst) {
+  int64_t j = 0;
+#if HWY_TARGET != HWY_SCALAR
+  const hn::Full128<float> d4;
+  for (; j + 4 <= rows; j += 4) {
+    const float* r0 = src + j * ld_src;
+    const float* r1 = r0 + ld_src;
+    const float* r2 = r1 + ld_src;
+    const float* r3 = r2 + ld_src;
+    int64_t c = 0;
+    for (; c + 4 <= cols; c += 4) {
+      const auto v0 = hn::LoadU(d4, r0 + c), v1 = hn::LoadU(d4, r1 + c);
+      const auto v2 = hn::LoadU(d4, r2 + c), v3 = hn::LoadU(d4, r3 + c);
+      const auto t0 = hn::InterleaveLower(d4, v0, v1), t1 = hn::InterleaveLower(d4, v2, v3);
+      const auto t2 = hn::InterleaveUpper(d4, v0, v1), t3 = hn::InterleaveUpper(d4, v2, v3);
+      float* out = dst + c * ld_dst + j;
+      hn::StoreU(hn::ConcatLowerLower(d4, t1, t0), d4, out);
+      hn::StoreU(hn::ConcatUpperUpper(d4, t1, t0), d4, out + ld_dst);
+      hn::StoreU(hn::ConcatLowerLower(d4, t3, t2), d4, out + 2 * ld_dst);
+      hn::StoreU(hn::ConcatUpperUpper(d4, t3, t2), d4, out + 3 * ld_dst);
+    }
+    for (; c < cols; ++c) {
+      float* out = dst + c * ld_dst + j;
+      out[0] = r0[c];
+      out[1] = r1[c];
+      out[2] = r2[c];
+      out[3] = r3[c];
+    }
+  }
+#endif
+  for (; j < rows; ++j) {
+    for (int64_t c = 0; c < cols; ++c) dst[c * ld_dst + j] = src[j * ld_src + c];
+  }
+  for (int64_t c = 0; c < cols; ++c) std::fill(dst + c * ld_dst + rows, dst + (c + 1) * ld_dst, 0.f);
+}
+
+// softmax(scale * row[0, n)) in place, where the row is allocated to a whole number of vectors: the
+// last, partial vector is masked instead of finished lane by lane, and the padding ends up zero.
+void SoftmaxPaddedRow(float* HWY_RESTRICT row, int64_t n, float scale) {
+  const hn::ScalableTag<float> d;
+  const int64_t lanes = static_cast<int64_t>(hn::Lanes(d));
+  const int64_t whole = n - n % lanes;
+  const auto tail = hn::FirstN(d, static_cast<size_t>(n - whole));
+  const auto vscale = hn::Set(d, scale);
+  const auto minus_inf = hn::Set(d, -HUGE_VALF);
+
+  auto vmax = minus_inf;
+  for (int64_t i = 0; i < whole; i += lanes) vmax = hn::Max(vmax, hn::Mul(hn::LoadU(d, row + i), vscale));
+  if (whole < n) vmax = hn::Max(vmax, hn::IfThenElse(tail, hn::Mul(hn::LoadU(d, row + whole), vscale), minus_inf));
+  const auto max = hn::Set(d, hn::GetLane(hn::MaxOfLanes(d, vmax)));
+
+  // The sum goes through double every 256 floats, as SoftmaxRow's.
+  double sum = 0;
+  auto vsum = hn::Zero(d);
+  for (int64_t i = 0; i < whole; i += lanes) {
+    const auto e = hn::Exp(d, hn::Sub(hn::Mul(hn::LoadU(d, row + i), vscale), max));
+    hn::StoreU(e, d, row + i);
+    vsum = hn::Add(vsum, e);
+    if ((i + lanes) % 256 == 0) {
+      sum += hn::GetLane(hn::SumOfLanes(d, vsum));
+      vsum = hn::Zero(d);
+    }
+  }
+  if (whole < n) {
+    const auto e = hn::IfThenElseZero(tail, hn::Exp(d, hn::Sub(hn::Mul(hn::LoadU(d, row + whole), vscale), max)));
+    hn::StoreU(e, d, row + whole);
+    vsum = hn::Add(vsum, e);
+  }
+  sum += hn::GetLane(hn::SumOfLanes(d, vsum));
+
+  const auto inverse = hn::Set(d, static_cast<float>(1.0 / sum));
+  const int64_t padded = whole < n ? whole + lanes : whole;
+  for (int64_t i = 0; i < padded; i += lanes) hn::StoreU(hn::Mul(hn::LoadU(d, row + i), inverse), d, row + i);
+}
+
 void AttentionHead(const float* q, const float* k, const float* v, int64_t ld_qkv, const AttentionShape& shape,
                    float scale, int64_t b, int64_t h, float* out, float* probs) {
   const int64_t lanes = static_cast<int64_t>(hn::Lanes(hn::ScalableTag<float>()));
@@ -117,13 +196,7 @@ void AttentionHead(const float* q, const float* k, const float* v, int64_t ld_qk
 
   const int64_t row0 = b * tokens;
   const int64_t col0 = h * head_dim;
-  // Row by row: the rows of k are ld_qkv floats apart, often a multiple of 4 KiB, so walking down a
-  // column would keep evicting the same L1 set; the transposed rows are short and stay cached.
-  for (int64_t j = 0; j < tokens; ++j) {
-    const float* src = k + (row0 + j) * ld_qkv + col0;
-    for (int64_t c = 0; c < head_dim; ++c) k_t[c * tokens_padded + j] = src[c];
-  }
-  for (int64_t c = 0; c < head_dim; ++c) std::fill(k_t + c * tokens_padded + tokens, k_t + (c + 1) * tokens_padded, 0.f);
+  TransposeHead(k + row0 * ld_qkv + col0, ld_qkv, tokens, head_dim, k_t, tokens_padded);
   for (int64_t j = 0; j < tokens; ++j) {
     std::memcpy(v_packed + j * dim_padded, v + (row0 + j) * ld_qkv + col0, sizeof(float) * head_dim);
     std::fill(v_packed + j * dim_padded + head_dim, v_packed + (j + 1) * dim_padded, 0.f);
@@ -134,15 +207,21 @@ void AttentionHead(const float* q, const float* k, const float* v, int64_t ld_qk
          tokens_padded);
   for (int64_t i = 0; i < tokens; ++i) {
     float* row = scores + i * tokens_padded;
-    SoftmaxRow(row, tokens, scale);
+    SoftmaxPaddedRow(row, tokens, scale);
     if (probs != nullptr) {
       std::memcpy(probs + ((b * shape.heads + h) * tokens + i) * tokens, row, sizeof(float) * tokens);
     }
   }
 
-  // context = probs v, written into this head's columns of the concatenated output.
-  MatMul(scores, tokens_padded, v_packed, dim_padded, tokens, tokens, dim_padded / lanes, context, dim_padded);
+  // context = probs v, written into this head's columns of the concatenated output: directly when the
+  // head is whole vectors wide, else through a padded tile (a wider store would hit the next head).
   const int64_t ld_out = shape.heads * head_dim;
+  if (dim_padded == head_dim) {
+    MatMul(scores, tokens_padded, v_packed, dim_padded, tokens, tokens, dim_padded / lanes,
+           out + row0 * ld_out + col0, ld_out);
+    return;
+  }
+  MatMul(scores, tokens_padded, v_packed, dim_padded, tokens, tokens, dim_padded / lanes, context, dim_padded);
   for (int64_t i = 0; i < tokens; ++i) {
     std::memcpy(out + (row0 + i) * ld_out + col0, context + i * dim_padded, sizeof(float) * head_dim);
   }
