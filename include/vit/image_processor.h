@@ -2,8 +2,10 @@
 #pragma once
 
 #include <array>
+#include <cstdint>
 #include <filesystem>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "vit/image.h"
@@ -39,6 +41,14 @@ class ImageProcessor {
   Tensor Preprocess(std::span<const Image> images) const;
   // One image into out[3*H*W] (H, W from the config, or the image's own size without do_resize).
   void PreprocessInto(const Image& image, float* out) const;
+
+  // Decode and preprocess in one call: PreprocessInto(DecodeImage(bytes, name, options)) bit for bit,
+  // as [3,H,W]. Faster and lighter for large JPEGs, whose rows go from libjpeg straight into the resize
+  // without the full-size picture ever being held. Single-threaded: callers spread images over threads.
+  Tensor PreprocessEncoded(std::span<const uint8_t> bytes, const std::string& name = "<memory>",
+                           const DecodeOptions& options = {}) const;
+  // The same from a file, with LoadImage's errors.
+  Tensor PreprocessFile(const std::filesystem::path& path, const DecodeOptions& options = {}) const;
 
  private:
   ImageProcessorConfig config_;

@@ -91,6 +91,39 @@ Image AllocateImage(const DecodeContext& ctx, int64_t width, int64_t height) {
   return image;
 }
 
+void ImageSink::Begin(int width, int height, int) { image_ = AllocateImage(ctx_, width, height); }
+
+uint8_t* ImageSink::DirectRows(int y, int, size_t& stride) {
+  stride = static_cast<size_t>(image_.width) * 3;
+  return image_.rgb.data() + static_cast<size_t>(y) * stride;
+}
+
+void ImageSink::Rows(int y, int count, const uint8_t* rgb, size_t stride) {
+  const size_t row = static_cast<size_t>(image_.width) * 3;
+  uint8_t* out = image_.rgb.data() + static_cast<size_t>(y) * row;
+  if (rgb == out) return;  // written in place
+  for (int i = 0; i < count; ++i) std::memcpy(out + i * row, rgb + i * stride, row);
+}
+
+std::vector<uint8_t> ReadImageFile(const std::filesystem::path& path) {
+  const std::string name = path.string();
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (!std::filesystem::exists(status)) throw Error(name + ": no such file", ErrorKind::kNotFound);
+  if (std::filesystem::is_directory(status)) throw Error(name + ": is a folder, not an image file", ErrorKind::kInvalidArgument);
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(name.c_str(), "rb"), &std::fclose);
+  if (!file) throw Error(name + ": cannot open: " + std::strerror(errno), ErrorKind::kIo);
+  // One read of the size the file claims, then whatever a growing file still has.
+  std::vector<uint8_t> bytes(static_cast<size_t>(std::filesystem::file_size(path, ec)));
+  if (ec) bytes.clear();
+  size_t got = std::fread(bytes.data(), 1, bytes.size(), file.get());
+  bytes.resize(got);
+  uint8_t chunk[1 << 14];
+  while ((got = std::fread(chunk, 1, sizeof(chunk), file.get())) > 0) bytes.insert(bytes.end(), chunk, chunk + got);
+  if (std::ferror(file.get())) throw Error(name + ": read failed: " + std::strerror(errno), ErrorKind::kIo);
+  return bytes;
+}
+
 }  // namespace image
 
 Image DecodeImage(std::span<const uint8_t> bytes, const std::string& name, const DecodeOptions& options) {
@@ -129,22 +162,8 @@ Image DecodeImage(std::span<const uint8_t> bytes, const std::string& name, const
 }
 
 Image LoadImage(const std::filesystem::path& path, const DecodeOptions& options) {
-  const std::string name = path.string();
-  std::error_code ec;
-  const auto status = std::filesystem::status(path, ec);
-  if (!std::filesystem::exists(status)) throw Error(name + ": no such file", ErrorKind::kNotFound);
-  if (std::filesystem::is_directory(status)) throw Error(name + ": is a folder, not an image file", ErrorKind::kInvalidArgument);
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(name.c_str(), "rb"), &std::fclose);
-  if (!file) throw Error(name + ": cannot open: " + std::strerror(errno), ErrorKind::kIo);
-  // One read of the size the file claims, then whatever a growing file still has.
-  std::vector<uint8_t> bytes(static_cast<size_t>(std::filesystem::file_size(path, ec)));
-  if (ec) bytes.clear();
-  size_t got = std::fread(bytes.data(), 1, bytes.size(), file.get());
-  bytes.resize(got);
-  uint8_t chunk[1 << 14];
-  while ((got = std::fread(chunk, 1, sizeof(chunk), file.get())) > 0) bytes.insert(bytes.end(), chunk, chunk + got);
-  if (std::ferror(file.get())) throw Error(name + ": read failed: " + std::strerror(errno), ErrorKind::kIo);
-  return DecodeImage(bytes, name, options);
+  const std::vector<uint8_t> bytes = image::ReadImageFile(path);
+  return DecodeImage(bytes, path.string(), options);
 }
 
 }  // namespace vit

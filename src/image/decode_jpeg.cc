@@ -65,7 +65,6 @@ struct JpegState {
   ErrorManager err{};
   jpeg_source_mgr source{};
   bool created = false;
-  Image image;
   std::vector<uint8_t> row;
   int orientation = 1;
   ~JpegState() {
@@ -79,7 +78,7 @@ struct JpegState {
 
 }  // namespace
 
-Decoded DecodeJpeg(const DecodeContext& ctx) {
+int DecodeJpegInto(const DecodeContext& ctx, RowSink& sink) {
   auto state = std::make_unique<JpegState>();
   JpegState& s = *state;
   jpeg_decompress_struct& cinfo = s.cinfo;
@@ -130,37 +129,45 @@ Decoded DecodeJpeg(const DecodeContext& ctx) {
   cinfo.scale_num = cinfo.scale_denom = 1;
   if (!jpeg_start_decompress(&cinfo)) Truncated(ctx, "before the last scan");
 
-  s.image = AllocateImage(ctx, cinfo.output_width, cinfo.output_height);
-  const size_t width = cinfo.output_width;
-  const size_t stride = width * 3;
-  if (components != 3) s.row.resize(width * static_cast<size_t>(components) * cinfo.rec_outbuf_height);
+  const auto width = static_cast<int>(cinfo.output_width);
+  const auto height = static_cast<int>(cinfo.output_height);
+  ctx.CheckSize(width, height);
+  sink.Begin(width, height, s.orientation);
+  const int band = std::min(16, sink.MaxDirectRows());
+  if (components != 3) s.row.resize(static_cast<size_t>(width) * static_cast<size_t>(components) * static_cast<size_t>(band));
   while (cinfo.output_scanline < cinfo.output_height) {
-    const JDIMENSION y = cinfo.output_scanline;
+    const auto y = static_cast<int>(cinfo.output_scanline);
+    const int want = std::min(band, height - y);
+    size_t stride = 0;
+    uint8_t* out = sink.DirectRows(y, want, stride);
     JSAMPROW rows[16];
-    const int want = std::min<int>(std::min(cinfo.rec_outbuf_height, 16), static_cast<int>(cinfo.output_height - y));
     for (int i = 0; i < want; ++i) {
-      rows[i] = components == 3 ? s.image.rgb.data() + (y + static_cast<size_t>(i)) * stride
-                                 : s.row.data() + static_cast<size_t>(i) * width * static_cast<size_t>(components);
+      rows[i] = components == 3 ? out + static_cast<size_t>(i) * stride
+                                : s.row.data() + static_cast<size_t>(i) * static_cast<size_t>(width * components);
     }
-    const JDIMENSION got = jpeg_read_scanlines(&cinfo, rows, static_cast<JDIMENSION>(want));
+    const auto got = static_cast<int>(jpeg_read_scanlines(&cinfo, rows, static_cast<JDIMENSION>(want)));
     if (got == 0) Truncated(ctx, "before the last scanline");
-    if (components == 3) continue;
-    for (JDIMENSION i = 0; i < got; ++i) {
-      uint8_t* out = s.image.rgb.data() + (y + i) * stride;
+    for (int i = 0; i < got && components != 3; ++i) {
+      uint8_t* rgb = out + static_cast<size_t>(i) * stride;
       if (components == 1) {
-        GrayRowToRgb(rows[i], width, out);
+        GrayRowToRgb(rows[i], static_cast<size_t>(width), rgb);
       } else {
-        InvertedCmykRowToRgb(rows[i], width, out);
+        InvertedCmykRowToRgb(rows[i], static_cast<size_t>(width), rgb);
       }
     }
+    sink.Rows(y, got, out, stride);
   }
   // Pillow ignores a suspension here (the EOI may be missing once every scanline is out), but not an
   // error: a broken marker after the image still fails the load.
   jpeg_finish_decompress(&cinfo);
+  return s.orientation;
+}
 
+Decoded DecodeJpeg(const DecodeContext& ctx) {
+  ImageSink sink(ctx);
   Decoded decoded;
-  decoded.image = std::move(s.image);
-  decoded.orientation = s.orientation;
+  decoded.orientation = DecodeJpegInto(ctx, sink);
+  decoded.image = sink.Take();
   return decoded;
 }
 

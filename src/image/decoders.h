@@ -4,9 +4,12 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <span>
 #include <string>
+#include <vector>
 
+#include "image/row_sink.h"
 #include "vit/error.h"
 #include "vit/image.h"
 
@@ -49,11 +52,32 @@ struct Decoded {
 };
 
 Decoded DecodeJpeg(const DecodeContext& ctx);
+// JPEG rows into any sink, top to bottom, as they leave libjpeg; returns the orientation (1 unless
+// asked for).
+int DecodeJpegInto(const DecodeContext& ctx, RowSink& sink);
 Decoded DecodePng(const DecodeContext& ctx);
 Decoded DecodeGif(const DecodeContext& ctx);
 Decoded DecodeWebp(const DecodeContext& ctx);
 Decoded DecodeBmp(const DecodeContext& ctx);
 Decoded DecodeTiff(const DecodeContext& ctx);
+
+// A sink that keeps every row: the whole picture.
+class ImageSink : public RowSink {
+ public:
+  explicit ImageSink(const DecodeContext& ctx) : ctx_(ctx) {}
+  void Begin(int width, int height, int orientation) override;
+  uint8_t* DirectRows(int y, int count, size_t& stride) override;
+  int MaxDirectRows() const override { return 16; }
+  void Rows(int y, int count, const uint8_t* rgb, size_t stride) override;
+  Image Take() { return std::move(image_); }
+
+ private:
+  const DecodeContext& ctx_;
+  Image image_;
+};
+
+// A whole file, with LoadImage's errors (kNotFound, kIo, kInvalidArgument for a folder).
+std::vector<uint8_t> ReadImageFile(const std::filesystem::path& path);
 
 // An Image of the given size with its RGB buffer allocated (uninitialised bytes are not a concern:
 // every decoder writes every pixel).

@@ -11,7 +11,9 @@
 #include <vector>
 
 #include "core/threads.h"
+#include "image/decoders.h"
 #include "image/resample.h"
+#include "image/streaming_resize.h"
 #include "vit/error.h"
 #include "vit/image_processor.h"
 
@@ -53,22 +55,9 @@ void CheckImage(const Image& image, const std::string& which) {
   }
 }
 
-}  // namespace
-
-void ImageProcessor::PreprocessInto(const Image& image, float* out) const {
-  CheckConfig(config_);
-  CheckImage(image, "image");
-  const uint8_t* pixels = image.rgb.data();
-  size_t plane = static_cast<size_t>(image.width) * static_cast<size_t>(image.height);
-  std::vector<uint8_t> resized;
-  if (config_.do_resize && (image.width != config_.width || image.height != config_.height)) {
-    plane = static_cast<size_t>(config_.width) * static_cast<size_t>(config_.height);
-    resized.resize(plane * 3);
-    image::ResizeRgb(image.rgb.data(), image.width, image.height, resized.data(), config_.width, config_.height,
-                     static_cast<image::Resample>(config_.resample));
-    pixels = resized.data();
-  }
-  const ValueTable table = MakeValueTable(config_);
+// RGB bytes, interleaved, to channel-first floats through the value table.
+void WriteChannelsFirst(const uint8_t* pixels, size_t plane, const ImageProcessorConfig& config, float* out) {
+  const ValueTable table = MakeValueTable(config);
   float* r = out;
   float* g = out + plane;
   float* b = out + 2 * plane;
@@ -77,6 +66,50 @@ void ImageProcessor::PreprocessInto(const Image& image, float* out) const {
     g[i] = table[1][pixels[3 * i + 1]];
     b[i] = table[2][pixels[3 * i + 2]];
   }
+}
+
+}  // namespace
+
+void ImageProcessor::PreprocessInto(const Image& image, float* out) const {
+  CheckConfig(config_);
+  CheckImage(image, "image");
+  if (!config_.do_resize || (image.width == config_.width && image.height == config_.height)) {
+    WriteChannelsFirst(image.rgb.data(), static_cast<size_t>(image.width) * static_cast<size_t>(image.height), config_,
+                       out);
+    return;
+  }
+  const size_t plane = static_cast<size_t>(config_.width) * static_cast<size_t>(config_.height);
+  std::vector<uint8_t> resized(plane * 3);
+  image::ResizeRgb(image.rgb.data(), image.width, image.height, resized.data(), config_.width, config_.height,
+                   static_cast<image::Resample>(config_.resample));
+  WriteChannelsFirst(resized.data(), plane, config_, out);
+}
+
+Tensor ImageProcessor::PreprocessEncoded(std::span<const uint8_t> bytes, const std::string& name,
+                                         const DecodeOptions& options) const {
+  CheckConfig(config_);
+  if (!config_.do_resize || image::SniffFormat(bytes) != image::Format::kJpeg) {
+    const Image image = DecodeImage(bytes, name, options);
+    const int64_t h = config_.do_resize ? config_.height : image.height;
+    const int64_t w = config_.do_resize ? config_.width : image.width;
+    Tensor out({3, h, w});
+    PreprocessInto(image, out.data());
+    return out;
+  }
+  const image::DecodeContext ctx(bytes, name, options.exif_transpose);
+  image::ResizeSink sink(config_.width, config_.height, static_cast<image::Resample>(config_.resample));
+  image::DecodeJpegInto(ctx, sink);
+  const size_t plane = static_cast<size_t>(config_.width) * static_cast<size_t>(config_.height);
+  std::vector<uint8_t> resized(plane * 3);
+  sink.Finish(resized.data());
+  Tensor out({3, config_.height, config_.width});
+  WriteChannelsFirst(resized.data(), plane, config_, out.data());
+  return out;
+}
+
+Tensor ImageProcessor::PreprocessFile(const std::filesystem::path& path, const DecodeOptions& options) const {
+  const std::vector<uint8_t> bytes = image::ReadImageFile(path);
+  return PreprocessEncoded(bytes, path.string(), options);
 }
 
 Tensor ImageProcessor::Preprocess(std::span<const Image> images) const {

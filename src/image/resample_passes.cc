@@ -1,7 +1,10 @@
-// Convolution passes of the resampler. The loops are plain C++ written so that the compiler vectorises
-// them; Highway compiles this file once per CPU target (SSE4, AVX2, AVX-512, ...) and picks the best at
-// run time. Sums are exact int32 (Pillow's ImagingResampleHorizontal_8bpc / Vertical_8bpc), so the
-// order of the additions does not change a single output byte.
+// Convolution passes of the resampler, compiled by Highway once per CPU target (SSE4, AVX2, AVX-512,
+// ...) and dispatched at run time. Sums are exact int32 as in Pillow's ImagingResampleHorizontal_8bpc /
+// ImagingResampleVertical_8bpc, so the order of the additions changes no output byte.
+//
+// Horizontal: a group of 8 rows is transposed (byte j of row r goes to t[j * 8 + r]); then for each
+// output pixel and each tap, three vector multiply-adds (R, G, B) serve all 8 rows, one row per lane.
+// Vertical: rows are already the vector direction; each tap is one multiply-add per 4..16 bytes.
 #include "image/resample_passes.h"
 
 #include <algorithm>
@@ -16,6 +19,7 @@
 
 HWY_BEFORE_NAMESPACE();
 namespace vit::image::HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
 
 constexpr int kShift = FilterTaps::kPrecisionBits;
 constexpr int32_t kHalf = int32_t{1} << (kShift - 1);
@@ -26,42 +30,106 @@ inline uint8_t Clip8(int32_t sum) {
   return static_cast<uint8_t>(v < 0 ? 0 : (v > 255 ? 255 : v));
 }
 
-void HorizontalRows(const uint8_t* in, int rows, const HorizontalPlan& plan, uint8_t* out) {
-  constexpr int kBytes = HorizontalPlan::kBlockBytes;
-  const size_t in_stride = static_cast<size_t>(plan.in_width) * 3;
-  const size_t out_stride = static_cast<size_t>(plan.out_width) * 3;
-  const FilterTaps& taps = plan.taps;
-  for (int y = 0; y < rows; ++y) {
-    const uint8_t* row = in + static_cast<size_t>(y) * in_stride;
-    uint8_t* dst = out + static_cast<size_t>(y) * out_stride;
-    for (int x = 0; x < plan.out_width; ++x) {
-      int32_t s0 = kHalf, s1 = kHalf, s2 = kHalf;
-      const int32_t start = plan.start_byte[static_cast<size_t>(x)];
-      if (start >= 0) {
-        const uint8_t* p = row + start;
-        const int32_t* w = plan.expanded.data() + plan.weight_offset[static_cast<size_t>(x)];
-        int32_t acc[kBytes] = {};
-        for (int b = plan.blocks[static_cast<size_t>(x)]; b > 0; --b, p += kBytes, w += kBytes) {
-          for (int j = 0; j < kBytes; ++j) acc[j] += static_cast<int32_t>(p[j]) * w[j];
-        }
-        for (int j = 0; j < kBytes; j += 3) {
-          s0 += acc[j];
-          s1 += acc[j + 1];
-          s2 += acc[j + 2];
-        }
-      } else {
-        const int32_t* k = taps.weights.data() + static_cast<size_t>(x) * static_cast<size_t>(taps.ksize);
-        const uint8_t* p = row + static_cast<size_t>(taps.first[static_cast<size_t>(x)]) * 3;
-        for (int t = 0; t < taps.count[static_cast<size_t>(x)]; ++t, p += 3) {
-          s0 += p[0] * k[t];
-          s1 += p[1] * k[t];
-          s2 += p[2] * k[t];
-        }
+// out[j * 8 + r] = rows[r][j] for j < bytes: three rounds of interleaves (bytes, pairs, quads) per
+// 16 columns, the classic 8x16 byte transpose.
+void TransposeRows(const uint8_t* const rows[kRowGroup], size_t bytes, uint8_t* out) {
+  size_t j = 0;
+#if HWY_TARGET != HWY_SCALAR  // the scalar target has no 16-byte vectors
+  const hn::Full128<uint8_t> d8;
+  const hn::Full128<uint16_t> d16;
+  const hn::Full128<uint32_t> d32;
+  for (; j + 16 <= bytes; j += 16) {
+    const auto r0 = hn::LoadU(d8, rows[0] + j), r1 = hn::LoadU(d8, rows[1] + j);
+    const auto r2 = hn::LoadU(d8, rows[2] + j), r3 = hn::LoadU(d8, rows[3] + j);
+    const auto r4 = hn::LoadU(d8, rows[4] + j), r5 = hn::LoadU(d8, rows[5] + j);
+    const auto r6 = hn::LoadU(d8, rows[6] + j), r7 = hn::LoadU(d8, rows[7] + j);
+    // Pairs of rows, column by column.
+    const auto a0 = hn::BitCast(d16, hn::InterleaveLower(d8, r0, r1));
+    const auto a1 = hn::BitCast(d16, hn::InterleaveUpper(d8, r0, r1));
+    const auto b0 = hn::BitCast(d16, hn::InterleaveLower(d8, r2, r3));
+    const auto b1 = hn::BitCast(d16, hn::InterleaveUpper(d8, r2, r3));
+    const auto c0 = hn::BitCast(d16, hn::InterleaveLower(d8, r4, r5));
+    const auto c1 = hn::BitCast(d16, hn::InterleaveUpper(d8, r4, r5));
+    const auto e0 = hn::BitCast(d16, hn::InterleaveLower(d8, r6, r7));
+    const auto e1 = hn::BitCast(d16, hn::InterleaveUpper(d8, r6, r7));
+    // Quads of rows: columns 0-3, 4-7, 8-11, 12-15.
+    const auto f0 = hn::BitCast(d32, hn::InterleaveLower(d16, a0, b0));
+    const auto f1 = hn::BitCast(d32, hn::InterleaveUpper(d16, a0, b0));
+    const auto f2 = hn::BitCast(d32, hn::InterleaveLower(d16, a1, b1));
+    const auto f3 = hn::BitCast(d32, hn::InterleaveUpper(d16, a1, b1));
+    const auto g0 = hn::BitCast(d32, hn::InterleaveLower(d16, c0, e0));
+    const auto g1 = hn::BitCast(d32, hn::InterleaveUpper(d16, c0, e0));
+    const auto g2 = hn::BitCast(d32, hn::InterleaveLower(d16, c1, e1));
+    const auto g3 = hn::BitCast(d32, hn::InterleaveUpper(d16, c1, e1));
+    // All eight rows, two columns per vector.
+    uint8_t* o = out + j * kRowGroup;
+    hn::StoreU(hn::BitCast(d8, hn::InterleaveLower(d32, f0, g0)), d8, o + 0);
+    hn::StoreU(hn::BitCast(d8, hn::InterleaveUpper(d32, f0, g0)), d8, o + 16);
+    hn::StoreU(hn::BitCast(d8, hn::InterleaveLower(d32, f1, g1)), d8, o + 32);
+    hn::StoreU(hn::BitCast(d8, hn::InterleaveUpper(d32, f1, g1)), d8, o + 48);
+    hn::StoreU(hn::BitCast(d8, hn::InterleaveLower(d32, f2, g2)), d8, o + 64);
+    hn::StoreU(hn::BitCast(d8, hn::InterleaveUpper(d32, f2, g2)), d8, o + 80);
+    hn::StoreU(hn::BitCast(d8, hn::InterleaveLower(d32, f3, g3)), d8, o + 96);
+    hn::StoreU(hn::BitCast(d8, hn::InterleaveUpper(d32, f3, g3)), d8, o + 112);
+  }
+#endif
+  for (; j < bytes; ++j) {
+    for (int r = 0; r < kRowGroup; ++r) out[j * kRowGroup + static_cast<size_t>(r)] = rows[r][j];
+  }
+}
+
+// One group of transposed rows through the horizontal taps; rows [0, group_rows) are written.
+void HorizontalGroup(const uint8_t* t, int group_rows, const FilterTaps& taps, uint8_t* const out[kRowGroup]) {
+  const hn::CappedTag<int32_t, kRowGroup> d;
+  const hn::Rebind<uint8_t, decltype(d)> d8;
+  const size_t lanes = hn::Lanes(d);
+  constexpr size_t kPixel = 3 * kRowGroup;  // transposed bytes per source pixel
+  const auto half = hn::Set(d, kHalf);
+  const auto zero = hn::Zero(d);
+  const auto max = hn::Set(d, 255);
+  alignas(64) int32_t sums[3][kRowGroup];
+  const size_t out_width = taps.first.size();
+  for (size_t x = 0; x < out_width; ++x) {
+    const int32_t* k = taps.weights.data() + x * static_cast<size_t>(taps.ksize);
+    const int n = taps.count[x];
+    const uint8_t* base = t + static_cast<size_t>(taps.first[x]) * kPixel;
+    for (size_t r0 = 0; r0 < kRowGroup; r0 += lanes) {
+      auto r = half, g = half, b = half;
+      const uint8_t* p = base + r0;
+      for (int i = 0; i < n; ++i, p += kPixel) {
+        const auto w = hn::Set(d, k[i]);
+        r = hn::Add(r, hn::Mul(hn::PromoteTo(d, hn::LoadU(d8, p)), w));
+        g = hn::Add(g, hn::Mul(hn::PromoteTo(d, hn::LoadU(d8, p + kRowGroup)), w));
+        b = hn::Add(b, hn::Mul(hn::PromoteTo(d, hn::LoadU(d8, p + 2 * kRowGroup)), w));
       }
-      dst[3 * x + 0] = Clip8(s0);
-      dst[3 * x + 1] = Clip8(s1);
-      dst[3 * x + 2] = Clip8(s2);
+      hn::Store(hn::Min(hn::Max(hn::ShiftRight<kShift>(r), zero), max), d, sums[0] + r0);
+      hn::Store(hn::Min(hn::Max(hn::ShiftRight<kShift>(g), zero), max), d, sums[1] + r0);
+      hn::Store(hn::Min(hn::Max(hn::ShiftRight<kShift>(b), zero), max), d, sums[2] + r0);
     }
+    for (int row = 0; row < group_rows; ++row) {
+      uint8_t* o = out[row] + 3 * x;
+      o[0] = static_cast<uint8_t>(sums[0][row]);
+      o[1] = static_cast<uint8_t>(sums[1][row]);
+      o[2] = static_cast<uint8_t>(sums[2][row]);
+    }
+  }
+}
+
+void HorizontalRows(const uint8_t* in, size_t in_stride, int rows, int in_width, const FilterTaps& taps, uint8_t* out,
+                    uint8_t* scratch) {
+  const size_t out_stride = taps.first.size() * 3;
+  const size_t bytes = static_cast<size_t>(in_width) * 3;
+  for (int r0 = 0; r0 < rows; r0 += kRowGroup) {
+    const int group = std::min(kRowGroup, rows - r0);
+    const uint8_t* src[kRowGroup];
+    uint8_t* dst[kRowGroup];
+    for (int r = 0; r < kRowGroup; ++r) {
+      // A short last group repeats its last row; only real rows are written.
+      src[r] = in + static_cast<size_t>(r0 + std::min(r, group - 1)) * in_stride;
+      dst[r] = out + static_cast<size_t>(r0 + r) * out_stride;
+    }
+    TransposeRows(src, bytes, scratch);
+    HorizontalGroup(scratch, group, taps, dst);
   }
 }
 
@@ -98,44 +166,11 @@ namespace vit::image {
 HWY_EXPORT(HorizontalRows);
 HWY_EXPORT(VerticalColumns);
 
-HorizontalPlan MakeHorizontalPlan(int in_width, FilterTaps taps) {
-  constexpr int kBlock = HorizontalPlan::kBlockPixels;
-  HorizontalPlan plan;
-  plan.in_width = in_width;
-  plan.out_width = static_cast<int>(taps.first.size());
-  const auto out_width = static_cast<size_t>(plan.out_width);
-  plan.start_byte.resize(out_width);
-  plan.blocks.resize(out_width);
-  plan.weight_offset.resize(out_width);
-  int64_t total = 0;
-  for (size_t x = 0; x < out_width; ++x) {
-    const int blocks = std::max(1, (taps.count[x] + kBlock - 1) / kBlock);
-    const int span = blocks * kBlock;
-    plan.blocks[x] = blocks;
-    plan.weight_offset[x] = total;
-    if (span > in_width) {
-      plan.start_byte[x] = -1;
-      continue;
-    }
-    plan.start_byte[x] = std::min(taps.first[x], in_width - span) * 3;
-    total += static_cast<int64_t>(blocks) * HorizontalPlan::kBlockBytes;
-  }
-  plan.expanded.assign(static_cast<size_t>(total), 0);
-  for (size_t x = 0; x < out_width; ++x) {
-    if (plan.start_byte[x] < 0) continue;
-    const int shift = taps.first[x] - plan.start_byte[x] / 3;  // taps sit this many pixels into the window
-    int32_t* w = plan.expanded.data() + plan.weight_offset[x];
-    const int32_t* k = taps.weights.data() + x * static_cast<size_t>(taps.ksize);
-    for (int t = 0; t < taps.count[x]; ++t) {
-      for (int c = 0; c < 3; ++c) w[3 * (shift + t) + c] = k[t];
-    }
-  }
-  plan.taps = std::move(taps);
-  return plan;
-}
+size_t HorizontalScratchBytes(int in_width) { return static_cast<size_t>(in_width) * 3 * kRowGroup; }
 
-void ResampleRowsHorizontal(const uint8_t* in, int rows, const HorizontalPlan& plan, uint8_t* out) {
-  HWY_DYNAMIC_DISPATCH(HorizontalRows)(in, rows, plan, out);
+void ResampleRowsHorizontal(const uint8_t* in, size_t in_stride, int rows, int in_width, const FilterTaps& taps,
+                            uint8_t* out, uint8_t* scratch) {
+  HWY_DYNAMIC_DISPATCH(HorizontalRows)(in, in_stride, rows, in_width, taps, out, scratch);
 }
 
 void ResampleColumnsVertical(const uint8_t* in, int width, const FilterTaps& taps, uint8_t* out) {

@@ -49,12 +49,12 @@ def same_bits(a, b):
     return a.shape == b.shape and a.dtype == b.dtype and np.array_equal(a.view(np.uint32), b.view(np.uint32))
 
 
-def run_dump(config, paths, workdir, exif_transpose=False, decoded_dir=None):
+def run_dump(config, paths, workdir, exif_transpose=False, decoded_dir=None, path="file"):
     cfg = os.path.join(workdir, "preprocessor_config.json")
     with open(cfg, "w") as f:
         json.dump(config, f)
     out = os.path.join(workdir, "pixel_values.npy")
-    cmd = [DUMP, "--config", cfg, "--out", out]
+    cmd = [DUMP, "--config", cfg, "--out", out, "--path", path]
     if exif_transpose:
         cmd.append("--exif-transpose")
     if decoded_dir:
@@ -88,15 +88,19 @@ def describe(a, b):
 
 
 def check_pixel_values(tally, good, workdir):
-    for name, config in CONFIGS:
-        lines, got = run_dump(config, good, workdir)
+    # Every config through ImageProcessor::PreprocessFile (JPEG streamed into the resize), and two of them
+    # through LoadImage + Preprocess as well.
+    runs = [(name, config, "file") for name, config in CONFIGS] + [(name, config, "image") for name, config in CONFIGS[:2]]
+    for name, config, path in runs:
+        lines, got = run_dump(config, good, workdir, path=path)
         refused = [line for line in lines if not line.startswith("ok ")]
         if refused:
-            tally.check(f"{name}: decode", False, "; ".join(refused[:3]))
+            tally.check(f"{name} ({path}): decode", False, "; ".join(refused[:3]))
             continue
-        for i, path in enumerate(good):
-            expected = ref.pixel_values([path], config)[0]
-            tally.check(f"{name}: {os.path.basename(path)}", same_bits(got[i], expected), describe(got[i], expected))
+        for i, image in enumerate(good):
+            expected = ref.pixel_values([image], config)[0]
+            tally.check(f"{name} ({path}): {os.path.basename(image)}", same_bits(got[i], expected),
+                        describe(got[i], expected))
 
 
 def check_decoded(tally, good, workdir, exif_transpose):
@@ -118,11 +122,12 @@ def check_decoded(tally, good, workdir, exif_transpose):
 def check_exif_pixel_values(tally, good, workdir):
     paths = [p for p in good if "exif" in os.path.basename(p) or os.path.basename(p).startswith("tiff_")]
     config = CONFIGS[3][1]  # BICUBIC
-    lines, got = run_dump(config, paths, workdir, exif_transpose=True)
-    for i, path in enumerate(paths):
-        expected = ref.pixel_values([path], config, exif_transpose=True)[0]
-        tally.check(f"exif_transpose 224-BICUBIC: {os.path.basename(path)}", same_bits(got[i], expected),
-                    describe(got[i], expected))
+    for path_kind in ("file", "image"):
+        lines, got = run_dump(config, paths, workdir, exif_transpose=True, path=path_kind)
+        for i, path in enumerate(paths):
+            expected = ref.pixel_values([path], config, exif_transpose=True)[0]
+            tally.check(f"exif_transpose 224-BICUBIC ({path_kind}): {os.path.basename(path)}",
+                        same_bits(got[i], expected), describe(got[i], expected))
 
 
 def check_no_resize(tally, good, workdir):
