@@ -1,9 +1,11 @@
 #include "serve/server.h"
 
-#include <pthread.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -39,25 +41,47 @@ std::string DefaultServedName(const std::string& model) {
   return name;  // a hub id: org/name[@revision]
 }
 
-// SIGINT and SIGTERM are blocked in every thread (the mask is inherited, so this must happen before
-// the model and the HTTP library start theirs) and taken by one thread with sigwait, which is free to
-// lock and call anything. The first signal drains; a second one exits at once.
+// SIGINT and SIGTERM go through a pipe to one thread, which is free to lock and call anything: the
+// handler only write()s, which is async-signal-safe, and works whichever thread the kernel picked
+// (OpenMP's and the libraries' threads may exist before the server starts, so masks cannot be relied
+// on). The first signal drains; a second one exits at once.
+int g_signal_pipe[2] = {-1, -1};
+
+extern "C" void ForwardSignal(int sig) {
+  const int saved = errno;
+  const unsigned char byte = static_cast<unsigned char>(sig);
+  if (write(g_signal_pipe[1], &byte, 1) != 1) {
+    // EAGAIN: the pipe is full of signals not read yet, and one more would change nothing.
+  }
+  errno = saved;
+}
+
 class SignalWatcher {
  public:
   SignalWatcher() {
-    sigemptyset(&set_);
-    sigaddset(&set_, SIGINT);
-    sigaddset(&set_, SIGTERM);
-    sigaddset(&set_, SIGUSR1);  // our own wake-up when the server ends for another reason
-    pthread_sigmask(SIG_BLOCK, &set_, &previous_);
+    if (pipe2(g_signal_pipe, O_CLOEXEC) != 0) throw Error("cannot create the signal pipe", ErrorKind::kIo);
+    fcntl(g_signal_pipe[1], F_SETFL, O_NONBLOCK);  // the handler must never block
+    struct sigaction action = {};
+    action.sa_handler = ForwardSignal;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESTART;
+    sigaction(SIGINT, &action, &previous_int_);
+    sigaction(SIGTERM, &action, &previous_term_);
     thread_ = std::thread([this] { Watch(); });
   }
   ~SignalWatcher() {
-    finished_ = true;
-    pthread_kill(thread_.native_handle(), SIGUSR1);
+    const unsigned char stop = 0;
+    while (write(g_signal_pipe[1], &stop, 1) < 0 && errno == EINTR) {
+    }
     thread_.join();
-    pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
+    sigaction(SIGINT, &previous_int_, nullptr);
+    sigaction(SIGTERM, &previous_term_, nullptr);
+    close(g_signal_pipe[0]);
+    close(g_signal_pipe[1]);
+    g_signal_pipe[0] = g_signal_pipe[1] = -1;
   }
+  SignalWatcher(const SignalWatcher&) = delete;
+  SignalWatcher& operator=(const SignalWatcher&) = delete;
 
   // What the first signal does; before it is set, a signal ends the process (nothing to drain yet).
   void OnSignal(std::function<void()> action) {
@@ -69,10 +93,10 @@ class SignalWatcher {
   void Watch() {
     int signals = 0;
     for (;;) {
-      int sig = 0;
-      if (sigwait(&set_, &sig) != 0) continue;
-      if (finished_) return;
-      if (sig == SIGUSR1) continue;
+      unsigned char sig = 0;
+      const ssize_t n = read(g_signal_pipe[0], &sig, 1);
+      if (n < 0 && errno == EINTR) continue;
+      if (n != 1 || sig == 0) return;
       // Under the lock, so that OnSignal() returns only once a running action is done.
       std::lock_guard lock(mutex_);
       if (!action_ || ++signals > 1) {
@@ -85,9 +109,8 @@ class SignalWatcher {
     }
   }
 
-  sigset_t set_;
-  sigset_t previous_;
-  std::atomic<bool> finished_{false};
+  struct sigaction previous_int_ = {};
+  struct sigaction previous_term_ = {};
   std::mutex mutex_;
   std::function<void()> action_;
   std::thread thread_;
