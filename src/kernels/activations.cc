@@ -27,6 +27,7 @@ void SoftmaxRowsImpl(float* x, int64_t begin, int64_t end, int64_t cols, int64_t
 HWY_AFTER_NAMESPACE();
 
 #if HWY_ONCE
+#include "kernels/simd_dispatch.h"
 #include "core/threads.h"
 
 namespace vit::kernels {
@@ -55,13 +56,13 @@ void ForEachChunk(float* x, int64_t n, Fn fn) {
 
 }  // namespace
 
-void GeluErf(float* x, int64_t n) { ForEachChunk(x, n, HWY_DYNAMIC_DISPATCH(GeluErfSpan)); }
+void GeluErf(float* x, int64_t n) { ForEachChunk(x, n, VIT_DISPATCH(GeluErfSpan)); }
 
-void Tanh(float* x, int64_t n) { ForEachChunk(x, n, HWY_DYNAMIC_DISPATCH(TanhSpan)); }
+void Tanh(float* x, int64_t n) { ForEachChunk(x, n, VIT_DISPATCH(TanhSpan)); }
 
 void SoftmaxRows(float* x, int64_t rows, int64_t cols, int64_t ld) {
   if (rows <= 0 || cols <= 0) return;
-  const auto impl = HWY_DYNAMIC_DISPATCH(SoftmaxRowsImpl);
+  const auto impl = VIT_DISPATCH(SoftmaxRowsImpl);
   if (rows * cols <= kChunk) {
     impl(x, 0, rows, cols, ld);
     return;

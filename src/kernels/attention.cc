@@ -231,6 +231,7 @@ void AttentionHead(const float* q, const float* k, const float* v, int64_t ld_qk
 HWY_AFTER_NAMESPACE();
 
 #if HWY_ONCE
+#include "kernels/simd_dispatch.h"
 #include <string>
 
 #include "core/threads.h"
@@ -254,7 +255,7 @@ void MultiHeadAttention(const float* q, const float* k, const float* v, int64_t 
                     " head_dim=" + std::to_string(shape.head_dim) + " ld_qkv=" + std::to_string(ld_qkv),
                 ErrorKind::kInvalidArgument);
   }
-  const auto head = HWY_DYNAMIC_DISPATCH(AttentionHead);
+  const auto head = VIT_DISPATCH(AttentionHead);
   core::ParallelFor(shape.batch * shape.heads, [&](int64_t task) {
     head(q, k, v, ld_qkv, shape, scale, task / shape.heads, task % shape.heads, out, probs);
   });

@@ -82,6 +82,7 @@ void ConvertToBF16Span(const float* x, int64_t n, uint16_t* out) {
 HWY_AFTER_NAMESPACE();
 
 #if HWY_ONCE
+#include "kernels/simd_dispatch.h"
 #include <vector>
 
 #include "core/threads.h"
@@ -106,7 +107,7 @@ void ForEachChunk(int64_t n, Fn fn) {
 }
 
 float MaxAbs(const float* x, int64_t n) {
-  const auto span = HWY_DYNAMIC_DISPATCH(MaxAbsSpan);
+  const auto span = VIT_DISPATCH(MaxAbsSpan);
   if (n <= kChunk) return span(x, n);
   // At most a few hundred chunks; the partial maxima live on the stack of the caller.
   constexpr int64_t kMaxChunks = 4096;
@@ -120,13 +121,13 @@ float MaxAbs(const float* x, int64_t n) {
 }  // namespace
 
 void ConvertToBF16(const float* x, int64_t n, uint16_t* out) {
-  const auto span = HWY_DYNAMIC_DISPATCH(ConvertToBF16Span);
+  const auto span = VIT_DISPATCH(ConvertToBF16Span);
   ForEachChunk(n, [&](int64_t begin, int64_t count) { span(x + begin, count, out + begin); });
 }
 
 void QuantizeWeightsPerRow(const float* w, int64_t rows, int64_t cols, int8_t* out, float* scales) {
-  const auto max_abs = HWY_DYNAMIC_DISPATCH(MaxAbsSpan);
-  const auto quantize = HWY_DYNAMIC_DISPATCH(QuantizeSpan);
+  const auto max_abs = VIT_DISPATCH(MaxAbsSpan);
+  const auto quantize = VIT_DISPATCH(QuantizeSpan);
   core::ParallelFor(rows, [&](int64_t r) {
     const float m = max_abs(w + r * cols, cols);
     const float scale = m > 0.f ? m / 127.f : 1.f;
@@ -139,7 +140,7 @@ float QuantizeActivationsPerTensor(const float* x, int64_t n, int8_t* out) {
   const float m = MaxAbs(x, n);
   const float scale = m > 0.f ? m / 127.f : 1.f;
   const float inverse = 1.f / scale;
-  const auto quantize = HWY_DYNAMIC_DISPATCH(QuantizeSpan);
+  const auto quantize = VIT_DISPATCH(QuantizeSpan);
   ForEachChunk(n, [&](int64_t begin, int64_t count) { quantize(x + begin, count, inverse, out + begin); });
   return scale;
 }

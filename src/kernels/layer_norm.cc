@@ -80,6 +80,7 @@ void LayerNormRows(const float* x, int64_t begin, int64_t end, int64_t cols, con
 HWY_AFTER_NAMESPACE();
 
 #if HWY_ONCE
+#include "kernels/simd_dispatch.h"
 #include <algorithm>
 
 #include "core/threads.h"
@@ -91,7 +92,7 @@ HWY_EXPORT(LayerNormRows);
 void LayerNorm(const float* x, int64_t rows, int64_t cols, const float* gamma, const float* beta, float eps,
                float* y) {
   if (rows <= 0 || cols <= 0) return;
-  const auto impl = HWY_DYNAMIC_DISPATCH(LayerNormRows);
+  const auto impl = VIT_DISPATCH(LayerNormRows);
   // Enough rows per task that a task is worth a scheduling step (~16K floats).
   const int64_t rows_per_task = std::max<int64_t>(1, 16 * 1024 / cols);
   if (rows <= rows_per_task) {
