@@ -129,6 +129,7 @@ def median_ms_per_image(seconds, batch):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--build", default=os.path.join(ROOT, "build"), help="build folder holding the vit binary")
+    ap.add_argument("--vit", help="the vit binary (default: BUILD/vit)")
     ap.add_argument("--model", help="model folder (default: a random-weight checkpoint of --preset)")
     ap.add_argument("--preset", default="large", choices=["tiny", "base", "large", "huge"])
     ap.add_argument("--threads", type=int, default=2)
@@ -158,7 +159,7 @@ def main():
     gflop = flops_per_image(cfg) * 1e-9
     batches = [int(b) for b in args.batches.split(",")]
     engines = args.engines.split(",")
-    vit_bin = os.path.join(os.path.abspath(args.build), "vit")
+    vit_bin = args.vit or os.path.join(os.path.abspath(args.build), "vit")
     rows, peaks = [], {}
 
     def add(engine, precision, batch, ms, family, extra=None):

@@ -124,14 +124,17 @@ struct PackedLinear::Impl {
     return dnnl::matmul::primitive_desc(desc, Attributes(epilogue), Engine());
   }
 
-  // oneDNN's int8 kernels without VNNI (AVX2, plain AVX-512) multiply with VPMADDUBSW, whose 16-bit
-  // pair sums saturate on full-range int8: wrong answers, not just slow ones. Only a kernel built on
-  // VNNI or AMX dot products is accepted.
+  // oneDNN's int8 kernels for CPUs without VNNI (AVX2, plain AVX-512) multiply with VPMADDUBSW, whose
+  // 16-bit pair sums saturate on full-range int8: wrong answers, not just slow ones. int8 is offered
+  // only where oneDNN runs VNNI or AMX (or its exact reference kernel, for shapes too odd for those).
   void CheckKernel(const dnnl::matmul::primitive_desc& pd) const {
     if (precision != GemmPrecision::kInt8) return;
+    const dnnl::cpu_isa isa = dnnl::get_effective_cpu_isa();
+    const bool dot_products = isa == dnnl::cpu_isa::avx512_core_vnni || isa == dnnl::cpu_isa::avx512_core_bf16 ||
+                              isa == dnnl::cpu_isa::avx512_core_amx;
     const std::string impl = pd.impl_info_str();
-    if (impl.find("vnni") == std::string::npos && impl.find("amx") == std::string::npos) {
-      throw Error("gemm: int8 needs a CPU with VNNI or AMX (oneDNN offers '" + impl +
+    if (!dot_products && impl.rfind("ref", 0) != 0) {
+      throw Error("gemm: int8 needs a CPU with AVX512-VNNI or AMX (oneDNN offers '" + impl +
                       "' here, whose int8 sums saturate); use f32 or bf16",
                   ErrorKind::kUnsupported);
     }

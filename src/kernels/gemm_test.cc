@@ -121,34 +121,47 @@ TEST(PackedLinear, BFloat16AccumulatesInFloat) {
 }
 
 TEST(PackedLinear, Int8StaysWithinQuantizationError) {
-  const int64_t n_out = 256, k_in = 1024, rows = 197;
-  const auto w = RandomFloats(static_cast<size_t>(n_out * k_in), -0.1f, 0.1f, 31);
-  const auto x = RandomFloats(static_cast<size_t>(rows * k_in), -2.f, 2.f, 32);
-  const auto bias = RandomFloats(static_cast<size_t>(n_out), -1.f, 1.f, 33);
-  PackedLinear linear;
-  try {
-    linear = PackedLinear::Pack(w.data(), bias.data(), n_out, k_in, GemmPrecision::kInt8);
-  } catch (const Error& e) {
-    ASSERT_EQ(e.kind(), ErrorKind::kUnsupported) << e.what();
-    GTEST_SKIP() << e.what();
-  }
-  std::vector<float> y(static_cast<size_t>(rows * n_out));
-  linear.Forward(x.data(), rows, y.data(), Epilogue::kBias);
-  const auto want = reference::Linear(x.data(), rows, w.data(), bias.data(), n_out, k_in, reference::Epilogue::kBias);
-
-  // Rounding moves each x by at most s_x/2 and each w by at most s_w/2.
-  float x_max = 0;
-  for (float v : x) x_max = std::fmax(x_max, std::fabs(v));
-  const double s_x = x_max / 127.0;
-  for (int64_t n = 0; n < n_out; ++n) {
-    float w_max = 0;
-    for (int64_t k = 0; k < k_in; ++k) w_max = std::fmax(w_max, std::fabs(w[n * k_in + k]));
-    const double s_w = w_max / 127.0;
-    for (int64_t r = 0; r < rows; ++r) {
-      double bound = 0;
-      for (int64_t k = 0; k < k_in; ++k)
-        bound += std::fabs(x[r * k_in + k]) * s_w / 2 + std::fabs(w[n * k_in + k]) * s_x / 2 + s_x * s_w / 4;
-      ASSERT_NEAR(y[r * n_out + n], want[r * n_out + n], bound + 1e-4) << r << "," << n;
+  for (const Shape& s : {Shape{256, 1024}, Shape{5, 3}, Shape{64, 192}}) {
+    const int64_t n_out = s.out_features, k_in = s.in_features;
+    const auto w = RandomFloats(static_cast<size_t>(n_out * k_in), -0.1f, 0.1f, 31);
+    const auto bias = RandomFloats(static_cast<size_t>(n_out), -1.f, 1.f, 33);
+    PackedLinear linear;
+    try {
+      linear = PackedLinear::Pack(w.data(), bias.data(), n_out, k_in, GemmPrecision::kInt8);
+    } catch (const Error& e) {
+      ASSERT_EQ(e.kind(), ErrorKind::kUnsupported) << e.what();
+      GTEST_SKIP() << e.what();
+    }
+    for (int64_t rows : {1, 17, 197}) {
+      const auto x = RandomFloats(static_cast<size_t>(rows * k_in), -2.f, 2.f, static_cast<uint32_t>(32 + rows));
+      const auto residual = RandomFloats(static_cast<size_t>(rows * n_out), -3.f, 3.f, 34);
+      // Rounding moves each x by at most s_x/2 and each w by at most s_w/2; the epilogues are at most
+      // 1.13-Lipschitz (GELU's steepest slope).
+      float x_max = 0;
+      for (float v : x) x_max = std::fmax(x_max, std::fabs(v));
+      const double s_x = x_max / 127.0;
+      std::vector<double> bound(static_cast<size_t>(rows * n_out));
+      for (int64_t n = 0; n < n_out; ++n) {
+        float w_max = 0;
+        for (int64_t k = 0; k < k_in; ++k) w_max = std::fmax(w_max, std::fabs(w[n * k_in + k]));
+        const double s_w = w_max / 127.0;
+        for (int64_t r = 0; r < rows; ++r) {
+          double b = 0;
+          for (int64_t k = 0; k < k_in; ++k)
+            b += std::fabs(x[r * k_in + k]) * s_w / 2 + std::fabs(w[n * k_in + k]) * s_x / 2 + s_x * s_w / 4;
+          bound[r * n_out + n] = 1.13 * b + 1e-4;
+        }
+      }
+      for (Epilogue e : kEpilogues) {
+        std::vector<float> y = residual;
+        linear.Forward(x.data(), rows, y.data(), e);
+        const auto want = reference::Linear(x.data(), rows, w.data(), bias.data(), n_out, k_in, ToReference(e),
+                                            residual.data());
+        for (size_t i = 0; i < y.size(); ++i) {
+          ASSERT_NEAR(y[i], want[i], bound[i]) << rows << "x" << k_in << "->" << n_out << " epilogue "
+                                               << static_cast<int>(e) << " at " << i;
+        }
+      }
     }
   }
 }
