@@ -1,6 +1,7 @@
 #include "serve/http.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <atomic>
@@ -44,6 +45,15 @@ class WorkerPool : public httplib::ThreadPool {
  private:
   std::function<void()> on_idle_;
 };
+
+// The library listens with a backlog of 5 (CPPHTTPLIB_LISTEN_BACKLOG, fixed when Debian compiled it): a
+// burst of new clients overflows it and connections fail. listen() again on the bound socket raises it.
+class Listener : public httplib::Server {
+ public:
+  bool RaiseBacklog(int backlog) { return ::listen(svr_sock_, backlog) == 0; }
+};
+
+constexpr int kListenBacklog = 1024;
 
 }  // namespace
 
@@ -127,7 +137,7 @@ Response Guarded(const Handler& handler, const Request& request, ErrorStyle styl
 struct HttpServer::Impl {
   HttpOptions options;
   Observer observer;
-  httplib::Server server;
+  Listener server;
   std::atomic<bool> stop_requested{false};
 
   static void Answer(Response from, httplib::Response& to) {
@@ -211,15 +221,16 @@ void HttpServer::Route(const std::string& method, const std::string& pattern, co
 }
 
 int HttpServer::Bind(const std::string& host, int port) {
-  httplib::Server& s = impl_->server;
+  Listener& s = impl_->server;
   if (port == 0) {
-    const int bound = s.bind_to_any_port(host);
-    if (bound < 0) throw Error("cannot listen on " + host + " (any port)", ErrorKind::kIo);
-    return bound;
-  }
-  if (!s.bind_to_port(host, port))
+    port = s.bind_to_any_port(host);
+    if (port < 0) throw Error("cannot listen on " + host + " (any port)", ErrorKind::kIo);
+  } else if (!s.bind_to_port(host, port)) {
     throw Error("cannot listen on " + host + ":" + std::to_string(port) + " (address in use or not local?)",
                 ErrorKind::kIo);
+  }
+  if (!s.RaiseBacklog(kListenBacklog))
+    throw Error("cannot raise the listen backlog on " + host + ":" + std::to_string(port), ErrorKind::kIo);
   return port;
 }
 

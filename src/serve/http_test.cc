@@ -6,6 +6,11 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 namespace vit::serve {
 namespace {
 
@@ -138,6 +143,34 @@ TEST_F(HttpServerTest, BodyOverTheLimitIsAJson413) {
   r = Client().Post("/models/m/echo", std::string(1000, 'x'), "application/octet-stream");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
+}
+
+TEST_F(HttpServerTest, ABurstOfNewConnectionsIsAllServed) {
+  Start();
+  std::vector<int> sockets;
+  // Connected but not yet accepted: they wait in the listen backlog.
+  for (int i = 0; i < 100; ++i) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<uint16_t>(port_));
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+    sockets.push_back(fd);
+  }
+  int answered = 0;
+  for (int fd : sockets) {
+    const std::string request = "GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    timeval timeout{5, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+    if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(request.size())) {
+      char buffer[64] = {};
+      if (::recv(fd, buffer, sizeof(buffer) - 1, 0) > 0 && std::string(buffer).rfind("HTTP/1.1 200", 0) == 0)
+        ++answered;
+    }
+    ::close(fd);
+  }
+  EXPECT_EQ(answered, 100);
 }
 
 TEST_F(HttpServerTest, StopEndsListenAndFurtherConnectionsFail) {

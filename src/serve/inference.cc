@@ -2,7 +2,6 @@
 
 #include "serve/http.h"
 #include "vit/error.h"
-#include "vit/image.h"
 
 namespace vit::serve {
 namespace {
@@ -51,17 +50,13 @@ std::shared_ptr<Batcher::Ticket> Inference::Submit(Tensor pixel_values) {
 
 std::vector<RowOutput> Inference::RunImages(std::span<const EncodedImage> images, Clock::time_point deadline) {
   CheckCount(images.size());
-  const ImageProcessorConfig& pc = model_.processor.config();
   std::vector<std::shared_ptr<Batcher::Ticket>> tickets;
   CancelOnExit cancel{tickets};
   // Each image enters the queue as soon as it is ready, so the model starts on the first ones while
-  // this thread decodes the rest.
+  // this thread decodes the rest. Decoding streams large JPEGs' rows straight into the resize.
   for (const EncodedImage& encoded : images) {
-    const Image image = DecodeImage(encoded.bytes, encoded.name);
-    const int64_t height = pc.do_resize ? pc.height : image.height;
-    const int64_t width = pc.do_resize ? pc.width : image.width;
-    Tensor pixel_values({1, 3, height, width});
-    model_.processor.PreprocessInto(image, pixel_values.data());
+    const Tensor chw = model_.processor.PreprocessEncoded(encoded.bytes, encoded.name);
+    Tensor pixel_values = chw.Reshaped({1, chw.dim(0), chw.dim(1), chw.dim(2)});
     tickets.push_back(Submit(std::move(pixel_values)));
     if (Clock::now() > deadline) break;  // WaitAll reports the timeout
   }
