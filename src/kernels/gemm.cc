@@ -3,10 +3,12 @@
 // steady state only executes. Bias and epilogue are post-ops of the same primitive: one pass over y.
 #include "kernels/gemm.h"
 
+#include <atomic>
 #include <map>
 #include <mutex>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -25,6 +27,8 @@ using Tag = memory::format_tag;
 // The layout oneDNN picks for the weights does not depend on the row count for the shapes we run
 // (checked in gemm_test.cc), so one representative count decides the packing for every later call.
 constexpr memory::dim kPackingRows = 256;
+
+std::atomic<uint64_t> next_linear_id{1};
 
 Dt WeightType(GemmPrecision p) {
   switch (p) {
@@ -71,6 +75,7 @@ dnnl::post_ops EpiloguePostOps(Epilogue epilogue) {
 }  // namespace
 
 struct PackedLinear::Impl {
+  uint64_t id = 0;  // unique per Pack: keys the per-thread bindings, which outlive no address reuse
   int64_t out_features = 0;
   int64_t in_features = 0;
   GemmPrecision precision = GemmPrecision::kF32;
@@ -173,6 +178,7 @@ PackedLinear PackedLinear::Pack(const float* weight, const float* bias, int64_t 
                 ErrorKind::kInvalidArgument);
   }
   auto impl = std::make_unique<Impl>();
+  impl->id = next_linear_id.fetch_add(1);
   impl->out_features = out_features;
   impl->in_features = in_features;
   impl->precision = precision;
@@ -222,36 +228,59 @@ PackedLinear PackedLinear::Pack(const float* weight, const float* bias, int64_t 
   return packed;
 }
 
+namespace {
+
+// The memory objects and argument map of one (PackedLinear, rows, epilogue) on one thread, made on
+// first use; later calls only point them at the call's buffers, so Forward allocates nothing.
+struct Binding {
+  memory src;
+  memory dst;
+  std::unordered_map<int, memory> args;
+};
+
+Binding& ThreadBinding(uint64_t linear_id, int64_t rows, Epilogue epilogue) {
+  thread_local std::map<std::tuple<uint64_t, int64_t, Epilogue>, Binding> bindings;
+  return bindings[{linear_id, rows, epilogue}];
+}
+
+}  // namespace
+
 void PackedLinear::Forward(const float* x, int64_t rows, float* y, Epilogue epilogue) const {
   if (!impl_) throw Error("gemm: Forward on an empty PackedLinear", ErrorKind::kInternal);
   if (rows <= 0) return;
   const Impl& p = *impl_;
   const dnnl::matmul& primitive = p.Primitive(rows, epilogue);
-  const memory::desc dst_md({rows, p.out_features}, Dt::f32, Tag::ab);
-  memory dst(dst_md, Engine(), y);
+  ThreadScratchBuffers& scratch = ThreadScratch();
 
-  memory src;
-  std::unordered_map<int, memory> args = {{DNNL_ARG_WEIGHTS, p.weights}, {DNNL_ARG_DST, dst}};
-  if (p.precision == GemmPrecision::kF32) {
-    src = memory({{rows, p.in_features}, Dt::f32, Tag::ab}, Engine(), const_cast<float*>(x));
-    args.emplace(DNNL_ARG_BIAS, p.bias);
-  } else if (p.precision == GemmPrecision::kBF16) {
-    uint16_t* converted = ThreadScratch().Bf16(static_cast<size_t>(rows * p.in_features));
-    ConvertToBF16(x, rows * p.in_features, converted);
-    src = memory({{rows, p.in_features}, Dt::bf16, Tag::ab}, Engine(), converted);
-    args.emplace(DNNL_ARG_BIAS, p.bias);
-  } else {
-    ThreadScratchBuffers& scratch = ThreadScratch();
-    int8_t* quantized = scratch.Int8(static_cast<size_t>(rows * p.in_features));
-    scratch.x_scale = QuantizeActivationsPerTensor(x, rows * p.in_features, quantized);
-    src = memory({{rows, p.in_features}, Dt::s8, Tag::ab}, Engine(), quantized);
-    args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1,
-                 memory({{1, 1}, Dt::f32, Tag::ab}, Engine(), &scratch.x_scale));
-    args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(1) | DNNL_ARG_SRC_1, p.bias);
+  Binding& binding = ThreadBinding(p.id, rows, epilogue);
+  if (!binding.dst) {
+    binding.dst = memory({{rows, p.out_features}, Dt::f32, Tag::ab}, Engine(), y);
+    binding.src = memory({{rows, p.in_features}, SourceType(p.precision), Tag::ab}, Engine(), DNNL_MEMORY_NONE);
+    binding.args = {{DNNL_ARG_SRC, binding.src}, {DNNL_ARG_WEIGHTS, p.weights}, {DNNL_ARG_DST, binding.dst}};
+    if (p.precision == GemmPrecision::kInt8) {
+      binding.args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1,
+                           memory({{1, 1}, Dt::f32, Tag::ab}, Engine(), &scratch.x_scale));
+      binding.args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(1) | DNNL_ARG_SRC_1, p.bias);
+    } else {
+      binding.args.emplace(DNNL_ARG_BIAS, p.bias);
+    }
   }
-  args.emplace(DNNL_ARG_SRC, src);
+
+  const int64_t count = rows * p.in_features;
+  if (p.precision == GemmPrecision::kF32) {
+    binding.src.set_data_handle(const_cast<float*>(x));
+  } else if (p.precision == GemmPrecision::kBF16) {
+    uint16_t* converted = scratch.Bf16(static_cast<size_t>(count));
+    ConvertToBF16(x, count, converted);
+    binding.src.set_data_handle(converted);
+  } else {
+    int8_t* quantized = scratch.Int8(static_cast<size_t>(count));
+    scratch.x_scale = QuantizeActivationsPerTensor(x, count, quantized);
+    binding.src.set_data_handle(quantized);
+  }
+  binding.dst.set_data_handle(y);
   dnnl::stream& stream = ThreadStream();
-  primitive.execute(stream, args);
+  primitive.execute(stream, binding.args);
   stream.wait();
 }
 

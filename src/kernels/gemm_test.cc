@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <thread>
 
 #include "kernels/gemm_quantize.h"
 #include "kernels/reference.h"
@@ -164,6 +165,35 @@ TEST(PackedLinear, Int8StaysWithinQuantizationError) {
       }
     }
   }
+}
+
+TEST(PackedLinear, ConcurrentCallersAndFreshBuffersGetTheirOwnResults) {
+  const int64_t n_out = 48, k_in = 40, rows = 9;
+  const auto w = RandomFloats(static_cast<size_t>(n_out * k_in), -1.f, 1.f, 41);
+  const auto bias = RandomFloats(static_cast<size_t>(n_out), -1.f, 1.f, 42);
+  const PackedLinear linear = PackedLinear::Pack(w.data(), bias.data(), n_out, k_in, GemmPrecision::kF32);
+  constexpr int kThreads = 4, kCalls = 20;
+  std::vector<std::vector<float>> inputs, expected;
+  for (int t = 0; t < kThreads; ++t) {
+    inputs.push_back(RandomFloats(static_cast<size_t>(rows * k_in), -1.f, 1.f, static_cast<uint32_t>(100 + t)));
+    expected.emplace_back(static_cast<size_t>(rows * n_out));
+    linear.Forward(inputs[t].data(), rows, expected[t].data(), Epilogue::kBiasGelu);
+  }
+  std::vector<int> mismatches(kThreads, 0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int call = 0; call < kCalls; ++call) {
+        // A fresh copy each call: the input and output addresses change under the cached primitive.
+        std::vector<float> x = inputs[(t + call) % kThreads];
+        std::vector<float> y(static_cast<size_t>(rows * n_out));
+        linear.Forward(x.data(), rows, y.data(), Epilogue::kBiasGelu);
+        if (y != expected[(t + call) % kThreads]) ++mismatches[t];
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (int t = 0; t < kThreads; ++t) EXPECT_EQ(mismatches[t], 0) << "thread " << t;
 }
 
 TEST(PackedLinear, RejectsBadArguments) {
