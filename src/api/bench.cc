@@ -9,10 +9,7 @@ PeakThroughput MeasurePeakThroughput(Precision precision, int threads, double se
   kernels::PeakKind kind = kernels::PeakKind::kF32Fma;
   if (precision == Precision::kBF16) kind = kernels::PeakKind::kBF16Dot;
   if (precision == Precision::kInt8) kind = kernels::PeakKind::kInt8Dot;
-  if (threads <= 0) {
-    core::SetNumThreads(0);
-    threads = core::NumThreads();
-  }
+  if (threads <= 0) threads = core::NumThreads();  // what Model::Load set up for "every core"
   const kernels::PeakResult r = kernels::MeasurePeak(kind, threads, seconds);
   return PeakThroughput{r.available, r.isa, r.gflops};
 }
