@@ -162,9 +162,8 @@ PngMetadata ScanChunks(const DecodeContext& ctx) {
       const uLong crc = crc32(crc32(0L, type, 4), data, length);
       if (crc != BigEndian32(data + length)) ctx.Fail("broken PNG file: bad checksum in chunk " + name);
     }
-    if (name == "IHDR" && length >= 8 && (BigEndian32(data) == 0 || BigEndian32(data + 4) == 0)) {
-      ctx.CheckSize(BigEndian32(data), BigEndian32(data + 4));
-    }
+    // The size is judged from IHDR alone, before anything else is read.
+    if (name == "IHDR" && length >= 8) ctx.CheckSize(BigEndian32(data), BigEndian32(data + 4));
     if (is_idat) seen_idat = true;
     if (ctx.want_orientation()) {
       if (name == "eXIf") {
@@ -263,6 +262,7 @@ Decoded DecodePng(const DecodeContext& ctx) {
   png_set_read_fn(s.png, &s, ReadFromMemory);
   png_set_crc_action(s.png, PNG_CRC_QUIET_USE, PNG_CRC_QUIET_USE);
   png_set_user_limits(s.png, 0x7fffffff, 0x7fffffff);
+  png_set_check_for_invalid_index(s.png, 0);  // out-of-range palette indices are Pillow's grey ramp
   png_read_info(s.png, s.info);
 
   png_uint_32 width = 0, height = 0;

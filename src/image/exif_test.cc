@@ -1,0 +1,129 @@
+#include "image/exif.h"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+namespace vit::image {
+namespace {
+
+// A TIFF-structured EXIF block with one IFD0 entry.
+std::vector<uint8_t> Block(bool big_endian, uint16_t tag, uint16_t type, uint32_t count, uint32_t value,
+                           bool with_prefix = true) {
+  std::vector<uint8_t> v;
+  if (with_prefix) v = {'E', 'x', 'i', 'f', 0, 0};
+  auto u16 = [&](uint32_t x) {
+    if (big_endian) {
+      v.push_back(static_cast<uint8_t>(x >> 8));
+      v.push_back(static_cast<uint8_t>(x));
+    } else {
+      v.push_back(static_cast<uint8_t>(x));
+      v.push_back(static_cast<uint8_t>(x >> 8));
+    }
+  };
+  auto u32 = [&](uint32_t x) {
+    if (big_endian) {
+      u16(x >> 16);
+      u16(x & 0xFFFF);
+    } else {
+      u16(x & 0xFFFF);
+      u16(x >> 16);
+    }
+  };
+  v.push_back(big_endian ? 'M' : 'I');
+  v.push_back(big_endian ? 'M' : 'I');
+  u16(42);
+  u32(8);
+  u16(1);
+  u16(tag);
+  u16(type);
+  u32(count);
+  if (type == 3 && count == 1) {
+    u16(value);
+    u16(0);
+  } else {
+    u32(value);
+  }
+  u32(0);
+  return v;
+}
+
+TEST(ExifTest, ReadsOrientationInBothByteOrders) {
+  EXPECT_EQ(ExifOrientation(Block(false, 0x0112, 3, 1, 6)), 6);
+  EXPECT_EQ(ExifOrientation(Block(true, 0x0112, 3, 1, 8)), 8);
+  EXPECT_EQ(ExifOrientation(Block(true, 0x0112, 3, 1, 3, false)), 3);  // bare TIFF, as in TIFF files
+  EXPECT_EQ(ExifOrientation(Block(false, 0x0112, 4, 1, 5)), 5);         // LONG works too
+}
+
+TEST(ExifTest, NoOrientationMeansOne) {
+  EXPECT_EQ(ExifOrientation({}), 1);
+  EXPECT_EQ(ExifOrientation(Block(false, 0x0110, 3, 1, 6)), 1);  // another tag
+  EXPECT_EQ(ExifOrientation(Block(false, 0x0112, 3, 1, 0)), 1);  // out of 1..8
+  EXPECT_EQ(ExifOrientation(Block(false, 0x0112, 3, 1, 9)), 1);
+  EXPECT_EQ(ExifOrientation(Block(false, 0x0112, 2, 1, 6)), 1);  // ASCII is no number
+}
+
+TEST(ExifTest, MalformedBlocksAreSafe) {
+  auto good = Block(false, 0x0112, 3, 1, 6);
+  for (size_t n = 0; n < good.size(); ++n) {
+    const std::vector<uint8_t> cut(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(n));
+    const int o = ExifOrientation(cut);
+    EXPECT_TRUE(o == 1 || o == 6) << n;
+  }
+  auto far_ifd = good;
+  far_ifd[6 + 4] = 0xFF;  // IFD0 offset far outside
+  EXPECT_EQ(ExifOrientation(far_ifd), 1);
+  auto not_tiff = good;
+  not_tiff[6] = 'X';
+  EXPECT_EQ(ExifOrientation(not_tiff), 1);
+  // Values stored out of line that point past the end.
+  EXPECT_EQ(ExifOrientation(Block(false, 0x0112, 3, 4, 0xFFFF)), 1);
+}
+
+TEST(ExifTest, XmpFallback) {
+  EXPECT_EQ(XmpOrientation(R"(<rdf:Description tiff:Orientation="6"/>)"), 6);
+  EXPECT_EQ(XmpOrientation("<tiff:Orientation>3</tiff:Orientation>"), 3);
+  EXPECT_EQ(XmpOrientation("tiff:Orientation=6 tiff:Orientation=\"8\""), 8);  // first that matches the pattern
+  EXPECT_EQ(XmpOrientation("nothing here"), 1);
+}
+
+// A 3x2 picture whose pixel (r, c) holds (r, c, 0).
+Image Labelled() {
+  Image img;
+  img.width = 3;
+  img.height = 2;
+  for (int r = 0; r < 2; ++r) {
+    for (int c = 0; c < 3; ++c) img.rgb.insert(img.rgb.end(), {static_cast<uint8_t>(r), static_cast<uint8_t>(c), 0});
+  }
+  return img;
+}
+
+// (row, column) of the source pixel at each output position, row-major.
+std::vector<std::pair<int, int>> Sources(const Image& img) {
+  std::vector<std::pair<int, int>> out;
+  for (size_t i = 0; i < img.rgb.size(); i += 3) out.emplace_back(img.rgb[i], img.rgb[i + 1]);
+  return out;
+}
+
+TEST(ExifTest, OrientationsFollowPillowsTransposeMethods) {
+  using P = std::vector<std::pair<int, int>>;
+  // Source:  (0,0) (0,1) (0,2)
+  //          (1,0) (1,1) (1,2)
+  EXPECT_EQ(Sources(ApplyOrientation(Labelled(), 1)), (P{{0, 0}, {0, 1}, {0, 2}, {1, 0}, {1, 1}, {1, 2}}));
+  EXPECT_EQ(Sources(ApplyOrientation(Labelled(), 2)), (P{{0, 2}, {0, 1}, {0, 0}, {1, 2}, {1, 1}, {1, 0}}));
+  EXPECT_EQ(Sources(ApplyOrientation(Labelled(), 3)), (P{{1, 2}, {1, 1}, {1, 0}, {0, 2}, {0, 1}, {0, 0}}));
+  EXPECT_EQ(Sources(ApplyOrientation(Labelled(), 4)), (P{{1, 0}, {1, 1}, {1, 2}, {0, 0}, {0, 1}, {0, 2}}));
+  // 5..8 swap width and height: 2 wide, 3 high.
+  const Image transposed = ApplyOrientation(Labelled(), 5);
+  EXPECT_EQ(transposed.width, 2);
+  EXPECT_EQ(transposed.height, 3);
+  EXPECT_EQ(Sources(transposed), (P{{0, 0}, {1, 0}, {0, 1}, {1, 1}, {0, 2}, {1, 2}}));
+  // ROTATE_270 (clockwise): the left column, bottom to top, becomes the top row.
+  EXPECT_EQ(Sources(ApplyOrientation(Labelled(), 6)), (P{{1, 0}, {0, 0}, {1, 1}, {0, 1}, {1, 2}, {0, 2}}));
+  EXPECT_EQ(Sources(ApplyOrientation(Labelled(), 7)), (P{{1, 2}, {0, 2}, {1, 1}, {0, 1}, {1, 0}, {0, 0}}));
+  // ROTATE_90 (counter-clockwise): the right column, top to bottom, becomes the top row.
+  EXPECT_EQ(Sources(ApplyOrientation(Labelled(), 8)), (P{{0, 2}, {1, 2}, {0, 1}, {1, 1}, {0, 0}, {1, 0}}));
+}
+
+}  // namespace
+}  // namespace vit::image

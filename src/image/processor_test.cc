@@ -1,0 +1,182 @@
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "image/test_images.h"
+#include "vit/error.h"
+#include "vit/image.h"
+#include "vit/image_processor.h"
+
+namespace vit {
+namespace {
+
+using image::testing::RandomBytes;
+
+std::string ErrorOf(const std::string& json, ErrorKind* kind = nullptr) {
+  try {
+    ImageProcessor::FromJson(json, "model/preprocessor_config.json");
+  } catch (const Error& e) {
+    if (kind != nullptr) *kind = e.kind();
+    return e.what();
+  }
+  return "";
+}
+
+TEST(ProcessorConfigTest, LegacyFeatureExtractorForm) {
+  const auto p = ImageProcessor::FromJson(R"({
+    "do_normalize": true, "do_resize": true, "feature_extractor_type": "ViTFeatureExtractor",
+    "image_mean": [0.5, 0.5, 0.5], "image_std": [0.5, 0.5, 0.5], "resample": 2, "size": 384})");
+  EXPECT_EQ(p.config().height, 384);
+  EXPECT_EQ(p.config().width, 384);
+  EXPECT_EQ(p.config().resample, 2);
+  EXPECT_DOUBLE_EQ(p.config().rescale_factor, 1.0 / 255.0);
+}
+
+TEST(ProcessorConfigTest, ExplicitFormAndDefaults) {
+  const auto p = ImageProcessor::FromJson(R"({"image_processor_type": "ViTImageProcessor",
+    "size": {"height": 160, "width": 288}, "resample": 3, "image_mean": [0.485, 0.456, 0.406],
+    "image_std": 0.25, "do_rescale": false, "rescale_factor": 0.5, "some_future_key": [1, 2]})");
+  const auto& c = p.config();
+  EXPECT_EQ(c.height, 160);
+  EXPECT_EQ(c.width, 288);
+  EXPECT_EQ(c.resample, 3);
+  EXPECT_FALSE(c.do_rescale);
+  EXPECT_DOUBLE_EQ(c.rescale_factor, 0.5);
+  EXPECT_EQ(c.image_mean[0], 0.485f);
+  EXPECT_EQ(c.image_std[2], 0.25f);
+  EXPECT_TRUE(c.do_normalize);  // default kept
+  const auto empty = ImageProcessor::FromJson("{}");
+  EXPECT_EQ(empty.config().height, 224);
+  EXPECT_EQ(empty.config().resample, 2);
+  EXPECT_EQ(empty.config().image_mean[1], 0.5f);
+  const auto list = ImageProcessor::FromJson(R"({"size": [100, 50]})");
+  EXPECT_EQ(list.config().height, 100);
+  EXPECT_EQ(list.config().width, 50);
+}
+
+TEST(ProcessorConfigTest, NullsBehaveAsInTransformers) {
+  const auto p = ImageProcessor::FromJson(R"({"do_resize": null, "size": null, "image_mean": null})");
+  EXPECT_FALSE(p.config().do_resize);  // None is falsy in preprocess
+  EXPECT_EQ(p.config().height, 224);
+  EXPECT_EQ(p.config().image_mean[0], 0.5f);
+}
+
+TEST(ProcessorConfigTest, ShortestEdgeIsRefusedOnlyWhenResizing) {
+  ErrorKind kind = ErrorKind::kInternal;
+  const std::string message = ErrorOf(R"({"size": {"shortest_edge": 224}})", &kind);
+  EXPECT_NE(message.find("model/preprocessor_config.json: \"size\""), std::string::npos) << message;
+  EXPECT_NE(message.find("shortest_edge"), std::string::npos) << message;
+  EXPECT_EQ(kind, ErrorKind::kUnsupported);
+  EXPECT_NO_THROW(ImageProcessor::FromJson(R"({"do_resize": false, "size": {"shortest_edge": 224}})"));
+}
+
+TEST(ProcessorConfigTest, BadFieldsNameFileAndField) {
+  ErrorKind kind = ErrorKind::kInternal;
+  EXPECT_NE(ErrorOf(R"({"resample": 9})", &kind).find("\"resample\" is 9"), std::string::npos);
+  EXPECT_EQ(kind, ErrorKind::kInvalidInput);
+  EXPECT_NE(ErrorOf(R"({"size": 0})").find("\"size\" must be at least 1"), std::string::npos);
+  EXPECT_NE(ErrorOf(R"({"size": 22.5})").find("\"size\" must be a whole number"), std::string::npos);
+  EXPECT_NE(ErrorOf(R"({"size": {"height": 10}})").find("both \"height\" and \"width\""), std::string::npos);
+  EXPECT_NE(ErrorOf(R"({"image_mean": [0.5, 0.5]})").find("\"image_mean\" must have 3 elements"), std::string::npos);
+  EXPECT_NE(ErrorOf(R"({"image_std": "0.5"})").find("\"image_std\" must be a number"), std::string::npos);
+  EXPECT_NE(ErrorOf(R"({"do_resize": "yes"})").find("\"do_resize\" must be true or false"), std::string::npos);
+  EXPECT_NE(ErrorOf(R"({"rescale_factor": null})").find("\"rescale_factor\" is null"), std::string::npos);
+  EXPECT_NE(ErrorOf(R"([1, 2])").find("expected a JSON object"), std::string::npos);
+  EXPECT_NE(ErrorOf(R"({"size": )").find("model/preprocessor_config.json"), std::string::npos);
+  EXPECT_NE(ErrorOf(R"({"image_processor_type": "DeiTImageProcessor"})", &kind).find("DeiTImageProcessor"),
+            std::string::npos);
+  EXPECT_EQ(kind, ErrorKind::kUnsupported);
+}
+
+// transformers' rescale then normalize, written out: float32(float64(v) * factor), (x - mean) / std.
+float Expected(uint8_t v, double factor, float mean, float std) {
+  const float x = static_cast<float>(static_cast<double>(v) * factor);
+  return (x - mean) / std;
+}
+
+TEST(ProcessorTest, RescaleAndNormalizeInTransformersFloatOrder) {
+  ImageProcessorConfig c;
+  c.do_resize = false;
+  c.image_mean = {0.485f, 0.456f, 0.406f};
+  c.image_std = {0.229f, 0.224f, 0.225f};
+  const ImageProcessor p(c);
+  Image img;
+  img.width = 256;
+  img.height = 1;
+  for (int v = 0; v < 256; ++v) img.rgb.insert(img.rgb.end(), {static_cast<uint8_t>(v), static_cast<uint8_t>(255 - v), 7});
+  std::vector<float> out(3 * 256);
+  p.PreprocessInto(img, out.data());
+  for (int v = 0; v < 256; ++v) {
+    ASSERT_EQ(out[static_cast<size_t>(v)], Expected(static_cast<uint8_t>(v), c.rescale_factor, 0.485f, 0.229f)) << v;
+    ASSERT_EQ(out[256 + static_cast<size_t>(v)], Expected(static_cast<uint8_t>(255 - v), c.rescale_factor, 0.456f, 0.224f));
+    ASSERT_EQ(out[512 + static_cast<size_t>(v)], Expected(7, c.rescale_factor, 0.406f, 0.225f));
+  }
+  // Without rescale the uint8 values go to float32 and are normalised as they are.
+  c.do_rescale = false;
+  c.do_normalize = false;
+  ImageProcessor(c).PreprocessInto(img, out.data());
+  EXPECT_EQ(out[200], 200.0f);
+}
+
+TEST(ProcessorTest, BatchShapesAndSizeChecks) {
+  ImageProcessorConfig c;
+  c.height = 8;
+  c.width = 5;
+  const ImageProcessor p(c);
+  Image a{20, 10, RandomBytes(20 * 10 * 3, 1)};
+  Image b{3, 3, RandomBytes(27, 2)};
+  const std::vector<Image> images = {a, b};
+  const Tensor t = p.Preprocess(images);
+  EXPECT_EQ(t.shape(), (std::vector<int64_t>{2, 3, 8, 5}));
+  std::vector<float> one(3 * 8 * 5);
+  p.PreprocessInto(b, one.data());
+  EXPECT_EQ(std::memcmp(one.data(), t.data() + 3 * 8 * 5, one.size() * sizeof(float)), 0);
+
+  c.do_resize = false;
+  try {
+    ImageProcessor(c).Preprocess(images);
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kInvalidArgument);
+    EXPECT_NE(std::string(e.what()).find("image 1 is 3x3"), std::string::npos) << e.what();
+  }
+  Image broken{4, 4, std::vector<uint8_t>(5)};
+  EXPECT_THROW(p.PreprocessInto(broken, one.data()), Error);
+  c.do_resize = true;
+  c.resample = 6;
+  EXPECT_THROW(ImageProcessor(c).PreprocessInto(a, one.data()), Error);
+}
+
+TEST(ProcessorTest, PreprocessEncodedEqualsDecodeThenPreprocess) {
+  ImageProcessorConfig c;
+  c.height = 31;
+  c.width = 17;
+  for (const int resample : {0, 1, 2, 3, 4, 5}) {
+    c.resample = resample;
+    const ImageProcessor p(c);
+    for (const bool exif : {false, true}) {
+      DecodeOptions options;
+      options.exif_transpose = exif;
+      for (const int components : {1, 3, 4}) {
+        auto jpeg = image::testing::EncodeJpeg(97, 61, components, RandomBytes(97 * 61 * 4, 3));
+        if (exif) jpeg = image::testing::WithExifOrientation(jpeg, 8);
+        const Tensor fused = p.PreprocessEncoded(jpeg, "x.jpg", options);
+        std::vector<float> two_step(static_cast<size_t>(fused.numel()));
+        p.PreprocessInto(DecodeImage(jpeg, "x.jpg", options), two_step.data());
+        ASSERT_EQ(fused.shape(), (std::vector<int64_t>{3, 31, 17}));
+        EXPECT_EQ(std::memcmp(fused.data(), two_step.data(), two_step.size() * sizeof(float)), 0)
+            << "resample " << resample << " components " << components << " exif " << exif;
+      }
+    }
+  }
+  // Non-JPEG and do_resize=false take the two-step path inside.
+  c.do_resize = false;
+  const auto png = image::testing::EncodePng(6, 4, PNG_COLOR_TYPE_RGB, 8, RandomBytes(72, 4));
+  EXPECT_EQ(ImageProcessor(c).PreprocessEncoded(png).shape(), (std::vector<int64_t>{3, 4, 6}));
+  EXPECT_THROW(ImageProcessor(c).PreprocessEncoded({}), Error);
+}
+
+}  // namespace
+}  // namespace vit
