@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -190,6 +191,18 @@ class Download {
   ProgressBar bar_;
 };
 
+// Fails before the transfer rather than at the end of it.
+void CheckFreeSpace(const fs::path& dir, int64_t needed, const std::string& filename) {
+  struct statvfs info {};
+  if (::statvfs(dir.c_str(), &info) != 0) return;  // unknown: let the writes tell
+  const auto available = static_cast<int64_t>(info.f_bavail) * static_cast<int64_t>(info.f_frsize);
+  if (available < needed) {
+    throw Error("not enough disk space for " + filename + " in " + dir.string() + ": " + FormatBytes(static_cast<double>(needed)) +
+                    " needed, " + FormatBytes(static_cast<double>(available)) + " free (set HF_HUB_CACHE to another disk)",
+                ErrorKind::kIo);
+  }
+}
+
 bool Exists(const fs::path& path) {
   std::error_code error;
   return fs::exists(path, error);
@@ -216,6 +229,8 @@ void FetchBlob(HubSession& session, const BlobRequest& request) {
     file.Truncate(0);
     offset = 0;
   }
+
+  CheckFreeSpace(blob.parent_path(), request.size - offset, request.filename);
 
   Download download(session, request, file, offset);
   for (int attempt = 1; download.offset() < request.size; ++attempt) {

@@ -101,7 +101,10 @@ fs::path RepoCache::PointerPath(const std::string& commit, const std::string& fi
 std::optional<std::string> RepoCache::CommitFor(const std::string& revision) const {
   if (IsCommitHash(revision)) return revision;
   if (!IsValidRevision(revision)) return std::nullopt;
-  std::ifstream in(storage_ / "refs" / revision, std::ios::binary);
+  const fs::path ref = storage_ / "refs" / revision;
+  std::error_code error;
+  if (!fs::is_regular_file(ref, error)) return std::nullopt;
+  std::ifstream in(ref, std::ios::binary);
   if (!in) return std::nullopt;
   std::string text(kMaxRefBytes, '\0');
   in.read(text.data(), static_cast<std::streamsize>(text.size()));
@@ -109,7 +112,7 @@ std::optional<std::string> RepoCache::CommitFor(const std::string& revision) con
   // huggingface_hub writes the bare hash; a hand-edited ref may end in a newline.
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) text.pop_back();
   if (!IsCommitHash(text)) {
-    throw Error((storage_ / "refs" / revision).string() + " holds '" + text.substr(0, 64) +
+    throw Error(ref.string() + " holds '" + text.substr(0, 64) +
                     "', expected a 40-digit commit hash",
                 ErrorKind::kInvalidInput);
   }

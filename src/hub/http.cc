@@ -157,7 +157,9 @@ HttpResponse HttpClient::Perform(const std::string& url, const std::string& toke
   }
 
   const CURLcode code = curl_easy_perform(curl);
+  // Nothing of this call's stack may stay registered in the handle.
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, nullptr);
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, nullptr);
   if (transfer.error) std::rethrow_exception(transfer.error);
   if (code != CURLE_OK) {
     const std::string detail = error_text[0] != '\0' ? error_text : curl_easy_strerror(code);

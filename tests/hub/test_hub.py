@@ -131,6 +131,7 @@ class HubState:
         self.log = []             # dicts: server, method, path, range, auth
         self.cut = 0              # how many more CDN transfers to break off halfway
         self.throttle_s = 0.0     # sleep between 16 KiB chunks of a CDN transfer
+        self.ignore_range = False # answer Range requests with the whole file (200), as some servers do
         self.cdn_port = None
 
     def record(self, entry):
@@ -235,7 +236,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def send_body(self, data, headers, head, cut):
         start, status = 0, 200
-        wanted = self.headers.get("Range")
+        wanted = None if self.server.state.ignore_range else self.headers.get("Range")
         if wanted and wanted.startswith("bytes=") and wanted.endswith("-"):
             start = int(wanted[len("bytes="):-1])
             if start >= len(data):
@@ -328,7 +329,7 @@ class HubDownload(unittest.TestCase):
         self.tmp = tempfile.mkdtemp(prefix="vit_hub_test_")
         self.cache = os.path.join(self.tmp, "cache")
         self.state.clear()
-        self.state.cut, self.state.throttle_s = 0, 0.0
+        self.state.cut, self.state.throttle_s, self.state.ignore_range = 0, 0.0, False
 
     def tearDown(self):
         shutil.rmtree(self.tmp, ignore_errors=True)
@@ -433,6 +434,26 @@ class HubDownload(unittest.TestCase):
         self.assertEqual(len(ranges), 2, ranges)
         self.assertIsNone(ranges[0])
         self.assertRegex(ranges[1], r"^bytes=[1-9][0-9]*-$")
+        self.assert_snapshot_matches("org/tiny-vit", C1, ["model.safetensors"])
+
+    def test_server_ignoring_range_gets_the_whole_file_again(self):
+        self.state.cut = 1000
+        self.assert_fails(self.download("org/tiny-vit"), "resumes")
+        self.state.cut, self.state.ignore_range = 0, True
+        self.state.clear()
+        self.assert_ok(self.download("org/tiny-vit"))
+        self.assertRegex(self.state.requests("cdn", "GET")[0]["range"], r"^bytes=[1-9][0-9]*-$")
+        self.assert_snapshot_matches("org/tiny-vit", C1, ["model.safetensors"])
+        self.assertEqual(self.leftovers(), [])
+
+    def test_corrupt_partial_file_is_detected_and_replaced(self):
+        blobs = os.path.join(self.storage(), "blobs")
+        os.makedirs(blobs)
+        with open(os.path.join(blobs, sha256(BIG) + ".incomplete"), "wb") as f:
+            f.write(b"\xff" * 1000)  # not the start of the file: the resumed whole fails its SHA-256
+        self.assert_fails(self.download("org/tiny-vit"), "SHA-256")
+        self.assertEqual(self.leftovers(), [])
+        self.assert_ok(self.download("org/tiny-vit"))
         self.assert_snapshot_matches("org/tiny-vit", C1, ["model.safetensors"])
 
     def test_offline_uses_the_cache_only(self):
