@@ -38,7 +38,7 @@ std::string DefaultServedName(const std::string& model) {
   while (name.size() > 1 && name.back() == '/') name.pop_back();
   std::error_code ec;
   if (std::filesystem::is_directory(name, ec)) return std::filesystem::path(name).filename().string();
-  return name;  // a hub id: org/name[@revision]
+  return name.substr(0, name.find('@'));  // a hub id: org/name[@revision]
 }
 
 // SIGINT and SIGTERM go through a pipe to one thread, which is free to lock and call anything: the
