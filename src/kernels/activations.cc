@@ -27,7 +27,10 @@ void SoftmaxRowsImpl(float* x, int64_t begin, int64_t end, int64_t cols, int64_t
 HWY_AFTER_NAMESPACE();
 
 #if HWY_ONCE
+#include <string>
+
 #include "kernels/simd_dispatch.h"
+#include "vit/error.h"
 #include "core/threads.h"
 
 namespace vit::kernels {
@@ -62,6 +65,11 @@ void Tanh(float* x, int64_t n) { ForEachChunk(x, n, VIT_DISPATCH(TanhSpan)); }
 
 void SoftmaxRows(float* x, int64_t rows, int64_t cols, int64_t ld) {
   if (rows <= 0 || cols <= 0) return;
+  if (ld < cols) {
+    throw Error("softmax: rows of " + std::to_string(cols) + " values cannot be " + std::to_string(ld) +
+                    " floats apart",
+                ErrorKind::kInvalidArgument);
+  }
   const auto impl = VIT_DISPATCH(SoftmaxRowsImpl);
   if (rows * cols <= kChunk) {
     impl(x, 0, rows, cols, ld);

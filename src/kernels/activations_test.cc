@@ -7,6 +7,7 @@
 
 #include "kernels/reference.h"
 #include "kernels/test_util.h"
+#include "vit/error.h"
 
 namespace vit::kernels {
 namespace {
@@ -85,6 +86,11 @@ TEST(SoftmaxRows, MatchesDoublePrecisionOnEveryTarget) {
       }
     }
   });
+}
+
+TEST(SoftmaxRows, RejectsOverlappingRows) {
+  float x[8] = {};
+  EXPECT_THROW(SoftmaxRows(x, 2, 4, 3), Error);
 }
 
 }  // namespace
