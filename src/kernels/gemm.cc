@@ -31,6 +31,9 @@ constexpr memory::dim kPackingRows = 256;
 
 std::atomic<uint64_t> next_linear_id{1};
 
+// Primitives kept per PackedLinear (row count x epilogue pairs).
+constexpr size_t kMaxCachedRowCounts = 64;
+
 Dt WeightType(GemmPrecision p) {
   switch (p) {
     case GemmPrecision::kF32:
@@ -146,7 +149,8 @@ struct PackedLinear::Impl {
     }
   }
 
-  const dnnl::matmul& Primitive(int64_t rows, Epilogue epilogue) const {
+  // A handle (shared ownership), not a reference: the cache may be cleared while a caller executes.
+  dnnl::matmul Primitive(int64_t rows, Epilogue epilogue) const {
     std::lock_guard<std::mutex> lock(mutex);
     auto key = std::make_pair(rows, epilogue);
     auto it = primitives.find(key);
@@ -154,6 +158,9 @@ struct PackedLinear::Impl {
       try {
         const dnnl::matmul::primitive_desc pd = Describe(rows, weights_md, epilogue);
         CheckKernel(pd);
+        // A server batching requests dynamically sees many row counts; past a bound the cache starts
+        // over (oneDNN's own primitive cache still holds the compiled kernels).
+        if (primitives.size() >= kMaxCachedRowCounts) primitives.clear();
         it = primitives.emplace(key, dnnl::matmul(pd)).first;
       } catch (const dnnl::error& e) {
         throw Error("gemm: oneDNN could not create a matmul for " + std::to_string(rows) + "x" +
@@ -241,7 +248,10 @@ struct Binding {
 
 Binding& ThreadBinding(uint64_t linear_id, int64_t rows, Epilogue epilogue) {
   thread_local std::map<std::tuple<uint64_t, int64_t, Epilogue>, Binding> bindings;
-  return bindings[{linear_id, rows, epilogue}];
+  const std::tuple<uint64_t, int64_t, Epilogue> key{linear_id, rows, epilogue};
+  // Bounded like the primitive caches; also drops the bindings of PackedLinears since destroyed.
+  if (bindings.size() >= 4096 && bindings.find(key) == bindings.end()) bindings.clear();
+  return bindings[key];
 }
 
 }  // namespace
@@ -250,7 +260,7 @@ void PackedLinear::Forward(const float* x, int64_t rows, float* y, Epilogue epil
   if (!impl_) throw Error("gemm: Forward on an empty PackedLinear", ErrorKind::kInternal);
   if (rows <= 0) return;
   const Impl& p = *impl_;
-  const dnnl::matmul& primitive = p.Primitive(rows, epilogue);
+  const dnnl::matmul primitive = p.Primitive(rows, epilogue);
   ThreadScratchBuffers& scratch = ThreadScratch();
 
   Binding& binding = ThreadBinding(p.id, rows, epilogue);
