@@ -196,6 +196,21 @@ TEST(PackedLinear, ConcurrentCallersAndFreshBuffersGetTheirOwnResults) {
   for (int t = 0; t < kThreads; ++t) EXPECT_EQ(mismatches[t], 0) << "thread " << t;
 }
 
+TEST(PackedLinear, ManyRowCountsStayCorrectPastTheCacheBound) {
+  const int64_t n_out = 8, k_in = 16;
+  const auto w = RandomFloats(static_cast<size_t>(n_out * k_in), -1.f, 1.f, 51);
+  const PackedLinear linear = PackedLinear::Pack(w.data(), nullptr, n_out, k_in, GemmPrecision::kF32);
+  for (int pass = 0; pass < 2; ++pass) {
+    for (int64_t rows = 1; rows <= 80; ++rows) {
+      const auto x = RandomFloats(static_cast<size_t>(rows * k_in), -1.f, 1.f, static_cast<uint32_t>(rows));
+      std::vector<float> y(static_cast<size_t>(rows * n_out));
+      linear.Forward(x.data(), rows, y.data(), Epilogue::kBias);
+      const auto want = reference::Linear(x.data(), rows, w.data(), nullptr, n_out, k_in, reference::Epilogue::kBias);
+      for (size_t i = 0; i < y.size(); ++i) ASSERT_NEAR(y[i], want[i], 1e-5) << rows << " rows, pass " << pass;
+    }
+  }
+}
+
 TEST(PackedLinear, RejectsBadArguments) {
   float w[4] = {};
   EXPECT_THROW(PackedLinear::Pack(nullptr, nullptr, 2, 2, GemmPrecision::kF32), Error);
