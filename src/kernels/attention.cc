@@ -140,9 +140,10 @@ void TransposeHead(const float* src, int64_t ld_src, int64_t rows, int64_t cols,
   for (int64_t c = 0; c < cols; ++c) std::fill(dst + c * ld_dst + rows, dst + (c + 1) * ld_dst, 0.f);
 }
 
-// softmax(scale * row[0, n)) in place, where the row is allocated to a whole number of vectors: the
-// last, partial vector is masked instead of finished lane by lane, and the padding ends up zero.
-void SoftmaxPaddedRow(float* HWY_RESTRICT row, int64_t n, float scale) {
+// exp(scale * row - max) in place, where the row is allocated to a whole number of vectors: the last,
+// partial vector is masked instead of finished lane by lane, and the padding ends up zero. Returns
+// 1 / sum; with `normalize` the row is multiplied by it (softmax), else the caller applies it later.
+float SoftmaxPaddedRow(float* HWY_RESTRICT row, int64_t n, float scale, bool normalize) {
   const hn::ScalableTag<float> d;
   const int64_t lanes = static_cast<int64_t>(hn::Lanes(d));
   const int64_t whole = n - n % lanes;
@@ -174,9 +175,21 @@ void SoftmaxPaddedRow(float* HWY_RESTRICT row, int64_t n, float scale) {
   }
   sum += hn::GetLane(hn::SumOfLanes(d, vsum));
 
-  const auto inverse = hn::Set(d, static_cast<float>(1.0 / sum));
-  const int64_t padded = whole < n ? whole + lanes : whole;
-  for (int64_t i = 0; i < padded; i += lanes) hn::StoreU(hn::Mul(hn::LoadU(d, row + i), inverse), d, row + i);
+  const float inverse = static_cast<float>(1.0 / sum);
+  if (normalize) {
+    const int64_t padded = whole < n ? whole + lanes : whole;
+    const auto vinverse = hn::Set(d, inverse);
+    for (int64_t i = 0; i < padded; i += lanes) hn::StoreU(hn::Mul(hn::LoadU(d, row + i), vinverse), d, row + i);
+  }
+  return inverse;
+}
+
+// row[0, n) *= factor, n a whole number of vectors.
+void ScaleRow(float* HWY_RESTRICT row, int64_t n, float factor) {
+  const hn::ScalableTag<float> d;
+  const int64_t lanes = static_cast<int64_t>(hn::Lanes(d));
+  const auto v = hn::Set(d, factor);
+  for (int64_t i = 0; i < n; i += lanes) hn::StoreU(hn::Mul(hn::LoadU(d, row + i), v), d, row + i);
 }
 
 void AttentionHead(const float* q, const float* k, const float* v, int64_t ld_qkv, const AttentionShape& shape,
@@ -188,11 +201,12 @@ void AttentionHead(const float* q, const float* k, const float* v, int64_t ld_qk
   const int64_t dim_padded = (head_dim + lanes - 1) / lanes * lanes;
 
   float* scratch = AttentionScratch(static_cast<size_t>(head_dim * tokens_padded + tokens * tokens_padded +
-                                                        2 * tokens * dim_padded));
+                                                        2 * tokens * dim_padded + tokens));
   float* k_t = scratch;                                 // [head_dim, tokens_padded]
   float* scores = k_t + head_dim * tokens_padded;       // [tokens, tokens_padded]
   float* v_packed = scores + tokens * tokens_padded;    // [tokens, dim_padded]
   float* context = v_packed + tokens * dim_padded;      // [tokens, dim_padded]
+  float* inverse_sums = context + tokens * dim_padded;  // [tokens]
 
   const int64_t row0 = b * tokens;
   const int64_t col0 = h * head_dim;
@@ -205,9 +219,12 @@ void AttentionHead(const float* q, const float* k, const float* v, int64_t ld_qk
   // scores = q k^T; softmax(scale * scores) row by row (transformers divides by sqrt(head_dim) first).
   MatMul(q + row0 * ld_qkv + col0, ld_qkv, k_t, tokens_padded, tokens, head_dim, tokens_padded / lanes, scores,
          tokens_padded);
+  // Without probs to return, the 1/sum of each row is applied to the head_dim outputs instead of the
+  // tokens probabilities.
+  const bool normalize = probs != nullptr;
   for (int64_t i = 0; i < tokens; ++i) {
     float* row = scores + i * tokens_padded;
-    SoftmaxPaddedRow(row, tokens, scale);
+    inverse_sums[i] = SoftmaxPaddedRow(row, tokens, scale, normalize);
     if (probs != nullptr) {
       std::memcpy(probs + ((b * shape.heads + h) * tokens + i) * tokens, row, sizeof(float) * tokens);
     }
@@ -216,14 +233,13 @@ void AttentionHead(const float* q, const float* k, const float* v, int64_t ld_qk
   // context = probs v, written into this head's columns of the concatenated output: directly when the
   // head is whole vectors wide, else through a padded tile (a wider store would hit the next head).
   const int64_t ld_out = shape.heads * head_dim;
-  if (dim_padded == head_dim) {
-    MatMul(scores, tokens_padded, v_packed, dim_padded, tokens, tokens, dim_padded / lanes,
-           out + row0 * ld_out + col0, ld_out);
-    return;
-  }
-  MatMul(scores, tokens_padded, v_packed, dim_padded, tokens, tokens, dim_padded / lanes, context, dim_padded);
+  const bool direct = dim_padded == head_dim;
+  float* dst = direct ? out + row0 * ld_out + col0 : context;
+  const int64_t ld_dst = direct ? ld_out : dim_padded;
+  MatMul(scores, tokens_padded, v_packed, dim_padded, tokens, tokens, dim_padded / lanes, dst, ld_dst);
   for (int64_t i = 0; i < tokens; ++i) {
-    std::memcpy(out + (row0 + i) * ld_out + col0, context + i * dim_padded, sizeof(float) * head_dim);
+    if (!normalize) ScaleRow(dst + i * ld_dst, dim_padded, inverse_sums[i]);
+    if (!direct) std::memcpy(out + (row0 + i) * ld_out + col0, dst + i * ld_dst, sizeof(float) * head_dim);
   }
 }
 

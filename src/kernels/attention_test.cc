@@ -45,10 +45,13 @@ TEST(MultiHeadAttention, MatchesDoublePrecisionOnEveryTarget) {
         ASSERT_NEAR(probs[i], want.probs[i], 3e-6 * want.probs[i] + 1e-9) << c.tokens << " tokens at " << i;
       }
 
-      // Without probs the output is the same.
+      // Without probs (normalised after the product instead of before) the output is as close.
       std::vector<float> out_only(out.size(), -1.f);
       MultiHeadAttention(q, k, v, ld, shape, static_cast<float>(scale), out_only.data(), nullptr);
-      ASSERT_EQ(out_only, out);
+      for (size_t i = 0; i < out_only.size(); ++i) {
+        ASSERT_NEAR(out_only[i], want.out[i], 2e-6 * (1.0 + std::fabs(want.out[i])))
+            << c.tokens << " tokens, head_dim " << c.head_dim << " at " << i << " without probs";
+      }
     }
   });
 }
