@@ -30,6 +30,7 @@ HWY_AFTER_NAMESPACE();
 #include <string>
 
 #include "kernels/simd_dispatch.h"
+#include "kernels/work_split.h"
 #include "vit/error.h"
 #include "core/threads.h"
 
@@ -46,14 +47,14 @@ constexpr int64_t kChunk = 16 * 1024;
 
 template <typename Fn>
 void ForEachChunk(float* x, int64_t n, Fn fn) {
-  if (n <= kChunk) {
+  const WorkSplit split = SplitWork(n, kChunk, 64);
+  if (split.pieces <= 1) {
     fn(x, n);
     return;
   }
-  const int64_t chunks = (n + kChunk - 1) / kChunk;
-  core::ParallelFor(chunks, [&](int64_t c) {
-    const int64_t begin = c * kChunk;
-    fn(x + begin, std::min(kChunk, n - begin));
+  core::ParallelFor(split.pieces, [&](int64_t c) {
+    const int64_t begin = c * split.size;
+    fn(x + begin, std::min(split.size, n - begin));
   });
 }
 
@@ -71,15 +72,14 @@ void SoftmaxRows(float* x, int64_t rows, int64_t cols, int64_t ld) {
                 ErrorKind::kInvalidArgument);
   }
   const auto impl = VIT_DISPATCH(SoftmaxRowsImpl);
-  if (rows * cols <= kChunk) {
+  const WorkSplit split = SplitWork(rows, std::max<int64_t>(1, kChunk / cols), 1);
+  if (split.pieces <= 1) {
     impl(x, 0, rows, cols, ld);
     return;
   }
-  const int64_t rows_per_chunk = std::max<int64_t>(1, kChunk / cols);
-  const int64_t chunks = (rows + rows_per_chunk - 1) / rows_per_chunk;
-  core::ParallelFor(chunks, [&](int64_t c) {
-    const int64_t begin = c * rows_per_chunk;
-    impl(x, begin, std::min(rows, begin + rows_per_chunk), cols, ld);
+  core::ParallelFor(split.pieces, [&](int64_t c) {
+    const int64_t begin = c * split.size;
+    impl(x, begin, std::min(rows, begin + split.size), cols, ld);
   });
 }
 

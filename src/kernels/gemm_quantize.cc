@@ -83,6 +83,7 @@ HWY_AFTER_NAMESPACE();
 
 #if HWY_ONCE
 #include "kernels/simd_dispatch.h"
+#include "kernels/work_split.h"
 #include <vector>
 
 #include "core/threads.h"
@@ -99,23 +100,24 @@ constexpr int64_t kChunk = 32 * 1024;
 
 template <typename Fn>
 void ForEachChunk(int64_t n, Fn fn) {
-  if (n <= kChunk) {
+  const WorkSplit split = SplitWork(n, kChunk, 64);
+  if (split.pieces <= 1) {
     fn(int64_t{0}, n);
     return;
   }
-  core::ParallelFor((n + kChunk - 1) / kChunk, [&](int64_t c) { fn(c * kChunk, std::min(kChunk, n - c * kChunk)); });
+  core::ParallelFor(split.pieces, [&](int64_t c) { fn(c * split.size, std::min(split.size, n - c * split.size)); });
 }
 
 float MaxAbs(const float* x, int64_t n) {
   const auto span = VIT_DISPATCH(MaxAbsSpan);
-  if (n <= kChunk) return span(x, n);
-  // At most a few hundred chunks; the partial maxima live on the stack of the caller.
-  constexpr int64_t kMaxChunks = 4096;
-  const int64_t chunk = std::max(kChunk, (n + kMaxChunks - 1) / kMaxChunks);
-  const int64_t chunks = (n + chunk - 1) / chunk;
-  float partial[kMaxChunks];
-  core::ParallelFor(chunks, [&](int64_t c) { partial[c] = span(x + c * chunk, std::min(chunk, n - c * chunk)); });
-  return *std::max_element(partial, partial + chunks);
+  // The partial maxima live on the caller's stack: at most kMaxPieces of them.
+  constexpr int64_t kMaxPieces = 4096;
+  const WorkSplit split = SplitWork(n, std::max(kChunk, (n + kMaxPieces / 2 - 1) / (kMaxPieces / 2)), 64);
+  if (split.pieces <= 1) return span(x, n);
+  float partial[kMaxPieces];
+  core::ParallelFor(split.pieces,
+                    [&](int64_t c) { partial[c] = span(x + c * split.size, std::min(split.size, n - c * split.size)); });
+  return *std::max_element(partial, partial + split.pieces);
 }
 
 }  // namespace

@@ -81,6 +81,7 @@ HWY_AFTER_NAMESPACE();
 
 #if HWY_ONCE
 #include "kernels/simd_dispatch.h"
+#include "kernels/work_split.h"
 #include <algorithm>
 
 #include "core/threads.h"
@@ -94,15 +95,14 @@ void LayerNorm(const float* x, int64_t rows, int64_t cols, const float* gamma, c
   if (rows <= 0 || cols <= 0) return;
   const auto impl = VIT_DISPATCH(LayerNormRows);
   // Enough rows per task that a task is worth a scheduling step (~16K floats).
-  const int64_t rows_per_task = std::max<int64_t>(1, 16 * 1024 / cols);
-  if (rows <= rows_per_task) {
+  const WorkSplit split = SplitWork(rows, std::max<int64_t>(1, 16 * 1024 / cols), 1);
+  if (split.pieces <= 1) {
     impl(x, 0, rows, cols, gamma, beta, eps, y);
     return;
   }
-  const int64_t tasks = (rows + rows_per_task - 1) / rows_per_task;
-  core::ParallelFor(tasks, [&](int64_t t) {
-    const int64_t begin = t * rows_per_task;
-    impl(x, begin, std::min(rows, begin + rows_per_task), cols, gamma, beta, eps, y);
+  core::ParallelFor(split.pieces, [&](int64_t t) {
+    const int64_t begin = t * split.size;
+    impl(x, begin, std::min(rows, begin + split.size), cols, gamma, beta, eps, y);
   });
 }
 
