@@ -281,6 +281,38 @@ def rle4_rows(idx):
 # ---------------------------------------------------------------------------------------------
 
 
+def libtiff_write(path, pixels, photometric, compression, subsampling=None, jpeg_rgb_input=False):
+    """Writes a TIFF through libtiff itself (ctypes), for layouts neither Pillow nor tifffile writes here:
+    YCbCr with JPEG (libtiff converting RGB input) or LZW compression."""
+    import ctypes
+
+    lib = ctypes.CDLL("libtiff.so.6")
+    lib.TIFFOpen.restype = ctypes.c_void_p
+    lib.TIFFOpen.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
+    lib.TIFFWriteScanline.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint32, ctypes.c_uint16]
+    lib.TIFFClose.argtypes = [ctypes.c_void_p]
+
+    def field(tif, tag, *values):
+        if lib.TIFFSetField(ctypes.c_void_p(tif), ctypes.c_uint32(tag), *[ctypes.c_int(v) for v in values]) != 1:
+            raise RuntimeError(f"TIFFSetField {tag}")
+
+    h, w, c = pixels.shape
+    tif = lib.TIFFOpen(path.encode(), b"w")
+    for tag, value in [(256, w), (257, h), (258, 8), (277, c), (284, 1), (259, compression), (262, photometric),
+                       (278, 16 if compression == 7 else h)]:
+        field(tif, tag, value)
+    if subsampling:
+        field(tif, 530, *subsampling)
+    if jpeg_rgb_input:
+        field(tif, 65537, 90)  # JPEGQUALITY
+        field(tif, 65538, 1)  # JPEGCOLORMODE_RGB
+    rows = np.ascontiguousarray(pixels)
+    for y in range(h):
+        if lib.TIFFWriteScanline(tif, rows[y].ctypes.data, y, 0) != 1:
+            raise RuntimeError("TIFFWriteScanline")
+    lib.TIFFClose(tif)
+
+
 def save(im, path, **kw):
     im.save(path, **kw)
 
@@ -517,6 +549,9 @@ def make_good(out, small):
     tifffile.imwrite(p("tiff_palette_tifffile.tif"), t[..., 1], photometric="palette", colormap=cmap)
     tifffile.imwrite(p("tiff_strips.tif"), t, photometric="rgb", rowsperstrip=7)
     Image.fromarray(noise(1, 1, 3, 14)).save(p("tiff_1x1.tif"))
+    libtiff_write(p("tiff_ycbcr_jpeg_420.tif"), t, 6, 7, (2, 2), jpeg_rgb_input=True)
+    libtiff_write(p("tiff_ycbcr_jpeg_422.tif"), t, 6, 7, (2, 1), jpeg_rgb_input=True)
+    libtiff_write(p("tiff_ycbcr_lzw.tif"), noise(21, 17, 3, 15), 6, 5, (1, 1))
 
 
 def make_bad(out):
@@ -581,6 +616,8 @@ def make_bad(out):
     bomb_bmp = bmp_bytes([b"\x00" * 4], 30000, 30000, 24)
     write(p("bmp_bomb_30000x30000.bmp"), bomb_bmp)
     write(p("random_bytes.jpg"), bytes(rng.integers(0, 256, 4096, dtype=np.uint8)))
+    # Uncompressed YCbCr: Pillow's raw decoder reads it as 4-byte pixels and runs out of data.
+    libtiff_write(p("tiff_ycbcr_uncompressed.tif"), noise(40, 50, 3, 22), 6, 1, (1, 1))
 
 
 def main():

@@ -103,6 +103,7 @@ struct Layout {
   int bands;            // Pillow's im->bands: planes read when PLANARCONFIG_SEPARATE
   int samples;          // samples per pixel in the file
   int bits;             // bits per sample
+  bool rgba_interface = false;  // YCbCr other than contiguous JPEG: libtiff's TIFFRGBAImage converts it
 };
 
 [[noreturn]] void Unsupported(const DecodeContext& ctx, const std::string& what) {
@@ -213,7 +214,12 @@ Layout PickLayout(const DecodeContext& ctx, TIFF* tif, uint16_t photometric, uin
       l.raw = Raw::kYccAsRgb;
       if (compression == COMPRESSION_JPEG && planar == PLANARCONFIG_CONTIG) {
         TIFFSetField(tif, TIFFTAG_JPEGCOLORMODE, JPEGCOLORMODE_RGB);
-        l.samples = 3;
+      } else if (compression == COMPRESSION_NONE) {
+        // Pillow reads uncompressed YCbCr with its own raw decoder as 4-byte "RGBX" pixels, which runs
+        // out of data: it refuses such files, and so does vit.
+        ctx.Fail("uncompressed YCbCr TIFF (Pillow: image file is truncated)", ErrorKind::kUnsupported);
+      } else {
+        l.rgba_interface = true;
       }
       return l;
     default:
@@ -373,12 +379,12 @@ Decoded DecodeTiff(const DecodeContext& ctx) {
   const size_t w = width, h = height;
   std::vector<uint8_t> px(w * h * 4, 0);
   const bool separate = planar == PLANARCONFIG_SEPARATE && layout.bands > 1;
-  const bool rgba_interface = layout.raw == Raw::kYccAsRgb && layout.samples != 3;
-  if (rgba_interface) {
+  if (layout.rgba_interface) {
     // YCbCr without JPEG (subsampled): libtiff's RGBA interface, as Pillow's _decodeAsRGBA.
     char message[1024] = "";
     TIFFRGBAImage img;
     if (!TIFFRGBAImageOK(tif.get(), message) || !TIFFRGBAImageBegin(&img, tif.get(), 0, message)) fail(message);
+    img.orientation = ORIENTATION_TOPLEFT;  // as Pillow: the file's orientation is applied later
     img.req_orientation = ORIENTATION_TOPLEFT;
     const bool ok = TIFFRGBAImageGet(&img, reinterpret_cast<uint32_t*>(px.data()), width, height) != 0;
     TIFFRGBAImageEnd(&img);
