@@ -26,7 +26,7 @@ const char* IndexKindName(IndexKind kind);
 
 struct IndexOptions {
   IndexKind kind = IndexKind::kAuto;
-  int64_t flat_limit = 20000;
+  int64_t flat_limit = 50000;
   int hnsw_m = 32;               // graph degree
   int hnsw_ef_construction = 80;
   int hnsw_ef_search = 128;      // stored with the index; raise for recall, lower for speed

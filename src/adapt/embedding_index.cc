@@ -59,17 +59,15 @@ void WriteFileAtomically(const fs::path& path, const void* data, size_t n) {
   if (ec) throw Error(path.string() + ": cannot replace: " + ec.message(), ErrorKind::kIo);
 }
 
-std::vector<float> NormalizedCopy(const Tensor& t, const char* what) {
-  if (t.rank() != 2 || t.dim(1) < 1) throw Error(std::string(what) + " must be [N, D], got " + t.ShapeString(),
-                                                 ErrorKind::kInvalidArgument);
-  std::vector<float> v(t.values().begin(), t.values().end());
-  Tensor view({t.dim(0), t.dim(1)});
-  std::copy(v.begin(), v.end(), view.data());
-  NormalizeRows(view);
-  std::copy(view.values().begin(), view.values().end(), v.begin());
-  for (float x : v)
+// Rows scaled to unit length, as FAISS's inner product then is the cosine similarity.
+Tensor NormalizedCopy(const Tensor& t, const char* what) {
+  if (t.rank() != 2 || t.dim(1) < 1)
+    throw Error(std::string(what) + " must be [N, D] with D >= 1, got " + t.ShapeString(), ErrorKind::kInvalidArgument);
+  Tensor copy = t.Clone();
+  NormalizeRows(copy);
+  for (float x : copy.values())
     if (!std::isfinite(x)) throw Error(std::string(what) + " hold a non-finite value", ErrorKind::kInvalidInput);
-  return v;
+  return copy;
 }
 
 void CheckPaths(const std::vector<std::string>& paths) {
@@ -143,7 +141,7 @@ EmbeddingIndex::~EmbeddingIndex() = default;
 
 EmbeddingIndex EmbeddingIndex::Build(const Tensor& embeddings, std::vector<std::string> paths, IndexMetadata metadata,
                                      const IndexOptions& options) {
-  const std::vector<float> x = NormalizedCopy(embeddings, "index embeddings");
+  const Tensor x = NormalizedCopy(embeddings, "index embeddings");
   const int64_t n = embeddings.dim(0), d = embeddings.dim(1);
   if (static_cast<int64_t>(paths.size()) != n)
     throw Error("index: " + std::to_string(paths.size()) + " paths for " + std::to_string(n) + " embeddings",
@@ -198,7 +196,7 @@ EmbeddingIndex EmbeddingIndex::Build(const Tensor& embeddings, std::vector<std::
 }
 
 void EmbeddingIndex::Add(const Tensor& embeddings, std::vector<std::string> paths) {
-  const std::vector<float> x = NormalizedCopy(embeddings, "index embeddings");
+  const Tensor x = NormalizedCopy(embeddings, "index embeddings");
   if (embeddings.dim(1) != dim())
     throw Error("index: embeddings are " + std::to_string(embeddings.dim(1)) + "-wide, the index holds " +
                     std::to_string(dim()) + "-wide vectors (another model or --features?)",
@@ -214,7 +212,7 @@ void EmbeddingIndex::Add(const Tensor& embeddings, std::vector<std::string> path
 
 std::vector<std::vector<Neighbor>> EmbeddingIndex::Search(const Tensor& queries, int k) const {
   if (k < 1) throw Error("index search: k must be >= 1", ErrorKind::kInvalidArgument);
-  const std::vector<float> q = NormalizedCopy(queries, "queries");
+  const Tensor q = NormalizedCopy(queries, "queries");
   if (queries.dim(1) != dim())
     throw Error("index search: queries are " + std::to_string(queries.dim(1)) + "-wide, the index holds " +
                     std::to_string(dim()) + "-wide vectors",

@@ -35,8 +35,9 @@ std::vector<std::vector<int64_t>> FindNearDuplicates(const Tensor& embeddings, f
   if (!(threshold >= -1.0f && threshold <= 1.0f))
     throw Error("dedup: the threshold is a cosine similarity in [-1, 1], got " + std::to_string(threshold),
                 ErrorKind::kInvalidArgument);
-  if (embeddings.rank() != 2) throw Error("dedup: embeddings must be [N, D], got " + embeddings.ShapeString(),
-                                          ErrorKind::kInvalidArgument);
+  if (embeddings.rank() != 2 || embeddings.dim(1) < 1)
+    throw Error("dedup: embeddings must be [N, D] with D >= 1, got " + embeddings.ShapeString(),
+                ErrorKind::kInvalidArgument);
   Tensor x = embeddings.Clone();
   NormalizeRows(x);
   const int64_t n = x.dim(0), d = x.dim(1);

@@ -9,6 +9,7 @@
 
 #include "commands.h"
 #include "exit_codes.h"
+#include "feature_args.h"
 #include "model_args.h"
 #include "progress.h"
 #include "vit/probe.h"
@@ -49,7 +50,7 @@ int RunClassify(const ClassifyArgs& args) {
                       FeatureKindName(head->features) + " features but " + args.model.model + " gives " +
                       std::to_string(width) + "-wide ones (the head was trained on " + head->model + ")",
                   ErrorKind::kInvalidArgument);
-    if (!head->model.empty() && head->model != args.model.model)
+    if (!head->model.empty() && head->model != ModelReference(args.model.model))
       std::fprintf(stderr, "vit classify: note: %s was trained on %s, not %s\n", args.head.c_str(), head->model.c_str(),
                    args.model.model.c_str());
     id2label = head->id2label;

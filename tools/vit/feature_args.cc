@@ -42,4 +42,11 @@ ExtractedFeatures FeatureArgs::Extract(Model& model, const std::vector<std::file
   return out;
 }
 
+std::string ModelReference(const std::string& model) {
+  std::error_code ec;
+  if (model.empty() || !std::filesystem::is_directory(model, ec)) return model;
+  const std::filesystem::path absolute = std::filesystem::absolute(model, ec);
+  return ec ? model : absolute.lexically_normal().string();
+}
+
 }  // namespace vit::tool

@@ -28,4 +28,8 @@ struct FeatureArgs {
   ExtractedFeatures Extract(Model& model, const std::vector<std::filesystem::path>& files, const std::string& what) const;
 };
 
+// What a head or an index records as its model: a local folder as an absolute path (so that it still
+// resolves from another working directory), a hub id as given.
+std::string ModelReference(const std::string& model);
+
 }  // namespace vit::tool

@@ -29,7 +29,7 @@ struct IndexArgs {
   FeatureArgs extraction;
   std::string index;
   std::string type = "auto";
-  int64_t flat_limit = 20000;
+  int64_t flat_limit = 50000;
   int hnsw_m = 32;
   int ef_search = 0;  // 0: what the index records
   int nlist = 0;
@@ -107,7 +107,7 @@ int RunBuild(const IndexArgs& args) {
   const Embedded e = Embed(args, args.model.model, "vit index build");
   const auto start = std::chrono::steady_clock::now();
   const EmbeddingIndex index =
-      EmbeddingIndex::Build(e.vectors, e.paths, {args.model.model, args.extraction.features}, options);
+      EmbeddingIndex::Build(e.vectors, e.paths, {ModelReference(args.model.model), args.extraction.features}, options);
   index.Save(args.index);
   std::fprintf(stderr, "vit index build: %s index of %lld %lld-d vectors in %.3f s -> %s\n", IndexKindName(index.kind()),
                static_cast<long long>(index.size()), static_cast<long long>(index.dim()), Seconds(start),

@@ -207,8 +207,8 @@ int RunTrain(const TrainArgs& args) {
                            {"skipped", skipped},
                            {"seconds", {{"feature_extraction", extraction_seconds}}},
                            {"features_from_cache", extracted.from_cache}};
-  const int code = TrainAndReport(train_x, train_y, val_x, val_y, train.classes, args.model.model, features,
-                                  args.solver, report);
+  const int code = TrainAndReport(train_x, train_y, val_x, val_y, train.classes, ModelReference(args.model.model),
+                                  features, args.solver, report);
   return code == kExitOk && !extracted.skipped.empty() ? kExitPartial : code;
 }
 
@@ -265,7 +265,8 @@ int RunFit(const FitArgs& args) {
     }
   }
   nlohmann::json report = {{"model", args.model}, {"features", FeatureKindName(features)}, {"data", args.train_npy}};
-  return TrainAndReport(train_x, train_y, val_x, val_y, classes, args.model, features, args.solver, report);
+  return TrainAndReport(train_x, train_y, val_x, val_y, classes, ModelReference(args.model), features, args.solver,
+                        report);
 }
 
 int RunExport(const ExportArgs& args) {
