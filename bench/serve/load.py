@@ -52,9 +52,15 @@ def main():
     args = ap.parse_args()
 
     model = args.model or checkpoint(args.preset)
-    log(f"offline: vit embed --batch-size {args.max_batch_size} on {args.image}")
-    offline, t_small, t_large = offline_rate(model, args.image, args.max_batch_size, args.offline_images, args.threads)
-    log(f"offline: {offline:.2f} images/s ({t_small:.2f} s and {t_large:.2f} s)")
+
+    def measure_offline(when):
+        rate, t_small, t_large = offline_rate(model, args.image, args.max_batch_size, args.offline_images, args.threads)
+        log(f"offline {when}: vit embed --batch-size {args.max_batch_size}: {rate:.2f} images/s "
+            f"({t_small:.2f} s for {args.max_batch_size}, {t_large:.2f} s for {args.max_batch_size + args.offline_images})")
+        return rate
+
+    # Offline is measured before and after the served run, so that a drift in the machine's load shows.
+    offline_before = measure_offline("before")
 
     work = tempfile.mkdtemp(prefix="vit-load-")
     server = None
@@ -85,6 +91,8 @@ def main():
         if server:
             server.stop()
         shutil.rmtree(work, ignore_errors=True)
+    offline_after = measure_offline("after")
+    offline = (offline_before + offline_after) / 2
 
     errors = sum(v for k, v in result.items() if k.startswith("errors_")) + result["malformed_answers"]
     served = result["requests"] / result["seconds"]
@@ -94,7 +102,9 @@ def main():
         "model": model, "connections": args.connections, "max_batch_size": args.max_batch_size,
         "max_wait_ms": args.max_wait_ms, "duration_s": result["seconds"], "requests": result["requests"],
         "errors": errors, "served_images_per_s": round(served, 3), "offline_images_per_s": round(offline, 3),
-        "ratio": round(served / offline, 4), "p50_ms": result["p50_ms"], "p90_ms": result["p90_ms"],
+        "offline_before": round(offline_before, 3), "offline_after": round(offline_after, 3),
+        "server_images_per_s": round(images / result["seconds"], 3), "ratio": round(served / offline, 4),
+        "p50_ms": result["p50_ms"], "p90_ms": result["p90_ms"],
         "p99_ms": result["p99_ms"], "max_ms": result["max_ms"],
         "mean_batch_size": round(images / batches, 2) if batches else 0, "server_exit_code": exit_code,
     }
