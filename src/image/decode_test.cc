@@ -1,16 +1,19 @@
 // Decoders on pictures generated here, and every kind of bad input with the message it must give.
 // (Bit-for-bit agreement with Pillow over a wide corpus is tests/parity/test_preprocess.py's job.)
 #include <gtest/gtest.h>
+#include <tiffio.h>
 #include <unistd.h>
 #include <zlib.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
 #include "image/decoders.h"
+#include "image/exif.h"
 #include "image/test_images.h"
 #include "vit/error.h"
 #include "vit/image.h"
@@ -216,6 +219,59 @@ TEST(DecodeBmpTest, EightBitPaletteAndPillowsGreyRampRule) {
 TEST(DecodeWebpTest, LosslessRoundTrips) {
   const auto rgb = RandomBytes(11 * 7 * 3, 11);
   EXPECT_EQ(Decode(testing::EncodeWebpLossless(11, 7, rgb)).rgb, rgb);
+}
+
+// ---- TIFF ------------------------------------------------------------------------------------------
+
+// A small uncompressed TIFF written by libtiff into a temporary file, returned as bytes.
+std::vector<uint8_t> EncodeTiff(int width, int height, int samples, int bits, int photometric,
+                                const std::vector<uint8_t>& data, int orientation = 0) {
+  const auto path = std::filesystem::temp_directory_path() / ("vit_decode_test_" + std::to_string(::getpid()) + ".tif");
+  TIFF* tif = TIFFOpen(path.c_str(), "w");
+  TIFFSetField(tif, TIFFTAG_IMAGEWIDTH, static_cast<uint32_t>(width));
+  TIFFSetField(tif, TIFFTAG_IMAGELENGTH, static_cast<uint32_t>(height));
+  TIFFSetField(tif, TIFFTAG_SAMPLESPERPIXEL, static_cast<uint16_t>(samples));
+  TIFFSetField(tif, TIFFTAG_BITSPERSAMPLE, static_cast<uint16_t>(bits));
+  TIFFSetField(tif, TIFFTAG_PHOTOMETRIC, static_cast<uint16_t>(photometric));
+  TIFFSetField(tif, TIFFTAG_PLANARCONFIG, static_cast<uint16_t>(PLANARCONFIG_CONTIG));
+  TIFFSetField(tif, TIFFTAG_ROWSPERSTRIP, static_cast<uint32_t>(height));
+  if (orientation > 0) TIFFSetField(tif, TIFFTAG_ORIENTATION, static_cast<uint16_t>(orientation));
+  const size_t row = static_cast<size_t>(width) * samples * bits / 8;
+  std::vector<uint8_t> copy = data;
+  for (int y = 0; y < height; ++y) TIFFWriteScanline(tif, copy.data() + y * row, static_cast<uint32_t>(y), 0);
+  TIFFClose(tif);
+  std::ifstream in(path, std::ios::binary);
+  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::filesystem::remove(path);
+  return bytes;
+}
+
+TEST(DecodeTiffTest, SixteenBitGreyClipsLikePillowsModeI16) {
+  const std::vector<uint16_t> values = {0, 100, 256, 1000};
+  std::vector<uint8_t> data(8);
+  std::memcpy(data.data(), values.data(), 8);  // libtiff writes native (little-endian) order
+  EXPECT_EQ(Decode(EncodeTiff(4, 1, 1, 16, PHOTOMETRIC_MINISBLACK, data)).rgb,
+            (std::vector<uint8_t>{0, 0, 0, 100, 100, 100, 255, 255, 255, 255, 255, 255}));
+}
+
+TEST(DecodeTiffTest, MinIsWhiteIsInverted) {
+  EXPECT_EQ(Decode(EncodeTiff(2, 1, 1, 8, PHOTOMETRIC_MINISWHITE, {0, 200})).rgb,
+            (std::vector<uint8_t>{255, 255, 255, 55, 55, 55}));
+}
+
+TEST(DecodeTiffTest, OrientationIsAppliedOnLoadAndAgainByExifTranspose) {
+  // Pillow 9.4 turns a TIFF by its Orientation tag while loading it, and exif_transpose then finds the
+  // tag again: orientation 6 (a quarter turn) happens once without and twice with exif_transpose.
+  const auto rgb = RandomBytes(3 * 2 * 3, 21);
+  const auto tiff = EncodeTiff(3, 2, 3, 8, PHOTOMETRIC_RGB, rgb, 6);
+  const Image once = Decode(tiff);
+  EXPECT_EQ(once.width, 2);
+  EXPECT_EQ(once.height, 3);
+  Image plain{3, 2, rgb};
+  EXPECT_EQ(once.rgb, ApplyOrientation(plain, 6).rgb);
+  const Image twice = Decode(tiff, "t.tif", true);
+  EXPECT_EQ(twice.width, 3);
+  EXPECT_EQ(twice.rgb, ApplyOrientation(ApplyOrientation(plain, 6), 6).rgb);
 }
 
 // ---- Bad input --------------------------------------------------------------------------------------
