@@ -3,6 +3,8 @@
 // (head_config.json: model, features, id2label, label2id).
 #include <cblas.h>
 
+#include "adapt/blas_threads.h"
+
 #include <cstring>
 #include <fstream>
 #include <set>
@@ -61,6 +63,7 @@ Tensor LinearHead::Logits(const Tensor& features) const {
   const int64_t n = features.dim(0), k = num_labels(), d = hidden_size();
   Tensor out({n, k});
   for (int64_t i = 0; i < n; ++i) std::memcpy(out.data() + i * k, bias.data(), static_cast<size_t>(k) * sizeof(float));
+  adapt::KeepBlasOnCallingThread();
   if (n > 0)
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(n), static_cast<int>(k), static_cast<int>(d),
                 1.0f, features.data(), static_cast<int>(d), weight.data(), static_cast<int>(d), 1.0f, out.data(),

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <string>
 
+#include "adapt/blas_threads.h"
 #include "vit/error.h"
 
 namespace vit::adapt {
@@ -15,6 +16,7 @@ namespace {
 void Logits(const DenseMatrix& x, const double* weight, const double* bias, int64_t k, double* out) {
   const int64_t n = x.rows, d = x.cols;
   if (n == 0) return;
+  KeepBlasOnCallingThread();
   cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(n), static_cast<int>(k), static_cast<int>(d),
               1.0, x.values.data(), static_cast<int>(d), weight, static_cast<int>(d), 0.0, out, static_cast<int>(k));
   for (int64_t i = 0; i < n; ++i)
@@ -66,6 +68,7 @@ double SoftmaxObjective::operator()(std::span<const double> params, std::span<do
   double* grad_b = grad.data() + k * d;
   const double penalty_scale = inverse_c_ * inv_n;
   std::copy_n(weight, k * d, grad_w);
+  KeepBlasOnCallingThread();
   cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, static_cast<int>(k), static_cast<int>(d), static_cast<int>(n),
               1.0, logits_.data(), static_cast<int>(k), x_.values.data(), static_cast<int>(d), penalty_scale, grad_w,
               static_cast<int>(d));
