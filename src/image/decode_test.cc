@@ -125,6 +125,22 @@ TEST(DecodeJpegTest, RgbIsWhatLibjpegDecodes) {
   EXPECT_EQ(Decode(progressive).rgb, testing::LibjpegSamples(progressive, components));
 }
 
+TEST(DecodeJpegTest, CameraFeaturesDecodeAsLibjpegDoes) {
+  // Restart markers, arithmetic coding, 4:1:1, 4:4:0 and 4:4:4: all libjpeg's business, with the
+  // settings Pillow uses; the suspending source must not get in the way.
+  const auto rgb = RandomBytes(75 * 41 * 3, 22);
+  for (const testing::JpegOptions& o :
+       {testing::JpegOptions{false, false, 1, 2, 2}, testing::JpegOptions{false, true, 0, 2, 2},
+        testing::JpegOptions{true, true, 2, 2, 1}, testing::JpegOptions{false, false, 0, 4, 1},
+        testing::JpegOptions{false, false, 3, 1, 2}, testing::JpegOptions{true, false, 0, 1, 1}}) {
+    const auto jpeg = EncodeJpeg(75, 41, 3, rgb, 85, false, o);
+    int components = 0;
+    EXPECT_EQ(Decode(jpeg).rgb, testing::LibjpegSamples(jpeg, components))
+        << "progressive " << o.progressive << " arithmetic " << o.arithmetic << " restart " << o.restart_rows
+        << " sampling " << o.h_sampling << "x" << o.v_sampling;
+  }
+}
+
 TEST(DecodeJpegTest, GreyIsReplicated) {
   const auto jpeg = EncodeJpeg(9, 4, 1, RandomBytes(9 * 4, 6));
   int components = 0;

@@ -67,9 +67,18 @@ inline std::vector<uint8_t> EncodePng(int width, int height, int color_type, int
   return out;
 }
 
-// A baseline JPEG from 1 (grey), 3 (RGB) or 4 (CMYK, with libjpeg's Adobe marker) components.
+// Encoder options beyond quality, for the JPEG features cameras use.
+struct JpegOptions {
+  bool progressive = false;
+  bool arithmetic = false;
+  int restart_rows = 0;          // restart marker every N MCU rows
+  int h_sampling = 2;            // luma sampling factors (2, 2 is 4:2:0; 4, 1 is 4:1:1; 1, 2 is 4:4:0)
+  int v_sampling = 2;
+};
+
+// A JPEG from 1 (grey), 3 (RGB) or 4 (CMYK, with libjpeg's Adobe marker) components.
 inline std::vector<uint8_t> EncodeJpeg(int width, int height, int components, const std::vector<uint8_t>& samples,
-                                       int quality = 90, bool progressive = false) {
+                                       int quality = 90, bool progressive = false, const JpegOptions& more = {}) {
   jpeg_compress_struct cinfo;
   jpeg_error_mgr err;
   cinfo.err = jpeg_std_error(&err);
@@ -83,7 +92,13 @@ inline std::vector<uint8_t> EncodeJpeg(int width, int height, int components, co
   cinfo.in_color_space = components == 1 ? JCS_GRAYSCALE : components == 3 ? JCS_RGB : JCS_CMYK;
   jpeg_set_defaults(&cinfo);
   jpeg_set_quality(&cinfo, quality, TRUE);
-  if (progressive) jpeg_simple_progression(&cinfo);
+  if (progressive || more.progressive) jpeg_simple_progression(&cinfo);
+  cinfo.arith_code = more.arithmetic ? TRUE : FALSE;
+  cinfo.restart_in_rows = more.restart_rows;
+  if (components == 3) {
+    cinfo.comp_info[0].h_samp_factor = more.h_sampling;
+    cinfo.comp_info[0].v_samp_factor = more.v_sampling;
+  }
   jpeg_start_compress(&cinfo, TRUE);
   std::vector<uint8_t> copy = samples;
   while (cinfo.next_scanline < cinfo.image_height) {
