@@ -24,28 +24,46 @@ float* AttentionScratch(size_t floats);
 HWY_BEFORE_NAMESPACE();
 namespace vit::kernels::HWY_NAMESPACE {
 
-// c[rows x (vectors * lanes)] = a[rows x depth] * b[depth x (vectors * lanes)], rows <= 6, vectors <= 2.
-// Register tile: each a element is broadcast once and multiplied into `vectors` columns of b; 6 x 2
-// accumulators hide the FMA latency on two pipes and fit AVX2's 16 registers with the b loads.
+// Widest column block of the register tile: AVX-512 has 32 vector registers, room for 6 x 4
+// accumulators plus the b loads and a broadcast; other targets (16 registers on AVX2) take 6 x 2.
+#if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
+constexpr int kMaxVectors = 4;
+#else
+constexpr int kMaxVectors = 2;
+#endif
+
+// c[rows x (vectors * lanes)] = a[rows x depth] * b[depth x (vectors * lanes)], rows <= 6,
+// vectors <= 4, each result row r multiplied by scale (and by row_scale[r] when given) as it is
+// stored. Register tile: each a element is broadcast once and multiplied into `vectors` columns of
+// b; 12 or 24 independent accumulators hide the FMA latency of two pipes.
 template <int kRows, int kVectors>
 HWY_INLINE void Tile(const float* HWY_RESTRICT a, int64_t lda, const float* HWY_RESTRICT b, int64_t ldb,
-                     int64_t depth, float* HWY_RESTRICT c, int64_t ldc) {
-  static_assert(kRows >= 1 && kRows <= 6 && kVectors >= 1 && kVectors <= 2);
+                     int64_t depth, float* HWY_RESTRICT c, int64_t ldc, float scale, const float* row_scale) {
+  static_assert(kRows >= 1 && kRows <= 6 && kVectors >= 1 && kVectors <= 4);
   const hn::ScalableTag<float> d;
   const size_t lanes = hn::Lanes(d);
-  auto c00 = hn::Zero(d), c01 = hn::Zero(d), c10 = hn::Zero(d), c11 = hn::Zero(d);
-  auto c20 = hn::Zero(d), c21 = hn::Zero(d), c30 = hn::Zero(d), c31 = hn::Zero(d);
-  auto c40 = hn::Zero(d), c41 = hn::Zero(d), c50 = hn::Zero(d), c51 = hn::Zero(d);
-#define VIT_ROW(r)                                            \
-  if constexpr (kRows > r) {                                  \
-    const auto ar = hn::Set(d, a[r * lda + k]);               \
-    c##r##0 = hn::MulAdd(ar, b0, c##r##0);                    \
+#define VIT_DECLARE(r) auto c##r##0 = hn::Zero(d), c##r##1 = c##r##0, c##r##2 = c##r##0, c##r##3 = c##r##0;
+  VIT_DECLARE(0)
+  VIT_DECLARE(1)
+  VIT_DECLARE(2)
+  VIT_DECLARE(3)
+  VIT_DECLARE(4)
+  VIT_DECLARE(5)
+#undef VIT_DECLARE
+#define VIT_ROW(r)                                                     \
+  if constexpr (kRows > r) {                                           \
+    const auto ar = hn::Set(d, a[r * lda + k]);                        \
+    c##r##0 = hn::MulAdd(ar, b0, c##r##0);                             \
     if constexpr (kVectors > 1) c##r##1 = hn::MulAdd(ar, b1, c##r##1); \
+    if constexpr (kVectors > 2) c##r##2 = hn::MulAdd(ar, b2, c##r##2); \
+    if constexpr (kVectors > 3) c##r##3 = hn::MulAdd(ar, b3, c##r##3); \
   }
   for (int64_t k = 0; k < depth; ++k) {
     const float* bk = b + k * ldb;
     const auto b0 = hn::LoadU(d, bk);
     const auto b1 = kVectors > 1 ? hn::LoadU(d, bk + lanes) : b0;
+    const auto b2 = kVectors > 2 ? hn::LoadU(d, bk + 2 * lanes) : b0;
+    const auto b3 = kVectors > 3 ? hn::LoadU(d, bk + 3 * lanes) : b0;
     VIT_ROW(0)
     VIT_ROW(1)
     VIT_ROW(2)
@@ -54,10 +72,13 @@ HWY_INLINE void Tile(const float* HWY_RESTRICT a, int64_t lda, const float* HWY_
     VIT_ROW(5)
   }
 #undef VIT_ROW
-#define VIT_STORE(r)                                                        \
-  if constexpr (kRows > r) {                                                \
-    hn::StoreU(c##r##0, d, c + r * ldc);                                    \
-    if constexpr (kVectors > 1) hn::StoreU(c##r##1, d, c + r * ldc + lanes); \
+#define VIT_STORE(r)                                                                          \
+  if constexpr (kRows > r) {                                                                  \
+    const auto s = hn::Set(d, row_scale != nullptr ? scale * row_scale[r] : scale);           \
+    hn::StoreU(hn::Mul(c##r##0, s), d, c + r * ldc);                                          \
+    if constexpr (kVectors > 1) hn::StoreU(hn::Mul(c##r##1, s), d, c + r * ldc + lanes);     \
+    if constexpr (kVectors > 2) hn::StoreU(hn::Mul(c##r##2, s), d, c + r * ldc + 2 * lanes); \
+    if constexpr (kVectors > 3) hn::StoreU(hn::Mul(c##r##3, s), d, c + r * ldc + 3 * lanes); \
   }
   VIT_STORE(0)
   VIT_STORE(1)
@@ -70,35 +91,51 @@ HWY_INLINE void Tile(const float* HWY_RESTRICT a, int64_t lda, const float* HWY_
 
 template <int kVectors>
 HWY_INLINE void ColumnBlock(const float* a, int64_t lda, const float* b, int64_t ldb, int64_t rows, int64_t depth,
-                            float* c, int64_t ldc) {
+                            float* c, int64_t ldc, float scale, const float* row_scale) {
   int64_t r = 0;
-  for (; r + 6 <= rows; r += 6) Tile<6, kVectors>(a + r * lda, lda, b, ldb, depth, c + r * ldc, ldc);
+  for (; r + 6 <= rows; r += 6) {
+    Tile<6, kVectors>(a + r * lda, lda, b, ldb, depth, c + r * ldc, ldc, scale,
+                      row_scale != nullptr ? row_scale + r : nullptr);
+  }
   a += r * lda;
   c += r * ldc;
+  const float* rs = row_scale != nullptr ? row_scale + r : nullptr;
   switch (rows - r) {
     case 5:
-      return Tile<5, kVectors>(a, lda, b, ldb, depth, c, ldc);
+      return Tile<5, kVectors>(a, lda, b, ldb, depth, c, ldc, scale, rs);
     case 4:
-      return Tile<4, kVectors>(a, lda, b, ldb, depth, c, ldc);
+      return Tile<4, kVectors>(a, lda, b, ldb, depth, c, ldc, scale, rs);
     case 3:
-      return Tile<3, kVectors>(a, lda, b, ldb, depth, c, ldc);
+      return Tile<3, kVectors>(a, lda, b, ldb, depth, c, ldc, scale, rs);
     case 2:
-      return Tile<2, kVectors>(a, lda, b, ldb, depth, c, ldc);
+      return Tile<2, kVectors>(a, lda, b, ldb, depth, c, ldc, scale, rs);
     case 1:
-      return Tile<1, kVectors>(a, lda, b, ldb, depth, c, ldc);
+      return Tile<1, kVectors>(a, lda, b, ldb, depth, c, ldc, scale, rs);
     default:
       return;
   }
 }
 
-// c[rows x vectors*lanes] = a[rows x depth] * b[depth x vectors*lanes]. Column blocks outside, so the
-// depth x 2-vector slice of b stays in L1 while every row block passes over it.
+// c[rows x vectors*lanes] = a[rows x depth] * b[depth x vectors*lanes], scaled as Tile's. Column
+// blocks outside, so the depth x block slice of b stays in L1 while every row block passes over it.
 void MatMul(const float* a, int64_t lda, const float* b, int64_t ldb, int64_t rows, int64_t depth, int64_t vectors,
-            float* c, int64_t ldc) {
+            float* c, int64_t ldc, float scale, const float* row_scale) {
   const int64_t lanes = static_cast<int64_t>(hn::Lanes(hn::ScalableTag<float>()));
   int64_t v = 0;
-  for (; v + 2 <= vectors; v += 2) ColumnBlock<2>(a, lda, b + v * lanes, ldb, rows, depth, c + v * lanes, ldc);
-  if (v < vectors) ColumnBlock<1>(a, lda, b + v * lanes, ldb, rows, depth, c + v * lanes, ldc);
+  for (; v + kMaxVectors <= vectors; v += kMaxVectors)
+    ColumnBlock<kMaxVectors>(a, lda, b + v * lanes, ldb, rows, depth, c + v * lanes, ldc, scale, row_scale);
+  const float* b_rest = b + v * lanes;
+  float* c_rest = c + v * lanes;
+  switch (vectors - v) {
+    case 3:
+      return ColumnBlock<3>(a, lda, b_rest, ldb, rows, depth, c_rest, ldc, scale, row_scale);
+    case 2:
+      return ColumnBlock<2>(a, lda, b_rest, ldb, rows, depth, c_rest, ldc, scale, row_scale);
+    case 1:
+      return ColumnBlock<1>(a, lda, b_rest, ldb, rows, depth, c_rest, ldc, scale, row_scale);
+    default:
+      return;
+  }
 }
 
 // dst[c * ld_dst + j] = src[j * ld_src + c] for j < rows, c < cols; columns rows..ld_dst stay zero.
@@ -140,27 +177,26 @@ void TransposeHead(const float* src, int64_t ld_src, int64_t rows, int64_t cols,
   for (int64_t c = 0; c < cols; ++c) std::fill(dst + c * ld_dst + rows, dst + (c + 1) * ld_dst, 0.f);
 }
 
-// exp(scale * row - max) in place, where the row is allocated to a whole number of vectors: the last,
-// partial vector is masked instead of finished lane by lane, and the padding ends up zero. Returns
-// 1 / sum; with `normalize` the row is multiplied by it (softmax), else the caller applies it later.
-float SoftmaxPaddedRow(float* HWY_RESTRICT row, int64_t n, float scale, bool normalize) {
+// exp(row - max) in place, where the row is allocated to a whole number of vectors: the last, partial
+// vector is masked instead of finished lane by lane, and the padding ends up zero. Returns 1 / sum;
+// with `normalize` the row is multiplied by it (softmax), else the caller applies it later.
+float SoftmaxPaddedRow(float* HWY_RESTRICT row, int64_t n, bool normalize) {
   const hn::ScalableTag<float> d;
   const int64_t lanes = static_cast<int64_t>(hn::Lanes(d));
   const int64_t whole = n - n % lanes;
   const auto tail = hn::FirstN(d, static_cast<size_t>(n - whole));
-  const auto vscale = hn::Set(d, scale);
   const auto minus_inf = hn::Set(d, -HUGE_VALF);
 
   auto vmax = minus_inf;
-  for (int64_t i = 0; i < whole; i += lanes) vmax = hn::Max(vmax, hn::Mul(hn::LoadU(d, row + i), vscale));
-  if (whole < n) vmax = hn::Max(vmax, hn::IfThenElse(tail, hn::Mul(hn::LoadU(d, row + whole), vscale), minus_inf));
+  for (int64_t i = 0; i < whole; i += lanes) vmax = hn::Max(vmax, hn::LoadU(d, row + i));
+  if (whole < n) vmax = hn::Max(vmax, hn::IfThenElse(tail, hn::LoadU(d, row + whole), minus_inf));
   const auto max = hn::Set(d, hn::GetLane(hn::MaxOfLanes(d, vmax)));
 
   // The sum goes through double every 256 floats, as SoftmaxRow's.
   double sum = 0;
   auto vsum = hn::Zero(d);
   for (int64_t i = 0; i < whole; i += lanes) {
-    const auto e = hn::Exp(d, hn::Sub(hn::Mul(hn::LoadU(d, row + i), vscale), max));
+    const auto e = hn::Exp(d, hn::Sub(hn::LoadU(d, row + i), max));
     hn::StoreU(e, d, row + i);
     vsum = hn::Add(vsum, e);
     if ((i + lanes) % 256 == 0) {
@@ -169,7 +205,7 @@ float SoftmaxPaddedRow(float* HWY_RESTRICT row, int64_t n, float scale, bool nor
     }
   }
   if (whole < n) {
-    const auto e = hn::IfThenElseZero(tail, hn::Exp(d, hn::Sub(hn::Mul(hn::LoadU(d, row + whole), vscale), max)));
+    const auto e = hn::IfThenElseZero(tail, hn::Exp(d, hn::Sub(hn::LoadU(d, row + whole), max)));
     hn::StoreU(e, d, row + whole);
     vsum = hn::Add(vsum, e);
   }
@@ -182,14 +218,6 @@ float SoftmaxPaddedRow(float* HWY_RESTRICT row, int64_t n, float scale, bool nor
     for (int64_t i = 0; i < padded; i += lanes) hn::StoreU(hn::Mul(hn::LoadU(d, row + i), vinverse), d, row + i);
   }
   return inverse;
-}
-
-// row[0, n) *= factor, n a whole number of vectors.
-void ScaleRow(float* HWY_RESTRICT row, int64_t n, float factor) {
-  const hn::ScalableTag<float> d;
-  const int64_t lanes = static_cast<int64_t>(hn::Lanes(d));
-  const auto v = hn::Set(d, factor);
-  for (int64_t i = 0; i < n; i += lanes) hn::StoreU(hn::Mul(hn::LoadU(d, row + i), v), d, row + i);
 }
 
 void AttentionHead(const float* q, const float* k, const float* v, int64_t ld_qkv, const AttentionShape& shape,
@@ -216,15 +244,15 @@ void AttentionHead(const float* q, const float* k, const float* v, int64_t ld_qk
     std::fill(v_packed + j * dim_padded + head_dim, v_packed + (j + 1) * dim_padded, 0.f);
   }
 
-  // scores = q k^T; softmax(scale * scores) row by row (transformers divides by sqrt(head_dim) first).
+  // scores = q k^T * scale (transformers divides by sqrt(head_dim) before the softmax).
   MatMul(q + row0 * ld_qkv + col0, ld_qkv, k_t, tokens_padded, tokens, head_dim, tokens_padded / lanes, scores,
-         tokens_padded);
+         tokens_padded, scale, nullptr);
   // Without probs to return, the 1/sum of each row is applied to the head_dim outputs instead of the
   // tokens probabilities.
   const bool normalize = probs != nullptr;
   for (int64_t i = 0; i < tokens; ++i) {
     float* row = scores + i * tokens_padded;
-    inverse_sums[i] = SoftmaxPaddedRow(row, tokens, scale, normalize);
+    inverse_sums[i] = SoftmaxPaddedRow(row, tokens, normalize);
     if (probs != nullptr) {
       std::memcpy(probs + ((b * shape.heads + h) * tokens + i) * tokens, row, sizeof(float) * tokens);
     }
@@ -236,10 +264,12 @@ void AttentionHead(const float* q, const float* k, const float* v, int64_t ld_qk
   const bool direct = dim_padded == head_dim;
   float* dst = direct ? out + row0 * ld_out + col0 : context;
   const int64_t ld_dst = direct ? ld_out : dim_padded;
-  MatMul(scores, tokens_padded, v_packed, dim_padded, tokens, tokens, dim_padded / lanes, dst, ld_dst);
-  for (int64_t i = 0; i < tokens; ++i) {
-    if (!normalize) ScaleRow(dst + i * ld_dst, dim_padded, inverse_sums[i]);
-    if (!direct) std::memcpy(out + (row0 + i) * ld_out + col0, dst + i * ld_dst, sizeof(float) * head_dim);
+  MatMul(scores, tokens_padded, v_packed, dim_padded, tokens, tokens, dim_padded / lanes, dst, ld_dst, 1.f,
+         normalize ? nullptr : inverse_sums);
+  if (!direct) {
+    for (int64_t i = 0; i < tokens; ++i) {
+      std::memcpy(out + (row0 + i) * ld_out + col0, dst + i * ld_dst, sizeof(float) * head_dim);
+    }
   }
 }
 
