@@ -176,6 +176,13 @@ HttpServer::HttpServer(HttpOptions options, Observer observer) : impl_(std::make
   s.set_keep_alive_timeout(options.keep_alive_timeout_s);
   s.set_keep_alive_max_count(static_cast<size_t>(std::max(1, options.keep_alive_max_requests)));
   s.set_tcp_nodelay(true);
+  // The library's default also sets SO_REUSEPORT, with which a second server on the same port starts
+  // without error and silently takes half the connections. SO_REUSEADDR alone still allows a restart
+  // while old connections linger in TIME_WAIT.
+  s.set_socket_options([](socket_t sock) {
+    const int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
   // Errors the library answers itself (no route, body over the limit, unparsable request line):
   // give them the same JSON shape. Handler answers already carry a body and pass through.
   s.set_error_handler(httplib::Server::HandlerWithResponse([impl](const httplib::Request& req,

@@ -184,6 +184,12 @@ TEST_F(HttpServerTest, StopEndsListenAndFurtherConnectionsFail) {
   EXPECT_FALSE(c.Get("/hello"));
 }
 
+TEST_F(HttpServerTest, ASecondServerCannotTakeTheSamePort) {
+  Start();
+  HttpServer second({}, {});
+  EXPECT_THROW(second.Bind("127.0.0.1", port_), Error);
+}
+
 TEST(HttpServer, StopBeforeListenStillEndsIt) {
   HttpServer server({}, {});
   server.Bind("127.0.0.1", 0);
