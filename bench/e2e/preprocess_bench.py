@@ -1,6 +1,8 @@
 #!/usr/bin/python3
-"""vit's image layer against Pillow + transformers' ViTImageProcessor steps, side by side, per image:
+"""vit's image layer against transformers' ViTImageProcessor on Pillow, side by side, per image:
 file -> decode -> convert("RGB") -> resize(224x224, BILINEAR) -> rescale -> normalize -> [3, 224, 224].
+The Python side runs tests/parity/preprocess_reference.py, which follows ViTImageProcessor statement for
+statement (to_numpy_array, to_pil_image, PIL resize, numpy rescale and normalize), copies included.
 
     /usr/bin/python3 bench/e2e/preprocess_bench.py [--build build-image] [--rounds 5] [--repeat 9] [IMAGE...]
 
@@ -69,7 +71,7 @@ def main():
                 path = os.path.join(tmp, f"astronaut_{w}x{h}.jpg")
                 astronaut.resize((w, h), Image.BICUBIC).save(path, quality=90)
                 images.append(path)
-        print(f"{'image':<28} {'Pillow+numpy':>13} {'vit 1 thread':>13} {'speedup':>8} "
+        print(f"{'image':<28} {'transformers':>13} {'vit 1 thread':>13} {'speedup':>8} "
               f"{'vit ' + str(cores) + ' threads':>15} {'speedup':>8}   (ms per image; 1 thread: CPU time, pool: wall time)")
         for path in images:
             best_py = best_one = best_pool = float("inf")
