@@ -2,8 +2,9 @@
 // ...) and dispatched at run time. Sums are exact int32 as in Pillow's ImagingResampleHorizontal_8bpc /
 // ImagingResampleVertical_8bpc, so the order of the additions changes no output byte.
 //
-// Horizontal: a group of 8 rows is transposed (byte j of row r goes to t[j * 8 + r]); then for each
-// output pixel and each tap, three vector multiply-adds (R, G, B) serve all 8 rows, one row per lane.
+// Horizontal: a group of 16 rows is transposed (byte j of row r goes to t[j * 16 + r]); then for each
+// output pixel and each tap, vector multiply-adds for R, G and B serve all 16 rows, one row per lane
+// (one vector of 16 lanes with AVX-512, two of 8 with AVX2, four of 4 with SSE4).
 // Vertical: rows are already the vector direction; each tap is one multiply-add per 4..16 bytes.
 #include "image/resample_passes.h"
 
@@ -30,47 +31,48 @@ inline uint8_t Clip8(int32_t sum) {
   return static_cast<uint8_t>(v < 0 ? 0 : (v > 255 ? 255 : v));
 }
 
-// out[j * 8 + r] = rows[r][j] for j < bytes: three rounds of interleaves (bytes, pairs, quads) per
-// 16 columns, the classic 8x16 byte transpose.
+// out[j * 16 + r] = rows[r][j] for j < bytes: four rounds of interleaves (bytes, pairs, quads, eights)
+// per 16 columns, the classic 16x16 byte transpose.
 void TransposeRows(const uint8_t* const rows[kRowGroup], size_t bytes, uint8_t* out) {
+  static_assert(kRowGroup == 16, "the interleave rounds below transpose 16 rows");
   size_t j = 0;
 #if HWY_TARGET != HWY_SCALAR  // the scalar target has no 16-byte vectors
   const hn::Full128<uint8_t> d8;
   const hn::Full128<uint16_t> d16;
   const hn::Full128<uint32_t> d32;
+  const hn::Full128<uint64_t> d64;
+  using V16 = hn::Vec<decltype(d16)>;
+  using V32 = hn::Vec<decltype(d32)>;
+  using V64 = hn::Vec<decltype(d64)>;
   for (; j + 16 <= bytes; j += 16) {
-    const auto r0 = hn::LoadU(d8, rows[0] + j), r1 = hn::LoadU(d8, rows[1] + j);
-    const auto r2 = hn::LoadU(d8, rows[2] + j), r3 = hn::LoadU(d8, rows[3] + j);
-    const auto r4 = hn::LoadU(d8, rows[4] + j), r5 = hn::LoadU(d8, rows[5] + j);
-    const auto r6 = hn::LoadU(d8, rows[6] + j), r7 = hn::LoadU(d8, rows[7] + j);
-    // Pairs of rows, column by column.
-    const auto a0 = hn::BitCast(d16, hn::InterleaveLower(d8, r0, r1));
-    const auto a1 = hn::BitCast(d16, hn::InterleaveUpper(d8, r0, r1));
-    const auto b0 = hn::BitCast(d16, hn::InterleaveLower(d8, r2, r3));
-    const auto b1 = hn::BitCast(d16, hn::InterleaveUpper(d8, r2, r3));
-    const auto c0 = hn::BitCast(d16, hn::InterleaveLower(d8, r4, r5));
-    const auto c1 = hn::BitCast(d16, hn::InterleaveUpper(d8, r4, r5));
-    const auto e0 = hn::BitCast(d16, hn::InterleaveLower(d8, r6, r7));
-    const auto e1 = hn::BitCast(d16, hn::InterleaveUpper(d8, r6, r7));
-    // Quads of rows: columns 0-3, 4-7, 8-11, 12-15.
-    const auto f0 = hn::BitCast(d32, hn::InterleaveLower(d16, a0, b0));
-    const auto f1 = hn::BitCast(d32, hn::InterleaveUpper(d16, a0, b0));
-    const auto f2 = hn::BitCast(d32, hn::InterleaveLower(d16, a1, b1));
-    const auto f3 = hn::BitCast(d32, hn::InterleaveUpper(d16, a1, b1));
-    const auto g0 = hn::BitCast(d32, hn::InterleaveLower(d16, c0, e0));
-    const auto g1 = hn::BitCast(d32, hn::InterleaveUpper(d16, c0, e0));
-    const auto g2 = hn::BitCast(d32, hn::InterleaveLower(d16, c1, e1));
-    const auto g3 = hn::BitCast(d32, hn::InterleaveUpper(d16, c1, e1));
-    // All eight rows, two columns per vector.
+    // Round 1, rows in pairs: a_lo[k] holds columns 0-7 of rows 2k and 2k+1, a_hi[k] columns 8-15.
+    V16 a_lo[8], a_hi[8];
+    for (int k = 0; k < 8; ++k) {
+      const auto even = hn::LoadU(d8, rows[2 * k] + j);
+      const auto odd = hn::LoadU(d8, rows[2 * k + 1] + j);
+      a_lo[k] = hn::BitCast(d16, hn::InterleaveLower(d8, even, odd));
+      a_hi[k] = hn::BitCast(d16, hn::InterleaveUpper(d8, even, odd));
+    }
+    // Round 2, rows in fours: b[m][q] holds columns 4q..4q+3 of rows 4m..4m+3.
+    V32 b[4][4];
+    for (int m = 0; m < 4; ++m) {
+      b[m][0] = hn::BitCast(d32, hn::InterleaveLower(d16, a_lo[2 * m], a_lo[2 * m + 1]));
+      b[m][1] = hn::BitCast(d32, hn::InterleaveUpper(d16, a_lo[2 * m], a_lo[2 * m + 1]));
+      b[m][2] = hn::BitCast(d32, hn::InterleaveLower(d16, a_hi[2 * m], a_hi[2 * m + 1]));
+      b[m][3] = hn::BitCast(d32, hn::InterleaveUpper(d16, a_hi[2 * m], a_hi[2 * m + 1]));
+    }
+    // Rounds 3 and 4, rows in eights then all sixteen: one column per vector.
     uint8_t* o = out + j * kRowGroup;
-    hn::StoreU(hn::BitCast(d8, hn::InterleaveLower(d32, f0, g0)), d8, o + 0);
-    hn::StoreU(hn::BitCast(d8, hn::InterleaveUpper(d32, f0, g0)), d8, o + 16);
-    hn::StoreU(hn::BitCast(d8, hn::InterleaveLower(d32, f1, g1)), d8, o + 32);
-    hn::StoreU(hn::BitCast(d8, hn::InterleaveUpper(d32, f1, g1)), d8, o + 48);
-    hn::StoreU(hn::BitCast(d8, hn::InterleaveLower(d32, f2, g2)), d8, o + 64);
-    hn::StoreU(hn::BitCast(d8, hn::InterleaveUpper(d32, f2, g2)), d8, o + 80);
-    hn::StoreU(hn::BitCast(d8, hn::InterleaveLower(d32, f3, g3)), d8, o + 96);
-    hn::StoreU(hn::BitCast(d8, hn::InterleaveUpper(d32, f3, g3)), d8, o + 112);
+    for (int q = 0; q < 4; ++q) {
+      const V64 top_lo = hn::BitCast(d64, hn::InterleaveLower(d32, b[0][q], b[1][q]));
+      const V64 top_hi = hn::BitCast(d64, hn::InterleaveUpper(d32, b[0][q], b[1][q]));
+      const V64 bottom_lo = hn::BitCast(d64, hn::InterleaveLower(d32, b[2][q], b[3][q]));
+      const V64 bottom_hi = hn::BitCast(d64, hn::InterleaveUpper(d32, b[2][q], b[3][q]));
+      hn::StoreU(hn::BitCast(d8, hn::InterleaveLower(d64, top_lo, bottom_lo)), d8, o + (4 * q + 0) * kRowGroup);
+      hn::StoreU(hn::BitCast(d8, hn::InterleaveUpper(d64, top_lo, bottom_lo)), d8, o + (4 * q + 1) * kRowGroup);
+      hn::StoreU(hn::BitCast(d8, hn::InterleaveLower(d64, top_hi, bottom_hi)), d8, o + (4 * q + 2) * kRowGroup);
+      hn::StoreU(hn::BitCast(d8, hn::InterleaveUpper(d64, top_hi, bottom_hi)), d8, o + (4 * q + 3) * kRowGroup);
+    }
   }
 #endif
   for (; j < bytes; ++j) {
@@ -80,7 +82,7 @@ void TransposeRows(const uint8_t* const rows[kRowGroup], size_t bytes, uint8_t* 
 
 // One group of transposed rows through the horizontal taps; rows [0, group_rows) are written.
 void HorizontalGroup(const uint8_t* t, int group_rows, const FilterTaps& taps, uint8_t* const out[kRowGroup]) {
-  const hn::CappedTag<int32_t, kRowGroup> d;
+  const hn::CappedTag<int32_t, kRowGroup> d;  // up to 16 lanes
   const hn::Rebind<uint8_t, decltype(d)> d8;
   const size_t lanes = hn::Lanes(d);
   constexpr size_t kPixel = 3 * kRowGroup;  // transposed bytes per source pixel

@@ -11,8 +11,8 @@
 namespace vit::image {
 
 // The horizontal pass works on groups of kRowGroup rows: it transposes their bytes so that one vector
-// lane holds one row, then every multiply-add serves kRowGroup rows and no lanes need summing.
-constexpr int kRowGroup = 8;
+// lane holds one row, then every multiply-add serves up to kRowGroup rows and no lanes need summing.
+constexpr int kRowGroup = 16;
 
 // Bytes of scratch ResampleRowsHorizontal needs for rows in_width pixels wide.
 size_t HorizontalScratchBytes(int in_width);
