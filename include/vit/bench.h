@@ -14,9 +14,14 @@ struct PeakThroughput {
   bool available = false;  // false: this CPU has no instruction of that precision (reported as n/a)
   std::string isa;         // f32: FMA (avx512f / avx2+fma); bf16: VDPBF16PS; int8: VPDPBUSD
   double gflops = 0;       // all threads together; int8 counts integer multiply-adds x 2
+  // bf16 / int8 where the peak above is an AMX tile unit: the vector dot-product peak as well (the
+  // peak of CPUs without AMX); empty / 0 otherwise.
+  std::string vector_isa;
+  double vector_gflops = 0;
 };
 
-// Runs a short loop of independent multiply-accumulate instructions on `threads` threads (0: every core).
+// Runs a short loop of independent multiply-accumulate instructions on `threads` threads (0: the
+// threads Model::Load set up, by default every core).
 PeakThroughput MeasurePeakThroughput(Precision precision, int threads, double seconds = 0.3);
 
 // Multiply-adds x 2 of one image through the model: patch embedding, every encoder layer (QKV, q k^T,

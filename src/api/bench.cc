@@ -11,7 +11,17 @@ PeakThroughput MeasurePeakThroughput(Precision precision, int threads, double se
   if (precision == Precision::kInt8) kind = kernels::PeakKind::kInt8Dot;
   if (threads <= 0) threads = core::NumThreads();  // what Model::Load set up for "every core"
   const kernels::PeakResult r = kernels::MeasurePeak(kind, threads, seconds);
-  return PeakThroughput{r.available, r.isa, r.gflops};
+  PeakThroughput peak{r.available, r.isa, r.gflops, "", 0};
+  if (r.available && r.isa.rfind("amx", 0) == 0) {
+    const kernels::PeakResult v = kernels::MeasurePeak(
+        precision == Precision::kBF16 ? kernels::PeakKind::kBF16Vector : kernels::PeakKind::kInt8Vector, threads,
+        seconds);
+    if (v.available) {
+      peak.vector_isa = v.isa;
+      peak.vector_gflops = v.gflops;
+    }
+  }
+  return peak;
 }
 
 double ForwardFlopsPerImage(const ViTConfig& c, bool has_pooler, bool has_classifier) {

@@ -204,6 +204,13 @@ Choice Choose(PeakKind kind) {
       if (__builtin_cpu_supports("avx512vnni")) return {VnniAvx512, "avx512_vnni"};
       if (__builtin_cpu_supports("avxvnni")) return {VnniAvx256, "avx_vnni"};
       return {};
+    case PeakKind::kBF16Vector:
+      if (__builtin_cpu_supports("avx512bf16")) return {Bf16Avx512, "avx512_bf16"};
+      return {};
+    case PeakKind::kInt8Vector:
+      if (__builtin_cpu_supports("avx512vnni")) return {VnniAvx512, "avx512_vnni"};
+      if (__builtin_cpu_supports("avxvnni")) return {VnniAvx256, "avx_vnni"};
+      return {};
   }
   return {};
 }
@@ -218,6 +225,10 @@ const char* PeakKindName(PeakKind kind) {
       return "bf16";
     case PeakKind::kInt8Dot:
       return "int8";
+    case PeakKind::kBF16Vector:
+      return "bf16 (vector)";
+    case PeakKind::kInt8Vector:
+      return "int8 (vector)";
   }
   return "?";
 }

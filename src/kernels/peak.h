@@ -8,7 +8,9 @@
 
 namespace vit::kernels {
 
-enum class PeakKind { kF32Fma, kBF16Dot, kInt8Dot };
+// kBF16Dot / kInt8Dot: the fastest unit for the precision (AMX tiles where present, else the vector
+// dot products); kBF16Vector / kInt8Vector: the vector dot products (VDPBF16PS / VPDPBUSD) only.
+enum class PeakKind { kF32Fma, kBF16Dot, kInt8Dot, kBF16Vector, kInt8Vector };
 
 struct PeakResult {
   bool available = false;  // false: this CPU lacks the instruction (or no build of it exists)

@@ -6,7 +6,8 @@ namespace vit::kernels {
 namespace {
 
 TEST(MeasurePeak, ReportsAPlausibleRateOrNotAvailable) {
-  for (PeakKind kind : {PeakKind::kF32Fma, PeakKind::kBF16Dot, PeakKind::kInt8Dot}) {
+  for (PeakKind kind : {PeakKind::kF32Fma, PeakKind::kBF16Dot, PeakKind::kInt8Dot, PeakKind::kBF16Vector,
+                        PeakKind::kInt8Vector}) {
     const PeakResult r = MeasurePeak(kind, 1, 0.02);
     SCOPED_TRACE(PeakKindName(kind));
     if (!r.available) {

@@ -96,6 +96,8 @@ int RunBench(const BenchArgs& args) {
         {"peak_gflops", peak.available ? nlohmann::json(peak.gflops) : nlohmann::json(nullptr)},
         {"peak_isa", peak.isa},
         {"percent_of_peak", peak.available ? nlohmann::json(percent) : nlohmann::json(nullptr)},
+        {"vector_peak_gflops", peak.vector_gflops > 0 ? nlohmann::json(peak.vector_gflops) : nlohmann::json(nullptr)},
+        {"vector_peak_isa", peak.vector_isa},
         {"load_seconds", load_seconds},
         {"peak_rss_mib_after_load", rss_after_load},
         {"peak_rss_mib", PeakRssMiB()},
@@ -115,6 +117,10 @@ int RunBench(const BenchArgs& args) {
   if (peak.available) {
     std::printf("GFLOP/s      %.1f  (%.1f%% of the measured %s peak %.1f GFLOP/s, %s)\n", gflops, percent,
                 PrecisionName(load_options.precision), peak.gflops, peak.isa.c_str());
+    if (peak.vector_gflops > 0) {
+      std::printf("             (%.1f%% of the vector dot-product peak %.1f GFLOP/s, %s)\n",
+                  100.0 * gflops / peak.vector_gflops, peak.vector_gflops, peak.vector_isa.c_str());
+    }
   } else {
     std::printf("GFLOP/s      %.1f  (%% of peak n/a%s)\n", gflops,
                 args.skip_peak ? "" : ": this CPU lacks the precision's dot-product instruction");
