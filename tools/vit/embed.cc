@@ -6,7 +6,6 @@
 #include <fstream>
 #include <map>
 #include <memory>
-#include <optional>
 #include <set>
 
 #include "commands.h"
@@ -151,15 +150,16 @@ class Embedder {
 
   Batch Prepare(const std::vector<InputItem>& items, size_t begin, size_t end) {
     const auto n = static_cast<int64_t>(end - begin);
-    std::vector<std::optional<Image>> images(static_cast<size_t>(n));
+    std::vector<Tensor> images(static_cast<size_t>(n));  // [3, H, W] pixel_values of each image
     std::vector<std::string> errors(static_cast<size_t>(n));
-    // Decoding is independent per file: spread it over the (one, OpenMP) pool.
+    // Decoding and preprocessing are independent per file: spread them over the (one, OpenMP) pool.
+    // PreprocessFile streams JPEG rows into the resize, so a large photo is never held whole.
 #pragma omp parallel for schedule(dynamic)
     for (int64_t i = 0; i < n; ++i) {
       const InputItem& item = items[begin + static_cast<size_t>(i)];
       if (item.npy_row >= 0) continue;
       try {
-        images[static_cast<size_t>(i)] = LoadImage(item.path, decode_);
+        images[static_cast<size_t>(i)] = processor_.PreprocessFile(item.path, decode_);
       } catch (const std::exception& e) {
         errors[static_cast<size_t>(i)] = e.what();
       }
@@ -180,9 +180,7 @@ class Embedder {
         const auto& dims = NpyFile(item.path).shape();
         shape = {dims[1], dims[2], dims[3]};
       } else {
-        const Image& img = *images[static_cast<size_t>(i)];
-        const auto& pc = processor_.config();
-        shape = {3, pc.do_resize ? pc.height : img.height, pc.do_resize ? pc.width : img.width};
+        shape = images[static_cast<size_t>(i)].shape();
       }
       if (shape_.empty()) shape_ = shape;
       if (shape != shape_)
@@ -204,7 +202,8 @@ class Embedder {
       if (item.npy_row >= 0)
         npy_files_.at(item.path)->ReadRows(item.npy_row, 1, dst);  // opened above
       else
-        processor_.PreprocessInto(*images[static_cast<size_t>(source[static_cast<size_t>(r)])], dst);
+        std::memcpy(dst, images[static_cast<size_t>(source[static_cast<size_t>(r)])].data(),
+                    static_cast<size_t>(plane) * sizeof(float));
     }
     return batch;
   }
