@@ -17,6 +17,7 @@ void AddEmbedCommand(CLI::App& app, CommandRunner& run);
 void AddInspectCommand(CLI::App& app, CommandRunner& run);
 void AddDownloadCommand(CLI::App& app, CommandRunner& run);
 void AddBenchCommand(CLI::App& app, CommandRunner& run);
+void AddServeCommand(CLI::App& app, CommandRunner& run);
 void AddProbeCommand(CLI::App& app, CommandRunner& run);
 void AddClassifyCommand(CLI::App& app, CommandRunner& run);
 void AddIndexCommand(CLI::App& app, CommandRunner& run);

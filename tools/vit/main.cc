@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   AddInspectCommand(app, run);
   AddDownloadCommand(app, run);
   AddBenchCommand(app, run);
+  AddServeCommand(app, run);
   AddProbeCommand(app, run);
   AddClassifyCommand(app, run);
   AddIndexCommand(app, run);
