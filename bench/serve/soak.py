@@ -143,30 +143,39 @@ def main():
     threads = [threading.Thread(target=soak.client, args=(k, stop_at, args.bad_fraction)) for k in range(args.clients)]
     for t in threads:
         t.start()
-    samples = []  # (seconds since start, VmRSS KiB)
+    samples = []  # (seconds since start, VmRSS KiB, heap in use KiB)
+
+    def sample():
+        heap = server.metrics().get("vit_heap_in_use_bytes", 0) / 1024
+        samples.append((round(time.time() - start, 1), server.rss_kib(), round(heap)))
+
     start = time.time()
     while time.time() < stop_at and server.proc.poll() is None:
-        samples.append((round(time.time() - start, 1), server.rss_kib()))
+        sample()
         time.sleep(min(args.sample_every, max(0.0, stop_at - time.time())))
     for t in threads:
         t.join(300)
     alive = server.proc.poll() is None
     health = server.request("GET", "/health")[0] if alive else None
     if alive:
-        samples.append((round(time.time() - start, 1), server.rss_kib()))
+        sample()
     exit_code = server.stop()
 
     # Flat: after the first fifth (warm-up: allocator pools, thread stacks, workspaces), the RSS grows
     # by no more than 10% or 16 MiB, whichever is larger, from the warm sample to the last one.
-    warm = [kib for t, kib in samples if t >= args.duration / 5] or [kib for _, kib in samples]
+    warm = [kib for t, kib, _ in samples if t >= args.duration / 5] or [kib for _, kib, _ in samples]
     growth_kib = warm[-1] - warm[0] if warm else 0
     rss_flat = growth_kib <= max(0.10 * warm[0], 16 * 1024) if warm else False
+    # The allocator's bytes in use: what a leak would grow (RSS also grows with fragmentation).
+    heap = [h for t, _, h in samples if t >= args.duration / 5] or [h for _, _, h in samples]
     report = {"duration_s": args.duration, "clients": args.clients, **soak.counts,
               "alive_at_end": alive, "health_at_end": health, "exit_code_after_sigterm": exit_code,
-              "rss_kib_first": samples[0][1] if samples else None, "rss_kib_warm": warm[0] if warm else None,
-              "rss_kib_max": max(k for _, k in samples) if samples else None,
+              "heap_kib_warm": heap[0] if heap else None, "heap_kib_last": heap[-1] if heap else None,
+              "heap_kib_max": max(heap) if heap else None, "rss_kib_first": samples[0][1] if samples else None,
+              "rss_kib_warm": warm[0] if warm else None,
+              "rss_kib_max": max(k for _, k, _ in samples) if samples else None,
               "rss_kib_last": samples[-1][1] if samples else None, "rss_growth_after_warmup_kib": growth_kib,
-              "rss_flat": rss_flat, "failures": soak.failures, "rss_samples": samples}
+              "rss_flat": rss_flat, "failures": soak.failures, "samples_s_rss_heap_kib": samples}
     print(json.dumps(report))
     ok = (alive and health == 200 and exit_code == 0 and soak.counts["good_wrong"] == 0 and
           soak.counts["bad_wrong"] == 0 and soak.counts["transport_errors"] == 0 and rss_flat)

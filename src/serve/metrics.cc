@@ -1,8 +1,12 @@
 #include "serve/metrics.h"
 
+#include <malloc.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <fstream>
 
 namespace vit::serve {
 namespace {
@@ -42,6 +46,24 @@ void Header(std::string& out, const char* name, const char* type, const char* he
   out += ' ';
   out += type;
   out += '\n';
+}
+
+// Resident memory from /proc/self/statm (pages), as Prometheus clients name it; 0 if unreadable.
+double ResidentBytes() {
+  std::ifstream statm("/proc/self/statm");
+  uint64_t size = 0, resident = 0;
+  if (!(statm >> size >> resident)) return 0;
+  return static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE));
+}
+
+// Bytes the allocator has handed out and not got back: a leak grows it, fragmentation grows only RSS.
+double HeapInUseBytes() {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+  const struct mallinfo2 info = mallinfo2();
+  return static_cast<double>(info.uordblks + info.hblkhd);
+#else
+  return 0;
+#endif
 }
 
 }  // namespace
@@ -146,6 +168,10 @@ std::string Metrics::Render() const {
   out += "vit_batches_total " + std::to_string(batches_) + "\n";
   Header(out, "vit_images_per_second", "gauge", "Images run through the model per second, over the last window.");
   out += "vit_images_per_second " + Number(ImagesPerSecond(Clock::now())) + "\n";
+  Header(out, "process_resident_memory_bytes", "gauge", "Resident memory of the server process.");
+  out += "process_resident_memory_bytes " + Number(ResidentBytes()) + "\n";
+  Header(out, "vit_heap_in_use_bytes", "gauge", "Heap memory allocated and not freed (glibc mallinfo2).");
+  out += "vit_heap_in_use_bytes " + Number(HeapInUseBytes()) + "\n";
   return out;
 }
 

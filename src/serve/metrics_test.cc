@@ -46,6 +46,15 @@ TEST(Metrics, BatchesImagesQueueAndInFlight) {
   EXPECT_EQ(text.find("vit_images_per_second 0\n"), std::string::npos);  // 11 images just now
 }
 
+TEST(Metrics, ProcessMemory) {
+  const std::string text = Metrics().Render();
+  for (const char* name : {"process_resident_memory_bytes ", "vit_heap_in_use_bytes "}) {
+    const size_t at = text.find(std::string("\n") + name);
+    ASSERT_NE(at, std::string::npos) << name;
+    EXPECT_GT(std::stod(text.substr(at + 1 + std::string(name).size())), 1e5) << name;
+  }
+}
+
 TEST(Metrics, EscapesLabelValues) {
   Metrics m;
   m.ObserveRequest("a\"b\\c", 200, 0);
