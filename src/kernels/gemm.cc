@@ -34,7 +34,8 @@ std::atomic<uint64_t> next_linear_id{1};
 // Primitives kept per PackedLinear (row count x epilogue pairs).
 constexpr size_t kMaxCachedRowCounts = 64;
 
-Dt WeightType(GemmPrecision p) {
+// The element type of both GEMM inputs (weights and activations) at a precision; the output is always f32.
+Dt InputType(GemmPrecision p) {
   switch (p) {
     case GemmPrecision::kF32:
       return Dt::f32;
@@ -46,17 +47,6 @@ Dt WeightType(GemmPrecision p) {
   return Dt::f32;
 }
 
-Dt SourceType(GemmPrecision p) {
-  switch (p) {
-    case GemmPrecision::kF32:
-      return Dt::f32;
-    case GemmPrecision::kBF16:
-      return Dt::bf16;
-    case GemmPrecision::kInt8:
-      return Dt::s8;
-  }
-  return Dt::f32;
-}
 
 dnnl::post_ops EpiloguePostOps(Epilogue epilogue) {
   dnnl::post_ops ops;
@@ -124,7 +114,7 @@ struct PackedLinear::Impl {
   }
 
   dnnl::matmul::primitive_desc Describe(memory::dim rows, const memory::desc& weights_desc, Epilogue epilogue) const {
-    const memory::desc src({rows, in_features}, SourceType(precision), Tag::ab);
+    const memory::desc src({rows, in_features}, InputType(precision), Tag::ab);
     const memory::desc bias_md({1, out_features}, Dt::f32, Tag::ab);
     const memory::desc dst({rows, out_features}, Dt::f32, Tag::ab);
     const dnnl::matmul::desc desc = precision == GemmPrecision::kInt8
@@ -206,14 +196,14 @@ PackedLinear PackedLinear::Pack(const float* weight, const float* bias, int64_t 
     user_data = bf16.data();
   }
 
-  const memory::desc any_weights({in_features, out_features}, WeightType(precision), Tag::any);
+  const memory::desc any_weights({in_features, out_features}, InputType(precision), Tag::any);
   try {
     const dnnl::matmul::primitive_desc pd = impl->Describe(kPackingRows, any_weights, Epilogue::kBias);
     impl->CheckKernel(pd);
     impl->weights_md = pd.weights_desc();
     impl->weights = memory(impl->weights_md, Engine());
     // nn.Linear's W[N,K] row-major is the K x N matrix in column-major order ("ba").
-    const memory::desc user_md({in_features, out_features}, WeightType(precision), Tag::ba);
+    const memory::desc user_md({in_features, out_features}, InputType(precision), Tag::ba);
     memory user(user_md, Engine(), const_cast<void*>(user_data));
     dnnl::reorder(user, impl->weights).execute(ThreadStream(), user, impl->weights);
 
@@ -266,7 +256,7 @@ void PackedLinear::Forward(const float* x, int64_t rows, float* y, Epilogue epil
   Binding& binding = ThreadBinding(p.id, rows, epilogue);
   if (!binding.dst) {
     binding.dst = memory({{rows, p.out_features}, Dt::f32, Tag::ab}, Engine(), y);
-    binding.src = memory({{rows, p.in_features}, SourceType(p.precision), Tag::ab}, Engine(), DNNL_MEMORY_NONE);
+    binding.src = memory({{rows, p.in_features}, InputType(p.precision), Tag::ab}, Engine(), DNNL_MEMORY_NONE);
     binding.args = {{DNNL_ARG_SRC, binding.src}, {DNNL_ARG_WEIGHTS, p.weights}, {DNNL_ARG_DST, binding.dst}};
     if (p.precision == GemmPrecision::kInt8) {
       binding.args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1,
