@@ -51,7 +51,15 @@ TEST(Metrics, ProcessMemory) {
   for (const char* name : {"process_resident_memory_bytes ", "vit_heap_in_use_bytes "}) {
     const size_t at = text.find(std::string("\n") + name);
     ASSERT_NE(at, std::string::npos) << name;
-    EXPECT_GT(std::stod(text.substr(at + 1 + std::string(name).size())), 1e5) << name;
+    const double value = std::stod(text.substr(at + 1 + std::string(name).size()));
+#if defined(__SANITIZE_ADDRESS__)
+    // AddressSanitizer replaces glibc's malloc, whose mallinfo2() then reports nothing.
+    if (std::string(name) == "vit_heap_in_use_bytes ") {
+      EXPECT_GE(value, 0) << name;
+      continue;
+    }
+#endif
+    EXPECT_GT(value, 1e5) << name;
   }
 }
 
