@@ -10,5 +10,6 @@
 #include "vit/inspect.h"
 #include "vit/model.h"
 #include "vit/options.h"
+#include "vit/pooling.h"
 #include "vit/probe.h"
 #include "vit/tensor.h"

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "vit/error.h"
+#include "vit/pooling.h"
 
 namespace vit::serve {
 
@@ -34,18 +35,11 @@ std::vector<float> Pool(const Tensor& last_hidden_state, const Tensor& pooler_ou
   if (last_hidden_state.rank() != 3 || last_hidden_state.dim(0) != 1 || last_hidden_state.dim(1) < 1)
     throw Error("pooling: last_hidden_state is " + last_hidden_state.ShapeString() + ", expected [1,T,D]",
                 ErrorKind::kInternal);
-  const int64_t tokens = last_hidden_state.dim(1), width = last_hidden_state.dim(2);
-  const float* h = last_hidden_state.data();
-  if (pooling == Pooling::kCls) return {h, h + width};
-  if (tokens < 2) throw Error("\"pooling\": \"mean\" needs patch tokens, the model returned none",
-                              ErrorKind::kUnsupported);
-  // As `vit embed --outputs mean` computes it: a double sum over the tokens in order, one rounding.
-  std::vector<double> sum(static_cast<size_t>(width), 0.0);
-  for (int64_t t = 1; t < tokens; ++t)
-    for (int64_t d = 0; d < width; ++d) sum[static_cast<size_t>(d)] += h[t * width + d];
-  std::vector<float> mean(static_cast<size_t>(width));
-  for (size_t d = 0; d < mean.size(); ++d) mean[d] = static_cast<float>(sum[d] / static_cast<double>(tokens - 1));
-  return mean;
+  if (pooling == Pooling::kMean && last_hidden_state.dim(1) < 2)
+    throw Error("\"pooling\": \"mean\" needs patch tokens, the model returned none", ErrorKind::kUnsupported);
+  // The same definitions as `vit embed --outputs cls,mean`.
+  const Tensor v = pooling == Pooling::kCls ? ClsTokens(last_hidden_state) : MeanOfPatchTokens(last_hidden_state);
+  return {v.data(), v.data() + v.numel()};
 }
 
 void L2Normalize(std::span<float> vector) {

@@ -15,6 +15,7 @@
 #include "progress.h"
 #include "vit/vit.h"
 #include "vit/npy.h"
+#include "vit/pooling.h"
 
 namespace vit::tool {
 namespace {
@@ -56,30 +57,6 @@ std::vector<std::string> ParseOutputs(const std::string& list, const Model& mode
   }
   if (names.empty()) throw Error("--outputs names no output", ErrorKind::kInvalidArgument);
   return names;
-}
-
-// Mean of the patch tokens (all but [CLS]) of each row, accumulated in double.
-Tensor MeanOfPatchTokens(const Tensor& last_hidden_state) {
-  const int64_t b = last_hidden_state.dim(0), t = last_hidden_state.dim(1), d = last_hidden_state.dim(2);
-  Tensor out({b, d});
-  std::vector<double> acc(static_cast<size_t>(d));
-  for (int64_t i = 0; i < b; ++i) {
-    std::fill(acc.begin(), acc.end(), 0.0);
-    for (int64_t j = 1; j < t; ++j) {
-      const float* row = last_hidden_state.data() + (i * t + j) * d;
-      for (int64_t k = 0; k < d; ++k) acc[static_cast<size_t>(k)] += row[k];
-    }
-    for (int64_t k = 0; k < d; ++k) out.data()[i * d + k] = static_cast<float>(acc[static_cast<size_t>(k)] / static_cast<double>(t - 1));
-  }
-  return out;
-}
-
-Tensor ClsTokens(const Tensor& last_hidden_state) {
-  const int64_t b = last_hidden_state.dim(0), t = last_hidden_state.dim(1), d = last_hidden_state.dim(2);
-  Tensor out({b, d});
-  for (int64_t i = 0; i < b; ++i)
-    std::memcpy(out.data() + i * d, last_hidden_state.data() + i * t * d, static_cast<size_t>(d) * sizeof(float));
-  return out;
 }
 
 // One batch of inputs, decoded and preprocessed into pixel_values.
