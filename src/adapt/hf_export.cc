@@ -17,16 +17,6 @@ namespace {
 
 bool StartsWith(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
 
-io::TensorRecord F32Record(const std::string& name, const Tensor& t) {
-  io::TensorRecord r;
-  r.name = name;
-  r.dtype = io::DType::kF32;
-  r.shape = t.shape();
-  r.data = reinterpret_cast<const std::byte*>(t.data());
-  r.nbytes = static_cast<size_t>(t.numel()) * sizeof(float);
-  return r;
-}
-
 void WriteText(const fs::path& path, const std::string& text) {
   std::ofstream out(path, std::ios::trunc);
   out << text;
@@ -92,8 +82,8 @@ void ExportImageClassifier(const LinearHead& head, const fs::path& model_dir, co
                       "; is it a ViT checkpoint?",
                   ErrorKind::kInvalidInput);
   }
-  records.push_back(F32Record("classifier.weight", head.weight));
-  records.push_back(F32Record("classifier.bias", head.bias));
+  records.push_back(io::F32Record("classifier.weight", head.weight));
+  records.push_back(io::F32Record("classifier.bias", head.bias));
 
   io::Json id2label = io::Json::object(), label2id = io::Json::object();
   for (size_t i = 0; i < head.id2label.size(); ++i) {

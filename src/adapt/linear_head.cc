@@ -22,16 +22,6 @@ namespace {
 constexpr const char* kWeightsFile = "head.safetensors";
 constexpr const char* kConfigFile = "head_config.json";
 
-io::TensorRecord Record(const std::string& name, const Tensor& t) {
-  io::TensorRecord r;
-  r.name = name;
-  r.dtype = io::DType::kF32;
-  r.shape = t.shape();
-  r.data = reinterpret_cast<const std::byte*>(t.data());
-  r.nbytes = static_cast<size_t>(t.numel()) * sizeof(float);
-  return r;
-}
-
 std::string ShapeText(const std::vector<int64_t>& shape) {
   std::string s = "[";
   for (size_t i = 0; i < shape.size(); ++i) s += (i ? "," : "") + std::to_string(shape[i]);
@@ -79,7 +69,7 @@ void LinearHead::Save(const std::filesystem::path& dir) const {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) throw Error(dir.string() + ": cannot create the head folder: " + ec.message(), ErrorKind::kIo);
-  io::WriteSafetensors(dir / kWeightsFile, {Record("classifier.weight", weight), Record("classifier.bias", bias)},
+  io::WriteSafetensors(dir / kWeightsFile, {io::F32Record("classifier.weight", weight), io::F32Record("classifier.bias", bias)},
                        {{"format", "pt"}});
   io::Json config = io::Json::object();
   config["model"] = model;

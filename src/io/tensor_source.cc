@@ -180,4 +180,14 @@ std::unique_ptr<TensorSource> OpenCheckpoint(const std::filesystem::path& model_
   return OpenWeightsFile(file);
 }
 
+TensorRecord F32Record(const std::string& name, const vit::Tensor& tensor) {
+  TensorRecord r;
+  r.name = name;
+  r.dtype = DType::kF32;
+  r.shape = tensor.shape();
+  r.data = reinterpret_cast<const std::byte*>(tensor.data());
+  r.nbytes = static_cast<size_t>(tensor.numel()) * sizeof(float);
+  return r;
+}
+
 }  // namespace vit::io

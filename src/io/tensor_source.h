@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "vit/tensor.h"
+
 namespace vit::io {
 
 enum class DType { kF64, kF32, kF16, kBF16, kI64, kI32, kI16, kI8, kU8, kBool };
@@ -43,6 +45,9 @@ class TensorSource {
 
   const TensorRecord* Find(std::string_view name) const;
 };
+
+// A record viewing a float32 tensor's data (for writing it, e.g. with WriteSafetensors); `tensor` must outlive it.
+TensorRecord F32Record(const std::string& name, const vit::Tensor& tensor);
 
 // Converts F32/F16/BF16/F64 data to float32 (out has record.numel() elements); throws otherwise.
 void CopyAsFloat32(const TensorRecord& record, float* out);
