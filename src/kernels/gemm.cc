@@ -280,6 +280,11 @@ void PackedLinear::Forward(const float* x, int64_t rows, float* y, Epilogue epil
     binding.src.set_data_handle(quantized);
   }
   binding.dst.set_data_handle(y);
+  // Debian's oneDNN keeps one library-managed scratchpad for all primitives (it is built without concurrent
+  // execution), so two threads executing matmuls at once can overwrite each other's partial results. Each
+  // execute already spreads over the whole OpenMP pool, so running them one at a time costs no throughput.
+  static std::mutex execute_mutex;
+  std::lock_guard<std::mutex> lock(execute_mutex);
   dnnl::stream& stream = ThreadStream();
   primitive.execute(stream, binding.args);
   stream.wait();
