@@ -1,4 +1,5 @@
-// MultiHeadAttention and LayerNorm at ViT sizes: Attention/<model>/batch, LayerNorm/<model>/batch.
+// MultiHeadAttention (fp32 and bf16 products) and LayerNorm at ViT sizes: Attention/<model>/batch,
+// AttentionBf16/<model>/batch, LayerNorm/<model>/batch.
 #include <benchmark/benchmark.h>
 
 #include <cmath>
@@ -19,7 +20,8 @@ std::vector<float> Random(size_t n) {
   return v;
 }
 
-void BM_Attention(benchmark::State& state, vit::bench::VitSize s, bool with_probs) {
+void BM_Attention(benchmark::State& state, vit::bench::VitSize s, bool with_probs,
+                  vit::kernels::AttentionPrecision precision) {
   const int64_t batch = state.range(0);
   const int64_t rows = batch * s.tokens;
   const int64_t head_dim = s.hidden / s.heads;
@@ -30,7 +32,7 @@ void BM_Attention(benchmark::State& state, vit::bench::VitSize s, bool with_prob
   const float scale = 1.f / std::sqrt(static_cast<float>(head_dim));
   for (auto _ : state) {
     vit::kernels::MultiHeadAttention(qkv.data(), qkv.data() + s.hidden, qkv.data() + 2 * s.hidden, 3 * s.hidden,
-                                     shape, scale, out.data(), with_probs ? probs.data() : nullptr);
+                                     shape, scale, out.data(), with_probs ? probs.data() : nullptr, precision);
     benchmark::DoNotOptimize(out.data());
   }
   state.counters["GFLOP/s"] = benchmark::Counter(4.0 * batch * s.heads * s.tokens * s.tokens * head_dim * 1e-9,
@@ -52,9 +54,15 @@ void BM_LayerNorm(benchmark::State& state, vit::bench::VitSize s) {
 
 const bool registered = [] {
   for (const auto& s : vit::bench::VitSizes()) {
-    benchmark::RegisterBenchmark((std::string("Attention/") + s.name).c_str(), BM_Attention, s, false)
+    using vit::kernels::AttentionPrecision;
+    benchmark::RegisterBenchmark((std::string("Attention/") + s.name).c_str(), BM_Attention, s, false,
+                                 AttentionPrecision::kF32)
         ->Arg(1)->Arg(8)->ArgName("batch")->Unit(benchmark::kMillisecond)->UseRealTime();
-    benchmark::RegisterBenchmark((std::string("AttentionWithProbs/") + s.name).c_str(), BM_Attention, s, true)
+    benchmark::RegisterBenchmark((std::string("AttentionBf16/") + s.name).c_str(), BM_Attention, s, false,
+                                 AttentionPrecision::kBF16)
+        ->Arg(1)->Arg(8)->ArgName("batch")->Unit(benchmark::kMillisecond)->UseRealTime();
+    benchmark::RegisterBenchmark((std::string("AttentionWithProbs/") + s.name).c_str(), BM_Attention, s, true,
+                                 AttentionPrecision::kF32)
         ->Arg(1)->ArgName("batch")->Unit(benchmark::kMillisecond)->UseRealTime();
     benchmark::RegisterBenchmark((std::string("LayerNorm/") + s.name).c_str(), BM_LayerNorm, s)
         ->Arg(1)->Arg(8)->ArgName("batch")->Unit(benchmark::kMicrosecond)->UseRealTime();

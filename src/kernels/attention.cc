@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "core/aligned.h"
+#include "kernels/attention_bf16.h"
 
 namespace vit::kernels {
 // Scratch of the calling thread, at least `floats` long; defined once below.
@@ -220,6 +221,57 @@ float SoftmaxPaddedRow(float* HWY_RESTRICT row, int64_t n, bool normalize) {
   return inverse;
 }
 
+// AttentionHead with both products in bf16 (fp32 sums), on AMX tiles where the CPU has them, else on
+// AVX512-BF16 dot products; the softmax stays fp32. head_dim is a multiple of 16, so the context goes
+// straight into the output.
+void AttentionHeadBf16(const float* q, const float* k, const float* v, int64_t ld_qkv, const AttentionShape& shape,
+                       float scale, int64_t b, int64_t h, float* out, float* probs) {
+  const bool amx = HasAmxBf16();
+  const auto matmul = amx ? MatMulBf16PairsAmx : MatMulBf16Pairs;
+  const int64_t tokens = shape.tokens;
+  const int64_t head_dim = shape.head_dim;
+  const int64_t pairs = head_dim / 2;
+  // Products are 16 columns wide whatever the Highway target; AMX also takes its depth 16 pairs at a
+  // time and its rows 16 at a time, so it gets zero padding to those.
+  const int64_t padded = amx ? (tokens + 31) / 32 * 32 : (tokens + 15) / 16 * 16;
+  const int64_t pairs_padded = amx ? (pairs + 15) / 16 * 16 : pairs;
+  const int64_t rows = amx ? (tokens + 15) / 16 * 16 : tokens;
+  static_assert(sizeof(float) == sizeof(uint32_t));
+  float* scratch = AttentionScratch(static_cast<size_t>(rows * pairs_padded + pairs_padded * padded +
+                                                        tokens * padded + rows * padded / 2 +
+                                                        padded / 2 * head_dim + tokens));
+  auto* q_pairs = reinterpret_cast<uint32_t*>(scratch);                   // [rows, pairs_padded]
+  uint32_t* k_pairs = q_pairs + rows * pairs_padded;                      // [pairs_padded, padded]
+  float* scores = reinterpret_cast<float*>(k_pairs + pairs_padded * padded);  // [tokens, padded]
+  auto* p_pairs = reinterpret_cast<uint32_t*>(scores + tokens * padded);  // [rows, padded / 2]
+  uint32_t* v_pairs = p_pairs + rows * padded / 2;                        // [padded / 2, head_dim]
+  float* inverse_sums = reinterpret_cast<float*>(v_pairs + padded / 2 * head_dim);
+
+  const int64_t row0 = b * tokens;
+  const int64_t col0 = h * head_dim;
+  // transformers scales q k^T by 1/sqrt(head_dim); folded into q as it is rounded to bf16.
+  ToBf16Rows(q + row0 * ld_qkv + col0, ld_qkv, tokens, head_dim, scale, reinterpret_cast<uint16_t*>(q_pairs),
+             2 * pairs_padded);
+  PackPairsTransposed(k + row0 * ld_qkv + col0, ld_qkv, tokens, head_dim, k_pairs, padded);
+  std::fill(k_pairs + pairs * padded, k_pairs + pairs_padded * padded, 0u);
+  PackPairsInterleaved(v + row0 * ld_qkv + col0, ld_qkv, tokens, head_dim, padded, v_pairs);
+
+  matmul(q_pairs, pairs_padded, k_pairs, padded, tokens, pairs_padded, padded / 16, scores, padded, 1.f, nullptr);
+  const bool normalize = probs != nullptr;
+  for (int64_t i = 0; i < tokens; ++i) {
+    float* row = scores + i * padded;
+    inverse_sums[i] = SoftmaxPaddedRow(row, tokens, normalize);
+    if (probs != nullptr) {
+      std::memcpy(probs + ((b * shape.heads + h) * tokens + i) * tokens, row, sizeof(float) * tokens);
+    }
+  }
+  ToBf16Rows(scores, padded, tokens, tokens, 1.f, reinterpret_cast<uint16_t*>(p_pairs), padded);
+
+  const int64_t ld_out = shape.heads * head_dim;
+  matmul(p_pairs, padded / 2, v_pairs, head_dim, tokens, padded / 2, head_dim / 16, out + row0 * ld_out + col0,
+         ld_out, 1.f, normalize ? nullptr : inverse_sums);
+}
+
 void AttentionHead(const float* q, const float* k, const float* v, int64_t ld_qkv, const AttentionShape& shape,
                    float scale, int64_t b, int64_t h, float* out, float* probs) {
   const int64_t lanes = static_cast<int64_t>(hn::Lanes(hn::ScalableTag<float>()));
@@ -286,6 +338,7 @@ HWY_AFTER_NAMESPACE();
 namespace vit::kernels {
 
 HWY_EXPORT(AttentionHead);
+HWY_EXPORT(AttentionHeadBf16);
 
 float* AttentionScratch(size_t floats) {
   thread_local core::FloatBuffer buffer;
@@ -293,7 +346,7 @@ float* AttentionScratch(size_t floats) {
 }
 
 void MultiHeadAttention(const float* q, const float* k, const float* v, int64_t ld_qkv, const AttentionShape& shape,
-                        float scale, float* out, float* probs) {
+                        float scale, float* out, float* probs, AttentionPrecision precision) {
   if (shape.batch <= 0 || shape.tokens <= 0 || shape.heads <= 0 || shape.head_dim <= 0 ||
       ld_qkv < shape.heads * shape.head_dim) {
     throw Error("attention: invalid shape batch=" + std::to_string(shape.batch) +
@@ -301,7 +354,9 @@ void MultiHeadAttention(const float* q, const float* k, const float* v, int64_t 
                     " head_dim=" + std::to_string(shape.head_dim) + " ld_qkv=" + std::to_string(ld_qkv),
                 ErrorKind::kInvalidArgument);
   }
-  const auto head = VIT_DISPATCH(AttentionHead);
+  const bool bf16 = precision == AttentionPrecision::kBF16 && shape.head_dim % 16 == 0 && HasAvx512Bf16();
+  if (bf16) HasAmxBf16();  // asks Linux for the tile state once, before the pool's threads use it
+  const auto head = bf16 ? VIT_DISPATCH(AttentionHeadBf16) : VIT_DISPATCH(AttentionHead);
   core::ParallelFor(shape.batch * shape.heads, [&](int64_t task) {
     head(q, k, v, ld_qkv, shape, scale, task / shape.heads, task % shape.heads, out, probs);
   });

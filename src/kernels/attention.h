@@ -12,11 +12,17 @@ struct AttentionShape {
   int64_t head_dim = 1;
 };
 
+// kBF16: q k^T and p v multiply bf16 roundings of their inputs, summing in fp32 (AVX512-BF16's dot
+// products, twice the fp32 rate), for models whose GEMMs already run in bf16 or int8; the softmax stays
+// fp32. Where the CPU lacks AVX512-BF16, or head_dim is not a multiple of 16, kBF16 computes as kF32.
+enum class AttentionPrecision { kF32, kBF16 };
+
 // q, k, v: row (b*tokens + t) holds all heads, head h at columns [h*head_dim, (h+1)*head_dim);
 // consecutive rows are ld_qkv floats apart (so q, k, v may be slices of one fused QKV output).
 // out: [batch*tokens, heads*head_dim] contiguous, heads concatenated as transformers' context layer.
 // probs: if not null, [batch, heads, tokens, tokens] softmax(q k^T * scale) is written there.
 void MultiHeadAttention(const float* q, const float* k, const float* v, int64_t ld_qkv, const AttentionShape& shape,
-                        float scale, float* out, float* probs);
+                        float scale, float* out, float* probs,
+                        AttentionPrecision precision = AttentionPrecision::kF32);
 
 }  // namespace vit::kernels

@@ -104,8 +104,12 @@ void ViT::SelfAttention(const LayerWeights& layer, const Shape& s, float* probs)
   layer.qkv.Forward(ws_.normed.data(), rows, qkv, Epilogue::kBias);
   // context = softmax(q k^T / sqrt(head_size)) v, heads concatenated
   kernels::AttentionShape shape{s.batch, s.tokens, config_.num_attention_heads, config_.head_dim()};
+  // The precision policy: models whose GEMMs run in bf16 or int8 also take attention's products in bf16.
+  const auto precision = weights_.precision == kernels::GemmPrecision::kF32 ? kernels::AttentionPrecision::kF32
+                                                                             : kernels::AttentionPrecision::kBF16;
   kernels::MultiHeadAttention(qkv, qkv + d, qkv + 2 * d, 3 * d, shape,
-                              1.0f / std::sqrt(static_cast<float>(config_.head_dim())), ws_.context.data(), probs);
+                              1.0f / std::sqrt(static_cast<float>(config_.head_dim())), ws_.context.data(), probs,
+                              precision);
 }
 
 void ViT::Layer(const LayerWeights& layer, const Shape& s, float* probs) {

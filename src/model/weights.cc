@@ -124,6 +124,7 @@ ViTWeights BindWeights(io::TensorSource& source, const ViTConfig& c, kernels::Ge
   const int64_t d = c.hidden_size;
   const int64_t patch_inputs = c.num_channels * c.patch_size * c.patch_size;
   ViTWeights w;
+  w.precision = precision;
 
   // ViTEmbeddings: the conv's [D, C, p, p] weight is exactly a [D, C*p*p] linear over flattened patches.
   {

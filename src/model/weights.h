@@ -44,6 +44,7 @@ struct ViTWeights {
   std::optional<kernels::PackedLinear> pooler;      // pooler.dense
   std::optional<kernels::PackedLinear> classifier;  // classifier
   int64_t num_parameters = 0;
+  kernels::GemmPrecision precision = kernels::GemmPrecision::kF32;  // what the linear layers were packed as
 };
 
 // Binds every tensor of `source` (keys with or without the "vit." prefix). Missing, unexpected or

@@ -1,0 +1,236 @@
+#include "kernels/attention_bf16.h"
+
+#include <immintrin.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace vit::kernels {
+
+bool HasAvx512Bf16() {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bf16");
+}
+
+bool HasAmxBf16() {
+  static const bool granted = [] {
+    __builtin_cpu_init();
+    if (!HasAvx512Bf16() || !__builtin_cpu_supports("amx-tile") || !__builtin_cpu_supports("amx-bf16")) return false;
+    constexpr long kArchRequestPermission = 0x1023;  // ARCH_REQ_XCOMP_PERM; oneDNN asks the same
+    constexpr long kTileData = 18;                   // XFEATURE_XTILEDATA
+    return syscall(SYS_arch_prctl, kArchRequestPermission, kTileData) == 0;
+  }();
+  return granted;
+}
+
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx512bf16")
+
+namespace {
+
+__mmask16 FirstN(int64_t n) { return n >= 16 ? __mmask16(0xffff) : __mmask16((1u << n) - 1); }
+
+// 16 floats (masked, missing lanes zero) -> 16 bf16 in the low half of each 32-bit lane.
+__m512i Bf16InLanes(const float* src, __mmask16 mask) {
+  const __m256bh h = _mm512_cvtneps_pbh(_mm512_maskz_loadu_ps(mask, src));
+  return _mm512_maskz_cvtepu16_epi32(0xffff, reinterpret_cast<__m256i>(h));  // maskz: GCC 12 warns on the undefined source of the plain form
+}
+
+// c[R x 16 NV] over `depth` pairs: each a pair is broadcast once and multiplied into NV vectors of b;
+// R x NV independent accumulators (up to 24) hide the dot product's latency on two pipes.
+template <int R, int NV>
+inline void Tile(const uint32_t* a, int64_t lda, const uint32_t* b, int64_t ldb, int64_t depth, float* c,
+                 int64_t ldc, float scale, const float* row_scale) {
+  __m512 acc[R][NV];
+#pragma GCC unroll 6
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_setzero_ps();
+  for (int64_t k = 0; k < depth; ++k) {
+    __m512bh bv[NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) bv[v] = reinterpret_cast<__m512bh>(_mm512_loadu_si512(b + k * ldb + 16 * v));
+#pragma GCC unroll 6
+    for (int r = 0; r < R; ++r) {
+      const __m512bh av = reinterpret_cast<__m512bh>(_mm512_set1_epi32(static_cast<int>(a[r * lda + k])));
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_dpbf16_ps(acc[r][v], av, bv[v]);
+    }
+  }
+#pragma GCC unroll 6
+  for (int r = 0; r < R; ++r) {
+    const __m512 s = _mm512_set1_ps(row_scale != nullptr ? scale * row_scale[r] : scale);
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) _mm512_storeu_ps(c + r * ldc + 16 * v, _mm512_mul_ps(acc[r][v], s));
+  }
+}
+
+template <int NV>
+void ColumnBlock(const uint32_t* a, int64_t lda, const uint32_t* b, int64_t ldb, int64_t rows, int64_t depth,
+                 float* c, int64_t ldc, float scale, const float* row_scale) {
+  int64_t r = 0;
+  for (; r + 6 <= rows; r += 6)
+    Tile<6, NV>(a + r * lda, lda, b, ldb, depth, c + r * ldc, ldc, scale, row_scale ? row_scale + r : nullptr);
+  a += r * lda;
+  c += r * ldc;
+  const float* rs = row_scale ? row_scale + r : nullptr;
+  switch (rows - r) {
+    case 5:
+      return Tile<5, NV>(a, lda, b, ldb, depth, c, ldc, scale, rs);
+    case 4:
+      return Tile<4, NV>(a, lda, b, ldb, depth, c, ldc, scale, rs);
+    case 3:
+      return Tile<3, NV>(a, lda, b, ldb, depth, c, ldc, scale, rs);
+    case 2:
+      return Tile<2, NV>(a, lda, b, ldb, depth, c, ldc, scale, rs);
+    case 1:
+      return Tile<1, NV>(a, lda, b, ldb, depth, c, ldc, scale, rs);
+    default:
+      return;
+  }
+}
+
+}  // namespace
+
+void ToBf16Rows(const float* src, int64_t ld_src, int64_t rows, int64_t cols, float scale, uint16_t* dst,
+                int64_t ld_dst) {
+  const __m512 s = _mm512_set1_ps(scale);
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* in = src + r * ld_src;
+    uint16_t* out = dst + r * ld_dst;
+    for (int64_t c = 0; c < ld_dst; c += 16) {
+      const __mmask16 mask = FirstN(std::max<int64_t>(0, cols - c));
+      const __m256bh h = _mm512_cvtneps_pbh(_mm512_mul_ps(_mm512_maskz_loadu_ps(mask, in + c), s));
+      _mm256_mask_storeu_epi16(out + c, FirstN(ld_dst - c), reinterpret_cast<__m256i>(h));
+    }
+  }
+}
+
+void PackPairsTransposed(const float* src, int64_t ld_src, int64_t rows, int64_t cols, uint32_t* dst,
+                         int64_t ld_dst) {
+  const int64_t pairs = cols / 2;
+  alignas(64) uint32_t row_pairs[512];  // one source row as pairs, in chunks of up to 512 pairs
+  for (int64_t p0 = 0; p0 < pairs; p0 += 512) {
+    const int64_t np = std::min<int64_t>(512, pairs - p0);
+    for (int64_t n = 0; n < rows; ++n) {
+      const float* in = src + n * ld_src + 2 * p0;
+      for (int64_t p = 0; p < np; p += 16) {
+        const int64_t floats = 2 * (np - p);
+        const __m512 x0 = _mm512_maskz_loadu_ps(FirstN(floats), in + 2 * p);
+        const __m512 x1 = _mm512_maskz_loadu_ps(FirstN(std::max<int64_t>(0, floats - 16)), in + 2 * p + 16);
+        // 32 floats -> 32 bf16 in order (the first 16 in the low half): 16 pairs.
+        const __m512bh both = _mm512_cvtne2ps_pbh(x1, x0);
+        _mm512_mask_storeu_epi32(row_pairs + p, FirstN(np - p), reinterpret_cast<__m512i>(both));
+      }
+      for (int64_t p = 0; p < np; ++p) dst[(p0 + p) * ld_dst + n] = row_pairs[p];
+    }
+  }
+  for (int64_t p = 0; p < pairs; ++p) std::fill(dst + p * ld_dst + rows, dst + (p + 1) * ld_dst, 0u);
+}
+
+void PackPairsInterleaved(const float* src, int64_t ld_src, int64_t rows, int64_t cols, int64_t padded_rows,
+                          uint32_t* dst) {
+  for (int64_t j = 0; j < padded_rows; j += 2) {
+    uint32_t* out = dst + (j / 2) * cols;
+    const float* even = src + j * ld_src;
+    const float* odd = even + ld_src;
+    for (int64_t c = 0; c < cols; c += 16) {
+      const __mmask16 mask = FirstN(cols - c);
+      const __m512i lo = j < rows ? Bf16InLanes(even + c, mask) : _mm512_setzero_si512();
+      const __m512i hi = j + 1 < rows ? Bf16InLanes(odd + c, mask) : _mm512_setzero_si512();
+      _mm512_mask_storeu_epi32(out + c, mask, _mm512_or_si512(lo, _mm512_maskz_slli_epi32(0xffff, hi, 16)));
+    }
+  }
+}
+
+void MatMulBf16Pairs(const uint32_t* a, int64_t lda, const uint32_t* b, int64_t ldb, int64_t rows, int64_t depth,
+                     int64_t vectors, float* c, int64_t ldc, float scale, const float* row_scale) {
+  int64_t v = 0;
+  for (; v + 4 <= vectors; v += 4)
+    ColumnBlock<4>(a, lda, b + 16 * v, ldb, rows, depth, c + 16 * v, ldc, scale, row_scale);
+  switch (vectors - v) {
+    case 3:
+      return ColumnBlock<3>(a, lda, b + 16 * v, ldb, rows, depth, c + 16 * v, ldc, scale, row_scale);
+    case 2:
+      return ColumnBlock<2>(a, lda, b + 16 * v, ldb, rows, depth, c + 16 * v, ldc, scale, row_scale);
+    case 1:
+      return ColumnBlock<1>(a, lda, b + 16 * v, ldb, rows, depth, c + 16 * v, ldc, scale, row_scale);
+    default:
+      return;
+  }
+}
+
+#pragma GCC push_options
+#pragma GCC target("amx-tile,amx-bf16")
+
+namespace {
+
+struct alignas(64) TileConfig {
+  uint8_t palette = 1;
+  uint8_t start_row = 0;
+  uint8_t reserved[14] = {};
+  uint16_t bytes_per_row[16] = {};
+  uint8_t rows[16] = {};
+};
+
+}  // namespace
+
+// Tiles 0-3: four 16 x 16 fp32 accumulators side by side (64 columns); 4: 16 rows x 16 pairs of a;
+// 5, 6: 16 pairs x 16 columns of b, alternating so a load overlaps the previous product.
+void MatMulBf16PairsAmx(const uint32_t* a, int64_t lda, const uint32_t* b, int64_t ldb, int64_t rows, int64_t depth,
+                        int64_t vectors, float* c, int64_t ldc, float scale, const float* row_scale) {
+  TileConfig config;
+  for (int t = 0; t < 7; ++t) {
+    config.bytes_per_row[t] = 64;
+    config.rows[t] = 16;
+  }
+  _tile_loadconfig(&config);
+  alignas(64) float block[4][16 * 16];
+  const int64_t stride_a = lda * 4, stride_b = ldb * 4;
+  for (int64_t m0 = 0; m0 < rows; m0 += 16) {
+    const int64_t m_count = std::min<int64_t>(16, rows - m0);
+    for (int64_t n0 = 0; n0 < vectors; n0 += 4) {
+      const int64_t tiles = std::min<int64_t>(4, vectors - n0);
+      _tile_zero(0);
+      _tile_zero(1);
+      _tile_zero(2);
+      _tile_zero(3);
+      for (int64_t k0 = 0; k0 < depth; k0 += 16) {
+        _tile_loadd(4, a + m0 * lda + k0, stride_a);
+        const uint32_t* bk = b + k0 * ldb + n0 * 16;
+        _tile_loadd(5, bk, stride_b);
+        _tile_dpbf16ps(0, 4, 5);
+        if (tiles > 1) {
+          _tile_loadd(6, bk + 16, stride_b);
+          _tile_dpbf16ps(1, 4, 6);
+        }
+        if (tiles > 2) {
+          _tile_loadd(5, bk + 32, stride_b);
+          _tile_dpbf16ps(2, 4, 5);
+        }
+        if (tiles > 3) {
+          _tile_loadd(6, bk + 48, stride_b);
+          _tile_dpbf16ps(3, 4, 6);
+        }
+      }
+      _tile_stored(0, block[0], 64);
+      if (tiles > 1) _tile_stored(1, block[1], 64);
+      if (tiles > 2) _tile_stored(2, block[2], 64);
+      if (tiles > 3) _tile_stored(3, block[3], 64);
+      for (int64_t r = 0; r < m_count; ++r) {
+        const __m512 s = _mm512_set1_ps(row_scale != nullptr ? scale * row_scale[m0 + r] : scale);
+        float* out = c + (m0 + r) * ldc + n0 * 16;
+        for (int64_t t = 0; t < tiles; ++t) _mm512_storeu_ps(out + 16 * t, _mm512_mul_ps(_mm512_load_ps(block[t] + 16 * r), s));
+      }
+    }
+  }
+  _tile_release();
+}
+
+#pragma GCC pop_options
+#pragma GCC pop_options
+
+}  // namespace vit::kernels

@@ -1,0 +1,45 @@
+// The two products of attention (q k^T and p v) in bf16 with fp32 accumulation, on AVX512-BF16's
+// VDPBF16PS: twice the multiply rate of fp32 FMAs. Used when the model runs in bf16 or int8, whose GEMMs
+// are already bf16 or coarser; the softmax between the products stays fp32.
+//
+// Layout: a "pair" is a uint32 holding two bf16 values of consecutive depth indices (the even one in
+// the low half), which is what VDPBF16PS multiplies and adds per 32-bit lane.
+#pragma once
+
+#include <cstdint>
+
+namespace vit::kernels {
+
+// True where the CPU has AVX512-BF16 (and the OS saves the AVX-512 state).
+bool HasAvx512Bf16();
+
+// True where the CPU also has AMX-BF16 and Linux grants this process the tile state.
+bool HasAmxBf16();
+
+// The functions below require HasAvx512Bf16().
+
+// dst[r * ld_dst + c] = bf16(src[r * ld_src + c] * scale), round to nearest even; columns [cols, ld_dst)
+// are zeroed. ld_dst is even.
+void ToBf16Rows(const float* src, int64_t ld_src, int64_t rows, int64_t cols, float scale, uint16_t* dst,
+                int64_t ld_dst);
+
+// Pairs along the columns, transposed: dst[c2 * ld_dst + n] = (src[n][2 c2], src[n][2 c2 + 1]) for n < rows,
+// zero for n in [rows, ld_dst). cols is even. (k of one head -> the right operand of q k^T.)
+void PackPairsTransposed(const float* src, int64_t ld_src, int64_t rows, int64_t cols, uint32_t* dst, int64_t ld_dst);
+
+// Pairs along the rows: dst[j2 * cols + c] = (src[2 j2][c], src[2 j2 + 1][c]); source rows at or past
+// `rows` read as zero, up to padded_rows (even). (v of one head -> the right operand of p v.)
+void PackPairsInterleaved(const float* src, int64_t ld_src, int64_t rows, int64_t cols, int64_t padded_rows,
+                          uint32_t* dst);
+
+// c[rows x 16*vectors] = a[rows x depth pairs] * b[depth pairs x 16*vectors] in fp32, each result row
+// multiplied by scale (and by row_scale[r] when given) as it is stored. lda, ldb in pairs, ldc in floats.
+void MatMulBf16Pairs(const uint32_t* a, int64_t lda, const uint32_t* b, int64_t ldb, int64_t rows, int64_t depth,
+                     int64_t vectors, float* c, int64_t ldc, float scale, const float* row_scale);
+
+// MatMulBf16Pairs on AMX tiles (requires HasAmxBf16()): depth is a multiple of 16 pairs, and `a` holds
+// rows rounded up to 16 (the extra rows are read, their results dropped).
+void MatMulBf16PairsAmx(const uint32_t* a, int64_t lda, const uint32_t* b, int64_t ldb, int64_t rows, int64_t depth,
+                        int64_t vectors, float* c, int64_t ldc, float scale, const float* row_scale);
+
+}  // namespace vit::kernels

@@ -1,0 +1,120 @@
+#include "kernels/attention_bf16.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "kernels/test_util.h"
+
+namespace vit::kernels {
+namespace {
+
+using testing::RandomFloats;
+
+float Bf16ToFloat(uint16_t h) {
+  const uint32_t bits = static_cast<uint32_t>(h) << 16;
+  float f;
+  std::memcpy(&f, &bits, sizeof(f));
+  return f;
+}
+
+float Low(uint32_t pair) { return Bf16ToFloat(static_cast<uint16_t>(pair & 0xffff)); }
+float High(uint32_t pair) { return Bf16ToFloat(static_cast<uint16_t>(pair >> 16)); }
+
+// Round to nearest even, as VCVTNEPS2BF16 (finite inputs).
+uint16_t FloatToBf16(float f) {
+  uint32_t bits;
+  std::memcpy(&bits, &f, sizeof(bits));
+  bits += 0x7fff + ((bits >> 16) & 1);
+  return static_cast<uint16_t>(bits >> 16);
+}
+
+TEST(AttentionBf16, PackingKeepsEveryValueInItsPair) {
+  if (!HasAvx512Bf16()) GTEST_SKIP() << "no AVX512-BF16 on this CPU";
+  const int64_t rows = 7, cols = 38, ld = 41, padded = 16;
+  const std::vector<float> src = RandomFloats(static_cast<size_t>(rows * ld), -3.f, 3.f, 5);
+
+  std::vector<uint16_t> rounded(static_cast<size_t>(rows * 40), 0xdead);
+  ToBf16Rows(src.data(), ld, rows, cols, 0.5f, rounded.data(), 40);
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t c = 0; c < 40; ++c) {
+      const uint16_t want = c < cols ? FloatToBf16(src[r * ld + c] * 0.5f) : 0;
+      ASSERT_EQ(rounded[r * 40 + c], want) << r << "," << c;
+    }
+  }
+
+  std::vector<uint32_t> transposed(static_cast<size_t>(cols / 2 * padded), 0xdeadbeef);
+  PackPairsTransposed(src.data(), ld, rows, cols, transposed.data(), padded);
+  for (int64_t p = 0; p < cols / 2; ++p) {
+    for (int64_t n = 0; n < padded; ++n) {
+      const uint32_t pair = transposed[p * padded + n];
+      if (n >= rows) {
+        ASSERT_EQ(pair, 0u);
+        continue;
+      }
+      ASSERT_EQ(Low(pair), Bf16ToFloat(FloatToBf16(src[n * ld + 2 * p]))) << p << "," << n;
+      ASSERT_EQ(High(pair), Bf16ToFloat(FloatToBf16(src[n * ld + 2 * p + 1]))) << p << "," << n;
+    }
+  }
+
+  const int64_t padded_rows = 10;
+  std::vector<uint32_t> interleaved(static_cast<size_t>(padded_rows / 2 * cols), 0xdeadbeef);
+  PackPairsInterleaved(src.data(), ld, rows, cols, padded_rows, interleaved.data());
+  for (int64_t j = 0; j < padded_rows; ++j) {
+    for (int64_t c = 0; c < cols; ++c) {
+      const uint32_t pair = interleaved[(j / 2) * cols + c];
+      const float got = j % 2 == 0 ? Low(pair) : High(pair);
+      const float want = j < rows ? Bf16ToFloat(FloatToBf16(src[j * ld + c])) : 0.f;
+      ASSERT_EQ(got, want) << j << "," << c;
+    }
+  }
+}
+
+// Both product kernels against a double-precision sum of the same bf16 values: only fp32 summation
+// error remains, so the tolerance is tight.
+void ExpectProductMatches(bool amx) {
+  for (const auto& [rows, depth, vectors] : {std::tuple{197, 32, 14}, std::tuple{5, 16, 1}, std::tuple{33, 112, 4},
+                                             std::tuple{16, 48, 5}, std::tuple{1, 16, 3}}) {
+    const int64_t rows_padded = (rows + 15) / 16 * 16;
+    const int64_t lda = depth + 3, ldb = 16 * vectors + 16, ldc = 16 * vectors + 5;
+    std::vector<uint32_t> a(static_cast<size_t>(rows_padded * lda)), b(static_cast<size_t>(depth * ldb));
+    const auto fa = RandomFloats(a.size() * 2, -2.f, 2.f, static_cast<uint32_t>(rows + depth));
+    const auto fb = RandomFloats(b.size() * 2, -2.f, 2.f, static_cast<uint32_t>(vectors));
+    for (size_t i = 0; i < a.size(); ++i) a[i] = FloatToBf16(fa[2 * i]) | uint32_t{FloatToBf16(fa[2 * i + 1])} << 16;
+    for (size_t i = 0; i < b.size(); ++i) b[i] = FloatToBf16(fb[2 * i]) | uint32_t{FloatToBf16(fb[2 * i + 1])} << 16;
+    std::vector<float> row_scale(static_cast<size_t>(rows));
+    for (int64_t r = 0; r < rows; ++r) row_scale[static_cast<size_t>(r)] = 1.f / static_cast<float>(r + 1);
+
+    std::vector<float> c(static_cast<size_t>(rows * ldc), -7.f);
+    (amx ? MatMulBf16PairsAmx : MatMulBf16Pairs)(a.data(), lda, b.data(), ldb, rows, depth, vectors, c.data(), ldc,
+                                                 0.5f, row_scale.data());
+    for (int64_t r = 0; r < rows; ++r) {
+      for (int64_t n = 0; n < 16 * vectors; ++n) {
+        double want = 0;
+        for (int64_t k = 0; k < depth; ++k) {
+          const uint32_t x = a[r * lda + k], y = b[k * ldb + n];
+          want += static_cast<double>(Low(x)) * Low(y) + static_cast<double>(High(x)) * High(y);
+        }
+        want *= 0.5 * row_scale[static_cast<size_t>(r)];
+        ASSERT_NEAR(c[r * ldc + n], want, 1e-5 * (1 + std::fabs(want)) * depth)
+            << (amx ? "amx " : "avx512_bf16 ") << rows << "x" << depth << "x" << vectors << " at " << r << "," << n;
+      }
+      for (int64_t n = 16 * vectors; n < ldc; ++n) ASSERT_EQ(c[r * ldc + n], -7.f) << "wrote past the columns";
+    }
+  }
+}
+
+TEST(AttentionBf16, DotProductKernelMatchesDoublePrecision) {
+  if (!HasAvx512Bf16()) GTEST_SKIP() << "no AVX512-BF16 on this CPU";
+  ExpectProductMatches(false);
+}
+
+TEST(AttentionBf16, AmxKernelMatchesDoublePrecision) {
+  if (!HasAmxBf16()) GTEST_SKIP() << "no AMX-BF16 on this CPU (or Linux refused the tile state)";
+  ExpectProductMatches(true);
+}
+
+}  // namespace
+}  // namespace vit::kernels
