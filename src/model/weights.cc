@@ -81,7 +81,10 @@ class Binder {
 
   // query, key and value concatenated along the output dimension: one GEMM instead of three.
   kernels::PackedLinear ReadFusedQkv(const std::string& key, int64_t d, bool bias) {
-    std::vector<float> weight(static_cast<size_t>(3 * d * d)), b(static_cast<size_t>(3 * d), 0.0f);
+    // Reused from layer to layer: a fresh 3 d^2 buffer per layer would first-touch its pages every time.
+    std::vector<float>& weight = fused_;
+    weight.resize(static_cast<size_t>(3 * d * d));
+    std::vector<float> b(static_cast<size_t>(3 * d), 0.0f);
     const char* names[] = {".query", ".key", ".value"};
     for (int i = 0; i < 3; ++i) {
       std::memcpy(weight.data() + i * d * d, Read(key + names[i] + ".weight", {d, d}, scratch_),
@@ -113,7 +116,7 @@ class Binder {
   std::vector<const io::TensorRecord*> pending_release_;
   std::string backbone_prefix_;
   std::set<std::string> used_;
-  std::vector<float> scratch_, bias_;
+  std::vector<float> scratch_, bias_, fused_;
   int64_t num_parameters_ = 0;
 };
 
