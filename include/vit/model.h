@@ -31,6 +31,8 @@ struct ModelInfo {
   bool has_pooler = false;
   bool has_classifier = false;
   Precision precision = Precision::kF32;
+  // With a packed-weights cache: "used <file>", "wrote <file>" or "not written: <reason>"; else empty.
+  std::string packed_cache;
 };
 
 class Model {

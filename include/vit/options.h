@@ -27,6 +27,10 @@ struct LoadOptions {
   Precision precision = Precision::kF32;
   int threads = 0;  // 0: every core
   HubOptions hub;
+  // A folder keeping the linear layers packed (converted, quantized, reordered for this CPU) between
+  // loads, so that the next load maps them instead of packing: about one model's size of disk per
+  // precision. Unset: $VIT_PACKED_CACHE; empty: no cache.
+  std::optional<std::filesystem::path> packed_cache;
 };
 
 struct RunOptions {

@@ -1,9 +1,13 @@
 #include "vit/model.h"
 
+#include <cstdlib>
+#include <optional>
+
 #include "core/threads.h"
 #include "hub/resolve.h"
 #include "io/tensor_source.h"
 #include "model/config.h"
+#include "model/packed_cache.h"
 #include "model/vit.h"
 #include "vit/error.h"
 
@@ -26,6 +30,12 @@ kernels::GemmPrecision ToGemmPrecision(Precision p) {
   throw Error("unknown precision", ErrorKind::kInvalidArgument);
 }
 
+std::filesystem::path PackedCacheDir(const LoadOptions& options) {
+  if (options.packed_cache) return *options.packed_cache;
+  const char* env = std::getenv("VIT_PACKED_CACHE");
+  return env != nullptr ? std::filesystem::path(env) : std::filesystem::path();
+}
+
 }  // namespace
 
 Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -38,7 +48,12 @@ std::unique_ptr<Model> Model::Load(const std::string& source, const LoadOptions&
   ViTConfig config = model::LoadConfig(dir);
   impl->processor = ImageProcessor::FromPretrained(dir);
   auto weights_source = io::OpenCheckpoint(dir);
-  model::ViTWeights weights = model::BindWeights(*weights_source, config, ToGemmPrecision(options.precision));
+  std::optional<model::PackedCache> cache;
+  const std::filesystem::path cache_dir = PackedCacheDir(options);
+  if (!cache_dir.empty()) cache.emplace(cache_dir, *weights_source, ToGemmPrecision(options.precision));
+  model::ViTWeights weights = model::BindWeights(*weights_source, config, ToGemmPrecision(options.precision),
+                                                 cache ? &*cache : nullptr);
+  if (cache) impl->info.packed_cache = cache->Save();
   // Everything is packed now: the mapped file's pages need not stay in this process's memory.
   weights_source->ReleasePages();
 

@@ -123,7 +123,8 @@ std::optional<DType> ParseDTypeName(std::string_view name) {
   return std::nullopt;
 }
 
-std::vector<TensorRecord> ParseSafetensors(std::span<const std::byte> bytes, const std::string& where) {
+std::vector<TensorRecord> ParseSafetensors(std::span<const std::byte> bytes, const std::string& where,
+                                           std::map<std::string, std::string>* metadata) {
   if (bytes.size() < kLengthBytes) {
     throw Error(where + ": file is " + std::to_string(bytes.size()) +
                 " bytes, too short for the 8-byte safetensors header length");
@@ -149,6 +150,10 @@ std::vector<TensorRecord> ParseSafetensors(std::span<const std::byte> bytes, con
   for (const auto& [name, info] : header.items()) {
     if (name == "__metadata__") {
       if (!info.is_object()) throw Error(where + ": __metadata__ is a JSON " + JsonTypeName(info) + ", expected an object");
+      if (metadata != nullptr) {
+        for (const auto& [key, value] : info.items())
+          if (value.is_string()) (*metadata)[key] = value.get<std::string>();
+      }
       continue;
     }
     entries.push_back(ParseEntry(name, info, where));
@@ -216,7 +221,9 @@ void WriteSafetensors(const std::filesystem::path& path, const std::vector<Tenso
     offset += t.nbytes;
   }
   std::string text = header.dump();
-  text.append((8 - text.size() % 8) % 8, ' ');
+  // Spaces up to a 64-byte boundary for the data area (8-byte aligned, as the format asks, and aligned
+  // for SIMD loads when the file is mapped).
+  text.append((64 - (sizeof(uint64_t) + text.size()) % 64) % 64, ' ');
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   if (!out) throw Error("cannot create " + path.string(), ErrorKind::kIo);
   const uint64_t len = text.size();

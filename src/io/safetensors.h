@@ -24,10 +24,12 @@ inline constexpr uint64_t kSafetensorsMaxHeaderBytes = 100'000'000;
 std::optional<DType> ParseDTypeName(std::string_view name);
 
 // Validates a whole file image; records point into `bytes`, in data-area order. `where` names the
-// file in error messages.
-std::vector<TensorRecord> ParseSafetensors(std::span<const std::byte> bytes, const std::string& where);
+// file in error messages. The string values of __metadata__ go to `metadata` when given.
+std::vector<TensorRecord> ParseSafetensors(std::span<const std::byte> bytes, const std::string& where,
+                                           std::map<std::string, std::string>* metadata = nullptr);
 
-// Writes records (data read from record.data) in the given order, header padded to 8 bytes.
+// Writes records (data read from record.data) in the given order, the header padded so that the data
+// area starts at a 64-byte file offset.
 void WriteSafetensors(const std::filesystem::path& path, const std::vector<TensorRecord>& tensors,
                       const std::map<std::string, std::string>& metadata = {});
 

@@ -3,6 +3,7 @@
 // steady state only executes. Bias and epilogue are post-ops of the same primitive: one pass over y.
 #include "kernels/gemm.h"
 
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <mutex>
@@ -75,6 +76,7 @@ struct PackedLinear::Impl {
   GemmPrecision precision = GemmPrecision::kF32;
   memory::desc weights_md;
   memory weights;
+  std::shared_ptr<const void> weights_owner;  // set when `weights` views memory outside oneDNN (a cache file)
   memory bias;
   // kInt8: per-output-channel weight scales; the primitive's output scale is weight_scale[n] * x_scale.
   std::vector<float> weight_scales;
@@ -162,6 +164,34 @@ struct PackedLinear::Impl {
     return it->second;
   }
 };
+
+namespace {
+
+// The blocking oneDNN picks for the weights of this shape and precision, and the ISA it picks it for.
+std::string DescribeLayout(const memory::desc& md) {
+  const dnnl_memory_desc_t& d = md.data;
+  std::string text = "dnnl " + std::to_string(dnnl_version()->major) + "." + std::to_string(dnnl_version()->minor) +
+                     "." + std::to_string(dnnl_version()->patch) + " " + dnnl_version()->hash + " isa " +
+                     std::to_string(static_cast<int>(dnnl::get_effective_cpu_isa())) + " dt " +
+                     std::to_string(d.data_type) + " kind " + std::to_string(d.format_kind) + " dims";
+  auto list = [&](const auto* values, int count) {
+    for (int i = 0; i < count; ++i) text += " " + std::to_string(values[i]);
+  };
+  list(d.dims, d.ndims);
+  text += " padded";
+  list(d.padded_dims, d.ndims);
+  text += " strides";
+  list(d.format_desc.blocking.strides, d.ndims);
+  text += " blocks";
+  list(d.format_desc.blocking.inner_blks, d.format_desc.blocking.inner_nblks);
+  text += " idxs";
+  list(d.format_desc.blocking.inner_idxs, d.format_desc.blocking.inner_nblks);
+  text += " extra " + std::to_string(d.extra.flags) + " " + std::to_string(d.extra.compensation_mask) + " " +
+          std::to_string(d.extra.scale_adjust) + " bytes " + std::to_string(md.get_size());
+  return text;
+}
+
+}  // namespace
 
 PackedLinear::PackedLinear() = default;
 PackedLinear::~PackedLinear() = default;
@@ -288,6 +318,80 @@ void PackedLinear::Forward(const float* x, int64_t rows, float* y, Epilogue epil
   dnnl::stream& stream = ThreadStream();
   primitive.execute(stream, binding.args);
   stream.wait();
+}
+
+std::string PackedLinear::LayoutOf(int64_t out_features, int64_t in_features, GemmPrecision precision) {
+  Impl probe;
+  probe.out_features = out_features;
+  probe.in_features = in_features;
+  probe.precision = precision;
+  if (precision == GemmPrecision::kInt8) probe.weight_scales.assign(static_cast<size_t>(out_features), 1.f);
+  const memory::desc any_weights({in_features, out_features}, InputType(precision), Tag::any);
+  try {
+    return DescribeLayout(probe.Describe(kPackingRows, any_weights, Epilogue::kBias).weights_desc());
+  } catch (const dnnl::error& e) {
+    throw Error(std::string("gemm: oneDNN has no matmul layout for these weights: ") + e.what(), ErrorKind::kUnsupported);
+  }
+}
+
+std::string PackedLinear::layout() const { return impl_ ? DescribeLayout(impl_->weights_md) : std::string(); }
+
+std::span<const std::byte> PackedLinear::packed_weights() const {
+  if (!impl_) return {};
+  return {static_cast<const std::byte*>(impl_->weights.get_data_handle()), impl_->weights_md.get_size()};
+}
+
+std::span<const float> PackedLinear::bias() const {
+  if (!impl_) return {};
+  return {static_cast<const float*>(impl_->bias.get_data_handle()), static_cast<size_t>(impl_->out_features)};
+}
+
+std::span<const float> PackedLinear::weight_scales() const {
+  if (!impl_) return {};
+  return impl_->weight_scales;
+}
+
+GemmPrecision PackedLinear::precision() const { return impl_ ? impl_->precision : GemmPrecision::kF32; }
+
+PackedLinear PackedLinear::FromPacked(std::span<const std::byte> weights, std::span<const float> bias,
+                                      std::span<const float> weight_scales, int64_t out_features,
+                                      int64_t in_features, GemmPrecision precision,
+                                      std::shared_ptr<const void> owner) {
+  if (out_features <= 0 || in_features <= 0)
+    throw Error("gemm: FromPacked needs positive sizes", ErrorKind::kInvalidArgument);
+  auto impl = std::make_unique<Impl>();
+  impl->id = next_linear_id.fetch_add(1);
+  impl->out_features = out_features;
+  impl->in_features = in_features;
+  impl->precision = precision;
+  const auto n = static_cast<size_t>(out_features);
+  const size_t scales_expected = precision == GemmPrecision::kInt8 ? n : 0;
+  if (bias.size() != n || weight_scales.size() != scales_expected)
+    throw Error("gemm: packed bias/scales have " + std::to_string(bias.size()) + "/" +
+                    std::to_string(weight_scales.size()) + " values, expected " + std::to_string(n) + "/" +
+                    std::to_string(scales_expected),
+                ErrorKind::kInvalidInput);
+  impl->weight_scales.assign(weight_scales.begin(), weight_scales.end());
+  const memory::desc any_weights({in_features, out_features}, InputType(precision), Tag::any);
+  try {
+    const dnnl::matmul::primitive_desc pd = impl->Describe(kPackingRows, any_weights, Epilogue::kBias);
+    impl->CheckKernel(pd);
+    impl->weights_md = pd.weights_desc();
+  } catch (const dnnl::error& e) {
+    throw Error(std::string("gemm: oneDNN has no matmul layout for these weights: ") + e.what(), ErrorKind::kUnsupported);
+  }
+  if (weights.size() != impl->weights_md.get_size() || reinterpret_cast<uintptr_t>(weights.data()) % 64 != 0)
+    throw Error("gemm: packed weights are " + std::to_string(weights.size()) + " bytes, expected " +
+                    std::to_string(impl->weights_md.get_size()) + " at a 64-byte boundary",
+                ErrorKind::kInvalidInput);
+  // oneDNN only reads the weights of a matmul; the memory object needs a non-const handle.
+  impl->weights = memory(impl->weights_md, Engine(), const_cast<std::byte*>(weights.data()));
+  impl->weights_owner = std::move(owner);
+  impl->bias = memory({{1, out_features}, Dt::f32, Tag::ab}, Engine());
+  std::copy(bias.begin(), bias.end(), static_cast<float*>(impl->bias.get_data_handle()));
+  PackedLinear packed;
+  packed.impl_ = std::move(impl);
+  return packed;
 }
 
 int64_t PackedLinear::in_features() const { return impl_ ? impl_->in_features : 0; }

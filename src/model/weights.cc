@@ -18,7 +18,8 @@ std::string ShapeString(const std::vector<int64_t>& shape) {
 // leftovers can be reported.
 class Binder {
  public:
-  Binder(io::TensorSource& source, kernels::GemmPrecision precision) : source_(source), precision_(precision) {
+  Binder(io::TensorSource& source, kernels::GemmPrecision precision, PackedCache* cache)
+      : source_(source), precision_(precision), cache_(cache) {
     for (const auto& t : source.tensors())
       if (t.name.starts_with("vit.")) backbone_prefix_ = "vit.";
   }
@@ -28,9 +29,8 @@ class Binder {
 
   bool Has(const std::string& key) const { return source_.Find(key) != nullptr; }
 
-  // The tensor as float32 after checking its shape: straight from the mapped file when it is aligned F32,
-  // else converted into `out`. Valid until Release().
-  const float* Read(const std::string& key, const std::vector<int64_t>& shape, std::vector<float>& out) {
+  // The tensor's record after checking its shape; counts it as used.
+  const io::TensorRecord& Check(const std::string& key, const std::vector<int64_t>& shape) {
     const io::TensorRecord* t = source_.Find(key);
     if (t == nullptr)
       throw Error(source_.path().string() + ": missing tensor '" + key + "' (expected shape " + ShapeString(shape) + ")",
@@ -39,14 +39,34 @@ class Binder {
       throw Error(source_.path().string() + ": tensor '" + key + "' has shape " + ShapeString(t->shape) +
                       ", expected " + ShapeString(shape),
                   ErrorKind::kInvalidInput);
-    used_.insert(key);
-    num_parameters_ += t->numel();
+    if (used_.insert(key).second) num_parameters_ += t->numel();
+    return *t;
+  }
+
+  // The tensor as float32 after checking its shape: straight from the mapped file when it is aligned F32,
+  // else converted into `out`. Valid until Release().
+  const float* Read(const std::string& key, const std::vector<int64_t>& shape, std::vector<float>& out) {
+    const io::TensorRecord* t = &Check(key, shape);
     pending_release_.push_back(t);
     if (t->dtype == io::DType::kF32 && reinterpret_cast<uintptr_t>(t->data) % alignof(float) == 0)
       return reinterpret_cast<const float*>(t->data);
     out.resize(static_cast<size_t>(t->numel()));
     io::CopyAsFloat32(*t, out.data());
     return out.data();
+  }
+
+  // A linear layer from the packed cache, its source tensors checked but not read; or nullopt.
+  std::optional<kernels::PackedLinear> Cached(const std::string& name, int64_t out, int64_t in) {
+    if (cache_ == nullptr) return std::nullopt;
+    auto found = cache_->Find(name, out, in);
+    if (found) cache_->Add(name, *found);
+    return found;
+  }
+
+  kernels::PackedLinear Pack(const std::string& name, const float* weight, const float* bias, int64_t out, int64_t in) {
+    auto packed = kernels::PackedLinear::Pack(weight, bias, out, in, precision_);
+    if (cache_ != nullptr) cache_->Add(name, packed);
+    return packed;
   }
 
   // Everything read so far is packed or copied: its pages of the file need not stay resident, which keeps
@@ -72,9 +92,12 @@ class Binder {
 
   // nn.Linear(in, out): weight [out, in], bias [out] (optional when allowed).
   kernels::PackedLinear ReadLinear(const std::string& key, int64_t in, int64_t out, bool bias = true) {
+    Check(key + ".weight", {out, in});
+    if (bias) Check(key + ".bias", {out});
+    if (auto cached = Cached(key, out, in)) return *std::move(cached);
     const float* weight = Read(key + ".weight", {out, in}, scratch_);
     const float* b = bias ? Read(key + ".bias", {out}, bias_) : nullptr;
-    auto packed = kernels::PackedLinear::Pack(weight, b, out, in, precision_);
+    auto packed = Pack(key, weight, b, out, in);
     Release();
     return packed;
   }
@@ -86,13 +109,19 @@ class Binder {
     weight.resize(static_cast<size_t>(3 * d * d));
     std::vector<float> b(static_cast<size_t>(3 * d), 0.0f);
     const char* names[] = {".query", ".key", ".value"};
+    for (const char* name : names) {
+      Check(key + name + ".weight", {d, d});
+      if (bias) Check(key + name + ".bias", {d});
+    }
+    const std::string fused_name = key + ".qkv";
+    if (auto cached = Cached(fused_name, 3 * d, d)) return *std::move(cached);
     for (int i = 0; i < 3; ++i) {
       std::memcpy(weight.data() + i * d * d, Read(key + names[i] + ".weight", {d, d}, scratch_),
                   static_cast<size_t>(d * d) * sizeof(float));
       if (bias) std::memcpy(b.data() + i * d, Read(key + names[i] + ".bias", {d}, scratch_), static_cast<size_t>(d) * sizeof(float));
       Release();
     }
-    return kernels::PackedLinear::Pack(weight.data(), b.data(), 3 * d, d, precision_);
+    return Pack(fused_name, weight.data(), b.data(), 3 * d, d);
   }
 
   void CheckAllUsed(const std::set<std::string>& ignorable) const {
@@ -113,6 +142,7 @@ class Binder {
  private:
   io::TensorSource& source_;
   kernels::GemmPrecision precision_;
+  PackedCache* cache_;
   std::vector<const io::TensorRecord*> pending_release_;
   std::string backbone_prefix_;
   std::set<std::string> used_;
@@ -122,8 +152,9 @@ class Binder {
 
 }  // namespace
 
-ViTWeights BindWeights(io::TensorSource& source, const ViTConfig& c, kernels::GemmPrecision precision) {
-  Binder b(source, precision);
+ViTWeights BindWeights(io::TensorSource& source, const ViTConfig& c, kernels::GemmPrecision precision,
+                       PackedCache* cache) {
+  Binder b(source, precision, cache);
   const int64_t d = c.hidden_size;
   const int64_t patch_inputs = c.num_channels * c.patch_size * c.patch_size;
   ViTWeights w;
@@ -131,12 +162,19 @@ ViTWeights BindWeights(io::TensorSource& source, const ViTConfig& c, kernels::Ge
 
   // ViTEmbeddings: the conv's [D, C, p, p] weight is exactly a [D, C*p*p] linear over flattened patches.
   {
-    std::vector<float> weight_scratch, bias_scratch;
-    const float* weight = b.Read(b.Backbone("embeddings.patch_embeddings.projection.weight"),
-                                 {d, c.num_channels, c.patch_size, c.patch_size}, weight_scratch);
-    const float* bias = b.Read(b.Backbone("embeddings.patch_embeddings.projection.bias"), {d}, bias_scratch);
-    w.patch_projection = kernels::PackedLinear::Pack(weight, bias, d, patch_inputs, precision);
-    b.Release();
+    const std::string key = b.Backbone("embeddings.patch_embeddings.projection");
+    const std::vector<int64_t> shape{d, c.num_channels, c.patch_size, c.patch_size};
+    b.Check(key + ".weight", shape);
+    b.Check(key + ".bias", {d});
+    if (auto cached = b.Cached(key, d, patch_inputs)) {
+      w.patch_projection = *std::move(cached);
+    } else {
+      std::vector<float> weight_scratch, bias_scratch;
+      const float* weight = b.Read(key + ".weight", shape, weight_scratch);
+      const float* bias = b.Read(key + ".bias", {d}, bias_scratch);
+      w.patch_projection = b.Pack(key, weight, bias, d, patch_inputs);
+      b.Release();
+    }
   }
   w.cls_token = b.ReadParameter(b.Backbone("embeddings.cls_token"), {1, 1, d});
   w.position_embeddings = b.ReadParameter(b.Backbone("embeddings.position_embeddings"), {1, c.num_patches() + 1, d});

@@ -10,6 +10,7 @@
 #include "core/aligned.h"
 #include "io/tensor_source.h"
 #include "kernels/gemm.h"
+#include "model/packed_cache.h"
 #include "vit/config.h"
 
 namespace vit::model {
@@ -48,7 +49,9 @@ struct ViTWeights {
 };
 
 // Binds every tensor of `source` (keys with or without the "vit." prefix). Missing, unexpected or
-// mis-shaped tensors are errors naming the tensor and both shapes.
-ViTWeights BindWeights(io::TensorSource& source, const ViTConfig& config, kernels::GemmPrecision precision);
+// mis-shaped tensors are errors naming the tensor and both shapes. With a cache, linear layers found there
+// are mapped instead of packed (their tensors are still checked), and the others are added to it.
+ViTWeights BindWeights(io::TensorSource& source, const ViTConfig& config, kernels::GemmPrecision precision,
+                       PackedCache* cache = nullptr);
 
 }  // namespace vit::model

@@ -157,6 +157,8 @@ int Serve(const ServeOptions& options) {
 
   std::fprintf(stderr, "vit serve: loading %s\n", options.model.c_str());
   std::unique_ptr<Model> model = Model::Load(options.model, options.load);
+  if (!model->info().packed_cache.empty())
+    std::fprintf(stderr, "vit serve: packed-weights cache %s\n", model->info().packed_cache.c_str());
   ServedModel served{options.served_model_name.empty() ? DefaultServedName(options.model) : options.served_model_name,
                      model->config(), model->processor(), model->info()};
 

@@ -50,7 +50,7 @@ double Quantile(const std::vector<double>& sorted, double q) {
 int RunBench(const BenchArgs& args) {
   const LoadOptions load_options = args.model.ToLoadOptions();
   const auto load_start = Clock::now();
-  std::unique_ptr<Model> model = Model::Load(args.model.model, load_options);
+  std::unique_ptr<Model> model = LoadModel(args.model.model, load_options);
   const double load_seconds = Seconds(load_start);
   const double rss_after_load = PeakRssMiB();
 
@@ -99,6 +99,7 @@ int RunBench(const BenchArgs& args) {
         {"vector_peak_gflops", peak.vector_gflops > 0 ? nlohmann::json(peak.vector_gflops) : nlohmann::json(nullptr)},
         {"vector_peak_isa", peak.vector_isa},
         {"load_seconds", load_seconds},
+        {"packed_cache", model->info().packed_cache},
         {"peak_rss_mib_after_load", rss_after_load},
         {"peak_rss_mib", PeakRssMiB()},
     };
@@ -108,7 +109,8 @@ int RunBench(const BenchArgs& args) {
   std::printf("model        %s (%s, batch %d, threads %s)\n", args.model.model.c_str(),
               PrecisionName(load_options.precision), args.batch_size,
               load_options.threads > 0 ? std::to_string(load_options.threads).c_str() : "all");
-  std::printf("load         %.2f s\n", load_seconds);
+  std::printf("load         %.2f s%s\n", load_seconds,
+              model->info().packed_cache.empty() ? "" : (" (packed cache: " + model->info().packed_cache + ")").c_str());
   std::printf("ms/image     %.2f median  (min %.2f, p25 %.2f, p75 %.2f, max %.2f; %d runs after %d warm-up)\n",
               ms_per_image, seconds.front() * 1e3 / batch, Quantile(seconds, 0.25) * 1e3 / batch,
               Quantile(seconds, 0.75) * 1e3 / batch, seconds.back() * 1e3 / batch, args.iterations, args.warmup);

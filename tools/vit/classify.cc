@@ -37,7 +37,7 @@ int RunClassify(const ClassifyArgs& args) {
   const std::vector<std::filesystem::path> files = ListImageFiles(args.inputs);
   std::optional<LinearHead> head;
   if (!args.head.empty()) head = LinearHead::Load(args.head);
-  auto model = Model::Load(args.model.model, args.model.ToLoadOptions());
+  auto model = LoadModel(args.model.model, args.model.ToLoadOptions());
 
   std::vector<std::string> id2label;
   if (head) {

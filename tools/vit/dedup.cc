@@ -26,7 +26,7 @@ struct DedupArgs {
 
 int RunDedup(const DedupArgs& args) {
   const std::vector<std::filesystem::path> files = ListImageFiles(args.inputs);
-  auto model = Model::Load(args.model.model, args.model.ToLoadOptions());
+  auto model = LoadModel(args.model.model, args.model.ToLoadOptions());
   const ExtractedFeatures features = args.extraction.Extract(*model, files, "vit dedup");
   const auto groups = FindNearDuplicates(features.features, args.threshold);
   nlohmann::json out_groups = nlohmann::json::array();

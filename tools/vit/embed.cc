@@ -231,7 +231,7 @@ int RunEmbed(const EmbedArgs& args) {
   if (items.empty()) throw Error("no inputs: the folders given hold no image or .npy files", ErrorKind::kInvalidArgument);
   if (!args.image_size.empty() && args.image_size.size() != 2)
     throw Error("--image-size takes two numbers: H W", ErrorKind::kInvalidArgument);
-  auto model = Model::Load(args.model.model, args.model.ToLoadOptions());
+  auto model = LoadModel(args.model.model, args.model.ToLoadOptions());
   Embedder embedder(args, *model, ParseOutputs(args.outputs, *model));
   return embedder.Run(items);
 }

@@ -83,7 +83,7 @@ Embedded Embed(const IndexArgs& args, const std::string& model_name, const std::
   if (model_name.empty()) throw Error(what + ": --model is required to embed images", ErrorKind::kInvalidArgument);
   const std::vector<fs::path> files = ListImageFiles(args.inputs);
   LoadOptions load = args.model.ToLoadOptions();
-  auto model = Model::Load(model_name, load);
+  auto model = LoadModel(model_name, load);
   const auto start = std::chrono::steady_clock::now();
   ExtractedFeatures features = args.extraction.Extract(*model, files, what);
   std::fprintf(stderr, "%s: embedded %zu image(s) in %.2f s (%zu from the cache)\n", what.c_str(), features.kept.size(),

@@ -174,7 +174,7 @@ int RunTrain(const TrainArgs& args) {
     SplitStratified(labels, args.val_split, args.solver.seed, train_rows, val_rows);
   }
 
-  auto model = Model::Load(args.model.model, args.model.ToLoadOptions());
+  auto model = LoadModel(args.model.model, args.model.ToLoadOptions());
   const auto start = std::chrono::steady_clock::now();
   const ExtractedFeatures extracted = args.extraction.Extract(*model, files, "vit probe");
   const double extraction_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
