@@ -32,7 +32,10 @@ class PackedLinear {
                            GemmPrecision precision);
 
   // x [rows, in_features] and y [rows, out_features], both contiguous. Thread-safe.
-  void Forward(const float* x, int64_t rows, float* y, Epilogue epilogue) const;
+  // int8 quantizes the activations with one scale per `rows_per_scale` rows (0: one for all rows), chosen
+  // from those rows alone: a group's results then do not depend on the rest of the batch (the model
+  // passes one image's tokens). f32 and bf16 rows never depend on other rows.
+  void Forward(const float* x, int64_t rows, float* y, Epilogue epilogue, int64_t rows_per_scale = 0) const;
 
   int64_t in_features() const;
   int64_t out_features() const;

@@ -196,6 +196,36 @@ TEST(PackedLinear, ConcurrentCallersAndFreshBuffersGetTheirOwnResults) {
   for (int t = 0; t < kThreads; ++t) EXPECT_EQ(mismatches[t], 0) << "thread " << t;
 }
 
+TEST(PackedLinear, Int8GroupsDoNotDependOnTheirBatchMates) {
+  const int64_t n_out = 64, k_in = 96, group = 7;
+  const auto w = RandomFloats(static_cast<size_t>(n_out * k_in), -0.1f, 0.1f, 61);
+  const auto bias = RandomFloats(static_cast<size_t>(n_out), -1.f, 1.f, 62);
+  PackedLinear linear;
+  try {
+    linear = PackedLinear::Pack(w.data(), bias.data(), n_out, k_in, GemmPrecision::kInt8);
+  } catch (const Error& e) {
+    GTEST_SKIP() << e.what();
+  }
+  // Three groups of very different magnitudes: one shared scale would crush the small ones.
+  auto x = RandomFloats(static_cast<size_t>(3 * group * k_in), -1.f, 1.f, 63);
+  for (int64_t i = 0; i < group * k_in; ++i) x[static_cast<size_t>(group * k_in + i)] *= 100.f;
+  for (Epilogue e : kEpilogues) {
+    const auto residual = RandomFloats(static_cast<size_t>(3 * group * n_out), -1.f, 1.f, 64);
+    std::vector<float> batched = residual;
+    linear.Forward(x.data(), 3 * group, batched.data(), e, group);
+    for (int64_t g = 0; g < 3; ++g) {
+      std::vector<float> alone(residual.begin() + g * group * n_out, residual.begin() + (g + 1) * group * n_out);
+      linear.Forward(x.data() + g * group * k_in, group, alone.data(), e);
+      for (int64_t i = 0; i < group * n_out; ++i)
+        ASSERT_EQ(batched[static_cast<size_t>(g * group * n_out + i)], alone[static_cast<size_t>(i)])
+            << "group " << g << " at " << i;
+    }
+    std::vector<float> shared = residual;
+    linear.Forward(x.data(), 3 * group, shared.data(), e);
+    EXPECT_NE(shared, batched) << "one scale for the whole batch should differ: the test would not see a mix-up";
+  }
+}
+
 TEST(PackedLinear, ManyRowCountsStayCorrectPastTheCacheBound) {
   const int64_t n_out = 8, k_in = 16;
   const auto w = RandomFloats(static_cast<size_t>(n_out * k_in), -1.f, 1.f, 51);

@@ -80,7 +80,7 @@ void ViT::Embeddings(const Tensor& pixel_values, const Shape& s, bool interpolat
   ExtractPatches(pixel_values.data(), s.batch, c.num_channels, pixel_values.dim(2), pixel_values.dim(3), c.patch_size,
                  s.grid_h, s.grid_w, patches);
   float* embeds = ws_.patch_embeds.Reserve(static_cast<size_t>(s.batch * s.patches * d));
-  weights_.patch_projection.Forward(patches, s.batch * s.patches, embeds, Epilogue::kBias);
+  weights_.patch_projection.Forward(patches, s.batch * s.patches, embeds, Epilogue::kBias, s.patches);
 
   // embeddings = torch.cat((cls_tokens, embeddings), dim=1) + position_embeddings (interpolated if asked;
   // at the native grid the interpolation is the identity, as transformers short-cuts it)
@@ -99,9 +99,11 @@ void ViT::Embeddings(const Tensor& pixel_values, const Shape& s, bool interpolat
 
 void ViT::SelfAttention(const LayerWeights& layer, const Shape& s, float* probs) {
   const int64_t d = config_.hidden_size, rows = s.batch * s.tokens;
-  // query/key/value = self.query/key/value(hidden_states), fused into one GEMM
+  // query/key/value = self.query/key/value(hidden_states), fused into one GEMM. (The GEMMs' last argument,
+  // one image's rows: int8 quantizes each image's activations on their own, so that an image's outputs
+  // never depend on what else is in its batch.)
   float* qkv = ws_.qkv.data();
-  layer.qkv.Forward(ws_.normed.data(), rows, qkv, Epilogue::kBias);
+  layer.qkv.Forward(ws_.normed.data(), rows, qkv, Epilogue::kBias, s.tokens);
   // context = softmax(q k^T / sqrt(head_size)) v, heads concatenated
   kernels::AttentionShape shape{s.batch, s.tokens, config_.num_attention_heads, config_.head_dim()};
   // The precision policy: models whose GEMMs run in bf16 or int8 also take attention's products in bf16.
@@ -122,12 +124,12 @@ void ViT::Layer(const LayerWeights& layer, const Shape& s, float* probs) {
   kernels::LayerNorm(hidden, rows, d, layer.layernorm_before.weight.get(), layer.layernorm_before.bias.get(), eps, normed);
   SelfAttention(layer, s, probs);
   // hidden_states = attention_output + hidden_states   (ViTSelfOutput.dense, residual fused)
-  layer.attention_output.Forward(ws_.context.data(), rows, hidden, Epilogue::kBiasResidual);
+  layer.attention_output.Forward(ws_.context.data(), rows, hidden, Epilogue::kBiasResidual, s.tokens);
   // layer_output = self.intermediate(self.layernorm_after(hidden_states))   (dense + exact GELU fused)
   kernels::LayerNorm(hidden, rows, d, layer.layernorm_after.weight.get(), layer.layernorm_after.bias.get(), eps, normed);
-  layer.intermediate.Forward(normed, rows, ws_.mlp.data(), Epilogue::kBiasGelu);
+  layer.intermediate.Forward(normed, rows, ws_.mlp.data(), Epilogue::kBiasGelu, s.tokens);
   // layer_output = self.output(layer_output, hidden_states)   (dense + residual fused)
-  layer.output.Forward(ws_.mlp.data(), rows, hidden, Epilogue::kBiasResidual);
+  layer.output.Forward(ws_.mlp.data(), rows, hidden, Epilogue::kBiasResidual, s.tokens);
 }
 
 ModelOutput ViT::Forward(const Tensor& pixel_values, const RunOptions& options) {
@@ -172,11 +174,11 @@ ModelOutput ViT::Forward(const Tensor& pixel_values, const RunOptions& options) 
       std::memcpy(cls + b * d, out.last_hidden_state.data() + b * s.tokens * d, static_cast<size_t>(d) * sizeof(float));
     if (weights_.pooler) {  // pooled_output = self.activation(self.dense(first_token_tensor))
       out.pooler_output = Tensor({s.batch, weights_.pooler->out_features()});
-      weights_.pooler->Forward(cls, s.batch, out.pooler_output.data(), Epilogue::kBiasTanh);
+      weights_.pooler->Forward(cls, s.batch, out.pooler_output.data(), Epilogue::kBiasTanh, 1);
     }
     if (weights_.classifier) {  // logits = self.classifier(sequence_output[:, 0, :])
       out.logits = Tensor({s.batch, weights_.classifier->out_features()});
-      weights_.classifier->Forward(cls, s.batch, out.logits.data(), Epilogue::kBias);
+      weights_.classifier->Forward(cls, s.batch, out.logits.data(), Epilogue::kBias, 1);
     }
   }
   return out;
