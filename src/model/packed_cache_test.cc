@@ -150,7 +150,8 @@ TEST_F(PackedCacheTest, AFileOfOtherWeightsUnderTheSameNameIsNotUsed) {
   auto other_source = io::OpenCheckpoint(other_weights);
   {
     PackedCache other(Dir(), *other_source, GemmPrecision::kF32);
-    other.Add("layer", PackFresh(GemmPrecision::kF32, 9));
+    const PackedLinear other_layer = PackFresh(GemmPrecision::kF32, 9);  // must outlive Save()
+    other.Add("layer", other_layer);
     other.Save();
     fs::copy_file(other.file(), file, fs::copy_options::overwrite_existing);
   }
