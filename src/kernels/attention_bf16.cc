@@ -1,11 +1,11 @@
 #include "kernels/attention_bf16.h"
 
 #include <immintrin.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
+
+#include "kernels/amx.h"
 
 namespace vit::kernels {
 
@@ -16,14 +16,9 @@ bool HasAvx512Bf16() {
 }
 
 bool HasAmxBf16() {
-  static const bool granted = [] {
-    __builtin_cpu_init();
-    if (!HasAvx512Bf16() || !__builtin_cpu_supports("amx-tile") || !__builtin_cpu_supports("amx-bf16")) return false;
-    constexpr long kArchRequestPermission = 0x1023;  // ARCH_REQ_XCOMP_PERM; oneDNN asks the same
-    constexpr long kTileData = 18;                   // XFEATURE_XTILEDATA
-    return syscall(SYS_arch_prctl, kArchRequestPermission, kTileData) == 0;
-  }();
-  return granted;
+  __builtin_cpu_init();
+  return HasAvx512Bf16() && __builtin_cpu_supports("amx-tile") && __builtin_cpu_supports("amx-bf16") &&
+         AmxTileStateGranted();
 }
 
 #pragma GCC push_options
@@ -166,23 +161,12 @@ void MatMulBf16Pairs(const uint32_t* a, int64_t lda, const uint32_t* b, int64_t 
 #pragma GCC push_options
 #pragma GCC target("amx-tile,amx-bf16")
 
-namespace {
-
-struct alignas(64) TileConfig {
-  uint8_t palette = 1;
-  uint8_t start_row = 0;
-  uint8_t reserved[14] = {};
-  uint16_t bytes_per_row[16] = {};
-  uint8_t rows[16] = {};
-};
-
-}  // namespace
 
 // Tiles 0-3: four 16 x 16 fp32 accumulators side by side (64 columns); 4: 16 rows x 16 pairs of a;
 // 5, 6: 16 pairs x 16 columns of b, alternating so a load overlaps the previous product.
 void MatMulBf16PairsAmx(const uint32_t* a, int64_t lda, const uint32_t* b, int64_t ldb, int64_t rows, int64_t depth,
                         int64_t vectors, float* c, int64_t ldc, float scale, const float* row_scale) {
-  TileConfig config;
+  AmxTileConfig config;
   for (int t = 0; t < 7; ++t) {
     config.bytes_per_row[t] = 64;
     config.rows[t] = 16;

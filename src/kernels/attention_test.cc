@@ -19,22 +19,34 @@ struct Case {
   int64_t batch, tokens, heads, head_dim;
 };
 
+// Random q, k, v as slices of one fused QKV output, and the float64 reference attention over them.
+struct Problem {
+  Problem(const Case& c, uint32_t seed)
+      : width(c.heads * c.head_dim),
+        ld(3 * width),
+        rows(c.batch * c.tokens),
+        qkv(RandomFloats(static_cast<size_t>(rows * ld), -2.f, 2.f, seed)),
+        scale(1.0 / std::sqrt(static_cast<double>(c.head_dim))),
+        shape{c.batch, c.tokens, c.heads, c.head_dim},
+        want(reference::MultiHeadAttention(q(), k(), v(), ld, c.batch, c.tokens, c.heads, c.head_dim, scale)) {}
+  const float* q() const { return qkv.data(); }
+  const float* k() const { return qkv.data() + width; }
+  const float* v() const { return qkv.data() + 2 * width; }
+
+  int64_t width, ld, rows;
+  std::vector<float> qkv;
+  double scale;
+  AttentionShape shape;
+  reference::AttentionResult want;
+};
+
 TEST(MultiHeadAttention, MatchesDoublePrecisionOnEveryTarget) {
   ForEachTarget([] {
     for (const Case& c : {Case{2, 197, 3, 64}, Case{1, 50, 2, 24}, Case{3, 5, 2, 80}, Case{1, 1, 1, 1},
                           Case{2, 17, 4, 3}, Case{1, 40, 2, 48}}) {
-      const int64_t width = c.heads * c.head_dim;
-      const int64_t ld = 3 * width;  // q, k, v are slices of one fused QKV output
-      const int64_t rows = c.batch * c.tokens;
-      std::vector<float> qkv = RandomFloats(static_cast<size_t>(rows * ld), -2.f, 2.f,
-                                            static_cast<uint32_t>(c.tokens * 7 + c.head_dim));
-      const float* q = qkv.data();
-      const float* k = q + width;
-      const float* v = k + width;
-      const double scale = 1.0 / std::sqrt(static_cast<double>(c.head_dim));
-      const auto want = reference::MultiHeadAttention(q, k, v, ld, c.batch, c.tokens, c.heads, c.head_dim, scale);
-
-      const AttentionShape shape{c.batch, c.tokens, c.heads, c.head_dim};
+      const Problem p(c, static_cast<uint32_t>(c.tokens * 7 + c.head_dim));
+      const auto& [width, ld, rows, qkv, scale, shape, want] = p;
+      const float *q = p.q(), *k = p.k(), *v = p.v();
       std::vector<float> out(static_cast<size_t>(rows * width), -1.f);
       std::vector<float> probs(static_cast<size_t>(c.batch * c.heads * c.tokens * c.tokens), -1.f);
       MultiHeadAttention(q, k, v, ld, shape, static_cast<float>(scale), out.data(), probs.data());
@@ -64,17 +76,9 @@ TEST(MultiHeadAttention, Bf16ProductsStayWithinBf16RoundingOfDoublePrecision) {
   ForEachTarget([] {
     for (const Case& c : {Case{2, 197, 3, 64}, Case{1, 50, 2, 80}, Case{1, 1, 1, 16}, Case{3, 17, 2, 32},
                           Case{1, 257, 1, 64}}) {
-      const int64_t width = c.heads * c.head_dim;
-      const int64_t ld = 3 * width;
-      const int64_t rows = c.batch * c.tokens;
-      std::vector<float> qkv = RandomFloats(static_cast<size_t>(rows * ld), -2.f, 2.f,
-                                            static_cast<uint32_t>(c.tokens * 5 + c.head_dim));
-      const float* q = qkv.data();
-      const float* k = q + width;
-      const float* v = k + width;
-      const double scale = 1.0 / std::sqrt(static_cast<double>(c.head_dim));
-      const auto want = reference::MultiHeadAttention(q, k, v, ld, c.batch, c.tokens, c.heads, c.head_dim, scale);
-      const AttentionShape shape{c.batch, c.tokens, c.heads, c.head_dim};
+      const Problem p(c, static_cast<uint32_t>(c.tokens * 5 + c.head_dim));
+      const auto& [width, ld, rows, qkv, scale, shape, want] = p;
+      const float *q = p.q(), *k = p.k(), *v = p.v();
       for (const bool with_probs : {false, true}) {
         std::vector<float> out(static_cast<size_t>(rows * width), -1.f);
         std::vector<float> probs(static_cast<size_t>(c.batch * c.heads * c.tokens * c.tokens), -1.f);

@@ -6,12 +6,12 @@
 
 #include <immintrin.h>
 #include <omp.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+
+#include "kernels/amx.h"
 
 namespace vit::kernels {
 namespace {
@@ -130,17 +130,10 @@ __attribute__((target("avx2,avxvnni"))) double VnniAvx256(int64_t rounds, float*
 
 // AMX: four independent 16x16 fp32 (or s32) accumulator tiles, each TDP* adding a 16 x 32 (bf16) or
 // 16 x 64 (int8) by 32 x 16 / 64 x 16 product: 16384 flops or 32768 integer ops per instruction.
-struct alignas(64) TileConfig {
-  uint8_t palette = 1;
-  uint8_t start_row = 0;
-  uint8_t reserved[14] = {};
-  uint16_t bytes_per_row[16] = {};
-  uint8_t rows[16] = {};
-};
 
 template <bool kBf16>
 __attribute__((target("amx-tile,amx-bf16,amx-int8"))) double Amx(int64_t rounds, float* sink) {
-  TileConfig config;
+  AmxTileConfig config;
   for (int t = 0; t < 8; ++t) {
     config.bytes_per_row[t] = 64;
     config.rows[t] = 16;
@@ -176,12 +169,6 @@ __attribute__((target("amx-tile,amx-bf16,amx-int8"))) double Amx(int64_t rounds,
   return static_cast<double>(rounds) * (kInnerIterations / 16) * 4 * (kBf16 ? 16384.0 : 32768.0);
 }
 
-// Linux hands out the AMX tile state only to processes that ask for it (oneDNN asks too).
-bool AmxPermitted() {
-  constexpr long kArchRequestPermission = 0x1023;  // ARCH_REQ_XCOMP_PERM
-  constexpr long kTileData = 18;                   // XFEATURE_XTILEDATA
-  return syscall(SYS_arch_prctl, kArchRequestPermission, kTileData) == 0;
-}
 
 struct Choice {
   Probe probe = nullptr;
@@ -196,11 +183,11 @@ Choice Choose(PeakKind kind) {
       if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return {FmaAvx2, "avx2+fma"};
       return {};
     case PeakKind::kBF16Dot:
-      if (__builtin_cpu_supports("amx-bf16") && AmxPermitted()) return {Amx<true>, "amx_bf16"};
+      if (__builtin_cpu_supports("amx-bf16") && AmxTileStateGranted()) return {Amx<true>, "amx_bf16"};
       if (__builtin_cpu_supports("avx512bf16")) return {Bf16Avx512, "avx512_bf16"};
       return {};
     case PeakKind::kInt8Dot:
-      if (__builtin_cpu_supports("amx-int8") && AmxPermitted()) return {Amx<false>, "amx_int8"};
+      if (__builtin_cpu_supports("amx-int8") && AmxTileStateGranted()) return {Amx<false>, "amx_int8"};
       if (__builtin_cpu_supports("avx512vnni")) return {VnniAvx512, "avx512_vnni"};
       if (__builtin_cpu_supports("avxvnni")) return {VnniAvx256, "avx_vnni"};
       return {};

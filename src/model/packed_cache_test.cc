@@ -58,6 +58,14 @@ class PackedCacheTest : public ::testing::Test {
     return PackedLinear::Pack(w.data(), b.data(), kOut, kIn, precision);
   }
 
+  // Saves `layer` as the only entry of the f32 cache of `source`; returns the file.
+  fs::path SaveOne(const PackedLinear& layer, const io::TensorSource& source) const {
+    PackedCache cache(Dir(), source, GemmPrecision::kF32);
+    cache.Add("layer", layer);
+    cache.Save();
+    return cache.file();
+  }
+
   fs::path root_, weights_file_;
   std::unique_ptr<io::TensorSource> source_;
 };
@@ -85,11 +93,7 @@ TEST_F(PackedCacheTest, ASavedLayerComesBackBitIdenticalInEveryPrecision) {
 
 TEST_F(PackedCacheTest, AnotherShapeOrNameIsAMiss) {
   const PackedLinear fresh = PackFresh(GemmPrecision::kF32);
-  {
-    PackedCache cache(Dir(), *source_, GemmPrecision::kF32);
-    cache.Add("layer", fresh);
-    cache.Save();
-  }
+  SaveOne(fresh, *source_);
   PackedCache again(Dir(), *source_, GemmPrecision::kF32);
   EXPECT_FALSE(again.Find("layer", kOut + 16, kIn).has_value());
   EXPECT_FALSE(again.Find("layer", kOut, kIn + 8).has_value());
@@ -99,13 +103,7 @@ TEST_F(PackedCacheTest, AnotherShapeOrNameIsAMiss) {
 
 TEST_F(PackedCacheTest, ChangedWeightsFileGetsAnotherFile) {
   const PackedLinear fresh = PackFresh(GemmPrecision::kF32);
-  fs::path first;
-  {
-    PackedCache cache(Dir(), *source_, GemmPrecision::kF32);
-    cache.Add("layer", fresh);
-    cache.Save();
-    first = cache.file();
-  }
+  const fs::path first = SaveOne(fresh, *source_);
   fs::last_write_time(weights_file_, fs::last_write_time(weights_file_) + std::chrono::seconds(5));
   PackedCache again(Dir(), *source_, GemmPrecision::kF32);
   EXPECT_NE(again.file(), first);
@@ -114,13 +112,7 @@ TEST_F(PackedCacheTest, ChangedWeightsFileGetsAnotherFile) {
 
 TEST_F(PackedCacheTest, ACorruptFileIsIgnoredAndReplaced) {
   const PackedLinear fresh = PackFresh(GemmPrecision::kF32);
-  fs::path file;
-  {
-    PackedCache cache(Dir(), *source_, GemmPrecision::kF32);
-    cache.Add("layer", fresh);
-    cache.Save();
-    file = cache.file();
-  }
+  const fs::path file = SaveOne(fresh, *source_);
   for (const uintmax_t keep : {uintmax_t{0}, uintmax_t{7}, uintmax_t{100}, fs::file_size(file) - 64}) {
     fs::resize_file(file, keep);
     PackedCache broken(Dir(), *source_, GemmPrecision::kF32);
@@ -137,24 +129,13 @@ TEST_F(PackedCacheTest, ACorruptFileIsIgnoredAndReplaced) {
 
 TEST_F(PackedCacheTest, AFileOfOtherWeightsUnderTheSameNameIsNotUsed) {
   const PackedLinear fresh = PackFresh(GemmPrecision::kF32);
-  fs::path file;
-  {
-    PackedCache cache(Dir(), *source_, GemmPrecision::kF32);
-    cache.Add("layer", fresh);
-    cache.Save();
-    file = cache.file();
-  }
+  const fs::path file = SaveOne(fresh, *source_);
   // Another model's cache file copied over this one's name: its recorded key gives it away.
   const fs::path other_weights = root_ / "other.safetensors";
   fs::copy_file(weights_file_, other_weights);
   auto other_source = io::OpenCheckpoint(other_weights);
-  {
-    PackedCache other(Dir(), *other_source, GemmPrecision::kF32);
-    const PackedLinear other_layer = PackFresh(GemmPrecision::kF32, 9);  // must outlive Save()
-    other.Add("layer", other_layer);
-    other.Save();
-    fs::copy_file(other.file(), file, fs::copy_options::overwrite_existing);
-  }
+  const PackedLinear other_layer = PackFresh(GemmPrecision::kF32, 9);
+  fs::copy_file(SaveOne(other_layer, *other_source), file, fs::copy_options::overwrite_existing);
   PackedCache cache(Dir(), *source_, GemmPrecision::kF32);
   EXPECT_FALSE(cache.Find("layer", kOut, kIn).has_value());
 }
