@@ -154,9 +154,17 @@ uint64_t CheckedNumel(const std::vector<int64_t>& shape, const std::string& wher
   return n;
 }
 
-// Magic, version and the dict padded with spaces and a newline so that the data starts at a multiple
-// of 64 bytes, and the whole preamble is exactly `min_total` bytes when that is larger.
-std::string BuildPreamble(const std::vector<int64_t>& shape, size_t min_total) {
+
+
+void WriteAll(std::FILE* f, const void* data, size_t bytes, const std::filesystem::path& path) {
+  if (bytes > 0 && std::fwrite(data, 1, bytes, f) != bytes) {
+    throw Error("cannot write " + path.string() + ": " + std::strerror(errno), ErrorKind::kIo);
+  }
+}
+
+}  // namespace
+
+std::string EncodeNpyPreamble(const std::vector<int64_t>& shape, size_t min_total) {
   std::string dict = "{'descr': '<f4', 'fortran_order': False, 'shape': " + ShapeTuple(shape) + ", }";
   const size_t needed = dict.size() + 1;  // the dict and its newline
   auto total_for = [&](size_t prefix) { return std::max((prefix + needed + 63) / 64 * 64, min_total); };
@@ -176,24 +184,6 @@ std::string BuildPreamble(const std::vector<int64_t>& shape, size_t min_total) {
   out += '\n';
   return out;
 }
-
-// The preamble NpyWriter reserves: room for any leading dimension, so Close() rewrites it in place.
-std::string ReservedPreamble(const std::vector<int64_t>& row_shape, int64_t rows) {
-  std::vector<int64_t> widest{std::numeric_limits<int64_t>::max()};
-  widest.insert(widest.end(), row_shape.begin(), row_shape.end());
-  const size_t reserved = BuildPreamble(widest, 0).size();
-  std::vector<int64_t> actual{rows};
-  actual.insert(actual.end(), row_shape.begin(), row_shape.end());
-  return BuildPreamble(actual, reserved);
-}
-
-void WriteAll(std::FILE* f, const void* data, size_t bytes, const std::filesystem::path& path) {
-  if (bytes > 0 && std::fwrite(data, 1, bytes, f) != bytes) {
-    throw Error("cannot write " + path.string() + ": " + std::strerror(errno), ErrorKind::kIo);
-  }
-}
-
-}  // namespace
 
 NpyHeader ParseNpyHeader(std::span<const std::byte> bytes, const std::string& where) {
   if (bytes.size() < kMagicBytes + 4 || std::memcmp(bytes.data(), kMagic, kMagicBytes) != 0) {
@@ -268,7 +258,7 @@ NpyArray ReadNpy(const std::filesystem::path& path) {
 void WriteNpy(const std::filesystem::path& path, const std::vector<int64_t>& shape, const float* data) {
   static_assert(std::endian::native == std::endian::little, "'<f4' is written straight from memory");
   const uint64_t numel = CheckedNumel(shape, path.string());
-  const std::string preamble = BuildPreamble(shape, 0);
+  const std::string preamble = EncodeNpyPreamble(shape);
   std::FILE* f = std::fopen(path.c_str(), "wb");
   if (f == nullptr) throw Error("cannot create " + path.string() + ": " + std::strerror(errno), ErrorKind::kIo);
   try {
@@ -279,51 +269,6 @@ void WriteNpy(const std::filesystem::path& path, const std::vector<int64_t>& sha
     throw;
   }
   if (std::fclose(f) != 0) throw Error("cannot write " + path.string() + ": " + std::strerror(errno), ErrorKind::kIo);
-}
-
-NpyWriter::NpyWriter(const std::filesystem::path& path, std::vector<int64_t> row_shape)
-    : path_(path), row_shape_(std::move(row_shape)) {
-  CheckedNumel(row_shape_, path_.string());
-  file_ = std::fopen(path_.c_str(), "wb");
-  if (file_ == nullptr) throw Error("cannot create " + path_.string() + ": " + std::strerror(errno), ErrorKind::kIo);
-  const std::string preamble = ReservedPreamble(row_shape_, 0);
-  try {
-    WriteAll(file_, preamble.data(), preamble.size(), path_);
-  } catch (...) {
-    std::fclose(file_);
-    file_ = nullptr;
-    throw;
-  }
-}
-
-NpyWriter::~NpyWriter() {
-  if (file_ == nullptr) return;
-  // Close() reports errors; a destructor cannot, and unwinding callers already have one to report.
-  try {
-    Close();
-  } catch (const Error&) {
-    if (file_ != nullptr) std::fclose(file_);
-    file_ = nullptr;
-  }
-}
-
-void NpyWriter::Append(const float* rows, int64_t count) {
-  if (file_ == nullptr) throw Error("NpyWriter for " + path_.string() + " is closed", ErrorKind::kInternal);
-  if (count < 0) throw Error("NpyWriter::Append: negative row count", ErrorKind::kInvalidArgument);
-  const uint64_t row_numel = CheckedNumel(row_shape_, path_.string());
-  WriteAll(file_, rows, static_cast<size_t>(count) * row_numel * sizeof(float), path_);
-  rows_ += count;
-}
-
-void NpyWriter::Close() {
-  if (file_ == nullptr) return;
-  const std::string preamble = ReservedPreamble(row_shape_, rows_);
-  std::FILE* f = file_;
-  file_ = nullptr;
-  bool ok = std::fflush(f) == 0 && std::fseek(f, 0, SEEK_SET) == 0 &&
-            std::fwrite(preamble.data(), 1, preamble.size(), f) == preamble.size();
-  ok = (std::fclose(f) == 0) && ok;
-  if (!ok) throw Error("cannot finish " + path_.string() + ": " + std::strerror(errno), ErrorKind::kIo);
 }
 
 }  // namespace vit::io

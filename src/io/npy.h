@@ -3,8 +3,8 @@
 #pragma once
 
 #include <cstdint>
-#include <cstdio>
 #include <filesystem>
+#include <string>
 #include <vector>
 
 namespace vit::io {
@@ -18,23 +18,9 @@ struct NpyArray {
 NpyArray ReadNpy(const std::filesystem::path& path);
 void WriteNpy(const std::filesystem::path& path, const std::vector<int64_t>& shape, const float* data);
 
-// Streams rows of shape row_shape into one array; the leading dimension is the number of rows
-// appended, fixed up in the header by Close(). Holds no rows in memory.
-class NpyWriter {
- public:
-  NpyWriter(const std::filesystem::path& path, std::vector<int64_t> row_shape);
-  ~NpyWriter();
-  NpyWriter(const NpyWriter&) = delete;
-  NpyWriter& operator=(const NpyWriter&) = delete;
-  void Append(const float* rows, int64_t count);
-  void Close();
-  int64_t rows() const { return rows_; }
-
- private:
-  std::filesystem::path path_;
-  std::vector<int64_t> row_shape_;
-  std::FILE* file_ = nullptr;
-  int64_t rows_ = 0;
-};
+// Magic, version and the dict of a '<f4' C-order array, padded with spaces and a newline so that the
+// data starts at a multiple of 64 bytes, and the whole preamble is exactly `min_total` bytes when that
+// is larger (so that a later header for another shape can be written over it).
+std::string EncodeNpyPreamble(const std::vector<int64_t>& shape, size_t min_total = 0);
 
 }  // namespace vit::io

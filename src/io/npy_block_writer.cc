@@ -7,6 +7,7 @@
 #include <cstring>
 #include <string>
 
+#include "io/npy.h"
 #include "vit/error.h"
 
 namespace vit::io {
@@ -32,22 +33,10 @@ void WriteAll(int fd, const char* data, size_t bytes, off_t offset, const std::f
 }  // namespace
 
 std::vector<char> EncodeNpyHeaderFixed(const std::vector<int64_t>& shape) {
-  std::string dims;
-  for (int64_t d : shape) dims += std::to_string(d) + ", ";
-  if (shape.size() > 1) dims.resize(dims.size() - 2);
-  else if (shape.empty()) dims.clear();
-  std::string dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + dims + "), }";
-  const size_t preamble = 10;  // magic (6) + version (2) + header length (2)
-  if (preamble + dict.size() + 1 > kHeaderBytes)
+  const std::string preamble = EncodeNpyPreamble(shape, kHeaderBytes);
+  if (preamble.size() != kHeaderBytes)
     throw Error("array shape too long for a .npy header", ErrorKind::kInvalidArgument);
-  dict.append(kHeaderBytes - preamble - dict.size() - 1, ' ');
-  dict += '\n';
-  std::vector<char> out = {'\x93', 'N', 'U', 'M', 'P', 'Y', 1, 0};
-  const auto len = static_cast<uint16_t>(dict.size());
-  out.push_back(static_cast<char>(len & 0xff));
-  out.push_back(static_cast<char>(len >> 8));
-  out.insert(out.end(), dict.begin(), dict.end());
-  return out;
+  return {preamble.begin(), preamble.end()};
 }
 
 NpyBlockWriter::NpyBlockWriter(const std::filesystem::path& path, std::vector<int64_t> shape, int row_axis)

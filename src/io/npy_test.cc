@@ -1,4 +1,5 @@
 #include "io/npy.h"
+#include "io/npy_block_writer.h"
 
 #include <gtest/gtest.h>
 
@@ -58,27 +59,28 @@ TEST(Npy, WriteThenReadRoundTrips) {
   EXPECT_EQ(ReadNpy(dir / "empty.npy").shape, (std::vector<int64_t>{0, 4}));
 }
 
-TEST(Npy, WriterStreamsRowsAndFixesTheShape) {
+TEST(Npy, BlockWriterStreamsRowsAndFixesTheShape) {
   TempDir dir;
   std::vector<float> all;
   {
-    NpyWriter writer(dir / "rows.npy", {2, 3});
+    NpyBlockWriter writer(dir / "rows.npy", {10, 2, 3}, 0);  // room for 10 rows, 6 written
     for (int batch = 0; batch < 3; ++batch) {
       std::vector<float> rows(static_cast<size_t>(batch + 1) * 6);
       for (size_t i = 0; i < rows.size(); ++i) rows[i] = static_cast<float>(all.size() + i);
-      writer.Append(rows.data(), batch + 1);
+      writer.WriteRows(static_cast<int64_t>(all.size() / 6), batch + 1, rows.data());
       all.insert(all.end(), rows.begin(), rows.end());
     }
-    EXPECT_EQ(writer.rows(), 6);
-    writer.Close();
-    EXPECT_THROW(writer.Append(all.data(), 1), Error);
+    EXPECT_THROW(writer.WriteRows(8, 3, all.data()), Error) << "past the planned rows";
+    writer.Finish(6);
+    EXPECT_THROW(writer.WriteRows(0, 1, all.data()), Error) << "finished";
   }
   NpyArray a = ReadNpy(dir / "rows.npy");
   EXPECT_EQ(a.shape, (std::vector<int64_t>{6, 2, 3}));
   EXPECT_EQ(a.data, all);
 
-  {  // closed by the destructor, zero rows
-    NpyWriter writer(dir / "none.npy", {4});
+  {
+    NpyBlockWriter writer(dir / "none.npy", {5, 4}, 0);
+    writer.Finish(0);
   }
   EXPECT_EQ(ReadNpy(dir / "none.npy").shape, (std::vector<int64_t>{0, 4}));
 }
@@ -129,8 +131,9 @@ TEST(Npy, NumpyAgreesBothWays) {
   TempDir dir;
   const std::vector<float> data = {1, -2.5f, 3e7f, 0.125f};
   {
-    NpyWriter writer(dir / "ours.npy", {2});
-    writer.Append(data.data(), 2);
+    NpyBlockWriter writer(dir / "ours.npy", {2, 2}, 0);
+    writer.WriteRows(0, 2, data.data());
+    writer.Finish(2);
   }
   const std::string script =
       "import numpy as np, sys; d = sys.argv[1]\n"
