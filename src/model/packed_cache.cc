@@ -61,15 +61,12 @@ PackedCache::PackedCache(const std::filesystem::path& dir, const io::TensorSourc
   try {
     auto mapped = std::make_shared<io::MappedFile>(file_);
     records_ = io::ParseSafetensors(mapped->bytes(), file_.string(), &metadata_);
-    if (metadata_[kKeyField] != key_) {
-      ignored_ = "its key is for other weights";
-      records_.clear();
-      return;
-    }
+    if (metadata_[kKeyField] != key_) throw Error("its key is for other weights");
     mapping_ = std::move(mapped);
   } catch (const Error& e) {
     ignored_ = e.what();
     records_.clear();
+    metadata_.clear();
   }
 }
 
