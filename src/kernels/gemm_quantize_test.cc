@@ -37,7 +37,9 @@ uint16_t ReferenceBF16(float x) {
 
 TEST(ConvertToBF16, RoundsToNearestEvenOnEveryTarget) {
   std::vector<float> x = RandomFloats(5000, -1e4f, 1e4f, 3);
-  for (uint32_t bits : {0x3f808000u, 0x3f818000u, 0x3f80ffffu, 0x7f7fffffu, 0xff7fffffu, 0x00000001u, 0x80008000u})
+  // Denormals included, some of which round to a nonzero bf16.
+  for (uint32_t bits : {0x3f808000u, 0x3f818000u, 0x3f80ffffu, 0x7f7fffffu, 0xff7fffffu, 0x00000001u, 0x80008000u,
+                        0x00018000u, 0x007fffffu, 0x80400000u})
     x.push_back(FromBits(bits));
   x.push_back(std::numeric_limits<float>::infinity());
   x.push_back(-std::numeric_limits<float>::infinity());
