@@ -12,9 +12,10 @@ struct AttentionShape {
   int64_t head_dim = 1;
 };
 
-// kBF16: q k^T and p v multiply bf16 roundings of their inputs, summing in fp32 (AVX512-BF16's dot
-// products, twice the fp32 rate), for models whose GEMMs already run in bf16 or int8; the softmax stays
-// fp32. Where the CPU lacks AVX512-BF16, or head_dim is not a multiple of 16, kBF16 computes as kF32.
+// kBF16: q k^T and p v multiply bf16 roundings of their inputs, summing in fp32 (AMX tiles, or AVX512-BF16's
+// dot products on CPUs without AMX, where they run at twice the fp32 rate), for models whose GEMMs already
+// run in bf16 or int8; the softmax stays fp32. Where neither is usable, or head_dim is not a multiple of 16,
+// kBF16 computes as kF32.
 enum class AttentionPrecision { kF32, kBF16 };
 
 // q, k, v: row (b*tokens + t) holds all heads, head h at columns [h*head_dim, (h+1)*head_dim);

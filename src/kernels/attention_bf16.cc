@@ -15,6 +15,11 @@ bool HasAvx512Bf16() {
          __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bf16");
 }
 
+bool CpuHasAmx() {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("amx-tile");
+}
+
 bool HasAmxBf16() {
   __builtin_cpu_init();
   return HasAvx512Bf16() && __builtin_cpu_supports("amx-tile") && __builtin_cpu_supports("amx-bf16") &&

@@ -1,9 +1,11 @@
-// The two products of attention (q k^T and p v) in bf16 with fp32 accumulation, on AVX512-BF16's
-// VDPBF16PS: twice the multiply rate of fp32 FMAs. Used when the model runs in bf16 or int8, whose GEMMs
-// are already bf16 or coarser; the softmax between the products stays fp32.
+// The two products of attention (q k^T and p v) in bf16 with fp32 accumulation: on AMX tiles, or on
+// AVX512-BF16's VDPBF16PS (twice the rate of fp32 FMAs on CPUs without AMX, such as AMD's). Used when the
+// model runs in bf16 or int8, whose GEMMs are already bf16 or coarser; the softmax between the products
+// stays fp32.
 //
 // Layout: a "pair" is a uint32 holding two bf16 values of consecutive depth indices (the even one in
-// the low half), which is what VDPBF16PS multiplies and adds per 32-bit lane.
+// the low half), which is what VDPBF16PS multiplies and adds per 32-bit lane, and the row layout AMX's
+// TDPBF16PS expects of its right operand.
 #pragma once
 
 #include <cstdint>
@@ -15,6 +17,8 @@ bool HasAvx512Bf16();
 
 // True where the CPU also has AMX-BF16 and Linux grants this process the tile state.
 bool HasAmxBf16();
+// True where the CPU has AMX tiles, whether or not this process may use them.
+bool CpuHasAmx();
 
 // The functions below require HasAvx512Bf16().
 
