@@ -221,6 +221,21 @@ float SoftmaxPaddedRow(float* HWY_RESTRICT row, int64_t n, bool normalize) {
   return inverse;
 }
 
+// Softmax of each row of head (b, h)'s scores (rows `ld` apart, zero-padded). With probs to return, the rows
+// are normalised and copied there; without, the 1/sum of each row goes to inverse_sums, to be applied to
+// the head_dim outputs instead of the tokens probabilities.
+void SoftmaxScores(float* scores, int64_t ld, const AttentionShape& shape, int64_t b, int64_t h, float* probs,
+                   float* inverse_sums) {
+  const int64_t tokens = shape.tokens;
+  for (int64_t i = 0; i < tokens; ++i) {
+    float* row = scores + i * ld;
+    inverse_sums[i] = SoftmaxPaddedRow(row, tokens, probs != nullptr);
+    if (probs != nullptr) {
+      std::memcpy(probs + ((b * shape.heads + h) * tokens + i) * tokens, row, sizeof(float) * tokens);
+    }
+  }
+}
+
 // AttentionHead with both products in bf16 (fp32 sums), on AMX tiles where the CPU has them, else on
 // AVX512-BF16 dot products; the softmax stays fp32. head_dim is a multiple of 16, so the context goes
 // straight into the output.
@@ -258,13 +273,7 @@ void AttentionHeadBf16(const float* q, const float* k, const float* v, int64_t l
 
   matmul(q_pairs, pairs_padded, k_pairs, padded, tokens, pairs_padded, padded / 16, scores, padded, 1.f, nullptr);
   const bool normalize = probs != nullptr;
-  for (int64_t i = 0; i < tokens; ++i) {
-    float* row = scores + i * padded;
-    inverse_sums[i] = SoftmaxPaddedRow(row, tokens, normalize);
-    if (probs != nullptr) {
-      std::memcpy(probs + ((b * shape.heads + h) * tokens + i) * tokens, row, sizeof(float) * tokens);
-    }
-  }
+  SoftmaxScores(scores, padded, shape, b, h, probs, inverse_sums);
   ToBf16Rows(scores, padded, tokens, tokens, 1.f, reinterpret_cast<uint16_t*>(p_pairs), padded);
 
   const int64_t ld_out = shape.heads * head_dim;
@@ -299,16 +308,8 @@ void AttentionHead(const float* q, const float* k, const float* v, int64_t ld_qk
   // scores = q k^T * scale (transformers divides by sqrt(head_dim) before the softmax).
   MatMul(q + row0 * ld_qkv + col0, ld_qkv, k_t, tokens_padded, tokens, head_dim, tokens_padded / lanes, scores,
          tokens_padded, scale, nullptr);
-  // Without probs to return, the 1/sum of each row is applied to the head_dim outputs instead of the
-  // tokens probabilities.
   const bool normalize = probs != nullptr;
-  for (int64_t i = 0; i < tokens; ++i) {
-    float* row = scores + i * tokens_padded;
-    inverse_sums[i] = SoftmaxPaddedRow(row, tokens, normalize);
-    if (probs != nullptr) {
-      std::memcpy(probs + ((b * shape.heads + h) * tokens + i) * tokens, row, sizeof(float) * tokens);
-    }
-  }
+  SoftmaxScores(scores, tokens_padded, shape, b, h, probs, inverse_sums);
 
   // context = probs v, written into this head's columns of the concatenated output: directly when the
   // head is whole vectors wide, else through a padded tile (a wider store would hit the next head).

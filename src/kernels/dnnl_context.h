@@ -5,7 +5,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <oneapi/dnnl/dnnl.hpp>
-#include <vector>
 
 #include "core/aligned.h"
 

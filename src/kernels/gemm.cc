@@ -35,6 +35,22 @@ std::atomic<uint64_t> next_linear_id{1};
 // Primitives kept per PackedLinear (row count x epilogue pairs).
 constexpr size_t kMaxCachedRowCounts = 64;
 
+}  // namespace
+
+const char* GemmPrecisionName(GemmPrecision p) {
+  switch (p) {
+    case GemmPrecision::kF32:
+      return "f32";
+    case GemmPrecision::kBF16:
+      return "bf16";
+    case GemmPrecision::kInt8:
+      return "int8";
+  }
+  return "?";
+}
+
+namespace {
+
 // The element type of both GEMM inputs (weights and activations) at a precision; the output is always f32.
 Dt InputType(GemmPrecision p) {
   switch (p) {
@@ -141,6 +157,25 @@ struct PackedLinear::Impl {
     }
   }
 
+  // Sets weights_md to the blocking oneDNN picks for these weights (int8's weight scales must be set
+  // first: they are part of the primitive); a CPU without kernels for the precision is an error saying so.
+  void ChooseLayout() {
+    const memory::desc any_weights({in_features, out_features}, InputType(precision), Tag::any);
+    try {
+      const dnnl::matmul::primitive_desc pd = Describe(kPackingRows, any_weights, Epilogue::kBias);
+      CheckKernel(pd);
+      weights_md = pd.weights_desc();
+    } catch (const dnnl::error& e) {
+      // f32 runs everywhere; oneDNN 2.6 has bf16 and int8 kernels only from AVX-512 on.
+      if (precision != GemmPrecision::kF32) {
+        throw Error(std::string("gemm: this CPU has no oneDNN kernel for ") + GemmPrecisionName(precision) +
+                        " matmul (" + e.what() + "); use f32",
+                    ErrorKind::kUnsupported);
+      }
+      throw Error(std::string("gemm: oneDNN has no matmul for these weights: ") + e.what(), ErrorKind::kInternal);
+    }
+  }
+
   // A handle (shared ownership), not a reference: the cache may be cleared while a caller executes.
   dnnl::matmul Primitive(int64_t rows, Epilogue epilogue) const {
     std::lock_guard<std::mutex> lock(mutex);
@@ -193,6 +228,16 @@ std::string DescribeLayout(const memory::desc& md) {
 
 }  // namespace
 
+std::unique_ptr<PackedLinear::Impl> PackedLinear::NewImpl(int64_t out_features, int64_t in_features,
+                                                         GemmPrecision precision) {
+  auto impl = std::make_unique<Impl>();
+  impl->id = next_linear_id.fetch_add(1);
+  impl->out_features = out_features;
+  impl->in_features = in_features;
+  impl->precision = precision;
+  return impl;
+}
+
 PackedLinear::PackedLinear() = default;
 PackedLinear::~PackedLinear() = default;
 PackedLinear::PackedLinear(PackedLinear&&) noexcept = default;
@@ -205,11 +250,7 @@ PackedLinear PackedLinear::Pack(const float* weight, const float* bias, int64_t 
                     ", in_features=" + std::to_string(in_features),
                 ErrorKind::kInvalidArgument);
   }
-  auto impl = std::make_unique<Impl>();
-  impl->id = next_linear_id.fetch_add(1);
-  impl->out_features = out_features;
-  impl->in_features = in_features;
-  impl->precision = precision;
+  auto impl = NewImpl(out_features, in_features, precision);
 
   // Reduced precisions are converted first: the int8 weight scales are part of the primitive.
   const void* user_data = weight;
@@ -226,11 +267,8 @@ PackedLinear PackedLinear::Pack(const float* weight, const float* bias, int64_t 
     user_data = bf16.data();
   }
 
-  const memory::desc any_weights({in_features, out_features}, InputType(precision), Tag::any);
+  impl->ChooseLayout();
   try {
-    const dnnl::matmul::primitive_desc pd = impl->Describe(kPackingRows, any_weights, Epilogue::kBias);
-    impl->CheckKernel(pd);
-    impl->weights_md = pd.weights_desc();
     impl->weights = memory(impl->weights_md, Engine());
     // nn.Linear's W[N,K] row-major is the K x N matrix in column-major order ("ba").
     const memory::desc user_md({in_features, out_features}, InputType(precision), Tag::ba);
@@ -242,13 +280,6 @@ PackedLinear PackedLinear::Pack(const float* weight, const float* bias, int64_t 
     for (int64_t n = 0; n < out_features; ++n) b[n] = bias != nullptr ? bias[n] : 0.f;
     ThreadStream().wait();
   } catch (const dnnl::error& e) {
-    // f32 runs everywhere; oneDNN 2.6 has bf16 and int8 kernels only from AVX-512 on.
-    if (precision != GemmPrecision::kF32) {
-      throw Error(std::string("gemm: this CPU has no oneDNN kernel for ") +
-                      (precision == GemmPrecision::kBF16 ? "bf16" : "int8") + " matmul (" + e.what() +
-                      "); use f32",
-                  ErrorKind::kUnsupported);
-    }
     throw Error(std::string("gemm: oneDNN could not pack the weights: ") + e.what(), ErrorKind::kInternal);
   }
   PackedLinear packed;
@@ -282,8 +313,9 @@ void PackedLinear::Forward(const float* x, int64_t rows, float* y, Epilogue epil
   const Impl& p = *impl_;
   if (p.precision == GemmPrecision::kInt8 && rows_per_scale > 0 && rows_per_scale < rows) {
     // One matmul per group, each with its own activation scale (oneDNN 2.6's brgemm takes only a scalar
-    // one; a per-row [M,1] factor falls back to its reference kernel). At ViT's 197 rows per image a
-    // group is as fast per row as a whole batch.
+    // one; a per-row [M,1] factor falls back to its reference kernel). At ViT's 197 rows per image this
+    // cost a batch of 8 5-15% of its int8 speed (vit bench -p int8 -b 8), the price of batch-independent
+    // results.
     for (int64_t r = 0; r < rows; r += rows_per_scale) {
       Forward(x + r * p.in_features, std::min(rows_per_scale, rows - r), y + r * p.out_features, epilogue);
     }
@@ -329,20 +361,6 @@ void PackedLinear::Forward(const float* x, int64_t rows, float* y, Epilogue epil
   stream.wait();
 }
 
-std::string PackedLinear::LayoutOf(int64_t out_features, int64_t in_features, GemmPrecision precision) {
-  Impl probe;
-  probe.out_features = out_features;
-  probe.in_features = in_features;
-  probe.precision = precision;
-  if (precision == GemmPrecision::kInt8) probe.weight_scales.assign(static_cast<size_t>(out_features), 1.f);
-  const memory::desc any_weights({in_features, out_features}, InputType(precision), Tag::any);
-  try {
-    return DescribeLayout(probe.Describe(kPackingRows, any_weights, Epilogue::kBias).weights_desc());
-  } catch (const dnnl::error& e) {
-    throw Error(std::string("gemm: oneDNN has no matmul layout for these weights: ") + e.what(), ErrorKind::kUnsupported);
-  }
-}
-
 std::string PackedLinear::layout() const { return impl_ ? DescribeLayout(impl_->weights_md) : std::string(); }
 
 std::span<const std::byte> PackedLinear::packed_weights() const {
@@ -360,19 +378,13 @@ std::span<const float> PackedLinear::weight_scales() const {
   return impl_->weight_scales;
 }
 
-GemmPrecision PackedLinear::precision() const { return impl_ ? impl_->precision : GemmPrecision::kF32; }
-
-PackedLinear PackedLinear::FromPacked(std::span<const std::byte> weights, std::span<const float> bias,
-                                      std::span<const float> weight_scales, int64_t out_features,
-                                      int64_t in_features, GemmPrecision precision,
+PackedLinear PackedLinear::FromPacked(std::span<const std::byte> weights, const std::string& layout,
+                                      std::span<const float> bias, std::span<const float> weight_scales,
+                                      int64_t out_features, int64_t in_features, GemmPrecision precision,
                                       std::shared_ptr<const void> owner) {
   if (out_features <= 0 || in_features <= 0)
     throw Error("gemm: FromPacked needs positive sizes", ErrorKind::kInvalidArgument);
-  auto impl = std::make_unique<Impl>();
-  impl->id = next_linear_id.fetch_add(1);
-  impl->out_features = out_features;
-  impl->in_features = in_features;
-  impl->precision = precision;
+  auto impl = NewImpl(out_features, in_features, precision);
   const auto n = static_cast<size_t>(out_features);
   const size_t scales_expected = precision == GemmPrecision::kInt8 ? n : 0;
   if (bias.size() != n || weight_scales.size() != scales_expected)
@@ -381,14 +393,11 @@ PackedLinear PackedLinear::FromPacked(std::span<const std::byte> weights, std::s
                     std::to_string(scales_expected),
                 ErrorKind::kInvalidInput);
   impl->weight_scales.assign(weight_scales.begin(), weight_scales.end());
-  const memory::desc any_weights({in_features, out_features}, InputType(precision), Tag::any);
-  try {
-    const dnnl::matmul::primitive_desc pd = impl->Describe(kPackingRows, any_weights, Epilogue::kBias);
-    impl->CheckKernel(pd);
-    impl->weights_md = pd.weights_desc();
-  } catch (const dnnl::error& e) {
-    throw Error(std::string("gemm: oneDNN has no matmul layout for these weights: ") + e.what(), ErrorKind::kUnsupported);
-  }
+  impl->ChooseLayout();
+  if (DescribeLayout(impl->weights_md) != layout)
+    throw Error("gemm: packed weights laid out as '" + layout + "', this oneDNN and CPU want '" +
+                    DescribeLayout(impl->weights_md) + "'",
+                ErrorKind::kInvalidInput);
   if (weights.size() != impl->weights_md.get_size() || reinterpret_cast<uintptr_t>(weights.data()) % 64 != 0)
     throw Error("gemm: packed weights are " + std::to_string(weights.size()) + " bytes, expected " +
                     std::to_string(impl->weights_md.get_size()) + " at a 64-byte boundary",

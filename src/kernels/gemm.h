@@ -12,6 +12,8 @@
 namespace vit::kernels {
 
 enum class GemmPrecision { kF32, kBF16, kInt8 };
+// "f32", "bf16", "int8".
+const char* GemmPrecisionName(GemmPrecision precision);
 
 enum class Epilogue {
   kBias,          // y = xW^T + b
@@ -40,25 +42,24 @@ class PackedLinear {
   int64_t in_features() const;
   int64_t out_features() const;
   size_t packed_bytes() const;
-  GemmPrecision precision() const;
 
-  // Saving and restoring the packed form (a cache of it spares the next load the conversion).
-  // The packed weights' bytes are only meaningful under the same layout: LayoutOf describes the blocking
-  // that this build of oneDNN picks on this CPU for the shape and precision, so a stored copy is valid
-  // exactly when its recorded layout equals LayoutOf now.
-  static std::string LayoutOf(int64_t out_features, int64_t in_features, GemmPrecision precision);
+  // Saving and restoring the packed form (a cache of it spares the next load the conversion). The bytes
+  // are only meaningful under the blocking they were packed for: layout() describes it (oneDNN version,
+  // CPU ISA, blocking), and FromPacked accepts bytes only with the layout this process would pack.
   std::string layout() const;
   std::span<const std::byte> packed_weights() const;
   std::span<const float> bias() const;           // out_features
   std::span<const float> weight_scales() const;  // out_features for int8, else empty
-  // Views `weights` (packed_bytes() long, 64-byte aligned, as laid out by LayoutOf) without copying;
-  // `owner` keeps the memory alive. Throws kInvalidInput when a size does not match.
-  static PackedLinear FromPacked(std::span<const std::byte> weights, std::span<const float> bias,
-                                 std::span<const float> weight_scales, int64_t out_features, int64_t in_features,
-                                 GemmPrecision precision, std::shared_ptr<const void> owner);
+  // Views `weights` (64-byte aligned) without copying; `owner` keeps the memory alive. Throws kInvalidInput
+  // when `layout` is not the one this process would pack, or a size does not match.
+  static PackedLinear FromPacked(std::span<const std::byte> weights, const std::string& layout,
+                                 std::span<const float> bias, std::span<const float> weight_scales,
+                                 int64_t out_features, int64_t in_features, GemmPrecision precision,
+                                 std::shared_ptr<const void> owner);
 
  private:
   struct Impl;
+  static std::unique_ptr<Impl> NewImpl(int64_t out_features, int64_t in_features, GemmPrecision precision);
   std::unique_ptr<Impl> impl_;
 };
 

@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <cstring>
 #include <system_error>
 
 #include "io/mapped_file.h"
@@ -17,18 +16,6 @@ constexpr size_t kAlign = 64;  // the packed weights' alignment, asked by FromPa
 constexpr const char* kKeyField = "vit.packed.key";
 constexpr const char* kLayoutPrefix = "vit.packed.layout.";
 
-const char* PrecisionName(kernels::GemmPrecision p) {
-  switch (p) {
-    case kernels::GemmPrecision::kF32:
-      return "f32";
-    case kernels::GemmPrecision::kBF16:
-      return "bf16";
-    case kernels::GemmPrecision::kInt8:
-      return "int8";
-  }
-  return "?";
-}
-
 uint64_t Fnv1a(const std::string& text) {
   uint64_t h = 14695981039346656037ull;
   for (unsigned char c : text) h = (h ^ c) * 1099511628211ull;
@@ -38,13 +25,12 @@ uint64_t Fnv1a(const std::string& text) {
 // What identifies the weights: a changed file (new size or time) gets a new key and is packed again.
 std::string KeyOf(const io::TensorSource& source, kernels::GemmPrecision precision) {
   std::error_code ec;
-  const std::filesystem::path path = std::filesystem::canonical(source.path(), ec);
-  const auto& p = ec ? source.path() : path;
-  const auto size = std::filesystem::file_size(p, ec);
-  const auto mtime = std::filesystem::last_write_time(p, ec);
-  return "vit packed linear layers v1; source " + p.string() + "; size " + std::to_string(ec ? 0 : size) +
-         "; weights bytes " + std::to_string(source.file_bytes()) + "; mtime " +
-         std::to_string(ec ? 0 : mtime.time_since_epoch().count()) + "; precision " + PrecisionName(precision);
+  std::filesystem::path path = std::filesystem::canonical(source.path(), ec);
+  if (ec) path = source.path();
+  const auto mtime = std::filesystem::last_write_time(path, ec);
+  return "vit packed linear layers v1; source " + path.string() + "; bytes " + std::to_string(source.file_bytes()) +
+         "; mtime " + std::to_string(ec ? 0 : mtime.time_since_epoch().count()) + "; precision " +
+         kernels::GemmPrecisionName(precision);
 }
 
 }  // namespace
@@ -54,7 +40,7 @@ PackedCache::PackedCache(const std::filesystem::path& dir, const io::TensorSourc
     : key_(KeyOf(source, precision)), precision_(precision) {
   char name[64];
   std::snprintf(name, sizeof name, "%016llx-%s.safetensors", static_cast<unsigned long long>(Fnv1a(key_)),
-                PrecisionName(precision));
+                kernels::GemmPrecisionName(precision));
   file_ = dir / name;
   std::error_code ec;
   if (!std::filesystem::exists(file_, ec)) return;
@@ -72,38 +58,29 @@ PackedCache::PackedCache(const std::filesystem::path& dir, const io::TensorSourc
 
 PackedCache::~PackedCache() = default;
 
-const io::TensorRecord* PackedCache::Record(const std::string& name, io::DType dtype, size_t bytes) const {
+const io::TensorRecord* PackedCache::Record(const std::string& name, io::DType dtype) const {
   for (const auto& r : records_)
-    if (r.name == name) return r.dtype == dtype && r.nbytes == bytes ? &r : nullptr;
+    if (r.name == name) return r.dtype == dtype ? &r : nullptr;
   return nullptr;
 }
 
 std::optional<kernels::PackedLinear> PackedCache::Find(const std::string& name, int64_t out_features,
                                                        int64_t in_features) {
   const auto layout = metadata_.find(kLayoutPrefix + name);
-  if (layout == metadata_.end() ||
-      layout->second != kernels::PackedLinear::LayoutOf(out_features, in_features, precision_)) {
+  const io::TensorRecord* weights = Record(name + ".weights", io::DType::kU8);
+  const io::TensorRecord* bias = Record(name + ".bias", io::DType::kF32);
+  const io::TensorRecord* scales = Record(name + ".scales", io::DType::kF32);
+  if (layout == metadata_.end() || weights == nullptr || bias == nullptr) {
     ++misses_;
     return std::nullopt;
   }
-  const auto n = static_cast<size_t>(out_features);
-  const size_t scale_count = precision_ == kernels::GemmPrecision::kInt8 ? n : 0;
-  const std::string& text = layout->second;
-  const size_t at = text.rfind(" bytes ");
-  const size_t weight_bytes = at == std::string::npos ? 0 : std::stoull(text.substr(at + 7));
-  const io::TensorRecord* weights = Record(name + ".weights", io::DType::kU8, weight_bytes);
-  const io::TensorRecord* bias = Record(name + ".bias", io::DType::kF32, n * sizeof(float));
-  const io::TensorRecord* scales =
-      scale_count == 0 ? nullptr : Record(name + ".scales", io::DType::kF32, scale_count * sizeof(float));
-  if (weights == nullptr || bias == nullptr || (scale_count > 0 && scales == nullptr)) {
-    ++misses_;
-    return std::nullopt;
-  }
-  try {
-    auto linear = kernels::PackedLinear::FromPacked(
-        {weights->data, weights->nbytes}, {reinterpret_cast<const float*>(bias->data), n},
-        {scales ? reinterpret_cast<const float*>(scales->data) : nullptr, scale_count}, out_features, in_features,
-        precision_, mapping_);
+  auto floats = [](const io::TensorRecord* r) {
+    return r == nullptr ? std::span<const float>()
+                        : std::span<const float>(reinterpret_cast<const float*>(r->data), r->nbytes / sizeof(float));
+  };
+  try {  // FromPacked checks the layout against this process's and every size
+    auto linear = kernels::PackedLinear::FromPacked({weights->data, weights->nbytes}, layout->second, floats(bias),
+                                                    floats(scales), out_features, in_features, precision_, mapping_);
     ++hits_;
     return linear;
   } catch (const Error&) {

@@ -42,8 +42,8 @@ class PackedCache {
   int hits() const { return hits_; }
 
  private:
-  // The record `name` if it has this dtype and size.
-  const io::TensorRecord* Record(const std::string& name, io::DType dtype, size_t bytes) const;
+  // The record `name` if it has this dtype.
+  const io::TensorRecord* Record(const std::string& name, io::DType dtype) const;
 
   struct Entry {
     std::string name, layout;

@@ -90,12 +90,15 @@ class Binder {
     return {ReadParameter(key + ".weight", {size}), ReadParameter(key + ".bias", {size})};
   }
 
-  // nn.Linear(in, out): weight [out, in], bias [out] (optional when allowed).
-  kernels::PackedLinear ReadLinear(const std::string& key, int64_t in, int64_t out, bool bias = true) {
-    Check(key + ".weight", {out, in});
+  // nn.Linear(in, out): weight [out, in], bias [out] (optional when allowed). A weight stored with more
+  // dimensions (a conv's [out, C, p, p]) is given its checkpoint shape; its elements are [out, in].
+  kernels::PackedLinear ReadLinear(const std::string& key, int64_t in, int64_t out, bool bias = true,
+                                   std::vector<int64_t> weight_shape = {}) {
+    if (weight_shape.empty()) weight_shape = {out, in};
+    Check(key + ".weight", weight_shape);
     if (bias) Check(key + ".bias", {out});
     if (auto cached = Cached(key, out, in)) return *std::move(cached);
-    const float* weight = Read(key + ".weight", {out, in}, scratch_);
+    const float* weight = Read(key + ".weight", weight_shape, scratch_);
     const float* b = bias ? Read(key + ".bias", {out}, bias_) : nullptr;
     auto packed = Pack(key, weight, b, out, in);
     Release();
@@ -104,10 +107,6 @@ class Binder {
 
   // query, key and value concatenated along the output dimension: one GEMM instead of three.
   kernels::PackedLinear ReadFusedQkv(const std::string& key, int64_t d, bool bias) {
-    // Reused from layer to layer: a fresh 3 d^2 buffer per layer would first-touch its pages every time.
-    std::vector<float>& weight = fused_;
-    weight.resize(static_cast<size_t>(3 * d * d));
-    std::vector<float> b(static_cast<size_t>(3 * d), 0.0f);
     const char* names[] = {".query", ".key", ".value"};
     for (const char* name : names) {
       Check(key + name + ".weight", {d, d});
@@ -115,6 +114,10 @@ class Binder {
     }
     const std::string fused_name = key + ".qkv";
     if (auto cached = Cached(fused_name, 3 * d, d)) return *std::move(cached);
+    // Reused from layer to layer: a fresh 3 d^2 buffer per layer would first-touch its pages every time.
+    std::vector<float>& weight = fused_;
+    weight.resize(static_cast<size_t>(3 * d * d));
+    std::vector<float> b(static_cast<size_t>(3 * d), 0.0f);
     for (int i = 0; i < 3; ++i) {
       std::memcpy(weight.data() + i * d * d, Read(key + names[i] + ".weight", {d, d}, scratch_),
                   static_cast<size_t>(d * d) * sizeof(float));
@@ -161,21 +164,8 @@ ViTWeights BindWeights(io::TensorSource& source, const ViTConfig& c, kernels::Ge
   w.precision = precision;
 
   // ViTEmbeddings: the conv's [D, C, p, p] weight is exactly a [D, C*p*p] linear over flattened patches.
-  {
-    const std::string key = b.Backbone("embeddings.patch_embeddings.projection");
-    const std::vector<int64_t> shape{d, c.num_channels, c.patch_size, c.patch_size};
-    b.Check(key + ".weight", shape);
-    b.Check(key + ".bias", {d});
-    if (auto cached = b.Cached(key, d, patch_inputs)) {
-      w.patch_projection = *std::move(cached);
-    } else {
-      std::vector<float> weight_scratch, bias_scratch;
-      const float* weight = b.Read(key + ".weight", shape, weight_scratch);
-      const float* bias = b.Read(key + ".bias", {d}, bias_scratch);
-      w.patch_projection = b.Pack(key, weight, bias, d, patch_inputs);
-      b.Release();
-    }
-  }
+  w.patch_projection = b.ReadLinear(b.Backbone("embeddings.patch_embeddings.projection"), patch_inputs, d, true,
+                                    {d, c.num_channels, c.patch_size, c.patch_size});
   w.cls_token = b.ReadParameter(b.Backbone("embeddings.cls_token"), {1, 1, d});
   w.position_embeddings = b.ReadParameter(b.Backbone("embeddings.position_embeddings"), {1, c.num_patches() + 1, d});
 
