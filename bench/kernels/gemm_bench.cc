@@ -57,24 +57,18 @@ const bool registered = [] {
       {"f32", GemmPrecision::kF32}, {"bf16", GemmPrecision::kBF16}, {"s8", GemmPrecision::kInt8}};
   for (const auto& [pname, precision] : precisions) {
     for (const auto& shape : vit::bench::VitGemmShapes()) {
-      benchmark::RegisterBenchmark(("Gemm/" + std::string(pname) + "/" + shape.name).c_str(), BM_Gemm, precision,
-                                   shape, EpilogueOf(shape.name), 1)
-          ->Arg(1)
-          ->Arg(8)
-          ->ArgName("batch")
-          ->Unit(benchmark::kMillisecond)
-          ->UseRealTime()
-          ->MinTime(0.3);
-      if (shape.name.starts_with("L16.")) {
-        benchmark::RegisterBenchmark(("GemmStreamed/" + std::string(pname) + "/" + shape.name).c_str(), BM_Gemm,
-                                     precision, shape, EpilogueOf(shape.name), 24)
+      auto add = [&](const std::string& family, int copies) {
+        benchmark::RegisterBenchmark((family + "/" + pname + "/" + shape.name).c_str(), BM_Gemm, precision, shape,
+                                     EpilogueOf(shape.name), copies)
             ->Arg(1)
             ->Arg(8)
             ->ArgName("batch")
             ->Unit(benchmark::kMillisecond)
             ->UseRealTime()
             ->MinTime(0.3);
-      }
+      };
+      add("Gemm", 1);
+      if (shape.name.starts_with("L16.")) add("GemmStreamed", 24);
     }
   }
   return true;
