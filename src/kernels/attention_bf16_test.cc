@@ -6,6 +6,7 @@
 #include <cstring>
 #include <vector>
 
+#include "kernels/bf16.h"
 #include "kernels/test_util.h"
 
 namespace vit::kernels {
@@ -13,23 +14,8 @@ namespace {
 
 using testing::RandomFloats;
 
-float Bf16ToFloat(uint16_t h) {
-  const uint32_t bits = static_cast<uint32_t>(h) << 16;
-  float f;
-  std::memcpy(&f, &bits, sizeof(f));
-  return f;
-}
-
 float Low(uint32_t pair) { return Bf16ToFloat(static_cast<uint16_t>(pair & 0xffff)); }
 float High(uint32_t pair) { return Bf16ToFloat(static_cast<uint16_t>(pair >> 16)); }
-
-// Round to nearest even, as VCVTNEPS2BF16 (finite inputs).
-uint16_t FloatToBf16(float f) {
-  uint32_t bits;
-  std::memcpy(&bits, &f, sizeof(bits));
-  bits += 0x7fff + ((bits >> 16) & 1);
-  return static_cast<uint16_t>(bits >> 16);
-}
 
 TEST(AttentionBf16, PackingKeepsEveryValueInItsPair) {
   if (!HasAvx512Bf16()) GTEST_SKIP() << "no AVX512-BF16 on this CPU";

@@ -20,9 +20,11 @@ dnnl::stream& ThreadStream();
 struct ThreadScratchBuffers {
   core::FloatBuffer bf16_storage, int8_storage;  // floats as units of storage
   float x_scale = 1.f;  // the activation scale of the int8 GEMM running on this thread
+  core::FloatBuffer x_scales;  // the scales of its row groups
 
   uint16_t* Bf16(size_t count) { return reinterpret_cast<uint16_t*>(bf16_storage.Reserve((count + 1) / 2)); }
   int8_t* Int8(size_t count) { return reinterpret_cast<int8_t*>(int8_storage.Reserve((count + 3) / 4)); }
+  float* XScales(size_t count) { return x_scales.Reserve(count); }
 };
 ThreadScratchBuffers& ThreadScratch();
 

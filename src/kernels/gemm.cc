@@ -98,7 +98,8 @@ struct PackedLinear::Impl {
   std::vector<float> weight_scales;
 
   mutable std::mutex mutex;
-  mutable std::map<std::pair<int64_t, Epilogue>, dnnl::matmul> primitives;
+  // Keyed by (rows, epilogue, bf16 output).
+  mutable std::map<std::tuple<int64_t, Epilogue, bool>, dnnl::matmul> primitives;
 
   dnnl::primitive_attr Attributes(Epilogue epilogue) const {
     dnnl::primitive_attr attr;
@@ -131,10 +132,11 @@ struct PackedLinear::Impl {
     return attr;
   }
 
-  dnnl::matmul::primitive_desc Describe(memory::dim rows, const memory::desc& weights_desc, Epilogue epilogue) const {
+  dnnl::matmul::primitive_desc Describe(memory::dim rows, const memory::desc& weights_desc, Epilogue epilogue,
+                                        bool dst_bf16 = false) const {
     const memory::desc src({rows, in_features}, InputType(precision), Tag::ab);
     const memory::desc bias_md({1, out_features}, Dt::f32, Tag::ab);
-    const memory::desc dst({rows, out_features}, Dt::f32, Tag::ab);
+    const memory::desc dst({rows, out_features}, dst_bf16 ? Dt::bf16 : Dt::f32, Tag::ab);
     const dnnl::matmul::desc desc = precision == GemmPrecision::kInt8
                                         ? dnnl::matmul::desc(src, weights_desc, dst)
                                         : dnnl::matmul::desc(src, weights_desc, bias_md, dst);
@@ -177,13 +179,13 @@ struct PackedLinear::Impl {
   }
 
   // A handle (shared ownership), not a reference: the cache may be cleared while a caller executes.
-  dnnl::matmul Primitive(int64_t rows, Epilogue epilogue) const {
+  dnnl::matmul Primitive(int64_t rows, Epilogue epilogue, bool dst_bf16) const {
     std::lock_guard<std::mutex> lock(mutex);
-    auto key = std::make_pair(rows, epilogue);
+    const auto key = std::make_tuple(rows, epilogue, dst_bf16);
     auto it = primitives.find(key);
     if (it == primitives.end()) {
       try {
-        const dnnl::matmul::primitive_desc pd = Describe(rows, weights_md, epilogue);
+        const dnnl::matmul::primitive_desc pd = Describe(rows, weights_md, epilogue, dst_bf16);
         CheckKernel(pd);
         // A server batching requests dynamically sees many row counts; past a bound the cache starts
         // over (oneDNN's own primitive cache still holds the compiled kernels).
@@ -297,9 +299,9 @@ struct Binding {
   std::unordered_map<int, memory> args;
 };
 
-Binding& ThreadBinding(uint64_t linear_id, int64_t rows, Epilogue epilogue) {
-  thread_local std::map<std::tuple<uint64_t, int64_t, Epilogue>, Binding> bindings;
-  const std::tuple<uint64_t, int64_t, Epilogue> key{linear_id, rows, epilogue};
+Binding& ThreadBinding(uint64_t linear_id, int64_t rows, Epilogue epilogue, bool dst_bf16) {
+  thread_local std::map<std::tuple<uint64_t, int64_t, Epilogue, bool>, Binding> bindings;
+  const std::tuple<uint64_t, int64_t, Epilogue, bool> key{linear_id, rows, epilogue, dst_bf16};
   // Bounded like the primitive caches; also drops the bindings of PackedLinears since destroyed.
   if (bindings.size() >= 4096 && bindings.find(key) == bindings.end()) bindings.clear();
   return bindings[key];
@@ -311,45 +313,67 @@ void PackedLinear::Forward(const float* x, int64_t rows, float* y, Epilogue epil
   if (!impl_) throw Error("gemm: Forward on an empty PackedLinear", ErrorKind::kInternal);
   if (rows <= 0) return;
   const Impl& p = *impl_;
-  if (p.precision == GemmPrecision::kInt8 && rows_per_scale > 0 && rows_per_scale < rows) {
-    // One matmul per group, each with its own activation scale (oneDNN 2.6's brgemm takes only a scalar
-    // one; a per-row [M,1] factor falls back to its reference kernel). At ViT's 197 rows per image this
-    // cost a batch of 8 5-15% of its int8 speed (vit bench -p int8 -b 8), the price of batch-independent
-    // results.
-    for (int64_t r = 0; r < rows; r += rows_per_scale) {
-      Forward(x + r * p.in_features, std::min(rows_per_scale, rows - r), y + r * p.out_features, epilogue);
-    }
-    return;
-  }
-  const dnnl::matmul primitive = p.Primitive(rows, epilogue);
   ThreadScratchBuffers& scratch = ThreadScratch();
+  const int64_t count = rows * p.in_features;
+  if (p.precision == GemmPrecision::kF32) {
+    Execute(x, rows, y, false, epilogue);
+  } else if (p.precision == GemmPrecision::kBF16) {
+    uint16_t* converted = scratch.Bf16(static_cast<size_t>(count));
+    ConvertToBF16(x, count, converted);
+    Execute(converted, rows, y, false, epilogue);
+  } else {
+    // One matmul per group of rows, each with its own activation scale: oneDNN 2.6's brgemm takes only a
+    // scalar one (a per-row [M,1] factor sends it to its reference kernel). All groups are quantized in
+    // one pass first.
+    const int64_t group = rows_per_scale > 0 && rows_per_scale < rows ? rows_per_scale : rows;
+    const int64_t groups = (rows + group - 1) / group;
+    int8_t* quantized = scratch.Int8(static_cast<size_t>(count));
+    float* scales = scratch.XScales(static_cast<size_t>(groups));
+    QuantizeActivationsInGroups(x, count, group * p.in_features, quantized, scales);
+    for (int64_t g = 0; g < groups; ++g) {
+      const int64_t r = g * group;
+      scratch.x_scale = scales[g];
+      Execute(quantized + r * p.in_features, std::min(group, rows - r), y + r * p.out_features, false, epilogue);
+    }
+  }
+}
 
-  Binding& binding = ThreadBinding(p.id, rows, epilogue);
+void PackedLinear::CheckBf16Input(bool y_bf16, Epilogue epilogue) const {
+  if (!impl_) throw Error("gemm: Forward on an empty PackedLinear", ErrorKind::kInternal);
+  if (impl_->precision != GemmPrecision::kBF16)
+    throw Error(std::string("gemm: bf16 activations given to a ") + GemmPrecisionName(impl_->precision) + " layer",
+                ErrorKind::kInvalidArgument);
+  if (y_bf16 && epilogue == Epilogue::kBiasResidual)
+    throw Error("gemm: a residual epilogue keeps its output in f32", ErrorKind::kInvalidArgument);
+}
+
+void PackedLinear::Forward(const uint16_t* x, int64_t rows, float* y, Epilogue epilogue) const {
+  CheckBf16Input(false, epilogue);
+  if (rows > 0) Execute(x, rows, y, false, epilogue);
+}
+
+void PackedLinear::Forward(const uint16_t* x, int64_t rows, uint16_t* y, Epilogue epilogue) const {
+  CheckBf16Input(true, epilogue);
+  if (rows > 0) Execute(x, rows, y, true, epilogue);
+}
+
+void PackedLinear::Execute(const void* x, int64_t rows, void* y, bool y_bf16, Epilogue epilogue) const {
+  const Impl& p = *impl_;
+  const dnnl::matmul primitive = p.Primitive(rows, epilogue, y_bf16);
+  Binding& binding = ThreadBinding(p.id, rows, epilogue, y_bf16);
   if (!binding.dst) {
-    binding.dst = memory({{rows, p.out_features}, Dt::f32, Tag::ab}, Engine(), y);
+    binding.dst = memory({{rows, p.out_features}, y_bf16 ? Dt::bf16 : Dt::f32, Tag::ab}, Engine(), y);
     binding.src = memory({{rows, p.in_features}, InputType(p.precision), Tag::ab}, Engine(), DNNL_MEMORY_NONE);
     binding.args = {{DNNL_ARG_SRC, binding.src}, {DNNL_ARG_WEIGHTS, p.weights}, {DNNL_ARG_DST, binding.dst}};
     if (p.precision == GemmPrecision::kInt8) {
       binding.args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1,
-                           memory({{1, 1}, Dt::f32, Tag::ab}, Engine(), &scratch.x_scale));
+                           memory({{1, 1}, Dt::f32, Tag::ab}, Engine(), &ThreadScratch().x_scale));
       binding.args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(1) | DNNL_ARG_SRC_1, p.bias);
     } else {
       binding.args.emplace(DNNL_ARG_BIAS, p.bias);
     }
   }
-
-  const int64_t count = rows * p.in_features;
-  if (p.precision == GemmPrecision::kF32) {
-    binding.src.set_data_handle(const_cast<float*>(x));
-  } else if (p.precision == GemmPrecision::kBF16) {
-    uint16_t* converted = scratch.Bf16(static_cast<size_t>(count));
-    ConvertToBF16(x, count, converted);
-    binding.src.set_data_handle(converted);
-  } else {
-    int8_t* quantized = scratch.Int8(static_cast<size_t>(count));
-    scratch.x_scale = QuantizeActivationsPerTensor(x, count, quantized);
-    binding.src.set_data_handle(quantized);
-  }
+  binding.src.set_data_handle(const_cast<void*>(x));
   binding.dst.set_data_handle(y);
   // Debian's oneDNN keeps one library-managed scratchpad for all primitives (it is built without concurrent
   // execution), so two threads executing matmuls at once can overwrite each other's partial results. Each

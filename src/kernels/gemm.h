@@ -38,6 +38,11 @@ class PackedLinear {
   // from those rows alone: a group's results then do not depend on the rest of the batch (the model
   // passes one image's tokens). f32 and bf16 rows never depend on other rows.
   void Forward(const float* x, int64_t rows, float* y, Epilogue epilogue, int64_t rows_per_scale = 0) const;
+  // kBF16 only, with x already bf16 (as LayerNormToBf16 writes it): no conversion pass. y is f32, or bf16
+  // for the input of the next bf16 GEMM (rounded as FloatToBf16; not with kBiasResidual, whose residual
+  // stream stays f32). Throws kInvalidArgument for other precisions.
+  void Forward(const uint16_t* x, int64_t rows, float* y, Epilogue epilogue) const;
+  void Forward(const uint16_t* x, int64_t rows, uint16_t* y, Epilogue epilogue) const;
 
   int64_t in_features() const;
   int64_t out_features() const;
@@ -60,6 +65,9 @@ class PackedLinear {
  private:
   struct Impl;
   static std::unique_ptr<Impl> NewImpl(int64_t out_features, int64_t in_features, GemmPrecision precision);
+  // x in the precision's input type, y f32 or (y_bf16) bf16.
+  void Execute(const void* x, int64_t rows, void* y, bool y_bf16, Epilogue epilogue) const;
+  void CheckBf16Input(bool y_bf16, Epilogue epilogue) const;
   std::unique_ptr<Impl> impl_;
 };
 

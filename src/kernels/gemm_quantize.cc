@@ -11,6 +11,8 @@
 #define HWY_TARGET_INCLUDE "kernels/gemm_quantize.cc"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
 #include "hwy/highway.h"
+#include "kernels/bf16.h"
+#include "kernels/simd_math-inl.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace vit::kernels::HWY_NAMESPACE {
@@ -51,31 +53,13 @@ void QuantizeSpan(const float* x, int64_t n, float inverse_scale, int8_t* out) {
   }
 }
 
-// Round to nearest even on the upper 16 bits, as torch's .to(torch.bfloat16); NaN stays a quiet NaN.
+// As FloatToBf16 (kernels/bf16.h), a vector at a time.
 void ConvertToBF16Span(const float* x, int64_t n, uint16_t* out) {
-  const hn::ScalableTag<uint32_t> du;
-  const hn::Rebind<uint16_t, decltype(du)> d16;
-  const hn::Rebind<int32_t, decltype(du)> di;
-  const int64_t lanes = static_cast<int64_t>(hn::Lanes(du));
-  const auto bias = hn::Set(du, 0x7fffu), one = hn::Set(du, 1u), abs_mask = hn::Set(du, 0x7fffffffu);
-  const auto inf = hn::Set(du, 0x7f800000u), quiet = hn::Set(du, 0x00400000u);
+  const hn::ScalableTag<float> d;
+  const int64_t lanes = static_cast<int64_t>(hn::Lanes(d));
   int64_t i = 0;
-  for (; i + lanes <= n; i += lanes) {
-    const auto bits = hn::LoadU(du, reinterpret_cast<const uint32_t*>(x + i));
-    const auto rounded = hn::Add(bits, hn::Add(bias, hn::And(hn::ShiftRight<16>(bits), one)));
-    const auto is_nan = hn::Gt(hn::BitCast(di, hn::And(bits, abs_mask)), hn::BitCast(di, inf));
-    const auto result = hn::ShiftRight<16>(hn::IfThenElse(hn::RebindMask(du, is_nan), hn::Or(bits, quiet), rounded));
-    hn::StoreU(hn::DemoteTo(d16, hn::BitCast(di, result)), d16, out + i);
-  }
-  for (; i < n; ++i) {
-    uint32_t bits;
-    std::memcpy(&bits, &x[i], sizeof(bits));
-    if ((bits & 0x7fffffffu) > 0x7f800000u) {
-      out[i] = static_cast<uint16_t>((bits | 0x00400000u) >> 16);
-    } else {
-      out[i] = static_cast<uint16_t>((bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16);
-    }
-  }
+  for (; i + lanes <= n; i += lanes) StoreBf16(d, hn::LoadU(d, x + i), out + i);
+  for (; i < n; ++i) out[i] = FloatToBf16(x[i]);
 }
 
 }  // namespace vit::kernels::HWY_NAMESPACE
@@ -108,18 +92,6 @@ void ForEachChunk(int64_t n, Fn fn) {
   core::ParallelFor(split.pieces, [&](int64_t c) { fn(c * split.size, std::min(split.size, n - c * split.size)); });
 }
 
-float MaxAbs(const float* x, int64_t n) {
-  const auto span = VIT_DISPATCH(MaxAbsSpan);
-  // The partial maxima live on the caller's stack: at most kMaxPieces of them.
-  constexpr int64_t kMaxPieces = 4096;
-  const WorkSplit split = SplitWork(n, std::max(kChunk, (n + kMaxPieces / 2 - 1) / (kMaxPieces / 2)), 64);
-  if (split.pieces <= 1) return span(x, n);
-  float partial[kMaxPieces];
-  core::ParallelFor(split.pieces,
-                    [&](int64_t c) { partial[c] = span(x + c * split.size, std::min(split.size, n - c * split.size)); });
-  return *std::max_element(partial, partial + split.pieces);
-}
-
 }  // namespace
 
 void ConvertToBF16(const float* x, int64_t n, uint16_t* out) {
@@ -139,12 +111,46 @@ void QuantizeWeightsPerRow(const float* w, int64_t rows, int64_t cols, int8_t* o
 }
 
 float QuantizeActivationsPerTensor(const float* x, int64_t n, int8_t* out) {
-  const float m = MaxAbs(x, n);
-  const float scale = m > 0.f ? m / 127.f : 1.f;
-  const float inverse = 1.f / scale;
-  const auto quantize = VIT_DISPATCH(QuantizeSpan);
-  ForEachChunk(n, [&](int64_t begin, int64_t count) { quantize(x + begin, count, inverse, out + begin); });
+  float scale = 1.f;
+  QuantizeActivationsInGroups(x, n, n, out, &scale);
   return scale;
+}
+
+void QuantizeActivationsInGroups(const float* x, int64_t n, int64_t group_size, int8_t* out, float* scales) {
+  if (n <= 0) return;
+  if (group_size <= 0 || group_size > n) group_size = n;
+  const auto max_abs = VIT_DISPATCH(MaxAbsSpan);
+  const auto quantize = VIT_DISPATCH(QuantizeSpan);
+  const int64_t groups = (n + group_size - 1) / group_size;
+  // Every group cut alike, so piece p is piece p % per_group of group p / per_group.
+  const WorkSplit split = SplitWork(group_size, kChunk, 64);
+  const int64_t per_group = split.pieces;
+  auto piece = [&](int64_t p, auto fn) {
+    const int64_t g = p / per_group, begin = g * group_size + (p % per_group) * split.size;
+    const int64_t end = std::min({begin + split.size, (g + 1) * group_size, n});
+    if (begin < end) fn(g, begin, end - begin);
+  };
+  thread_local std::vector<float> partial;  // grow-only: the steady state allocates nothing
+  partial.assign(static_cast<size_t>(groups * per_group), 0.f);  // a piece past n keeps 0
+  float* maxima = partial.data();
+  const int64_t pieces = groups * per_group;
+  auto for_each_piece = [&](auto fn) {
+    if (pieces == 1) {
+      fn(int64_t{0});
+    } else {
+      core::ParallelFor(pieces, fn);
+    }
+  };
+  for_each_piece([&](int64_t p) {
+    piece(p, [&](int64_t, int64_t begin, int64_t count) { maxima[p] = max_abs(x + begin, count); });
+  });
+  for (int64_t g = 0; g < groups; ++g) {
+    const float m = *std::max_element(maxima + g * per_group, maxima + (g + 1) * per_group);
+    scales[g] = m > 0.f ? m / 127.f : 1.f;
+  }
+  for_each_piece([&](int64_t p) {
+    piece(p, [&](int64_t g, int64_t begin, int64_t count) { quantize(x + begin, count, 1.f / scales[g], out + begin); });
+  });
 }
 
 }  // namespace vit::kernels

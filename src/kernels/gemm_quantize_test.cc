@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <utility>
+
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -75,6 +78,29 @@ TEST(QuantizeActivationsPerTensor, UsesTheLargestMagnitudeOnEveryTarget) {
     std::vector<int8_t> q(40, 1);
     EXPECT_EQ(QuantizeActivationsPerTensor(zeros.data(), 40, q.data()), 1.f);
     for (int8_t v : q) EXPECT_EQ(v, 0);
+  });
+}
+
+TEST(QuantizeActivationsInGroups, EachGroupAsIfQuantizedAlone) {
+  ForEachTarget([] {
+    // Whole groups, a short last group, one group larger than the input, and groups split across pieces.
+    for (auto [n, group] : {std::pair<int64_t, int64_t>{21, 7}, {23, 7}, {5, 40}, {3 * 197 * 1024, 197 * 1024},
+                            {197 * 1024 + 5, 65536}}) {
+      std::vector<float> x = RandomFloats(static_cast<size_t>(n), -1.f, 1.f, static_cast<uint32_t>(n));
+      const int64_t groups = (n + group - 1) / group;
+      for (int64_t g = 0; g < groups; ++g) x[static_cast<size_t>(g * group)] *= static_cast<float>(1 + 10 * g);
+      std::vector<int8_t> q(x.size());
+      std::vector<float> scales(static_cast<size_t>(groups) + 1, -1.f);
+      QuantizeActivationsInGroups(x.data(), n, group, q.data(), scales.data());
+      EXPECT_EQ(scales[static_cast<size_t>(groups)], -1.f) << "wrote past the last group's scale";
+      for (int64_t g = 0; g < groups; ++g) {
+        const int64_t begin = g * group, count = std::min(group, n - begin);
+        std::vector<int8_t> alone(static_cast<size_t>(count));
+        const float scale = QuantizeActivationsPerTensor(x.data() + begin, count, alone.data());
+        ASSERT_EQ(scales[static_cast<size_t>(g)], scale) << n << "/" << group << " group " << g;
+        ASSERT_TRUE(std::equal(alone.begin(), alone.end(), q.begin() + begin)) << n << "/" << group << " group " << g;
+      }
+    }
   });
 }
 

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <thread>
 
+#include "kernels/bf16.h"
 #include "kernels/gemm_quantize.h"
 #include "kernels/reference.h"
 #include "kernels/test_util.h"
@@ -224,6 +225,43 @@ TEST(PackedLinear, Int8GroupsDoNotDependOnTheirBatchMates) {
     linear.Forward(x.data(), 3 * group, shared.data(), e);
     EXPECT_NE(shared, batched) << "one scale for the whole batch should differ: the test would not see a mix-up";
   }
+}
+
+TEST(PackedLinear, Bf16ActivationsInAndOutAreTheFloatPathWithoutItsConversions) {
+  const int64_t n_out = 96, k_in = 64;
+  const auto w = RandomFloats(static_cast<size_t>(n_out * k_in), -0.1f, 0.1f, 71);
+  const auto bias = RandomFloats(static_cast<size_t>(n_out), -1.f, 1.f, 72);
+  PackedLinear linear;
+  try {
+    linear = PackedLinear::Pack(w.data(), bias.data(), n_out, k_in, GemmPrecision::kBF16);
+  } catch (const Error& e) {
+    GTEST_SKIP() << e.what();
+  }
+  for (int64_t rows : {1, 13, 197}) {
+    const auto x = RandomFloats(static_cast<size_t>(rows * k_in), -2.f, 2.f, static_cast<uint32_t>(rows));
+    std::vector<uint16_t> x16(x.size());
+    ConvertToBF16(x.data(), rows * k_in, x16.data());
+    const auto residual = RandomFloats(static_cast<size_t>(rows * n_out), -3.f, 3.f, 73);
+    for (Epilogue e : kEpilogues) {
+      std::vector<float> from_float = residual, from_bf16 = residual;
+      linear.Forward(x.data(), rows, from_float.data(), e);
+      linear.Forward(x16.data(), rows, from_bf16.data(), e);
+      ASSERT_EQ(from_bf16, from_float) << rows << " rows, epilogue " << static_cast<int>(e);
+      if (e == Epilogue::kBiasResidual) {
+        std::vector<uint16_t> y16(static_cast<size_t>(rows * n_out));
+        EXPECT_THROW(linear.Forward(x16.data(), rows, y16.data(), e), Error);
+        continue;
+      }
+      std::vector<uint16_t> y16(static_cast<size_t>(rows * n_out), 0xdead);
+      linear.Forward(x16.data(), rows, y16.data(), e);
+      for (size_t i = 0; i < y16.size(); ++i)
+        ASSERT_EQ(y16[i], FloatToBf16(from_float[i])) << rows << " rows, epilogue " << static_cast<int>(e) << " at " << i;
+    }
+  }
+  const PackedLinear f32 = PackedLinear::Pack(w.data(), bias.data(), n_out, k_in, GemmPrecision::kF32);
+  std::vector<uint16_t> x16(static_cast<size_t>(k_in));
+  std::vector<float> y(static_cast<size_t>(n_out));
+  EXPECT_THROW(f32.Forward(x16.data(), 1, y.data(), Epilogue::kBias), Error);
 }
 
 TEST(PackedLinear, ManyRowCountsStayCorrectPastTheCacheBound) {

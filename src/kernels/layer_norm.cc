@@ -10,6 +10,8 @@
 #define HWY_TARGET_INCLUDE "kernels/layer_norm.cc"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
 #include "hwy/highway.h"
+#include "kernels/bf16.h"
+#include "kernels/simd_math-inl.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace vit::kernels::HWY_NAMESPACE {
@@ -19,15 +21,21 @@ namespace hn = hwy::HWY_NAMESPACE;
 // of a short sum whatever the row length or the vector width of the target.
 constexpr int64_t kBlock = 256;
 
-void LayerNormRows(const float* x, int64_t begin, int64_t end, int64_t cols, const float* gamma, const float* beta,
-                   float eps, float* y) {
+HWY_INLINE void Store(hn::ScalableTag<float> d, hn::Vec<hn::ScalableTag<float>> v, float* out) { hn::StoreU(v, d, out); }
+HWY_INLINE void Store(hn::ScalableTag<float> d, hn::Vec<hn::ScalableTag<float>> v, uint16_t* out) { StoreBf16(d, v, out); }
+inline float Round(float v, float*) { return v; }
+inline uint16_t Round(float v, uint16_t*) { return FloatToBf16(v); }
+
+template <typename Out>
+void LayerNormRowsTo(const float* x, int64_t begin, int64_t end, int64_t cols, const float* gamma, const float* beta,
+                     float eps, Out* y) {
   const hn::ScalableTag<float> d;
   const int64_t lanes = static_cast<int64_t>(hn::Lanes(d));
   const int64_t whole = cols - cols % lanes;
   const double n = static_cast<double>(cols);
   for (int64_t r = begin; r < end; ++r) {
     const float* in = x + r * cols;
-    float* out = y + r * cols;  // may alias `in`: each element is read before it is written
+    Out* out = y + r * cols;  // a float y may alias `in`: each element is read before it is written
 
     // First pass: the mean, in blocks.
     double sum = 0;
@@ -70,10 +78,20 @@ void LayerNormRows(const float* x, int64_t begin, int64_t end, int64_t cols, con
     for (int64_t i = 0; i < whole; i += lanes) {
       const auto centred = hn::Sub(hn::Sub(hn::LoadU(d, in + i), vmean), vshift);
       const auto normalized = hn::Mul(centred, vrstd);
-      hn::StoreU(hn::MulAdd(normalized, hn::LoadU(d, gamma + i), hn::LoadU(d, beta + i)), d, out + i);
+      Store(d, hn::MulAdd(normalized, hn::LoadU(d, gamma + i), hn::LoadU(d, beta + i)), out + i);
     }
-    for (int64_t i = whole; i < cols; ++i) out[i] = (in[i] - mean - shift) * rstd * gamma[i] + beta[i];
+    for (int64_t i = whole; i < cols; ++i) out[i] = Round((in[i] - mean - shift) * rstd * gamma[i] + beta[i], y);
   }
+}
+
+void LayerNormRows(const float* x, int64_t begin, int64_t end, int64_t cols, const float* gamma, const float* beta,
+                   float eps, float* y) {
+  LayerNormRowsTo(x, begin, end, cols, gamma, beta, eps, y);
+}
+
+void LayerNormRowsBf16(const float* x, int64_t begin, int64_t end, int64_t cols, const float* gamma,
+                       const float* beta, float eps, uint16_t* y) {
+  LayerNormRowsTo(x, begin, end, cols, gamma, beta, eps, y);
 }
 
 }  // namespace vit::kernels::HWY_NAMESPACE
@@ -89,11 +107,14 @@ HWY_AFTER_NAMESPACE();
 namespace vit::kernels {
 
 HWY_EXPORT(LayerNormRows);
+HWY_EXPORT(LayerNormRowsBf16);
 
-void LayerNorm(const float* x, int64_t rows, int64_t cols, const float* gamma, const float* beta, float eps,
-               float* y) {
+namespace {
+
+template <typename Out, typename Impl>
+void SplitRows(Impl impl, const float* x, int64_t rows, int64_t cols, const float* gamma, const float* beta, float eps,
+               Out* y) {
   if (rows <= 0 || cols <= 0) return;
-  const auto impl = VIT_DISPATCH(LayerNormRows);
   // Enough rows per task that a task is worth a scheduling step (~16K floats).
   const WorkSplit split = SplitWork(rows, std::max<int64_t>(1, 16 * 1024 / cols), 1);
   if (split.pieces <= 1) {
@@ -104,6 +125,18 @@ void LayerNorm(const float* x, int64_t rows, int64_t cols, const float* gamma, c
     const int64_t begin = t * split.size;
     impl(x, begin, std::min(rows, begin + split.size), cols, gamma, beta, eps, y);
   });
+}
+
+}  // namespace
+
+void LayerNorm(const float* x, int64_t rows, int64_t cols, const float* gamma, const float* beta, float eps,
+               float* y) {
+  SplitRows(VIT_DISPATCH(LayerNormRows), x, rows, cols, gamma, beta, eps, y);
+}
+
+void LayerNormToBf16(const float* x, int64_t rows, int64_t cols, const float* gamma, const float* beta, float eps,
+                     uint16_t* y) {
+  SplitRows(VIT_DISPATCH(LayerNormRowsBf16), x, rows, cols, gamma, beta, eps, y);
 }
 
 }  // namespace vit::kernels

@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "kernels/bf16.h"
 #include "kernels/reference.h"
 #include "kernels/test_util.h"
 
@@ -39,6 +40,23 @@ TEST(LayerNorm, MatchesDoublePrecisionOnEveryTarget) {
           ASSERT_EQ(x, y);
         }
       }
+    }
+  });
+}
+
+TEST(LayerNorm, Bf16OutputIsTheFloatOutputRounded) {
+  ForEachTarget([] {
+    for (int64_t cols : {1, 7, 1024, 1031}) {
+      const int64_t rows = 37;
+      const auto seed = static_cast<uint32_t>(cols);
+      const std::vector<float> x = RandomFloats(static_cast<size_t>(rows * cols), -4.f, 6.f, seed);
+      const std::vector<float> gamma = RandomFloats(static_cast<size_t>(cols), -2.f, 2.f, seed + 1);
+      const std::vector<float> beta = RandomFloats(static_cast<size_t>(cols), -1.f, 1.f, seed + 2);
+      std::vector<float> y(x.size());
+      LayerNorm(x.data(), rows, cols, gamma.data(), beta.data(), 1e-12f, y.data());
+      std::vector<uint16_t> y16(x.size(), 0xdead);
+      LayerNormToBf16(x.data(), rows, cols, gamma.data(), beta.data(), 1e-12f, y16.data());
+      for (size_t i = 0; i < y.size(); ++i) ASSERT_EQ(y16[i], FloatToBf16(y[i])) << cols << " cols, at " << i;
     }
   });
 }

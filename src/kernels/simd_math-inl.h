@@ -1,4 +1,5 @@
-// Per-target vector math shared by the Highway kernels: erf and the exact GELU built on it.
+// Per-target vector math shared by the Highway kernels: erf and the exact GELU built on it, and the
+// rounding of floats to bfloat16.
 // Included once per target by foreach_target (hence the toggle guard instead of #pragma once).
 #if defined(VIT_KERNELS_SIMD_MATH_INL_H_) == defined(HWY_TARGET_TOGGLE)
 #ifdef VIT_KERNELS_SIMD_MATH_INL_H_
@@ -63,6 +64,21 @@ template <class D, class V>
 HWY_INLINE V GeluErf(D d, V x) {
   const V erf = Erf(d, hn::Mul(x, hn::Set(d, 0.70710678118654752f)));
   return hn::Mul(hn::Mul(x, hn::Set(d, 0.5f)), hn::Add(hn::Set(d, 1.0f), erf));
+}
+
+// Stores the lanes of float vector x as bfloat16 at out, rounded as FloatToBf16 in kernels/bf16.h.
+template <class D, class V>
+HWY_INLINE void StoreBf16(D /* float lanes */, V x, uint16_t* HWY_RESTRICT out) {
+  const hn::RebindToUnsigned<D> du;
+  const hn::RebindToSigned<D> di;
+  const hn::Rebind<uint16_t, D> d16;
+  const auto bits = hn::BitCast(du, x);
+  const auto rounded = hn::Add(bits, hn::Add(hn::Set(du, 0x7fffu), hn::And(hn::ShiftRight<16>(bits), hn::Set(du, 1u))));
+  const auto is_nan =
+      hn::Gt(hn::BitCast(di, hn::And(bits, hn::Set(du, 0x7fffffffu))), hn::BitCast(di, hn::Set(du, 0x7f800000u)));
+  const auto quieted = hn::Or(bits, hn::Set(du, 0x00400000u));
+  const auto upper = hn::ShiftRight<16>(hn::IfThenElse(hn::RebindMask(du, is_nan), quieted, rounded));
+  hn::StoreU(hn::DemoteTo(d16, hn::BitCast(di, upper)), d16, out);
 }
 
 // Applies fn(d, v) to n floats in place: whole vectors, then the tail one lane at a time.

@@ -97,13 +97,34 @@ void ViT::Embeddings(const Tensor& pixel_values, const Shape& s, bool interpolat
   });
 }
 
+// The LayerNorm in front of a GEMM. A bf16 model's GEMMs take bf16, so its LayerNorm writes bf16 directly
+// (the same rounding the GEMM would apply to a float input, one pass over the rows fewer).
+void ViT::NormForGemm(const LayerNormWeights& norm, int64_t rows) {
+  const int64_t d = config_.hidden_size;
+  const float eps = static_cast<float>(config_.layer_norm_eps);
+  if (Bf16Activations()) {
+    kernels::LayerNormToBf16(ws_.hidden.data(), rows, d, norm.weight.get(), norm.bias.get(), eps, NormedBf16());
+  } else {
+    kernels::LayerNorm(ws_.hidden.data(), rows, d, norm.weight.get(), norm.bias.get(), eps, ws_.normed.data());
+  }
+}
+
+void ViT::GemmOnNormed(const kernels::PackedLinear& linear, int64_t rows, float* y, Epilogue epilogue,
+                       int64_t rows_per_scale) {
+  if (Bf16Activations()) {
+    linear.Forward(NormedBf16(), rows, y, epilogue);
+  } else {
+    linear.Forward(ws_.normed.data(), rows, y, epilogue, rows_per_scale);
+  }
+}
+
 void ViT::SelfAttention(const LayerWeights& layer, const Shape& s, float* probs) {
   const int64_t d = config_.hidden_size, rows = s.batch * s.tokens;
   // query/key/value = self.query/key/value(hidden_states), fused into one GEMM. (The GEMMs' last argument,
   // one image's rows: int8 quantizes each image's activations on their own, so that an image's outputs
   // never depend on what else is in its batch.)
   float* qkv = ws_.qkv.data();
-  layer.qkv.Forward(ws_.normed.data(), rows, qkv, Epilogue::kBias, s.tokens);
+  GemmOnNormed(layer.qkv, rows, qkv, Epilogue::kBias, s.tokens);
   // context = softmax(q k^T / sqrt(head_size)) v, heads concatenated
   kernels::AttentionShape shape{s.batch, s.tokens, config_.num_attention_heads, config_.head_dim()};
   // The precision policy: models whose GEMMs run in bf16 or int8 also take attention's products in bf16.
@@ -115,21 +136,23 @@ void ViT::SelfAttention(const LayerWeights& layer, const Shape& s, float* probs)
 }
 
 void ViT::Layer(const LayerWeights& layer, const Shape& s, float* probs) {
-  const ViTConfig& c = config_;
-  const int64_t rows = s.batch * s.tokens, d = c.hidden_size;
-  const float eps = static_cast<float>(c.layer_norm_eps);
+  const int64_t rows = s.batch * s.tokens;
   float* hidden = ws_.hidden.data();
-  float* normed = ws_.normed.data();
   // attention_output = self.attention(self.layernorm_before(hidden_states))
-  kernels::LayerNorm(hidden, rows, d, layer.layernorm_before.weight.get(), layer.layernorm_before.bias.get(), eps, normed);
+  NormForGemm(layer.layernorm_before, rows);
   SelfAttention(layer, s, probs);
   // hidden_states = attention_output + hidden_states   (ViTSelfOutput.dense, residual fused)
   layer.attention_output.Forward(ws_.context.data(), rows, hidden, Epilogue::kBiasResidual, s.tokens);
   // layer_output = self.intermediate(self.layernorm_after(hidden_states))   (dense + exact GELU fused)
-  kernels::LayerNorm(hidden, rows, d, layer.layernorm_after.weight.get(), layer.layernorm_after.bias.get(), eps, normed);
-  layer.intermediate.Forward(normed, rows, ws_.mlp.data(), Epilogue::kBiasGelu, s.tokens);
-  // layer_output = self.output(layer_output, hidden_states)   (dense + residual fused)
-  layer.output.Forward(ws_.mlp.data(), rows, hidden, Epilogue::kBiasResidual, s.tokens);
+  NormForGemm(layer.layernorm_after, rows);
+  // then layer_output = self.output(layer_output, hidden_states)   (dense + residual fused)
+  if (Bf16Activations()) {  // the GELU's output stored as bf16, fc2's input type
+    layer.intermediate.Forward(NormedBf16(), rows, MlpBf16(), Epilogue::kBiasGelu);
+    layer.output.Forward(MlpBf16(), rows, hidden, Epilogue::kBiasResidual);
+  } else {
+    GemmOnNormed(layer.intermediate, rows, ws_.mlp.data(), Epilogue::kBiasGelu, s.tokens);
+    layer.output.Forward(ws_.mlp.data(), rows, hidden, Epilogue::kBiasResidual, s.tokens);
+  }
 }
 
 ModelOutput ViT::Forward(const Tensor& pixel_values, const RunOptions& options) {
@@ -138,10 +161,15 @@ ModelOutput ViT::Forward(const Tensor& pixel_values, const RunOptions& options) 
   const int64_t d = c.hidden_size, rows = s.batch * s.tokens;
   const auto n = static_cast<size_t>(rows);
   ws_.hidden.Reserve(n * static_cast<size_t>(d));
-  ws_.normed.Reserve(n * static_cast<size_t>(d));
   ws_.qkv.Reserve(n * static_cast<size_t>(3 * d));
   ws_.context.Reserve(n * static_cast<size_t>(d));
-  ws_.mlp.Reserve(n * static_cast<size_t>(c.intermediate_size));
+  if (Bf16Activations()) {  // two bf16 values per float of storage
+    ws_.normed_bf16.Reserve((n * static_cast<size_t>(d) + 1) / 2);
+    ws_.mlp_bf16.Reserve((n * static_cast<size_t>(c.intermediate_size) + 1) / 2);
+  } else {
+    ws_.normed.Reserve(n * static_cast<size_t>(d));
+    ws_.mlp.Reserve(n * static_cast<size_t>(c.intermediate_size));
+  }
 
   ModelOutput out;
   Embeddings(pixel_values, s, options.interpolate_pos_encoding);

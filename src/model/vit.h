@@ -32,6 +32,12 @@ class ViT {
   };
   Shape CheckInput(const Tensor& pixel_values, const RunOptions& options) const;
   void Embeddings(const Tensor& pixel_values, const Shape& s, bool interpolate);
+  bool Bf16Activations() const { return weights_.precision == kernels::GemmPrecision::kBF16; }
+  uint16_t* NormedBf16() { return reinterpret_cast<uint16_t*>(ws_.normed_bf16.data()); }
+  uint16_t* MlpBf16() { return reinterpret_cast<uint16_t*>(ws_.mlp_bf16.data()); }
+  void NormForGemm(const LayerNormWeights& norm, int64_t rows);
+  void GemmOnNormed(const kernels::PackedLinear& linear, int64_t rows, float* y, kernels::Epilogue epilogue,
+                    int64_t rows_per_scale);
   void SelfAttention(const LayerWeights& layer, const Shape& s, float* probs);
   void Layer(const LayerWeights& layer, const Shape& s, float* probs);
   const std::vector<float>& PositionEmbeddings(int64_t grid_h, int64_t grid_w);
