@@ -323,8 +323,9 @@ void PackedLinear::Forward(const float* x, int64_t rows, float* y, Epilogue epil
     Execute(converted, rows, y, false, epilogue);
   } else {
     // One matmul per group of rows, each with its own activation scale: oneDNN 2.6's brgemm takes only a
-    // scalar one (a per-row [M,1] factor sends it to its reference kernel). All groups are quantized in
-    // one pass first.
+    // scalar one (a per-row [M,1] factor sends it to its reference kernel, and a batched [groups, rows, K]
+    // matmul with a [groups, 1, N] factor, though kept on AMX, takes the weights unpacked: ViT-L's fc1 on
+    // 8 images ran 8.98 ms that way, 6.89 ms as 8 calls). All groups are quantized in one pass first.
     const int64_t group = rows_per_scale > 0 && rows_per_scale < rows ? rows_per_scale : rows;
     const int64_t groups = (rows + group - 1) / group;
     int8_t* quantized = scratch.Int8(static_cast<size_t>(count));
