@@ -11,6 +11,7 @@
 #include <cstring>
 #include <system_error>
 
+#include "core/hash.h"
 #include "vit/error.h"
 
 namespace vit::adapt {
@@ -22,12 +23,6 @@ constexpr uint32_t kMaxPathBytes = 1 << 16;
 constexpr uint32_t kMaxKeyBytes = 1 << 16;
 // magic, path length, size, mtime
 constexpr size_t kRecordHeadBytes = 4 + 4 + 8 + 8;
-
-uint64_t Fnv1a(const std::string& s) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
-  return h;
-}
 
 template <typename T>
 void Put(std::vector<unsigned char>& out, const T& value) {
@@ -92,7 +87,7 @@ FeatureCache::FeatureCache(const std::filesystem::path& dir, const std::string& 
   std::filesystem::create_directories(dir, ec);
   if (ec) throw Error(dir.string() + ": cannot create the feature cache folder: " + ec.message(), ErrorKind::kIo);
   char name[32];
-  std::snprintf(name, sizeof name, "%016llx.vitfeat", static_cast<unsigned long long>(Fnv1a(model_key)));
+  std::snprintf(name, sizeof name, "%016llx.vitfeat", static_cast<unsigned long long>(core::Fnv1a64(model_key)));
   file_ = dir / name;
   fd_ = ::open(file_.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd_ < 0) throw Error(SystemError("cannot open the feature cache", file_), ErrorKind::kIo);

@@ -154,8 +154,6 @@ uint64_t CheckedNumel(const std::vector<int64_t>& shape, const std::string& wher
   return n;
 }
 
-
-
 void WriteAll(std::FILE* f, const void* data, size_t bytes, const std::filesystem::path& path) {
   if (bytes > 0 && std::fwrite(data, 1, bytes, f) != bytes) {
     throw Error("cannot write " + path.string() + ": " + std::strerror(errno), ErrorKind::kIo);

@@ -10,6 +10,7 @@
 
 #include "core/aligned.h"
 #include "kernels/attention_bf16.h"
+#include "kernels/blocks.h"
 
 namespace vit::kernels {
 // Scratch of the calling thread, at least `floats` long; defined once below.
@@ -93,28 +94,10 @@ HWY_INLINE void Tile(const float* HWY_RESTRICT a, int64_t lda, const float* HWY_
 template <int kVectors>
 HWY_INLINE void ColumnBlock(const float* a, int64_t lda, const float* b, int64_t ldb, int64_t rows, int64_t depth,
                             float* c, int64_t ldc, float scale, const float* row_scale) {
-  int64_t r = 0;
-  for (; r + 6 <= rows; r += 6) {
-    Tile<6, kVectors>(a + r * lda, lda, b, ldb, depth, c + r * ldc, ldc, scale,
-                      row_scale != nullptr ? row_scale + r : nullptr);
-  }
-  a += r * lda;
-  c += r * ldc;
-  const float* rs = row_scale != nullptr ? row_scale + r : nullptr;
-  switch (rows - r) {
-    case 5:
-      return Tile<5, kVectors>(a, lda, b, ldb, depth, c, ldc, scale, rs);
-    case 4:
-      return Tile<4, kVectors>(a, lda, b, ldb, depth, c, ldc, scale, rs);
-    case 3:
-      return Tile<3, kVectors>(a, lda, b, ldb, depth, c, ldc, scale, rs);
-    case 2:
-      return Tile<2, kVectors>(a, lda, b, ldb, depth, c, ldc, scale, rs);
-    case 1:
-      return Tile<1, kVectors>(a, lda, b, ldb, depth, c, ldc, scale, rs);
-    default:
-      return;
-  }
+  ForEachBlock<6>(rows, [&](auto tile_rows, int64_t r) {
+    Tile<decltype(tile_rows)::value, kVectors>(a + r * lda, lda, b, ldb, depth, c + r * ldc, ldc, scale,
+                                               row_scale != nullptr ? row_scale + r : nullptr);
+  });
 }
 
 // c[rows x vectors*lanes] = a[rows x depth] * b[depth x vectors*lanes], scaled as Tile's. Column
@@ -122,21 +105,10 @@ HWY_INLINE void ColumnBlock(const float* a, int64_t lda, const float* b, int64_t
 void MatMul(const float* a, int64_t lda, const float* b, int64_t ldb, int64_t rows, int64_t depth, int64_t vectors,
             float* c, int64_t ldc, float scale, const float* row_scale) {
   const int64_t lanes = static_cast<int64_t>(hn::Lanes(hn::ScalableTag<float>()));
-  int64_t v = 0;
-  for (; v + kMaxVectors <= vectors; v += kMaxVectors)
-    ColumnBlock<kMaxVectors>(a, lda, b + v * lanes, ldb, rows, depth, c + v * lanes, ldc, scale, row_scale);
-  const float* b_rest = b + v * lanes;
-  float* c_rest = c + v * lanes;
-  switch (vectors - v) {
-    case 3:
-      return ColumnBlock<3>(a, lda, b_rest, ldb, rows, depth, c_rest, ldc, scale, row_scale);
-    case 2:
-      return ColumnBlock<2>(a, lda, b_rest, ldb, rows, depth, c_rest, ldc, scale, row_scale);
-    case 1:
-      return ColumnBlock<1>(a, lda, b_rest, ldb, rows, depth, c_rest, ldc, scale, row_scale);
-    default:
-      return;
-  }
+  ForEachBlock<kMaxVectors>(vectors, [&](auto block, int64_t v) {
+    ColumnBlock<decltype(block)::value>(a, lda, b + v * lanes, ldb, rows, depth, c + v * lanes, ldc, scale,
+                                        row_scale);
+  });
 }
 
 // dst[c * ld_dst + j] = src[j * ld_src + c] for j < rows, c < cols; columns rows..ld_dst stay zero.

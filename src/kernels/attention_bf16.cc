@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "kernels/amx.h"
+#include "kernels/blocks.h"
 
 namespace vit::kernels {
 
@@ -78,26 +79,10 @@ inline void Tile(const uint32_t* a, int64_t lda, const uint32_t* b, int64_t ldb,
 template <int NV>
 void ColumnBlock(const uint32_t* a, int64_t lda, const uint32_t* b, int64_t ldb, int64_t rows, int64_t depth,
                  float* c, int64_t ldc, float scale, const float* row_scale) {
-  int64_t r = 0;
-  for (; r + 6 <= rows; r += 6)
-    Tile<6, NV>(a + r * lda, lda, b, ldb, depth, c + r * ldc, ldc, scale, row_scale ? row_scale + r : nullptr);
-  a += r * lda;
-  c += r * ldc;
-  const float* rs = row_scale ? row_scale + r : nullptr;
-  switch (rows - r) {
-    case 5:
-      return Tile<5, NV>(a, lda, b, ldb, depth, c, ldc, scale, rs);
-    case 4:
-      return Tile<4, NV>(a, lda, b, ldb, depth, c, ldc, scale, rs);
-    case 3:
-      return Tile<3, NV>(a, lda, b, ldb, depth, c, ldc, scale, rs);
-    case 2:
-      return Tile<2, NV>(a, lda, b, ldb, depth, c, ldc, scale, rs);
-    case 1:
-      return Tile<1, NV>(a, lda, b, ldb, depth, c, ldc, scale, rs);
-    default:
-      return;
-  }
+  ForEachBlock<6>(rows, [&](auto tile_rows, int64_t r) {
+    Tile<decltype(tile_rows)::value, NV>(a + r * lda, lda, b, ldb, depth, c + r * ldc, ldc, scale,
+                                         row_scale != nullptr ? row_scale + r : nullptr);
+  });
 }
 
 }  // namespace
@@ -155,24 +140,13 @@ void PackPairsInterleaved(const float* src, int64_t ld_src, int64_t rows, int64_
 
 void MatMulBf16Pairs(const uint32_t* a, int64_t lda, const uint32_t* b, int64_t ldb, int64_t rows, int64_t depth,
                      int64_t vectors, float* c, int64_t ldc, float scale, const float* row_scale) {
-  int64_t v = 0;
-  for (; v + 4 <= vectors; v += 4)
-    ColumnBlock<4>(a, lda, b + 16 * v, ldb, rows, depth, c + 16 * v, ldc, scale, row_scale);
-  switch (vectors - v) {
-    case 3:
-      return ColumnBlock<3>(a, lda, b + 16 * v, ldb, rows, depth, c + 16 * v, ldc, scale, row_scale);
-    case 2:
-      return ColumnBlock<2>(a, lda, b + 16 * v, ldb, rows, depth, c + 16 * v, ldc, scale, row_scale);
-    case 1:
-      return ColumnBlock<1>(a, lda, b + 16 * v, ldb, rows, depth, c + 16 * v, ldc, scale, row_scale);
-    default:
-      return;
-  }
+  ForEachBlock<4>(vectors, [&](auto block, int64_t v) {
+    ColumnBlock<decltype(block)::value>(a, lda, b + 16 * v, ldb, rows, depth, c + 16 * v, ldc, scale, row_scale);
+  });
 }
 
 #pragma GCC push_options
 #pragma GCC target("amx-tile,amx-bf16")
-
 
 // Tiles 0-3: four 16 x 16 fp32 accumulators side by side (64 columns); 4: 16 rows x 16 pairs of a;
 // 5, 6: 16 pairs x 16 columns of b, alternating so a load overlaps the previous product.

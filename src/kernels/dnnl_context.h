@@ -19,8 +19,7 @@ dnnl::stream& ThreadStream();
 // straddle cache lines cost the matmul about a quarter of its speed.
 struct ThreadScratchBuffers {
   core::FloatBuffer bf16_storage, int8_storage;  // floats as units of storage
-  float x_scale = 1.f;  // the activation scale of the int8 GEMM running on this thread
-  core::FloatBuffer x_scales;  // the scales of its row groups
+  core::FloatBuffer x_scales;  // int8: the activation scale of each row group
 
   uint16_t* Bf16(size_t count) { return reinterpret_cast<uint16_t*>(bf16_storage.Reserve((count + 1) / 2)); }
   int8_t* Int8(size_t count) { return reinterpret_cast<int8_t*>(int8_storage.Reserve((count + 3) / 4)); }

@@ -19,6 +19,19 @@
 #include "vit/error.h"
 
 namespace vit::kernels {
+
+const char* GemmPrecisionName(GemmPrecision p) {
+  switch (p) {
+    case GemmPrecision::kF32:
+      return "f32";
+    case GemmPrecision::kBF16:
+      return "bf16";
+    case GemmPrecision::kInt8:
+      return "int8";
+  }
+  return "?";
+}
+
 namespace {
 
 using dnnl::memory;
@@ -35,21 +48,6 @@ std::atomic<uint64_t> next_linear_id{1};
 // Primitives kept per PackedLinear (row count x epilogue pairs).
 constexpr size_t kMaxCachedRowCounts = 64;
 
-}  // namespace
-
-const char* GemmPrecisionName(GemmPrecision p) {
-  switch (p) {
-    case GemmPrecision::kF32:
-      return "f32";
-    case GemmPrecision::kBF16:
-      return "bf16";
-    case GemmPrecision::kInt8:
-      return "int8";
-  }
-  return "?";
-}
-
-namespace {
 
 // The element type of both GEMM inputs (weights and activations) at a precision; the output is always f32.
 Dt InputType(GemmPrecision p) {
@@ -296,6 +294,7 @@ namespace {
 struct Binding {
   memory src;
   memory dst;
+  memory x_scale;  // int8: the activation scale, a post-op argument
   std::unordered_map<int, memory> args;
 };
 
@@ -333,8 +332,8 @@ void PackedLinear::Forward(const float* x, int64_t rows, float* y, Epilogue epil
     QuantizeActivationsInGroups(x, count, group * p.in_features, quantized, scales);
     for (int64_t g = 0; g < groups; ++g) {
       const int64_t r = g * group;
-      scratch.x_scale = scales[g];
-      Execute(quantized + r * p.in_features, std::min(group, rows - r), y + r * p.out_features, false, epilogue);
+      Execute(quantized + r * p.in_features, std::min(group, rows - r), y + r * p.out_features, false, epilogue,
+              &scales[g]);
     }
   }
 }
@@ -358,7 +357,8 @@ void PackedLinear::Forward(const uint16_t* x, int64_t rows, uint16_t* y, Epilogu
   if (rows > 0) Execute(x, rows, y, true, epilogue);
 }
 
-void PackedLinear::Execute(const void* x, int64_t rows, void* y, bool y_bf16, Epilogue epilogue) const {
+void PackedLinear::Execute(const void* x, int64_t rows, void* y, bool y_bf16, Epilogue epilogue,
+                           const float* x_scale) const {
   const Impl& p = *impl_;
   const dnnl::matmul primitive = p.Primitive(rows, epilogue, y_bf16);
   Binding& binding = ThreadBinding(p.id, rows, epilogue, y_bf16);
@@ -367,8 +367,8 @@ void PackedLinear::Execute(const void* x, int64_t rows, void* y, bool y_bf16, Ep
     binding.src = memory({{rows, p.in_features}, InputType(p.precision), Tag::ab}, Engine(), DNNL_MEMORY_NONE);
     binding.args = {{DNNL_ARG_SRC, binding.src}, {DNNL_ARG_WEIGHTS, p.weights}, {DNNL_ARG_DST, binding.dst}};
     if (p.precision == GemmPrecision::kInt8) {
-      binding.args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1,
-                           memory({{1, 1}, Dt::f32, Tag::ab}, Engine(), &ThreadScratch().x_scale));
+      binding.x_scale = memory({{1, 1}, Dt::f32, Tag::ab}, Engine(), DNNL_MEMORY_NONE);
+      binding.args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, binding.x_scale);
       binding.args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(1) | DNNL_ARG_SRC_1, p.bias);
     } else {
       binding.args.emplace(DNNL_ARG_BIAS, p.bias);
@@ -376,6 +376,7 @@ void PackedLinear::Execute(const void* x, int64_t rows, void* y, bool y_bf16, Ep
   }
   binding.src.set_data_handle(const_cast<void*>(x));
   binding.dst.set_data_handle(y);
+  if (binding.x_scale) binding.x_scale.set_data_handle(const_cast<float*>(x_scale));
   // Debian's oneDNN keeps one library-managed scratchpad for all primitives (it is built without concurrent
   // execution), so two threads executing matmuls at once can overwrite each other's partial results. Each
   // execute already spreads over the whole OpenMP pool, so running them one at a time costs no throughput.

@@ -65,8 +65,9 @@ class PackedLinear {
  private:
   struct Impl;
   static std::unique_ptr<Impl> NewImpl(int64_t out_features, int64_t in_features, GemmPrecision precision);
-  // x in the precision's input type, y f32 or (y_bf16) bf16.
-  void Execute(const void* x, int64_t rows, void* y, bool y_bf16, Epilogue epilogue) const;
+  // x in the precision's input type, y f32 or (y_bf16) bf16; x_scale: int8's activation scale.
+  void Execute(const void* x, int64_t rows, void* y, bool y_bf16, Epilogue epilogue,
+               const float* x_scale = nullptr) const;
   void CheckBf16Input(bool y_bf16, Epilogue epilogue) const;
   std::unique_ptr<Impl> impl_;
 };

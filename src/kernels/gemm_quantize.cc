@@ -82,14 +82,24 @@ namespace {
 
 constexpr int64_t kChunk = 32 * 1024;
 
+// The symmetric int8 scale of values whose largest magnitude is m (1 for all zeros).
+float ScaleForMaxAbs(float m) { return m > 0.f ? m / 127.f : 1.f; }
+
+// fn(piece) for every piece, on the pool unless there is only one (a parallel region costs more than
+// a small conversion).
+template <typename Fn>
+void ForEachPiece(int64_t pieces, Fn fn) {
+  if (pieces == 1) {
+    fn(int64_t{0});
+  } else {
+    core::ParallelFor(pieces, fn);
+  }
+}
+
 template <typename Fn>
 void ForEachChunk(int64_t n, Fn fn) {
   const WorkSplit split = SplitWork(n, kChunk, 64);
-  if (split.pieces <= 1) {
-    fn(int64_t{0}, n);
-    return;
-  }
-  core::ParallelFor(split.pieces, [&](int64_t c) { fn(c * split.size, std::min(split.size, n - c * split.size)); });
+  ForEachPiece(split.pieces, [&](int64_t c) { fn(c * split.size, std::min(split.size, n - c * split.size)); });
 }
 
 }  // namespace
@@ -103,8 +113,7 @@ void QuantizeWeightsPerRow(const float* w, int64_t rows, int64_t cols, int8_t* o
   const auto max_abs = VIT_DISPATCH(MaxAbsSpan);
   const auto quantize = VIT_DISPATCH(QuantizeSpan);
   core::ParallelFor(rows, [&](int64_t r) {
-    const float m = max_abs(w + r * cols, cols);
-    const float scale = m > 0.f ? m / 127.f : 1.f;
+    const float scale = ScaleForMaxAbs(max_abs(w + r * cols, cols));
     scales[r] = scale;
     quantize(w + r * cols, cols, 1.f / scale, out + r * cols);
   });
@@ -133,22 +142,13 @@ void QuantizeActivationsInGroups(const float* x, int64_t n, int64_t group_size, 
   thread_local std::vector<float> partial;  // grow-only: the steady state allocates nothing
   partial.assign(static_cast<size_t>(groups * per_group), 0.f);  // a piece past n keeps 0
   float* maxima = partial.data();
-  const int64_t pieces = groups * per_group;
-  auto for_each_piece = [&](auto fn) {
-    if (pieces == 1) {
-      fn(int64_t{0});
-    } else {
-      core::ParallelFor(pieces, fn);
-    }
-  };
-  for_each_piece([&](int64_t p) {
+  ForEachPiece(groups * per_group, [&](int64_t p) {
     piece(p, [&](int64_t, int64_t begin, int64_t count) { maxima[p] = max_abs(x + begin, count); });
   });
   for (int64_t g = 0; g < groups; ++g) {
-    const float m = *std::max_element(maxima + g * per_group, maxima + (g + 1) * per_group);
-    scales[g] = m > 0.f ? m / 127.f : 1.f;
+    scales[g] = ScaleForMaxAbs(*std::max_element(maxima + g * per_group, maxima + (g + 1) * per_group));
   }
-  for_each_piece([&](int64_t p) {
+  ForEachPiece(groups * per_group, [&](int64_t p) {
     piece(p, [&](int64_t g, int64_t begin, int64_t count) { quantize(x + begin, count, 1.f / scales[g], out + begin); });
   });
 }

@@ -169,7 +169,6 @@ __attribute__((target("amx-tile,amx-bf16,amx-int8"))) double Amx(int64_t rounds,
   return static_cast<double>(rounds) * (kInnerIterations / 16) * 4 * (kBf16 ? 16384.0 : 32768.0);
 }
 
-
 struct Choice {
   Probe probe = nullptr;
   const char* isa = "";

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <system_error>
 
+#include "core/hash.h"
 #include "io/mapped_file.h"
 #include "io/safetensors.h"
 #include "vit/error.h"
@@ -15,12 +16,6 @@ namespace {
 constexpr size_t kAlign = 64;  // the packed weights' alignment, asked by FromPacked
 constexpr const char* kKeyField = "vit.packed.key";
 constexpr const char* kLayoutPrefix = "vit.packed.layout.";
-
-uint64_t Fnv1a(const std::string& text) {
-  uint64_t h = 14695981039346656037ull;
-  for (unsigned char c : text) h = (h ^ c) * 1099511628211ull;
-  return h;
-}
 
 // What identifies the weights: a changed file (new size or time) gets a new key and is packed again.
 std::string KeyOf(const io::TensorSource& source, kernels::GemmPrecision precision) {
@@ -39,7 +34,7 @@ PackedCache::PackedCache(const std::filesystem::path& dir, const io::TensorSourc
                          kernels::GemmPrecision precision)
     : key_(KeyOf(source, precision)), precision_(precision) {
   char name[64];
-  std::snprintf(name, sizeof name, "%016llx-%s.safetensors", static_cast<unsigned long long>(Fnv1a(key_)),
+  std::snprintf(name, sizeof name, "%016llx-%s.safetensors", static_cast<unsigned long long>(core::Fnv1a64(key_)),
                 kernels::GemmPrecisionName(precision));
   file_ = dir / name;
   std::error_code ec;
