@@ -10,7 +10,8 @@ namespace vit::core {
 
 inline constexpr size_t kAlignment = 64;
 
-// 64-byte aligned; blocks of 2 MiB and more are advised to use transparent huge pages.
+// 64-byte aligned; blocks of 2 MiB and more are mapped on their own, 2 MiB aligned, and advised to use
+// transparent huge pages.
 void* AlignedAlloc(size_t bytes);
 void AlignedFree(void* p) noexcept;
 
