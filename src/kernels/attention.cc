@@ -245,8 +245,12 @@ void AttentionHeadBf16(const float* q, const float* k, const float* v, int64_t l
 
   matmul(q_pairs, pairs_padded, k_pairs, padded, tokens, pairs_padded, padded / 16, scores, padded, 1.f, nullptr);
   const bool normalize = probs != nullptr;
-  SoftmaxScores(scores, padded, shape, b, h, probs, inverse_sums);
-  ToBf16Rows(scores, padded, tokens, tokens, 1.f, reinterpret_cast<uint16_t*>(p_pairs), padded);
+  if (normalize) {  // the probabilities are returned: normalised in fp32, then rounded for the product
+    SoftmaxScores(scores, padded, shape, b, h, probs, inverse_sums);
+    ToBf16Rows(scores, padded, tokens, tokens, 1.f, reinterpret_cast<uint16_t*>(p_pairs), padded);
+  } else {  // one pass: the exponentials go straight to bf16, their sums to the product's row scales
+    ExpRowsToBf16(scores, padded, tokens, tokens, reinterpret_cast<uint16_t*>(p_pairs), padded, inverse_sums);
+  }
 
   const int64_t ld_out = shape.heads * head_dim;
   matmul(p_pairs, padded / 2, v_pairs, head_dim, tokens, padded / 2, head_dim / 16, out + row0 * ld_out + col0,

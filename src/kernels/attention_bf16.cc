@@ -3,6 +3,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "kernels/amx.h"
@@ -98,6 +99,75 @@ void ToBf16Rows(const float* src, int64_t ld_src, int64_t rows, int64_t cols, fl
       const __m256bh h = _mm512_cvtneps_pbh(_mm512_mul_ps(_mm512_maskz_loadu_ps(mask, in + c), s));
       _mm256_mask_storeu_epi16(out + c, FirstN(ld_dst - c), reinterpret_cast<__m256i>(h));
     }
+  }
+}
+
+namespace {
+
+// e^x for x <= 0 (a score minus its row's maximum), to about 2e-7 relative: x log2(e) = n + f with n an
+// integer and |f| <= 1/2, 2^f from a degree-6 polynomial (Taylor in f ln 2), and VSCALEFPS for the
+// 2^n, which also flushes what underflows to zero. A third of the instructions of a general exp, which
+// must also guard overflow and build 2^n from integer bits; its result is rounded to bf16 anyway.
+__m512 ExpNonPositive(__m512 x) {
+  const __m512 t = _mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f));
+  const __m512 n = _mm512_maskz_roundscale_ps(0xffff, t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  const __m512 f = _mm512_sub_ps(t, n);
+  __m512 p = _mm512_set1_ps(1.5403530393381609e-4f);
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.3333558146428443e-3f));
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(9.6181291076284772e-3f));
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(5.5504108664821580e-2f));
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(2.4022650695910071e-1f));
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(6.9314718055994531e-1f));
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.0f));
+  return _mm512_maskz_scalef_ps(0xffff, p, n);
+}
+
+// (The maskz forms throughout: GCC 12 warns on the undefined pass-through operand of the plain ones.)
+float HorizontalMax(__m512 v) {
+  __m256 m = _mm256_max_ps(_mm512_maskz_extractf32x8_ps(0xff, v, 0), _mm512_maskz_extractf32x8_ps(0xff, v, 1));
+  __m128 x = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+  x = _mm_max_ps(x, _mm_movehl_ps(x, x));
+  return _mm_cvtss_f32(_mm_max_ss(x, _mm_movehdup_ps(x)));
+}
+
+float HorizontalSum(__m512 v) {
+  __m256 m = _mm256_add_ps(_mm512_maskz_extractf32x8_ps(0xff, v, 0), _mm512_maskz_extractf32x8_ps(0xff, v, 1));
+  __m128 x = _mm_add_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+  x = _mm_add_ps(x, _mm_movehl_ps(x, x));
+  return _mm_cvtss_f32(_mm_add_ss(x, _mm_movehdup_ps(x)));
+}
+
+}  // namespace
+
+void ExpRowsToBf16(const float* scores, int64_t ld, int64_t rows, int64_t cols, uint16_t* dst, int64_t ld_dst,
+                   float* inverse_sums) {
+  const int64_t whole = cols - cols % 16;
+  const __mmask16 tail = FirstN(cols - whole);
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* in = scores + r * ld;
+    uint16_t* out = dst + r * ld_dst;
+    __m512 vmax = _mm512_set1_ps(-HUGE_VALF);
+    for (int64_t c = 0; c < whole; c += 16) vmax = _mm512_maskz_max_ps(0xffff, vmax, _mm512_loadu_ps(in + c));
+    if (whole < cols) vmax = _mm512_mask_max_ps(vmax, tail, vmax, _mm512_maskz_loadu_ps(tail, in + whole));
+    const __m512 max = _mm512_set1_ps(HorizontalMax(vmax));
+    __m512 sum0 = _mm512_setzero_ps(), sum1 = _mm512_setzero_ps();
+    int64_t c = 0;
+    for (; c < whole; c += 16) {
+      const __m512 e = ExpNonPositive(_mm512_sub_ps(_mm512_loadu_ps(in + c), max));
+      if ((c / 16) % 2 == 0) {
+        sum0 = _mm512_add_ps(sum0, e);
+      } else {
+        sum1 = _mm512_add_ps(sum1, e);
+      }
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + c), reinterpret_cast<__m256i>(_mm512_cvtneps_pbh(e)));
+    }
+    for (; c < ld_dst; c += 16) {  // the partial vector, then zeros up to the row's padding
+      const __mmask16 valid = FirstN(std::max<int64_t>(0, cols - c));
+      const __m512 e = _mm512_maskz_mov_ps(valid, ExpNonPositive(_mm512_sub_ps(_mm512_maskz_loadu_ps(valid, in + c), max)));
+      sum0 = _mm512_add_ps(sum0, e);
+      _mm256_mask_storeu_epi16(out + c, FirstN(ld_dst - c), reinterpret_cast<__m256i>(_mm512_cvtneps_pbh(e)));
+    }
+    inverse_sums[r] = 1.f / HorizontalSum(_mm512_add_ps(sum0, sum1));
   }
 }
 

@@ -27,6 +27,12 @@ bool CpuHasAmx();
 void ToBf16Rows(const float* src, int64_t ld_src, int64_t rows, int64_t cols, float scale, uint16_t* dst,
                 int64_t ld_dst);
 
+// The unnormalised softmax of each row of scores (rows ld floats apart, cols valid): e = exp(s - max of the
+// row) stored as bf16 to dst (rows ld_dst apart, columns [cols, ld_dst) zeroed, ld_dst a multiple of 16),
+// and 1 / sum(e) of the float e to inverse_sums[r], to be applied to the row's result instead.
+void ExpRowsToBf16(const float* scores, int64_t ld, int64_t rows, int64_t cols, uint16_t* dst, int64_t ld_dst,
+                   float* inverse_sums);
+
 // Pairs along the columns, transposed: dst[c2 * ld_dst + n] = (src[n][2 c2], src[n][2 c2 + 1]) for n < rows,
 // zero for n in [rows, ld_dst). cols is even. (k of one head -> the right operand of q k^T.)
 void PackPairsTransposed(const float* src, int64_t ld_src, int64_t rows, int64_t cols, uint32_t* dst, int64_t ld_dst);

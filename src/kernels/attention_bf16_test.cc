@@ -17,6 +17,35 @@ using testing::RandomFloats;
 float Low(uint32_t pair) { return Bf16ToFloat(static_cast<uint16_t>(pair & 0xffff)); }
 float High(uint32_t pair) { return Bf16ToFloat(static_cast<uint16_t>(pair >> 16)); }
 
+TEST(AttentionBf16, ExpRowsAreTheUnnormalisedSoftmaxInBf16) {
+  if (!HasAvx512Bf16()) GTEST_SKIP() << "no AVX512-BF16 on this CPU";
+  // 197 columns (ViT's tokens: 12 whole vectors and a partial one), 48 of padding; wide score ranges so
+  // that some exponentials underflow to zero.
+  const int64_t rows = 5, cols = 197, ld = 200, ld_dst = 224;
+  std::vector<float> scores = RandomFloats(static_cast<size_t>(rows * ld), -40.f, 12.f, 9);
+  scores[3 * ld + 196] = 30.f;  // the maximum in the partial vector
+  std::vector<uint16_t> e(static_cast<size_t>(rows * ld_dst), 0xdead);
+  std::vector<float> inverse_sums(rows);
+  ExpRowsToBf16(scores.data(), ld, rows, cols, e.data(), ld_dst, inverse_sums.data());
+  for (int64_t r = 0; r < rows; ++r) {
+    double max = -INFINITY, sum = 0;
+    for (int64_t c = 0; c < cols; ++c) max = std::max(max, static_cast<double>(scores[r * ld + c]));
+    for (int64_t c = 0; c < ld_dst; ++c) {
+      const float got = Bf16ToFloat(e[r * ld_dst + c]);
+      if (c >= cols) {
+        ASSERT_EQ(e[r * ld_dst + c], 0) << r << "," << c;
+        continue;
+      }
+      const double want = std::exp(static_cast<double>(scores[r * ld + c]) - max);
+      sum += want;
+      // One rounding to bf16 (half an ulp of an 8-bit significand: 2^-8 relative) of an exponential good
+      // to ~2e-7.
+      ASSERT_NEAR(got, want, want * (1.0 / 256 + 1e-6) + 1e-37) << r << "," << c;
+    }
+    EXPECT_NEAR(inverse_sums[r], 1.0 / sum, 1e-6 / sum) << r;
+  }
+}
+
 TEST(AttentionBf16, PackingKeepsEveryValueInItsPair) {
   if (!HasAvx512Bf16()) GTEST_SKIP() << "no AVX512-BF16 on this CPU";
   const int64_t rows = 7, cols = 38, ld = 41, padded = 16;
