@@ -20,10 +20,12 @@ dnnl::stream& ThreadStream();
 struct ThreadScratchBuffers {
   core::FloatBuffer bf16_storage, int8_storage;  // floats as units of storage
   core::FloatBuffer x_scales;  // int8: the activation scale of each row group
+  core::FloatBuffer group_biases;  // int8: the bias of each row group's matmul, offset for its scale
 
   uint16_t* Bf16(size_t count) { return reinterpret_cast<uint16_t*>(bf16_storage.Reserve((count + 1) / 2)); }
-  int8_t* Int8(size_t count) { return reinterpret_cast<int8_t*>(int8_storage.Reserve((count + 3) / 4)); }
+  uint8_t* Int8(size_t count) { return reinterpret_cast<uint8_t*>(int8_storage.Reserve((count + 3) / 4)); }
   float* XScales(size_t count) { return x_scales.Reserve(count); }
+  float* GroupBiases(size_t count) { return group_biases.Reserve(count); }
 };
 ThreadScratchBuffers& ThreadScratch();
 

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <map>
 #include <mutex>
+#include <numeric>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <string>
 #include <tuple>
@@ -50,8 +51,8 @@ std::atomic<uint64_t> next_linear_id{1};
 constexpr size_t kMaxCachedRowCounts = 64;
 
 
-// The element type of both GEMM inputs (weights and activations) at a precision; the output is always f32.
-Dt InputType(GemmPrecision p) {
+// The element type of the weights at a precision; the output is always f32 (or bf16 where asked).
+Dt WeightType(GemmPrecision p) {
   switch (p) {
     case GemmPrecision::kF32:
       return Dt::f32;
@@ -63,6 +64,11 @@ Dt InputType(GemmPrecision p) {
   return Dt::f32;
 }
 
+// The activations' type: the weights', except int8's, which go in as uint8 offset by 128
+// (QuantizeActivationsInGroupsU8). VNNI multiplies unsigned by signed bytes, so signed activations
+// make oneDNN add 128 inside the kernel and subtract a compensation after; offset activations with that
+// compensation folded into the bias ran ViT-L's GEMMs 2-5% faster at batch 1.
+Dt InputType(GemmPrecision p) { return p == GemmPrecision::kInt8 ? Dt::u8 : WeightType(p); }
 
 dnnl::post_ops EpiloguePostOps(Epilogue epilogue) {
   dnnl::post_ops ops;
@@ -95,6 +101,9 @@ struct PackedLinear::Impl {
   memory bias;
   // kInt8: per-output-channel weight scales; the primitive's output scale is weight_scale[n] * x_scale.
   std::vector<float> weight_scales;
+  // kInt8: 128 * weight_scale[n] * sum_k w[n][k], what the activations' offset of 128 adds to output n
+  // per unit of x_scale; each call's bias is b[n] - x_scale * offset_terms[n].
+  std::vector<float> offset_terms;
 
   mutable std::mutex mutex;
   // Keyed by (rows, epilogue, bf16 output).
@@ -161,7 +170,7 @@ struct PackedLinear::Impl {
   // Sets weights_md to the blocking oneDNN picks for these weights (int8's weight scales must be set
   // first: they are part of the primitive); a CPU without kernels for the precision is an error saying so.
   void ChooseLayout() {
-    const memory::desc any_weights({in_features, out_features}, InputType(precision), Tag::any);
+    const memory::desc any_weights({in_features, out_features}, WeightType(precision), Tag::any);
     try {
       const dnnl::matmul::primitive_desc pd = Describe(kPackingRows, any_weights, Epilogue::kBias);
       CheckKernel(pd);
@@ -261,6 +270,12 @@ PackedLinear PackedLinear::Pack(const float* weight, const float* bias, int64_t 
     quantized.resize(static_cast<size_t>(out_features * in_features));
     impl->weight_scales.resize(static_cast<size_t>(out_features));
     QuantizeWeightsPerRow(weight, out_features, in_features, quantized.data(), impl->weight_scales.data());
+    impl->offset_terms.resize(static_cast<size_t>(out_features));
+    for (int64_t n = 0; n < out_features; ++n) {
+      const int8_t* row = quantized.data() + n * in_features;
+      const int64_t sum = std::accumulate(row, row + in_features, int64_t{0});
+      impl->offset_terms[n] = static_cast<float>(128.0 * impl->weight_scales[n] * static_cast<double>(sum));
+    }
     user_data = quantized.data();
   } else if (precision == GemmPrecision::kBF16) {
     bf16.resize(static_cast<size_t>(out_features * in_features));
@@ -276,7 +291,7 @@ PackedLinear PackedLinear::Pack(const float* weight, const float* bias, int64_t 
     impl->weights_owner = std::shared_ptr<const void>(packed_weights, core::AlignedFree);
     impl->weights = memory(impl->weights_md, Engine(), packed_weights);
     // nn.Linear's W[N,K] row-major is the K x N matrix in column-major order ("ba").
-    const memory::desc user_md({in_features, out_features}, InputType(precision), Tag::ba);
+    const memory::desc user_md({in_features, out_features}, WeightType(precision), Tag::ba);
     memory user(user_md, Engine(), const_cast<void*>(user_data));
     dnnl::reorder(user, impl->weights).execute(ThreadStream(), user, impl->weights);
 
@@ -299,7 +314,8 @@ namespace {
 struct Binding {
   memory src;
   memory dst;
-  memory x_scale;  // int8: the activation scale, a post-op argument
+  memory x_scale;    // int8: the activation scale, a post-op argument
+  memory int8_bias;  // int8: the bias offset for this call's activation scale, a post-op argument
   std::unordered_map<int, memory> args;
 };
 
@@ -332,13 +348,17 @@ void PackedLinear::Forward(const float* x, int64_t rows, float* y, Epilogue epil
     // 8 images ran 8.98 ms that way, 6.89 ms as 8 calls). All groups are quantized in one pass first.
     const int64_t group = rows_per_scale > 0 && rows_per_scale < rows ? rows_per_scale : rows;
     const int64_t groups = (rows + group - 1) / group;
-    int8_t* quantized = scratch.Int8(static_cast<size_t>(count));
+    uint8_t* quantized = scratch.Int8(static_cast<size_t>(count));
     float* scales = scratch.XScales(static_cast<size_t>(groups));
-    QuantizeActivationsInGroups(x, count, group * p.in_features, quantized, scales);
+    float* biases = scratch.GroupBiases(static_cast<size_t>(groups * p.out_features));
+    QuantizeActivationsInGroupsU8(x, count, group * p.in_features, quantized, scales);
+    const auto* b = static_cast<const float*>(p.bias.get_data_handle());
     for (int64_t g = 0; g < groups; ++g) {
       const int64_t r = g * group;
+      float* bias = biases + g * p.out_features;
+      for (int64_t n = 0; n < p.out_features; ++n) bias[n] = b[n] - scales[g] * p.offset_terms[n];
       Execute(quantized + r * p.in_features, std::min(group, rows - r), y + r * p.out_features, false, epilogue,
-              &scales[g]);
+              &scales[g], bias);
     }
   }
 }
@@ -363,7 +383,7 @@ void PackedLinear::Forward(const uint16_t* x, int64_t rows, uint16_t* y, Epilogu
 }
 
 void PackedLinear::Execute(const void* x, int64_t rows, void* y, bool y_bf16, Epilogue epilogue,
-                           const float* x_scale) const {
+                           const float* x_scale, const float* int8_bias) const {
   const Impl& p = *impl_;
   const dnnl::matmul primitive = p.Primitive(rows, epilogue, y_bf16);
   Binding& binding = ThreadBinding(p.id, rows, epilogue, y_bf16);
@@ -373,15 +393,19 @@ void PackedLinear::Execute(const void* x, int64_t rows, void* y, bool y_bf16, Ep
     binding.args = {{DNNL_ARG_SRC, binding.src}, {DNNL_ARG_WEIGHTS, p.weights}, {DNNL_ARG_DST, binding.dst}};
     if (p.precision == GemmPrecision::kInt8) {
       binding.x_scale = memory({{1, 1}, Dt::f32, Tag::ab}, Engine(), DNNL_MEMORY_NONE);
+      binding.int8_bias = memory({{1, p.out_features}, Dt::f32, Tag::ab}, Engine(), DNNL_MEMORY_NONE);
       binding.args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, binding.x_scale);
-      binding.args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(1) | DNNL_ARG_SRC_1, p.bias);
+      binding.args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(1) | DNNL_ARG_SRC_1, binding.int8_bias);
     } else {
       binding.args.emplace(DNNL_ARG_BIAS, p.bias);
     }
   }
   binding.src.set_data_handle(const_cast<void*>(x));
   binding.dst.set_data_handle(y);
-  if (binding.x_scale) binding.x_scale.set_data_handle(const_cast<float*>(x_scale));
+  if (binding.x_scale) {
+    binding.x_scale.set_data_handle(const_cast<float*>(x_scale));
+    binding.int8_bias.set_data_handle(const_cast<float*>(int8_bias));
+  }
   // Debian's oneDNN keeps one library-managed scratchpad for all primitives (it is built without concurrent
   // execution), so two threads executing matmuls at once can overwrite each other's partial results. Each
   // execute already spreads over the whole OpenMP pool, so running them one at a time costs no throughput.
@@ -409,8 +433,14 @@ std::span<const float> PackedLinear::weight_scales() const {
   return impl_->weight_scales;
 }
 
+std::span<const float> PackedLinear::offset_terms() const {
+  if (!impl_) return {};
+  return impl_->offset_terms;
+}
+
 PackedLinear PackedLinear::FromPacked(std::span<const std::byte> weights, const std::string& layout,
                                       std::span<const float> bias, std::span<const float> weight_scales,
+                                      std::span<const float> offset_terms,
                                       int64_t out_features, int64_t in_features, GemmPrecision precision,
                                       std::shared_ptr<const void> owner) {
   if (out_features <= 0 || in_features <= 0)
@@ -418,12 +448,14 @@ PackedLinear PackedLinear::FromPacked(std::span<const std::byte> weights, const 
   auto impl = NewImpl(out_features, in_features, precision);
   const auto n = static_cast<size_t>(out_features);
   const size_t scales_expected = precision == GemmPrecision::kInt8 ? n : 0;
-  if (bias.size() != n || weight_scales.size() != scales_expected)
-    throw Error("gemm: packed bias/scales have " + std::to_string(bias.size()) + "/" +
-                    std::to_string(weight_scales.size()) + " values, expected " + std::to_string(n) + "/" +
+  if (bias.size() != n || weight_scales.size() != scales_expected || offset_terms.size() != scales_expected)
+    throw Error("gemm: packed bias/scales/offset terms have " + std::to_string(bias.size()) + "/" +
+                    std::to_string(weight_scales.size()) + "/" + std::to_string(offset_terms.size()) +
+                    " values, expected " + std::to_string(n) + "/" + std::to_string(scales_expected) + "/" +
                     std::to_string(scales_expected),
                 ErrorKind::kInvalidInput);
   impl->weight_scales.assign(weight_scales.begin(), weight_scales.end());
+  impl->offset_terms.assign(offset_terms.begin(), offset_terms.end());
   impl->ChooseLayout();
   if (DescribeLayout(impl->weights_md) != layout)
     throw Error("gemm: packed weights laid out as '" + layout + "', this oneDNN and CPU want '" +

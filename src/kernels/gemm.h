@@ -55,19 +55,23 @@ class PackedLinear {
   std::span<const std::byte> packed_weights() const;
   std::span<const float> bias() const;           // out_features
   std::span<const float> weight_scales() const;  // out_features for int8, else empty
+  // int8: what the activations' offset of 128 adds to each output per unit of activation scale
+  // (128 * weight_scale[n] * sum_k w[n][k], subtracted from each call's bias); else empty.
+  std::span<const float> offset_terms() const;
   // Views `weights` (64-byte aligned) without copying; `owner` keeps the memory alive. Throws kInvalidInput
   // when `layout` is not the one this process would pack, or a size does not match.
   static PackedLinear FromPacked(std::span<const std::byte> weights, const std::string& layout,
                                  std::span<const float> bias, std::span<const float> weight_scales,
-                                 int64_t out_features, int64_t in_features, GemmPrecision precision,
+                                 std::span<const float> offset_terms, int64_t out_features, int64_t in_features, GemmPrecision precision,
                                  std::shared_ptr<const void> owner);
 
  private:
   struct Impl;
   static std::unique_ptr<Impl> NewImpl(int64_t out_features, int64_t in_features, GemmPrecision precision);
-  // x in the precision's input type, y f32 or (y_bf16) bf16; x_scale: int8's activation scale.
+  // x in the precision's input type, y f32 or (y_bf16) bf16; int8 also takes the activation scale and
+  // the bias that goes with it.
   void Execute(const void* x, int64_t rows, void* y, bool y_bf16, Epilogue epilogue,
-               const float* x_scale = nullptr) const;
+               const float* x_scale = nullptr, const float* int8_bias = nullptr) const;
   void CheckBf16Input(bool y_bf16, Epilogue epilogue) const;
   std::unique_ptr<Impl> impl_;
 };

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "kernels/gemm_quantize.cc"
@@ -33,24 +34,36 @@ float MaxAbsSpan(const float* x, int64_t n) {
   return m;
 }
 
-// out = clamp(round_half_even(x * inverse_scale), -127, 127).
-void QuantizeSpan(const float* x, int64_t n, float inverse_scale, int8_t* out) {
+// out = clamp(round_half_even(x * inverse_scale), -127, 127), plus 128 when T is uint8_t.
+template <typename T>
+void QuantizeSpanAs(const float* x, int64_t n, float inverse_scale, T* out) {
+  constexpr bool kOffset = std::is_same_v<T, uint8_t>;
   const hn::ScalableTag<float> d;
   const hn::Rebind<int16_t, decltype(d)> d16;
   const hn::Rebind<int8_t, decltype(d)> d8;
+  const hn::Rebind<uint8_t, decltype(d)> du8;
   const int64_t lanes = static_cast<int64_t>(hn::Lanes(d));
   const auto vscale = hn::Set(d, inverse_scale);
   const auto lo = hn::Set(d, -127.f), hi = hn::Set(d, 127.f);
   int64_t i = 0;
   for (; i + lanes <= n; i += lanes) {
     const auto scaled = hn::Min(hi, hn::Max(lo, hn::Mul(hn::LoadU(d, x + i), vscale)));
-    const auto q = hn::NearestInt(scaled);
-    hn::StoreU(hn::DemoteTo(d8, hn::DemoteTo(d16, q)), d8, out + i);
+    const auto q = hn::DemoteTo(d8, hn::DemoteTo(d16, hn::NearestInt(scaled)));
+    if constexpr (kOffset) {  // q + 128 is q with its sign bit flipped
+      hn::StoreU(hn::Xor(hn::BitCast(du8, q), hn::Set(du8, uint8_t{0x80})), du8, reinterpret_cast<uint8_t*>(out + i));
+    } else {
+      hn::StoreU(q, d8, reinterpret_cast<int8_t*>(out + i));
+    }
   }
   for (; i < n; ++i) {
-    const float q = std::nearbyint(std::min(127.f, std::max(-127.f, x[i] * inverse_scale)));
-    out[i] = static_cast<int8_t>(q);
+    const int q = static_cast<int>(std::nearbyint(std::min(127.f, std::max(-127.f, x[i] * inverse_scale))));
+    out[i] = static_cast<T>(kOffset ? q + 128 : q);
   }
+}
+
+void QuantizeSpan(const float* x, int64_t n, float inverse_scale, int8_t* out) { QuantizeSpanAs(x, n, inverse_scale, out); }
+void QuantizeSpanU8(const float* x, int64_t n, float inverse_scale, uint8_t* out) {
+  QuantizeSpanAs(x, n, inverse_scale, out);
 }
 
 // As FloatToBf16 (kernels/bf16.h), a vector at a time.
@@ -76,6 +89,7 @@ namespace vit::kernels {
 
 HWY_EXPORT(MaxAbsSpan);
 HWY_EXPORT(QuantizeSpan);
+HWY_EXPORT(QuantizeSpanU8);
 HWY_EXPORT(ConvertToBF16Span);
 
 namespace {
@@ -125,11 +139,13 @@ float QuantizeActivationsPerTensor(const float* x, int64_t n, int8_t* out) {
   return scale;
 }
 
-void QuantizeActivationsInGroups(const float* x, int64_t n, int64_t group_size, int8_t* out, float* scales) {
+namespace {
+
+template <typename T, typename QuantizeFn>
+void QuantizeInGroups(const float* x, int64_t n, int64_t group_size, T* out, float* scales, QuantizeFn quantize) {
   if (n <= 0) return;
   if (group_size <= 0 || group_size > n) group_size = n;
   const auto max_abs = VIT_DISPATCH(MaxAbsSpan);
-  const auto quantize = VIT_DISPATCH(QuantizeSpan);
   const int64_t groups = (n + group_size - 1) / group_size;
   // Every group cut alike, so piece p is piece p % per_group of group p / per_group.
   const WorkSplit split = SplitWork(group_size, kChunk, 64);
@@ -151,6 +167,16 @@ void QuantizeActivationsInGroups(const float* x, int64_t n, int64_t group_size, 
   ForEachPiece(groups * per_group, [&](int64_t p) {
     piece(p, [&](int64_t g, int64_t begin, int64_t count) { quantize(x + begin, count, 1.f / scales[g], out + begin); });
   });
+}
+
+}  // namespace
+
+void QuantizeActivationsInGroups(const float* x, int64_t n, int64_t group_size, int8_t* out, float* scales) {
+  QuantizeInGroups(x, n, group_size, out, scales, VIT_DISPATCH(QuantizeSpan));
+}
+
+void QuantizeActivationsInGroupsU8(const float* x, int64_t n, int64_t group_size, uint8_t* out, float* scales) {
+  QuantizeInGroups(x, n, group_size, out, scales, VIT_DISPATCH(QuantizeSpanU8));
 }
 
 }  // namespace vit::kernels

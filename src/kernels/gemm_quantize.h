@@ -17,5 +17,8 @@ float QuantizeActivationsPerTensor(const float* x, int64_t n, int8_t* out);
 // The same for each run of `group_size` values (the last may be shorter) with its own scale, written to
 // scales[ceil(n / group_size)]; two passes over the pool for all groups together.
 void QuantizeActivationsInGroups(const float* x, int64_t n, int64_t group_size, int8_t* out, float* scales);
+// The same, stored offset by 128 as uint8 (1..255): the unsigned operand of VPDPBUSD, which then needs no
+// signed-input compensation inside the GEMM.
+void QuantizeActivationsInGroupsU8(const float* x, int64_t n, int64_t group_size, uint8_t* out, float* scales);
 
 }  // namespace vit::kernels

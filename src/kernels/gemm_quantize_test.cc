@@ -104,6 +104,24 @@ TEST(QuantizeActivationsInGroups, EachGroupAsIfQuantizedAlone) {
   });
 }
 
+TEST(QuantizeActivationsInGroupsU8, IsTheSignedQuantizationOffsetBy128) {
+  ForEachTarget([] {
+    const int64_t n = 197 * 64 + 11, group = 197 * 32;  // a tail past the whole vectors, a short last group
+    std::vector<float> x = RandomFloats(static_cast<size_t>(n), -3.f, 3.f, 21);
+    x[5] = -1000.f;  // the extremes map to 1 and 255
+    x[group + 3] = 1000.f;
+    std::vector<int8_t> q(x.size());
+    std::vector<uint8_t> u(x.size());
+    std::vector<float> scales(3), scales_u8(3);
+    QuantizeActivationsInGroups(x.data(), n, group, q.data(), scales.data());
+    QuantizeActivationsInGroupsU8(x.data(), n, group, u.data(), scales_u8.data());
+    EXPECT_EQ(scales, scales_u8);
+    for (size_t i = 0; i < x.size(); ++i) ASSERT_EQ(static_cast<int>(u[i]), q[i] + 128) << i;
+    EXPECT_EQ(u[5], 1);
+    EXPECT_EQ(u[static_cast<size_t>(group + 3)], 255);
+  });
+}
+
 TEST(QuantizeWeightsPerRow, ScalesEachRowByItsMaximum) {
   ForEachTarget([] {
     const int64_t rows = 5, cols = 37;

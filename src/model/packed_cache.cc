@@ -65,6 +65,7 @@ std::optional<kernels::PackedLinear> PackedCache::Find(const std::string& name, 
   const io::TensorRecord* weights = Record(name + ".weights", io::DType::kU8);
   const io::TensorRecord* bias = Record(name + ".bias", io::DType::kF32);
   const io::TensorRecord* scales = Record(name + ".scales", io::DType::kF32);
+  const io::TensorRecord* offsets = Record(name + ".offsets", io::DType::kF32);
   if (layout == metadata_.end() || weights == nullptr || bias == nullptr) {
     ++misses_;
     return std::nullopt;
@@ -75,7 +76,8 @@ std::optional<kernels::PackedLinear> PackedCache::Find(const std::string& name, 
   };
   try {  // FromPacked checks the layout against this process's and every size
     auto linear = kernels::PackedLinear::FromPacked({weights->data, weights->nbytes}, layout->second, floats(bias),
-                                                    floats(scales), out_features, in_features, precision_, mapping_);
+                                                    floats(scales), floats(offsets), out_features, in_features,
+                                                    precision_, mapping_);
     ++hits_;
     return linear;
   } catch (const Error&) {
@@ -85,7 +87,8 @@ std::optional<kernels::PackedLinear> PackedCache::Find(const std::string& name, 
 }
 
 void PackedCache::Add(const std::string& name, const kernels::PackedLinear& linear) {
-  entries_.push_back({name, linear.layout(), linear.packed_weights(), linear.bias(), linear.weight_scales()});
+  entries_.push_back({name, linear.layout(), linear.packed_weights(), linear.bias(), linear.weight_scales(),
+                      linear.offset_terms()});
 }
 
 std::string PackedCache::Save() {
@@ -112,6 +115,7 @@ std::string PackedCache::Save() {
       add(e.name + ".weights", io::DType::kU8, e.weights.data(), e.weights.size());
       add(e.name + ".bias", io::DType::kF32, e.bias.data(), e.bias.size_bytes());
       if (!e.scales.empty()) add(e.name + ".scales", io::DType::kF32, e.scales.data(), e.scales.size_bytes());
+      if (!e.offsets.empty()) add(e.name + ".offsets", io::DType::kF32, e.offsets.data(), e.offsets.size_bytes());
       if (offset % kAlign != 0) add(e.name + ".padding", io::DType::kU8, zeros, kAlign - offset % kAlign);
       metadata[kLayoutPrefix + e.name] = e.layout;
     }

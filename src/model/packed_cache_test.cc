@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -86,6 +88,8 @@ TEST_F(PackedCacheTest, ASavedLayerComesBackBitIdenticalInEveryPrecision) {
     EXPECT_EQ(again.hits(), 1);
     EXPECT_EQ(Apply(*found), Apply(fresh));
     EXPECT_EQ(found->weight_scales().size(), precision == GemmPrecision::kInt8 ? size_t{kOut} : 0u);
+    EXPECT_TRUE(std::ranges::equal(found->offset_terms(), fresh.offset_terms()));
+    EXPECT_EQ(found->offset_terms().size(), precision == GemmPrecision::kInt8 ? size_t{kOut} : 0u);
     again.Add("layer", *found);
     EXPECT_EQ(again.Save(), "used " + again.file().string()) << "nothing new: the file is left alone";
   }
