@@ -122,20 +122,20 @@ __m512 ExpNonPositive(__m512 x) {
   return _mm512_maskz_scalef_ps(0xffff, p, n);
 }
 
-// (The maskz forms throughout: GCC 12 warns on the undefined pass-through operand of the plain ones.)
-float HorizontalMax(__m512 v) {
-  __m256 m = _mm256_max_ps(_mm512_maskz_extractf32x8_ps(0xff, v, 0), _mm512_maskz_extractf32x8_ps(0xff, v, 1));
-  __m128 x = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
-  x = _mm_max_ps(x, _mm_movehl_ps(x, x));
-  return _mm_cvtss_f32(_mm_max_ss(x, _mm_movehdup_ps(x)));
+// The 16 lanes of v folded by max (kMax) or by addition, halving the width each step. (The maskz forms
+// throughout: GCC 12 warns on the undefined pass-through operand of the plain ones.)
+template <bool kMax>
+float Reduce(__m512 v) {
+  const __m256 lo = _mm512_maskz_extractf32x8_ps(0xff, v, 0), hi = _mm512_maskz_extractf32x8_ps(0xff, v, 1);
+  const __m256 m = kMax ? _mm256_max_ps(lo, hi) : _mm256_add_ps(lo, hi);
+  auto fold = [](__m128 a, __m128 b) { return kMax ? _mm_max_ps(a, b) : _mm_add_ps(a, b); };
+  __m128 x = fold(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+  x = fold(x, _mm_movehl_ps(x, x));
+  return _mm_cvtss_f32(fold(x, _mm_movehdup_ps(x)));
 }
 
-float HorizontalSum(__m512 v) {
-  __m256 m = _mm256_add_ps(_mm512_maskz_extractf32x8_ps(0xff, v, 0), _mm512_maskz_extractf32x8_ps(0xff, v, 1));
-  __m128 x = _mm_add_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
-  x = _mm_add_ps(x, _mm_movehl_ps(x, x));
-  return _mm_cvtss_f32(_mm_add_ss(x, _mm_movehdup_ps(x)));
-}
+float HorizontalMax(__m512 v) { return Reduce<true>(v); }
+float HorizontalSum(__m512 v) { return Reduce<false>(v); }
 
 }  // namespace
 
@@ -151,19 +151,24 @@ void ExpRowsToBf16(const float* scores, int64_t ld, int64_t rows, int64_t cols, 
     if (whole < cols) vmax = _mm512_mask_max_ps(vmax, tail, vmax, _mm512_maskz_loadu_ps(tail, in + whole));
     const __m512 max = _mm512_set1_ps(HorizontalMax(vmax));
     __m512 sum0 = _mm512_setzero_ps(), sum1 = _mm512_setzero_ps();
-    int64_t c = 0;
-    for (; c < whole; c += 16) {
+    auto exp_to_bf16 = [&](int64_t c) {
       const __m512 e = ExpNonPositive(_mm512_sub_ps(_mm512_loadu_ps(in + c), max));
-      if ((c / 16) % 2 == 0) {
-        sum0 = _mm512_add_ps(sum0, e);
-      } else {
-        sum1 = _mm512_add_ps(sum1, e);
-      }
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + c), reinterpret_cast<__m256i>(_mm512_cvtneps_pbh(e)));
+      return e;
+    };
+    int64_t c = 0;
+    for (; c + 32 <= whole; c += 32) {  // two sums, so that consecutive adds do not wait for each other
+      sum0 = _mm512_add_ps(sum0, exp_to_bf16(c));
+      sum1 = _mm512_add_ps(sum1, exp_to_bf16(c + 16));
+    }
+    if (c < whole) {
+      sum0 = _mm512_add_ps(sum0, exp_to_bf16(c));
+      c += 16;
     }
     for (; c < ld_dst; c += 16) {  // the partial vector, then zeros up to the row's padding
       const __mmask16 valid = FirstN(std::max<int64_t>(0, cols - c));
-      const __m512 e = _mm512_maskz_mov_ps(valid, ExpNonPositive(_mm512_sub_ps(_mm512_maskz_loadu_ps(valid, in + c), max)));
+      const __m512 x = _mm512_sub_ps(_mm512_maskz_loadu_ps(valid, in + c), max);
+      const __m512 e = _mm512_maskz_mov_ps(valid, ExpNonPositive(x));
       sum0 = _mm512_add_ps(sum0, e);
       _mm256_mask_storeu_epi16(out + c, FirstN(ld_dst - c), reinterpret_cast<__m256i>(_mm512_cvtneps_pbh(e)));
     }

@@ -62,8 +62,8 @@ class PackedLinear {
   // when `layout` is not the one this process would pack, or a size does not match.
   static PackedLinear FromPacked(std::span<const std::byte> weights, const std::string& layout,
                                  std::span<const float> bias, std::span<const float> weight_scales,
-                                 std::span<const float> offset_terms, int64_t out_features, int64_t in_features, GemmPrecision precision,
-                                 std::shared_ptr<const void> owner);
+                                 std::span<const float> offset_terms, int64_t out_features, int64_t in_features,
+                                 GemmPrecision precision, std::shared_ptr<const void> owner);
 
  private:
   struct Impl;

@@ -61,7 +61,9 @@ void QuantizeSpanAs(const float* x, int64_t n, float inverse_scale, T* out) {
   }
 }
 
-void QuantizeSpan(const float* x, int64_t n, float inverse_scale, int8_t* out) { QuantizeSpanAs(x, n, inverse_scale, out); }
+void QuantizeSpan(const float* x, int64_t n, float inverse_scale, int8_t* out) {
+  QuantizeSpanAs(x, n, inverse_scale, out);
+}
 void QuantizeSpanU8(const float* x, int64_t n, float inverse_scale, uint8_t* out) {
   QuantizeSpanAs(x, n, inverse_scale, out);
 }
@@ -133,19 +135,17 @@ void QuantizeWeightsPerRow(const float* w, int64_t rows, int64_t cols, int8_t* o
   });
 }
 
-float QuantizeActivationsPerTensor(const float* x, int64_t n, int8_t* out) {
+float QuantizeActivationsPerTensor(const float* x, int64_t n, uint8_t* out) {
   float scale = 1.f;
   QuantizeActivationsInGroups(x, n, n, out, &scale);
   return scale;
 }
 
-namespace {
-
-template <typename T, typename QuantizeFn>
-void QuantizeInGroups(const float* x, int64_t n, int64_t group_size, T* out, float* scales, QuantizeFn quantize) {
+void QuantizeActivationsInGroups(const float* x, int64_t n, int64_t group_size, uint8_t* out, float* scales) {
   if (n <= 0) return;
   if (group_size <= 0 || group_size > n) group_size = n;
   const auto max_abs = VIT_DISPATCH(MaxAbsSpan);
+  const auto quantize = VIT_DISPATCH(QuantizeSpanU8);
   const int64_t groups = (n + group_size - 1) / group_size;
   // Every group cut alike, so piece p is piece p % per_group of group p / per_group.
   const WorkSplit split = SplitWork(group_size, kChunk, 64);
@@ -167,16 +167,6 @@ void QuantizeInGroups(const float* x, int64_t n, int64_t group_size, T* out, flo
   ForEachPiece(groups * per_group, [&](int64_t p) {
     piece(p, [&](int64_t g, int64_t begin, int64_t count) { quantize(x + begin, count, 1.f / scales[g], out + begin); });
   });
-}
-
-}  // namespace
-
-void QuantizeActivationsInGroups(const float* x, int64_t n, int64_t group_size, int8_t* out, float* scales) {
-  QuantizeInGroups(x, n, group_size, out, scales, VIT_DISPATCH(QuantizeSpan));
-}
-
-void QuantizeActivationsInGroupsU8(const float* x, int64_t n, int64_t group_size, uint8_t* out, float* scales) {
-  QuantizeInGroups(x, n, group_size, out, scales, VIT_DISPATCH(QuantizeSpanU8));
 }
 
 }  // namespace vit::kernels

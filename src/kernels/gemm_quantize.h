@@ -12,13 +12,12 @@ void ConvertToBF16(const float* x, int64_t n, uint16_t* out);
 // Row r of w[rows, cols] becomes round(w / scale[r]) with scale[r] = max|w[r, :]| / 127.
 void QuantizeWeightsPerRow(const float* w, int64_t rows, int64_t cols, int8_t* out, float* scales);
 
-// out = round(x * (1 / s)), s = max|x| / 127; returns s (1 when x is all zeros).
-float QuantizeActivationsPerTensor(const float* x, int64_t n, int8_t* out);
+// Activations go in as uint8 offset by 128, the unsigned operand of VPDPBUSD (signed activations would make
+// the GEMM add 128 inside its kernel and subtract a compensation after):
+// out = round(x * (1 / s)) + 128, in 1..255, with s = max|x| / 127; returns s (1 when x is all zeros).
+float QuantizeActivationsPerTensor(const float* x, int64_t n, uint8_t* out);
 // The same for each run of `group_size` values (the last may be shorter) with its own scale, written to
 // scales[ceil(n / group_size)]; two passes over the pool for all groups together.
-void QuantizeActivationsInGroups(const float* x, int64_t n, int64_t group_size, int8_t* out, float* scales);
-// The same, stored offset by 128 as uint8 (1..255): the unsigned operand of VPDPBUSD, which then needs no
-// signed-input compensation inside the GEMM.
-void QuantizeActivationsInGroupsU8(const float* x, int64_t n, int64_t group_size, uint8_t* out, float* scales);
+void QuantizeActivationsInGroups(const float* x, int64_t n, int64_t group_size, uint8_t* out, float* scales);
 
 }  // namespace vit::kernels

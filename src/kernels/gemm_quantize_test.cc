@@ -66,18 +66,18 @@ TEST(QuantizeActivationsPerTensor, UsesTheLargestMagnitudeOnEveryTarget) {
     for (int64_t n : {1, 7, 1023, 197 * 1024}) {
       std::vector<float> x = RandomFloats(static_cast<size_t>(n), -3.f, 3.f, static_cast<uint32_t>(n));
       x[static_cast<size_t>(n / 2)] = -5.f;  // the extreme value, negative
-      std::vector<int8_t> q(x.size());
+      std::vector<uint8_t> q(x.size());
       const float scale = QuantizeActivationsPerTensor(x.data(), n, q.data());
       ASSERT_FLOAT_EQ(scale, 5.f / 127.f);
       for (int64_t i = 0; i < n; ++i) {
-        ASSERT_EQ(q[i], static_cast<int8_t>(std::nearbyint(x[i] * (1.f / scale)))) << i;
+        ASSERT_EQ(q[i], static_cast<int>(std::nearbyint(x[i] * (1.f / scale))) + 128) << i;
       }
-      EXPECT_EQ(q[static_cast<size_t>(n / 2)], -127);
+      EXPECT_EQ(q[static_cast<size_t>(n / 2)], -127 + 128);
     }
     std::vector<float> zeros(40, 0.f);
-    std::vector<int8_t> q(40, 1);
+    std::vector<uint8_t> q(40, 1);
     EXPECT_EQ(QuantizeActivationsPerTensor(zeros.data(), 40, q.data()), 1.f);
-    for (int8_t v : q) EXPECT_EQ(v, 0);
+    for (uint8_t v : q) EXPECT_EQ(v, 128);
   });
 }
 
@@ -89,13 +89,13 @@ TEST(QuantizeActivationsInGroups, EachGroupAsIfQuantizedAlone) {
       std::vector<float> x = RandomFloats(static_cast<size_t>(n), -1.f, 1.f, static_cast<uint32_t>(n));
       const int64_t groups = (n + group - 1) / group;
       for (int64_t g = 0; g < groups; ++g) x[static_cast<size_t>(g * group)] *= static_cast<float>(1 + 10 * g);
-      std::vector<int8_t> q(x.size());
+      std::vector<uint8_t> q(x.size());
       std::vector<float> scales(static_cast<size_t>(groups) + 1, -1.f);
       QuantizeActivationsInGroups(x.data(), n, group, q.data(), scales.data());
       EXPECT_EQ(scales[static_cast<size_t>(groups)], -1.f) << "wrote past the last group's scale";
       for (int64_t g = 0; g < groups; ++g) {
         const int64_t begin = g * group, count = std::min(group, n - begin);
-        std::vector<int8_t> alone(static_cast<size_t>(count));
+        std::vector<uint8_t> alone(static_cast<size_t>(count));
         const float scale = QuantizeActivationsPerTensor(x.data() + begin, count, alone.data());
         ASSERT_EQ(scales[static_cast<size_t>(g)], scale) << n << "/" << group << " group " << g;
         ASSERT_TRUE(std::equal(alone.begin(), alone.end(), q.begin() + begin)) << n << "/" << group << " group " << g;
@@ -104,19 +104,22 @@ TEST(QuantizeActivationsInGroups, EachGroupAsIfQuantizedAlone) {
   });
 }
 
-TEST(QuantizeActivationsInGroupsU8, IsTheSignedQuantizationOffsetBy128) {
+TEST(QuantizeActivationsInGroups, OffsetsTheSignedRoundingBy128) {
   ForEachTarget([] {
     const int64_t n = 197 * 64 + 11, group = 197 * 32;  // a tail past the whole vectors, a short last group
     std::vector<float> x = RandomFloats(static_cast<size_t>(n), -3.f, 3.f, 21);
     x[5] = -1000.f;  // the extremes map to 1 and 255
     x[group + 3] = 1000.f;
-    std::vector<int8_t> q(x.size());
     std::vector<uint8_t> u(x.size());
-    std::vector<float> scales(3), scales_u8(3);
-    QuantizeActivationsInGroups(x.data(), n, group, q.data(), scales.data());
-    QuantizeActivationsInGroupsU8(x.data(), n, group, u.data(), scales_u8.data());
-    EXPECT_EQ(scales, scales_u8);
-    for (size_t i = 0; i < x.size(); ++i) ASSERT_EQ(static_cast<int>(u[i]), q[i] + 128) << i;
+    std::vector<float> scales(3);
+    QuantizeActivationsInGroups(x.data(), n, group, u.data(), scales.data());
+    float last_max = 0.f;  // the short last group holds neither extreme
+    for (int64_t i = 2 * group; i < n; ++i) last_max = std::max(last_max, std::fabs(x[static_cast<size_t>(i)]));
+    EXPECT_EQ(scales, (std::vector<float>{1000.f / 127.f, 1000.f / 127.f, last_max / 127.f}));
+    for (size_t i = 0; i < x.size(); ++i) {
+      const float s = scales[i / static_cast<size_t>(group)];
+      ASSERT_EQ(static_cast<int>(u[i]), static_cast<int>(std::nearbyint(x[i] * (1.f / s))) + 128) << i;
+    }
     EXPECT_EQ(u[5], 1);
     EXPECT_EQ(u[static_cast<size_t>(group + 3)], 255);
   });

@@ -4,9 +4,10 @@
 //
 // One safetensors file per (weights file, precision) in the cache folder, named by a hash of its key: the
 // weights file's canonical path, size and modification time, and the precision. Each layer is stored as
-// <name>.weights (U8, the packed bytes), <name>.bias and for int8 <name>.scales and <name>.offsets (F32), with its layout
-// string (oneDNN version, CPU ISA, blocking) in the metadata; a layer is used only when that string equals what this process would pack,
-// so a file written by another oneDNN or on another CPU is repacked, never misread.
+// <name>.weights (U8, the packed bytes), <name>.bias and for int8 <name>.scales and <name>.offsets (F32),
+// with its layout string (oneDNN version, CPU ISA, blocking) in the metadata; a layer is used only when that
+// string equals what this process would pack, so a file written by another oneDNN or on another CPU is
+// repacked, never misread.
 #pragma once
 
 #include <cstdint>
