@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "kernels/amx.h"
+#include "kernels/avx512_math.h"
 #include "kernels/blocks.h"
 
 namespace vit::kernels {
@@ -104,24 +105,6 @@ void ToBf16Rows(const float* src, int64_t ld_src, int64_t rows, int64_t cols, fl
 
 namespace {
 
-// e^x for x <= 0 (a score minus its row's maximum), to about 2e-7 relative: x log2(e) = n + f with n an
-// integer and |f| <= 1/2, 2^f from a degree-6 polynomial (Taylor in f ln 2), and VSCALEFPS for the
-// 2^n, which also flushes what underflows to zero. A third of the instructions of a general exp, which
-// must also guard overflow and build 2^n from integer bits; its result is rounded to bf16 anyway.
-__m512 ExpNonPositive(__m512 x) {
-  const __m512 t = _mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f));
-  const __m512 n = _mm512_maskz_roundscale_ps(0xffff, t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  const __m512 f = _mm512_sub_ps(t, n);
-  __m512 p = _mm512_set1_ps(1.5403530393381609e-4f);
-  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.3333558146428443e-3f));
-  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(9.6181291076284772e-3f));
-  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(5.5504108664821580e-2f));
-  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(2.4022650695910071e-1f));
-  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(6.9314718055994531e-1f));
-  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.0f));
-  return _mm512_maskz_scalef_ps(0xffff, p, n);
-}
-
 // The 16 lanes of v folded by max (kMax) or by addition, halving the width each step. (The maskz forms
 // throughout: GCC 12 warns on the undefined pass-through operand of the plain ones.)
 template <bool kMax>
@@ -152,7 +135,7 @@ void ExpRowsToBf16(const float* scores, int64_t ld, int64_t rows, int64_t cols, 
     const __m512 max = _mm512_set1_ps(HorizontalMax(vmax));
     __m512 sum0 = _mm512_setzero_ps(), sum1 = _mm512_setzero_ps();
     auto exp_to_bf16 = [&](int64_t c) {
-      const __m512 e = ExpNonPositive(_mm512_sub_ps(_mm512_loadu_ps(in + c), max));
+      const __m512 e = avx512::ExpNonPositive(_mm512_sub_ps(_mm512_loadu_ps(in + c), max));
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + c), reinterpret_cast<__m256i>(_mm512_cvtneps_pbh(e)));
       return e;
     };
@@ -168,7 +151,7 @@ void ExpRowsToBf16(const float* scores, int64_t ld, int64_t rows, int64_t cols, 
     for (; c < ld_dst; c += 16) {  // the partial vector, then zeros up to the row's padding
       const __mmask16 valid = FirstN(std::max<int64_t>(0, cols - c));
       const __m512 x = _mm512_sub_ps(_mm512_maskz_loadu_ps(valid, in + c), max);
-      const __m512 e = _mm512_maskz_mov_ps(valid, ExpNonPositive(x));
+      const __m512 e = _mm512_maskz_mov_ps(valid, avx512::ExpNonPositive(x));
       sum0 = _mm512_add_ps(sum0, e);
       _mm256_mask_storeu_epi16(out + c, FirstN(ld_dst - c), reinterpret_cast<__m256i>(_mm512_cvtneps_pbh(e)));
     }

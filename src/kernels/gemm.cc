@@ -1,10 +1,12 @@
-// PackedLinear on oneDNN's matmul. The weights are reordered once, at Pack, into the blocked layout the
+// PackedLinear on oneDNN's matmul, and int8 on CPUs with AVX512-VNNI on our own kernel (gemm_vnni.h),
+// which is faster there. For oneDNN the weights are reordered once, at Pack, into the blocked layout the
 // primitive prefers; a primitive per (row count, epilogue) is created on first use and cached, so the
 // steady state only executes. Bias and epilogue are post-ops of the same primitive: one pass over y.
 #include "kernels/gemm.h"
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <map>
 #include <mutex>
 #include <numeric>
@@ -19,6 +21,7 @@
 #include "core/threads.h"
 #include "kernels/dnnl_context.h"
 #include "kernels/gemm_quantize.h"
+#include "kernels/gemm_vnni.h"
 #include "vit/error.h"
 
 namespace vit::kernels {
@@ -105,6 +108,16 @@ struct PackedLinear::Impl {
   // kInt8: 128 * weight_scale[n] * sum_k w[n][k], what the activations' offset of 128 adds to output n
   // per unit of x_scale; each call's bias is b[n] - x_scale * offset_terms[n].
   std::vector<float> offset_terms;
+  // kInt8 on vnni::Forward (our packing, not oneDNN's): the packed weights, and 128 * sum_k w[n][k] as
+  // integers, subtracted from the sums exactly.
+  bool vnni = false;
+  const int8_t* vnni_weights = nullptr;
+  std::vector<int32_t> offset_sums;
+
+  vnni::Int8Weights VnniWeights() const {
+    return {vnni_weights, offset_sums.data(), weight_scales.data(), static_cast<const float*>(bias.get_data_handle()),
+            out_features, in_features};
+  }
 
   mutable std::mutex mutex;
   // Keyed by (rows, epilogue, bf16 output).
@@ -237,6 +250,17 @@ std::string DescribeLayout(const memory::desc& md) {
   return text;
 }
 
+// Our own packing's counterpart of DescribeLayout.
+std::string VnniLayout(int64_t out_features, int64_t in_features) {
+  return "vit vnni int8 panels of " + std::to_string(vnni::kPanelColumns) + " columns, k in fours, dims " +
+         std::to_string(in_features) + " " + std::to_string(out_features) + " bytes " +
+         std::to_string(vnni::PackedBytes(out_features, in_features));
+}
+
+bool UsesVnni(GemmPrecision precision, int64_t out_features, int64_t in_features) {
+  return precision == GemmPrecision::kInt8 && vnni::Enabled() && vnni::Supports(out_features, in_features);
+}
+
 }  // namespace
 
 std::unique_ptr<PackedLinear::Impl> PackedLinear::NewImpl(int64_t out_features, int64_t in_features,
@@ -246,6 +270,7 @@ std::unique_ptr<PackedLinear::Impl> PackedLinear::NewImpl(int64_t out_features, 
   impl->out_features = out_features;
   impl->in_features = in_features;
   impl->precision = precision;
+  impl->vnni = UsesVnni(precision, out_features, in_features);
   return impl;
 }
 
@@ -272,16 +297,31 @@ PackedLinear PackedLinear::Pack(const float* weight, const float* bias, int64_t 
     impl->weight_scales.resize(static_cast<size_t>(out_features));
     QuantizeWeightsPerRow(weight, out_features, in_features, quantized.data(), impl->weight_scales.data());
     impl->offset_terms.resize(static_cast<size_t>(out_features));
+    impl->offset_sums.resize(static_cast<size_t>(out_features));
     core::ParallelFor(out_features, [&](int64_t n) {  // ViT-L's int8 load sums 300M weights here
       const int8_t* row = quantized.data() + n * in_features;
       const int64_t sum = std::accumulate(row, row + in_features, int64_t{0});
       impl->offset_terms[n] = static_cast<float>(128.0 * impl->weight_scales[n] * static_cast<double>(sum));
+      impl->offset_sums[n] = static_cast<int32_t>(128 * sum);  // |sum| <= 127 * 65536: no overflow
     });
     user_data = quantized.data();
   } else if (precision == GemmPrecision::kBF16) {
     bf16.resize(static_cast<size_t>(out_features * in_features));
     ConvertToBF16(weight, out_features * in_features, bf16.data());
     user_data = bf16.data();
+  }
+
+  if (impl->vnni) {
+    void* packed_weights = core::AlignedAlloc(vnni::PackedBytes(out_features, in_features));
+    impl->weights_owner = std::shared_ptr<const void>(packed_weights, core::AlignedFree);
+    impl->vnni_weights = static_cast<const int8_t*>(packed_weights);
+    vnni::PackWeights(quantized.data(), out_features, in_features, static_cast<int8_t*>(packed_weights));
+    impl->bias = memory({{1, out_features}, Dt::f32, Tag::ab}, Engine());
+    auto* b = static_cast<float*>(impl->bias.get_data_handle());
+    for (int64_t n = 0; n < out_features; ++n) b[n] = bias != nullptr ? bias[n] : 0.f;
+    PackedLinear packed;
+    packed.impl_ = std::move(impl);
+    return packed;
   }
 
   impl->ChooseLayout();
@@ -342,6 +382,9 @@ void PackedLinear::Forward(const float* x, int64_t rows, float* y, Epilogue epil
     uint16_t* converted = scratch.Bf16(static_cast<size_t>(count));
     ConvertToBF16(x, count, converted);
     Execute(converted, rows, y, false, epilogue);
+  } else if (p.vnni) {
+    vnni::Forward(p.VnniWeights(), x, rows, scratch.Int8(static_cast<size_t>(count)),
+                  scratch.XScales(static_cast<size_t>(rows)), y, epilogue);
   } else {
     // One matmul per group of rows, each with its own activation scale: oneDNN 2.6's brgemm takes only a
     // scalar one (a per-row [M,1] factor sends it to its reference kernel, and a batched [groups, rows, K]
@@ -417,10 +460,17 @@ void PackedLinear::Execute(const void* x, int64_t rows, void* y, bool y_bf16, Ep
   stream.wait();
 }
 
-std::string PackedLinear::layout() const { return impl_ ? DescribeLayout(impl_->weights_md) : std::string(); }
+std::string PackedLinear::layout() const {
+  if (!impl_) return {};
+  return impl_->vnni ? VnniLayout(impl_->out_features, impl_->in_features) : DescribeLayout(impl_->weights_md);
+}
 
 std::span<const std::byte> PackedLinear::packed_weights() const {
   if (!impl_) return {};
+  if (impl_->vnni) {
+    return {reinterpret_cast<const std::byte*>(impl_->vnni_weights),
+            vnni::PackedBytes(impl_->out_features, impl_->in_features)};
+  }
   return {static_cast<const std::byte*>(impl_->weights.get_data_handle()), impl_->weights_md.get_size()};
 }
 
@@ -457,6 +507,32 @@ PackedLinear PackedLinear::FromPacked(std::span<const std::byte> weights, const 
                 ErrorKind::kInvalidInput);
   impl->weight_scales.assign(weight_scales.begin(), weight_scales.end());
   impl->offset_terms.assign(offset_terms.begin(), offset_terms.end());
+  if (impl->vnni) {
+    const std::string expected = VnniLayout(out_features, in_features);
+    if (layout != expected)
+      throw Error("gemm: packed weights laid out as '" + layout + "', this build wants '" + expected + "'",
+                  ErrorKind::kInvalidInput);
+    if (weights.size() != vnni::PackedBytes(out_features, in_features) ||
+        reinterpret_cast<uintptr_t>(weights.data()) % 64 != 0)
+      throw Error("gemm: packed weights are " + std::to_string(weights.size()) + " bytes, expected " +
+                      std::to_string(vnni::PackedBytes(out_features, in_features)) + " at a 64-byte boundary",
+                  ErrorKind::kInvalidInput);
+    // The integer sums come back from the float offset terms, 128 * scale * sum rounded once to float:
+    // |sum| <= 127 * 65536 < 2^23, so the relative error of 2^-24 leaves it within 0.5 of the integer.
+    impl->offset_sums.resize(n);
+    for (size_t i = 0; i < n; ++i) {
+      const double unit = 128.0 * static_cast<double>(weight_scales[i]);
+      const double sum = unit > 0 ? static_cast<double>(offset_terms[i]) / unit : 0.0;
+      impl->offset_sums[i] = 128 * static_cast<int32_t>(std::llround(sum));
+    }
+    impl->vnni_weights = reinterpret_cast<const int8_t*>(weights.data());
+    impl->weights_owner = std::move(owner);
+    impl->bias = memory({{1, out_features}, Dt::f32, Tag::ab}, Engine());
+    std::copy(bias.begin(), bias.end(), static_cast<float*>(impl->bias.get_data_handle()));
+    PackedLinear packed;
+    packed.impl_ = std::move(impl);
+    return packed;
+  }
   impl->ChooseLayout();
   if (DescribeLayout(impl->weights_md) != layout)
     throw Error("gemm: packed weights laid out as '" + layout + "', this oneDNN and CPU want '" +
@@ -480,7 +556,9 @@ int64_t PackedLinear::in_features() const { return impl_ ? impl_->in_features : 
 int64_t PackedLinear::out_features() const { return impl_ ? impl_->out_features : 0; }
 size_t PackedLinear::packed_bytes() const {
   if (!impl_) return 0;
-  return impl_->weights_md.get_size() + static_cast<size_t>(impl_->out_features) * sizeof(float);
+  const size_t weights = impl_->vnni ? vnni::PackedBytes(impl_->out_features, impl_->in_features)
+                                     : impl_->weights_md.get_size();
+  return weights + static_cast<size_t>(impl_->out_features) * sizeof(float);
 }
 
 }  // namespace vit::kernels

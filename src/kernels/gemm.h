@@ -1,6 +1,6 @@
 // Linear layers: y[M,N] = epilogue(x[M,K] · W[N,K]^T + b), W in PyTorch nn.Linear layout.
-// Weights are packed once (oneDNN's preferred layout, optionally bf16 or int8); Forward reuses
-// primitives cached by row count, so the steady state allocates nothing.
+// Weights are packed once (oneDNN's preferred layout, optionally bf16 or int8; int8 on AVX512-VNNI in
+// gemm_vnni.h's); Forward reuses primitives cached by row count, so the steady state allocates nothing.
 #pragma once
 
 #include <cstddef>
@@ -34,9 +34,10 @@ class PackedLinear {
                            GemmPrecision precision);
 
   // x [rows, in_features] and y [rows, out_features], both contiguous. Thread-safe.
-  // int8 quantizes the activations with one scale per `rows_per_scale` rows (0: one for all rows), chosen
-  // from those rows alone: a group's results then do not depend on the rest of the batch (the model
-  // passes one image's tokens). f32 and bf16 rows never depend on other rows.
+  // int8 quantizes the activations with a scale chosen from the data: on the VNNI kernel one per row;
+  // on oneDNN's (AMX, or in_features not a multiple of 4) one per `rows_per_scale` rows (0: one for all
+  // rows), since its kernels take a single scale per call. Either way a group's results do not depend on
+  // the rest of the batch (the model passes one image's tokens). f32 and bf16 rows never depend on other rows.
   void Forward(const float* x, int64_t rows, float* y, Epilogue epilogue, int64_t rows_per_scale = 0) const;
   // kBF16 only, with x already bf16 (as LayerNormToBf16 writes it): no conversion pass. y is f32, or bf16
   // for the input of the next bf16 GEMM (rounded as FloatToBf16; not with kBiasResidual, whose residual

@@ -141,6 +141,12 @@ float QuantizeActivationsPerTensor(const float* x, int64_t n, uint8_t* out) {
   return scale;
 }
 
+float QuantizeActivationRow(const float* x, int64_t n, uint8_t* out) {
+  const float scale = ScaleForMaxAbs(VIT_DISPATCH(MaxAbsSpan)(x, n));
+  VIT_DISPATCH(QuantizeSpanU8)(x, n, 1.f / scale, out);
+  return scale;
+}
+
 void QuantizeActivationsInGroups(const float* x, int64_t n, int64_t group_size, uint8_t* out, float* scales) {
   if (n <= 0) return;
   if (group_size <= 0 || group_size > n) group_size = n;

@@ -223,7 +223,11 @@ TEST(PackedLinear, Int8GroupsDoNotDependOnTheirBatchMates) {
     }
     std::vector<float> shared = residual;
     linear.Forward(x.data(), 3 * group, shared.data(), e);
-    EXPECT_NE(shared, batched) << "one scale for the whole batch should differ: the test would not see a mix-up";
+    if (linear.layout().rfind("vit vnni", 0) == 0) {
+      EXPECT_EQ(shared, batched) << "the VNNI kernel scales each row on its own: grouping should change nothing";
+    } else {
+      EXPECT_NE(shared, batched) << "one scale for the whole batch should differ: the test would not see a mix-up";
+    }
   }
 }
 
