@@ -57,25 +57,45 @@ VIT_VNNI_TARGET __attribute__((always_inline)) inline void Tile(const Job& job, 
           acc##i##2 = _mm512_setzero_si512(), acc##i##3 = _mm512_setzero_si512();
   VIT_TILE_ROWS(VIT_DECLARE)
 #undef VIT_DECLARE
-  const int8_t* b = panel;
-  for (int64_t k = 0; k < k_total; k += kGroup, b += kPanelColumns * kGroup) {
-    const __m512i b0 = _mm512_load_si512(b), b1 = _mm512_load_si512(b + 64), b2 = _mm512_load_si512(b + 128),
-                  b3 = _mm512_load_si512(b + 192);
-    // One line every four steps: K/16 lines per tile, the next panel's K lines over 16 tiles.
-    if ((k & 15) == 0 && (k >> 4) < prefetch_lines) _mm_prefetch(prefetch + (k >> 4) * 64, _MM_HINT_T1);
-#define VIT_STEP(i)                                                \
+  // The tile's outputs, which the epilogue reads (the residual) or writes: asked for now, they arrive
+  // during the products instead of stalling the epilogue (3.6% of ViT-L's int8 GEMM samples).
+  for (int i = 0; i < kRows; ++i) {
+    const float* out_row = job.y + (row + i) * job.w.out_features + n0;
+    for (int64_t c = 0; c < std::min<int64_t>(kPanelColumns, job.w.out_features - n0); c += 16)
+      _mm_prefetch(reinterpret_cast<const char*>(out_row + c), _MM_HINT_T0);
+  }
+  // One step: four k-values of every row into the 4 x kRows accumulators.
+#define VIT_ROW(i, kk)                                             \
   if constexpr (i < kRows) {                                       \
     int32_t quad;                                                  \
-    std::memcpy(&quad, a + i * k_total + k, sizeof(quad));         \
+    std::memcpy(&quad, a + i * k_total + (kk), sizeof(quad));      \
     const __m512i ai = _mm512_set1_epi32(quad);                    \
     acc##i##0 = _mm512_dpbusd_epi32(acc##i##0, ai, b0);            \
     acc##i##1 = _mm512_dpbusd_epi32(acc##i##1, ai, b1);            \
     acc##i##2 = _mm512_dpbusd_epi32(acc##i##2, ai, b2);            \
     acc##i##3 = _mm512_dpbusd_epi32(acc##i##3, ai, b3);            \
   }
-    VIT_TILE_ROWS(VIT_STEP)
-#undef VIT_STEP
+#define VIT_STEP(kk, bb)                                                                                  \
+  {                                                                                                       \
+    const __m512i b0 = _mm512_load_si512(bb), b1 = _mm512_load_si512((bb) + 64),                          \
+                  b2 = _mm512_load_si512((bb) + 128), b3 = _mm512_load_si512((bb) + 192);                 \
+    VIT_ROW(0, kk) VIT_ROW(1, kk) VIT_ROW(2, kk) VIT_ROW(3, kk) VIT_ROW(4, kk) VIT_ROW(5, kk)             \
   }
+  // Sixteen k-values per iteration, the first prefetch_lines (<= K/16) iterations asking for one line of
+  // the next panel each: the next panel's K lines over 16 tiles, without a test in every step.
+  constexpr int64_t kUnroll = 4 * kGroup, kStride = kPanelColumns * kGroup;
+  const int8_t* b = panel;
+  int64_t k = 0;
+  for (int64_t line = 0; line < prefetch_lines; ++line, k += kUnroll, b += 4 * kStride) {
+    _mm_prefetch(prefetch + line * 64, _MM_HINT_T1);
+    VIT_STEP(k, b) VIT_STEP(k + 4, b + kStride) VIT_STEP(k + 8, b + 2 * kStride) VIT_STEP(k + 12, b + 3 * kStride)
+  }
+  for (; k + kUnroll <= k_total; k += kUnroll, b += 4 * kStride) {
+    VIT_STEP(k, b) VIT_STEP(k + 4, b + kStride) VIT_STEP(k + 8, b + 2 * kStride) VIT_STEP(k + 12, b + 3 * kStride)
+  }
+  for (; k < k_total; k += kGroup, b += kStride) VIT_STEP(k, b)
+#undef VIT_STEP
+#undef VIT_ROW
 
   // Through memory (L1) rather than registers: left live across the epilogue, the accumulators made
   // GCC 12 spill them on every step of the loop above.
