@@ -520,9 +520,13 @@ PackedLinear PackedLinear::FromPacked(std::span<const std::byte> weights, const 
     // The integer sums come back from the float offset terms, 128 * scale * sum rounded once to float:
     // |sum| <= 127 * 65536 < 2^23, so the relative error of 2^-24 leaves it within 0.5 of the integer.
     impl->offset_sums.resize(n);
+    const double max_sum = 127.0 * static_cast<double>(in_features);
     for (size_t i = 0; i < n; ++i) {
       const double unit = 128.0 * static_cast<double>(weight_scales[i]);
       const double sum = unit > 0 ? static_cast<double>(offset_terms[i]) / unit : 0.0;
+      if (!(std::fabs(sum) <= max_sum))  // also NaN: a damaged file, never trusted
+        throw Error("gemm: packed offset term " + std::to_string(i) + " does not fit its weight scale",
+                    ErrorKind::kInvalidInput);
       impl->offset_sums[i] = 128 * static_cast<int32_t>(std::llround(sum));
     }
     impl->vnni_weights = reinterpret_cast<const int8_t*>(weights.data());

@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <thread>
 
 #include "kernels/bf16.h"
@@ -289,6 +291,47 @@ TEST(PackedLinear, RejectsBadArguments) {
   EXPECT_THROW(PackedLinear::Pack(w, nullptr, 0, 2, GemmPrecision::kF32), Error);
   PackedLinear empty;
   EXPECT_THROW(empty.Forward(w, 1, w, Epilogue::kBias), Error);
+}
+
+TEST(PackedLinear, Int8FromItsPackedFormGivesTheSameBitsAndRefusesDamagedOffsets) {
+  const int64_t n_out = 70, k_in = 132, rows = 9;
+  const auto w = RandomFloats(static_cast<size_t>(n_out * k_in), -0.1f, 0.1f, 81);
+  const auto bias = RandomFloats(static_cast<size_t>(n_out), -1.f, 1.f, 82);
+  PackedLinear linear;
+  try {
+    linear = PackedLinear::Pack(w.data(), bias.data(), n_out, k_in, GemmPrecision::kInt8);
+  } catch (const Error& e) {
+    GTEST_SKIP() << e.what();
+  }
+  const auto x = RandomFloats(static_cast<size_t>(rows * k_in), -1.f, 1.f, 83);
+  std::vector<float> want(static_cast<size_t>(rows * n_out)), got(want.size());
+  linear.Forward(x.data(), rows, want.data(), Epilogue::kBiasGelu);
+
+  // The packed bytes at a 64-byte boundary, as a cache file maps them.
+  const auto bytes = linear.packed_weights();
+  auto copy = std::shared_ptr<std::byte[]>(static_cast<std::byte*>(std::aligned_alloc(64, (bytes.size() + 63) / 64 * 64)),
+                                           [](std::byte* p) { std::free(p); });
+  std::memcpy(copy.get(), bytes.data(), bytes.size());
+  const std::vector<float> scales(linear.weight_scales().begin(), linear.weight_scales().end());
+  std::vector<float> offsets(linear.offset_terms().begin(), linear.offset_terms().end());
+  const PackedLinear restored =
+      PackedLinear::FromPacked({copy.get(), bytes.size()}, linear.layout(), linear.bias(), scales, offsets, n_out,
+                               k_in, GemmPrecision::kInt8, copy);
+  restored.Forward(x.data(), rows, got.data(), Epilogue::kBiasGelu);
+  EXPECT_EQ(got, want);
+
+  if (linear.layout().rfind("vit vnni", 0) == 0) {  // its integer offsets come back from the float terms
+    for (float damage : {std::nanf(""), 1e30f}) {
+      offsets[3] = damage;
+      try {
+        PackedLinear::FromPacked({copy.get(), bytes.size()}, linear.layout(), linear.bias(), scales, offsets, n_out,
+                                 k_in, GemmPrecision::kInt8, copy);
+        ADD_FAILURE() << "a damaged offset term was accepted: " << damage;
+      } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::kInvalidInput) << e.what();
+      }
+    }
+  }
 }
 
 }  // namespace
