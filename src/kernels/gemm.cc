@@ -114,6 +114,13 @@ struct PackedLinear::Impl {
   const int8_t* vnni_weights = nullptr;
   std::vector<int32_t> offset_sums;
 
+  // bias [out_features] or nullptr (zeros).
+  void SetBias(const float* values) {
+    bias = memory({{1, out_features}, Dt::f32, Tag::ab}, Engine());
+    auto* b = static_cast<float*>(bias.get_data_handle());
+    for (int64_t n = 0; n < out_features; ++n) b[n] = values != nullptr ? values[n] : 0.f;
+  }
+
   vnni::Int8Weights VnniWeights() const {
     return {vnni_weights, offset_sums.data(), weight_scales.data(), static_cast<const float*>(bias.get_data_handle()),
             out_features, in_features};
@@ -316,9 +323,7 @@ PackedLinear PackedLinear::Pack(const float* weight, const float* bias, int64_t 
     impl->weights_owner = std::shared_ptr<const void>(packed_weights, core::AlignedFree);
     impl->vnni_weights = static_cast<const int8_t*>(packed_weights);
     vnni::PackWeights(quantized.data(), out_features, in_features, static_cast<int8_t*>(packed_weights));
-    impl->bias = memory({{1, out_features}, Dt::f32, Tag::ab}, Engine());
-    auto* b = static_cast<float*>(impl->bias.get_data_handle());
-    for (int64_t n = 0; n < out_features; ++n) b[n] = bias != nullptr ? bias[n] : 0.f;
+    impl->SetBias(bias);
     PackedLinear packed;
     packed.impl_ = std::move(impl);
     return packed;
@@ -336,9 +341,7 @@ PackedLinear PackedLinear::Pack(const float* weight, const float* bias, int64_t 
     memory user(user_md, Engine(), const_cast<void*>(user_data));
     dnnl::reorder(user, impl->weights).execute(ThreadStream(), user, impl->weights);
 
-    impl->bias = memory({{1, out_features}, Dt::f32, Tag::ab}, Engine());
-    auto* b = static_cast<float*>(impl->bias.get_data_handle());
-    for (int64_t n = 0; n < out_features; ++n) b[n] = bias != nullptr ? bias[n] : 0.f;
+    impl->SetBias(bias);
     ThreadStream().wait();
   } catch (const dnnl::error& e) {
     throw Error(std::string("gemm: oneDNN could not pack the weights: ") + e.what(), ErrorKind::kInternal);
@@ -507,16 +510,18 @@ PackedLinear PackedLinear::FromPacked(std::span<const std::byte> weights, const 
                 ErrorKind::kInvalidInput);
   impl->weight_scales.assign(weight_scales.begin(), weight_scales.end());
   impl->offset_terms.assign(offset_terms.begin(), offset_terms.end());
+  if (!impl->vnni) impl->ChooseLayout();
+  const std::string expected = impl->vnni ? VnniLayout(out_features, in_features) : DescribeLayout(impl->weights_md);
+  const size_t expected_bytes =
+      impl->vnni ? vnni::PackedBytes(out_features, in_features) : impl->weights_md.get_size();
+  if (layout != expected)
+    throw Error("gemm: packed weights laid out as '" + layout + "', this build and CPU want '" + expected + "'",
+                ErrorKind::kInvalidInput);
+  if (weights.size() != expected_bytes || reinterpret_cast<uintptr_t>(weights.data()) % 64 != 0)
+    throw Error("gemm: packed weights are " + std::to_string(weights.size()) + " bytes, expected " +
+                    std::to_string(expected_bytes) + " at a 64-byte boundary",
+                ErrorKind::kInvalidInput);
   if (impl->vnni) {
-    const std::string expected = VnniLayout(out_features, in_features);
-    if (layout != expected)
-      throw Error("gemm: packed weights laid out as '" + layout + "', this build wants '" + expected + "'",
-                  ErrorKind::kInvalidInput);
-    if (weights.size() != vnni::PackedBytes(out_features, in_features) ||
-        reinterpret_cast<uintptr_t>(weights.data()) % 64 != 0)
-      throw Error("gemm: packed weights are " + std::to_string(weights.size()) + " bytes, expected " +
-                      std::to_string(vnni::PackedBytes(out_features, in_features)) + " at a 64-byte boundary",
-                  ErrorKind::kInvalidInput);
     // The integer sums come back from the float offset terms, 128 * scale * sum rounded once to float:
     // |sum| <= 127 * 65536 < 2^23, so the relative error of 2^-24 leaves it within 0.5 of the integer.
     impl->offset_sums.resize(n);
@@ -530,27 +535,12 @@ PackedLinear PackedLinear::FromPacked(std::span<const std::byte> weights, const 
       impl->offset_sums[i] = 128 * static_cast<int32_t>(std::llround(sum));
     }
     impl->vnni_weights = reinterpret_cast<const int8_t*>(weights.data());
-    impl->weights_owner = std::move(owner);
-    impl->bias = memory({{1, out_features}, Dt::f32, Tag::ab}, Engine());
-    std::copy(bias.begin(), bias.end(), static_cast<float*>(impl->bias.get_data_handle()));
-    PackedLinear packed;
-    packed.impl_ = std::move(impl);
-    return packed;
+  } else {
+    // oneDNN only reads the weights of a matmul; the memory object needs a non-const handle.
+    impl->weights = memory(impl->weights_md, Engine(), const_cast<std::byte*>(weights.data()));
   }
-  impl->ChooseLayout();
-  if (DescribeLayout(impl->weights_md) != layout)
-    throw Error("gemm: packed weights laid out as '" + layout + "', this oneDNN and CPU want '" +
-                    DescribeLayout(impl->weights_md) + "'",
-                ErrorKind::kInvalidInput);
-  if (weights.size() != impl->weights_md.get_size() || reinterpret_cast<uintptr_t>(weights.data()) % 64 != 0)
-    throw Error("gemm: packed weights are " + std::to_string(weights.size()) + " bytes, expected " +
-                    std::to_string(impl->weights_md.get_size()) + " at a 64-byte boundary",
-                ErrorKind::kInvalidInput);
-  // oneDNN only reads the weights of a matmul; the memory object needs a non-const handle.
-  impl->weights = memory(impl->weights_md, Engine(), const_cast<std::byte*>(weights.data()));
   impl->weights_owner = std::move(owner);
-  impl->bias = memory({{1, out_features}, Dt::f32, Tag::ab}, Engine());
-  std::copy(bias.begin(), bias.end(), static_cast<float*>(impl->bias.get_data_handle()));
+  impl->SetBias(bias.data());
   PackedLinear packed;
   packed.impl_ = std::move(impl);
   return packed;

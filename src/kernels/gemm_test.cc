@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <string>
 #include <thread>
 
 #include "kernels/bf16.h"
@@ -22,6 +23,19 @@ using testing::RandomFloats;
 struct Shape {
   int64_t out_features, in_features;
 };
+
+// Packs; where this CPU has no kernel for the precision, says why in `unsupported` (the test then skips)
+// and returns an empty layer. Any other error fails the test.
+PackedLinear PackOrExplain(const std::vector<float>& w, const std::vector<float>& bias, int64_t n_out, int64_t k_in,
+                           GemmPrecision precision, std::string& unsupported) {
+  try {
+    return PackedLinear::Pack(w.data(), bias.data(), n_out, k_in, precision);
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kUnsupported) << e.what();
+    unsupported = e.what();
+    return {};
+  }
+}
 
 reference::Epilogue ToReference(Epilogue e) {
   switch (e) {
@@ -98,13 +112,9 @@ TEST(PackedLinear, BFloat16AccumulatesInFloat) {
   auto w = RandomFloats(static_cast<size_t>(n_out * k_in), -0.1f, 0.1f, 21);
   auto x = RandomFloats(static_cast<size_t>(rows * k_in), -2.f, 2.f, 22);
   const auto bias = RandomFloats(static_cast<size_t>(n_out), -1.f, 1.f, 23);
-  PackedLinear linear;
-  try {
-    linear = PackedLinear::Pack(w.data(), bias.data(), n_out, k_in, GemmPrecision::kBF16);
-  } catch (const Error& e) {
-    ASSERT_EQ(e.kind(), ErrorKind::kUnsupported) << e.what();
-    GTEST_SKIP() << e.what();
-  }
+  std::string unsupported;
+  const PackedLinear linear = PackOrExplain(w, bias, n_out, k_in, GemmPrecision::kBF16, unsupported);
+  if (!unsupported.empty()) GTEST_SKIP() << unsupported;
   std::vector<float> y(static_cast<size_t>(rows * n_out));
   linear.Forward(x.data(), rows, y.data(), Epilogue::kBias);
 
@@ -129,13 +139,9 @@ TEST(PackedLinear, Int8StaysWithinQuantizationError) {
     const int64_t n_out = s.out_features, k_in = s.in_features;
     const auto w = RandomFloats(static_cast<size_t>(n_out * k_in), -0.1f, 0.1f, 31);
     const auto bias = RandomFloats(static_cast<size_t>(n_out), -1.f, 1.f, 33);
-    PackedLinear linear;
-    try {
-      linear = PackedLinear::Pack(w.data(), bias.data(), n_out, k_in, GemmPrecision::kInt8);
-    } catch (const Error& e) {
-      ASSERT_EQ(e.kind(), ErrorKind::kUnsupported) << e.what();
-      GTEST_SKIP() << e.what();
-    }
+    std::string unsupported;
+    const PackedLinear linear = PackOrExplain(w, bias, n_out, k_in, GemmPrecision::kInt8, unsupported);
+    if (!unsupported.empty()) GTEST_SKIP() << unsupported;
     for (int64_t rows : {1, 17, 197}) {
       const auto x = RandomFloats(static_cast<size_t>(rows * k_in), -2.f, 2.f, static_cast<uint32_t>(32 + rows));
       const auto residual = RandomFloats(static_cast<size_t>(rows * n_out), -3.f, 3.f, 34);
@@ -203,12 +209,9 @@ TEST(PackedLinear, Int8GroupsDoNotDependOnTheirBatchMates) {
   const int64_t n_out = 64, k_in = 96, group = 7;
   const auto w = RandomFloats(static_cast<size_t>(n_out * k_in), -0.1f, 0.1f, 61);
   const auto bias = RandomFloats(static_cast<size_t>(n_out), -1.f, 1.f, 62);
-  PackedLinear linear;
-  try {
-    linear = PackedLinear::Pack(w.data(), bias.data(), n_out, k_in, GemmPrecision::kInt8);
-  } catch (const Error& e) {
-    GTEST_SKIP() << e.what();
-  }
+  std::string unsupported;
+  const PackedLinear linear = PackOrExplain(w, bias, n_out, k_in, GemmPrecision::kInt8, unsupported);
+  if (!unsupported.empty()) GTEST_SKIP() << unsupported;
   // Three groups of very different magnitudes: one shared scale would crush the small ones.
   auto x = RandomFloats(static_cast<size_t>(3 * group * k_in), -1.f, 1.f, 63);
   for (int64_t i = 0; i < group * k_in; ++i) x[static_cast<size_t>(group * k_in + i)] *= 100.f;
@@ -237,12 +240,9 @@ TEST(PackedLinear, Bf16ActivationsInAndOutAreTheFloatPathWithoutItsConversions) 
   const int64_t n_out = 96, k_in = 64;
   const auto w = RandomFloats(static_cast<size_t>(n_out * k_in), -0.1f, 0.1f, 71);
   const auto bias = RandomFloats(static_cast<size_t>(n_out), -1.f, 1.f, 72);
-  PackedLinear linear;
-  try {
-    linear = PackedLinear::Pack(w.data(), bias.data(), n_out, k_in, GemmPrecision::kBF16);
-  } catch (const Error& e) {
-    GTEST_SKIP() << e.what();
-  }
+  std::string unsupported;
+  const PackedLinear linear = PackOrExplain(w, bias, n_out, k_in, GemmPrecision::kBF16, unsupported);
+  if (!unsupported.empty()) GTEST_SKIP() << unsupported;
   for (int64_t rows : {1, 13, 197}) {
     const auto x = RandomFloats(static_cast<size_t>(rows * k_in), -2.f, 2.f, static_cast<uint32_t>(rows));
     std::vector<uint16_t> x16(x.size());
@@ -297,12 +297,9 @@ TEST(PackedLinear, Int8FromItsPackedFormGivesTheSameBitsAndRefusesDamagedOffsets
   const int64_t n_out = 70, k_in = 132, rows = 9;
   const auto w = RandomFloats(static_cast<size_t>(n_out * k_in), -0.1f, 0.1f, 81);
   const auto bias = RandomFloats(static_cast<size_t>(n_out), -1.f, 1.f, 82);
-  PackedLinear linear;
-  try {
-    linear = PackedLinear::Pack(w.data(), bias.data(), n_out, k_in, GemmPrecision::kInt8);
-  } catch (const Error& e) {
-    GTEST_SKIP() << e.what();
-  }
+  std::string unsupported;
+  const PackedLinear linear = PackOrExplain(w, bias, n_out, k_in, GemmPrecision::kInt8, unsupported);
+  if (!unsupported.empty()) GTEST_SKIP() << unsupported;
   const auto x = RandomFloats(static_cast<size_t>(rows * k_in), -1.f, 1.f, 83);
   std::vector<float> want(static_cast<size_t>(rows * n_out)), got(want.size());
   linear.Forward(x.data(), rows, want.data(), Epilogue::kBiasGelu);

@@ -138,6 +138,17 @@ VIT_VNNI_TARGET __attribute__((always_inline)) inline void Tile(const Job& job, 
 }
 #undef VIT_TILE_ROWS
 
+// The last rows of a panel, fewer than a tile: Tile<rows>, chosen at run time.
+template <int kRows>
+VIT_VNNI_TARGET void TailTile(int64_t rows, const Job& job, const int8_t* panel, int64_t row, int64_t n0,
+                              const __mmask16 (&masks)[4], const int8_t* prefetch, int64_t prefetch_lines) {
+  if (rows == kRows) {
+    Tile<kRows>(job, panel, row, n0, masks, prefetch, prefetch_lines);
+  } else if constexpr (kRows > 1) {
+    TailTile<kRows - 1>(rows, job, panel, row, n0, masks, prefetch, prefetch_lines);
+  }
+}
+
 // Rows [row_begin, row_end) of one panel: whole tiles, then one of the remaining rows.
 VIT_VNNI_TARGET void PanelRows(const Job& job, int64_t panel_index, int64_t row_begin, int64_t row_end,
                                bool prefetch_next) {
@@ -165,25 +176,7 @@ VIT_VNNI_TARGET void PanelRows(const Job& job, int64_t panel_index, int64_t row_
     Tile<kTileRows>(job, panel, r, n0, masks, at, lines);
   }
   const auto [at, lines] = lines_for_tile();
-  switch (row_end - r) {
-    case 5:
-      Tile<5>(job, panel, r, n0, masks, at, lines);
-      break;
-    case 4:
-      Tile<4>(job, panel, r, n0, masks, at, lines);
-      break;
-    case 3:
-      Tile<3>(job, panel, r, n0, masks, at, lines);
-      break;
-    case 2:
-      Tile<2>(job, panel, r, n0, masks, at, lines);
-      break;
-    case 1:
-      Tile<1>(job, panel, r, n0, masks, at, lines);
-      break;
-    default:
-      break;
-  }
+  TailTile<kTileRows - 1>(row_end - r, job, panel, r, n0, masks, at, lines);
 }
 #undef VIT_VNNI_TARGET
 
