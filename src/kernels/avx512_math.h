@@ -27,11 +27,12 @@ VIT_AVX512_MATH __m512 ExpNonPositive(__m512 x) {
   return _mm512_maskz_scalef_ps(0xffff, p, n);
 }
 
-// Exact (erf) GELU, x * Phi(x), to an absolute error of 1.5e-7 |x| plus the result's rounding: Phi(x) is erfc(|x|/sqrt 2)/2
-// for x < 0 and one minus that for x >= 0, with erfc(z) = t P(t) e^{-z^2}, t = 1 / (1 + 0.3275911 z), the
-// degree-5 P of Abramowitz and Stegun 7.1.26 (|error| <= 1.5e-7). One exponential and a reciprocal
-// (RCP14 and a Newton step) instead of the two branches of the general erf in simd_math-inl.h: under
-// half its instructions, for the int8 GEMM's epilogue, whose quantization error is far larger.
+// Exact (erf) GELU, x * Phi(x), to an absolute error of 1.5e-7 |x| plus the result's rounding: Phi(x) is
+// erfc(|x|/sqrt 2)/2 for x < 0 and one minus that for x >= 0, with erfc(z) = t P(t) e^{-z^2},
+// t = 1 / (1 + 0.3275911 z), the degree-5 P of Abramowitz and Stegun 7.1.26 (|error| <= 1.5e-7). One
+// exponential and a reciprocal (RCP14 and a Newton step) instead of the two branches of the general erf in
+// simd_math-inl.h: under half its instructions, for the int8 GEMM's epilogue, whose quantization error is
+// far larger.
 VIT_AVX512_MATH __m512 GeluErf(__m512 x) {
   const __m512 one = _mm512_set1_ps(1.0f);
   // Clamped: Phi is 0 or 1 in float long before, and t stays finite for infinite x.
@@ -46,8 +47,8 @@ VIT_AVX512_MATH __m512 GeluErf(__m512 x) {
   p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(-0.284496736f));
   p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(0.254829592f));
   p = _mm512_mul_ps(p, t);
-  const __m512 half_erfc =
-      _mm512_mul_ps(_mm512_mul_ps(p, _mm512_set1_ps(0.5f)), ExpNonPositive(_mm512_mul_ps(z, _mm512_sub_ps(_mm512_setzero_ps(), z))));
+  const __m512 minus_z2 = _mm512_mul_ps(z, _mm512_sub_ps(_mm512_setzero_ps(), z));
+  const __m512 half_erfc = _mm512_mul_ps(_mm512_mul_ps(p, _mm512_set1_ps(0.5f)), ExpNonPositive(minus_z2));
   const __mmask16 non_negative = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_GE_OQ);
   const __m512 phi = _mm512_mask_blend_ps(non_negative, half_erfc, _mm512_sub_ps(one, half_erfc));
   return _mm512_mul_ps(x, phi);

@@ -546,6 +546,16 @@ PackedLinear PackedLinear::FromPacked(std::span<const std::byte> weights, const 
   return packed;
 }
 
+std::string PackedLinear::kernel() const {
+  if (!impl_) return {};
+  if (impl_->vnni) return "vit avx512_vnni";
+  try {
+    return std::string("oneDNN ") + impl_->Describe(kPackingRows, impl_->weights_md, Epilogue::kBias).impl_info_str();
+  } catch (const dnnl::error&) {
+    return "oneDNN";
+  }
+}
+
 int64_t PackedLinear::in_features() const { return impl_ ? impl_->in_features : 0; }
 int64_t PackedLinear::out_features() const { return impl_ ? impl_->out_features : 0; }
 size_t PackedLinear::packed_bytes() const {

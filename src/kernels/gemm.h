@@ -45,6 +45,10 @@ class PackedLinear {
   void Forward(const uint16_t* x, int64_t rows, float* y, Epilogue epilogue) const;
   void Forward(const uint16_t* x, int64_t rows, uint16_t* y, Epilogue epilogue) const;
 
+  // The kernel that runs this layer, for reports: "vit avx512_vnni" (gemm_vnni.h) or oneDNN's name for its
+  // implementation, e.g. "oneDNN brg:avx512_core".
+  std::string kernel() const;
+
   int64_t in_features() const;
   int64_t out_features() const;
   size_t packed_bytes() const;

@@ -181,6 +181,7 @@ TEST(PackedLinear, ConcurrentCallersAndFreshBuffersGetTheirOwnResults) {
   const auto w = RandomFloats(static_cast<size_t>(n_out * k_in), -1.f, 1.f, 41);
   const auto bias = RandomFloats(static_cast<size_t>(n_out), -1.f, 1.f, 42);
   const PackedLinear linear = PackedLinear::Pack(w.data(), bias.data(), n_out, k_in, GemmPrecision::kF32);
+  EXPECT_EQ(linear.kernel().rfind("oneDNN ", 0), 0u) << linear.kernel();
   constexpr int kThreads = 4, kCalls = 20;
   std::vector<std::vector<float>> inputs, expected;
   for (int t = 0; t < kThreads; ++t) {
@@ -303,10 +304,13 @@ TEST(PackedLinear, Int8FromItsPackedFormGivesTheSameBitsAndRefusesDamagedOffsets
   const auto x = RandomFloats(static_cast<size_t>(rows * k_in), -1.f, 1.f, 83);
   std::vector<float> want(static_cast<size_t>(rows * n_out)), got(want.size());
   linear.Forward(x.data(), rows, want.data(), Epilogue::kBiasGelu);
+  EXPECT_EQ(linear.kernel().rfind(linear.layout().rfind("vit vnni", 0) == 0 ? "vit avx512_vnni" : "oneDNN ", 0), 0u)
+      << linear.kernel();
 
   // The packed bytes at a 64-byte boundary, as a cache file maps them.
   const auto bytes = linear.packed_weights();
-  auto copy = std::shared_ptr<std::byte[]>(static_cast<std::byte*>(std::aligned_alloc(64, (bytes.size() + 63) / 64 * 64)),
+  const size_t padded = (bytes.size() + 63) / 64 * 64;
+  auto copy = std::shared_ptr<std::byte[]>(static_cast<std::byte*>(std::aligned_alloc(64, padded)),
                                            [](std::byte* p) { std::free(p); });
   std::memcpy(copy.get(), bytes.data(), bytes.size());
   const std::vector<float> scales(linear.weight_scales().begin(), linear.weight_scales().end());

@@ -22,9 +22,9 @@ struct Case {
 
 // The layer's result from the same quantized operands in double precision: what is left between the
 // two is the kernel's float epilogue.
-std::vector<double> Expected(const std::vector<float>& x, const std::vector<int8_t>& w, const std::vector<float>& w_scales,
-                             const std::vector<float>& bias, const Case& c, Epilogue epilogue,
-                             const std::vector<float>& residual) {
+std::vector<double> Expected(const std::vector<float>& x, const std::vector<int8_t>& w,
+                             const std::vector<float>& w_scales, const std::vector<float>& bias, const Case& c,
+                             Epilogue epilogue, const std::vector<float>& residual) {
   std::vector<double> out(static_cast<size_t>(c.rows * c.out_features));
   std::vector<uint8_t> q(static_cast<size_t>(c.in_features));
   for (int64_t r = 0; r < c.rows; ++r) {

@@ -100,6 +100,7 @@ int RunBench(const BenchArgs& args) {
         {"vector_peak_isa", peak.vector_isa},
         {"load_seconds", load_seconds},
         {"packed_cache", model->info().packed_cache},
+        {"gemm_kernel", model->info().gemm_kernel},
         {"peak_rss_mib_after_load", rss_after_load},
         {"peak_rss_mib", PeakRssMiB()},
     };
@@ -111,6 +112,7 @@ int RunBench(const BenchArgs& args) {
               load_options.threads > 0 ? std::to_string(load_options.threads).c_str() : "all");
   std::printf("load         %.2f s%s\n", load_seconds,
               model->info().packed_cache.empty() ? "" : (" (packed cache: " + model->info().packed_cache + ")").c_str());
+  std::printf("kernel       %s\n", model->info().gemm_kernel.c_str());
   std::printf("ms/image     %.2f median  (min %.2f, p25 %.2f, p75 %.2f, max %.2f; %d runs after %d warm-up)\n",
               ms_per_image, seconds.front() * 1e3 / batch, Quantile(seconds, 0.25) * 1e3 / batch,
               Quantile(seconds, 0.75) * 1e3 / batch, seconds.back() * 1e3 / batch, args.iterations, args.warmup);
