@@ -324,31 +324,34 @@ PackedLinear PackedLinear::Pack(const float* weight, const float* bias, int64_t 
     impl->vnni_weights = static_cast<const int8_t*>(packed_weights);
     vnni::PackWeights(quantized.data(), out_features, in_features, static_cast<int8_t*>(packed_weights));
     impl->SetBias(bias);
-    PackedLinear packed;
-    packed.impl_ = std::move(impl);
-    return packed;
-  }
-
-  impl->ChooseLayout();
-  try {
-    // Our allocation rather than oneDNN's: it asks for transparent huge pages, and the load's cost is
-    // mostly first touches of the packed weights (~10 us per 4 KiB page on a VM, 2.3 s for ViT-L fp32).
-    void* packed_weights = core::AlignedAlloc(impl->weights_md.get_size());
-    impl->weights_owner = std::shared_ptr<const void>(packed_weights, core::AlignedFree);
-    impl->weights = memory(impl->weights_md, Engine(), packed_weights);
-    // nn.Linear's W[N,K] row-major is the K x N matrix in column-major order ("ba").
-    const memory::desc user_md({in_features, out_features}, WeightType(precision), Tag::ba);
-    memory user(user_md, Engine(), const_cast<void*>(user_data));
-    dnnl::reorder(user, impl->weights).execute(ThreadStream(), user, impl->weights);
-
-    impl->SetBias(bias);
-    ThreadStream().wait();
-  } catch (const dnnl::error& e) {
-    throw Error(std::string("gemm: oneDNN could not pack the weights: ") + e.what(), ErrorKind::kInternal);
+  } else {
+    PackForOneDnn(*impl, user_data, bias);
   }
   PackedLinear packed;
   packed.impl_ = std::move(impl);
   return packed;
+}
+
+void PackedLinear::PackForOneDnn(Impl& impl, const void* user_data, const float* bias) {
+  const int64_t out_features = impl.out_features, in_features = impl.in_features;
+  const GemmPrecision precision = impl.precision;
+  impl.ChooseLayout();
+  try {
+    // Our allocation rather than oneDNN's: it asks for transparent huge pages, and the load's cost is
+    // mostly first touches of the packed weights (~10 us per 4 KiB page on a VM, 2.3 s for ViT-L fp32).
+    void* packed_weights = core::AlignedAlloc(impl.weights_md.get_size());
+    impl.weights_owner = std::shared_ptr<const void>(packed_weights, core::AlignedFree);
+    impl.weights = memory(impl.weights_md, Engine(), packed_weights);
+    // nn.Linear's W[N,K] row-major is the K x N matrix in column-major order ("ba").
+    const memory::desc user_md({in_features, out_features}, WeightType(precision), Tag::ba);
+    memory user(user_md, Engine(), const_cast<void*>(user_data));
+    dnnl::reorder(user, impl.weights).execute(ThreadStream(), user, impl.weights);
+
+    impl.SetBias(bias);
+    ThreadStream().wait();
+  } catch (const dnnl::error& e) {
+    throw Error(std::string("gemm: oneDNN could not pack the weights: ") + e.what(), ErrorKind::kInternal);
+  }
 }
 
 namespace {

@@ -73,6 +73,8 @@ class PackedLinear {
  private:
   struct Impl;
   static std::unique_ptr<Impl> NewImpl(int64_t out_features, int64_t in_features, GemmPrecision precision);
+  // Reorders weights already in the precision's type (nn.Linear layout) into oneDNN's blocking, sets the bias.
+  static void PackForOneDnn(Impl& impl, const void* user_data, const float* bias);
   // x in the precision's input type, y f32 or (y_bf16) bf16; int8 also takes the activation scale and
   // the bias that goes with it.
   void Execute(const void* x, int64_t rows, void* y, bool y_bf16, Epilogue epilogue,
