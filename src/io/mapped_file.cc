@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <string>
 #include <utility>
@@ -19,7 +20,7 @@ std::string SystemError(const std::string& what, const std::filesystem::path& pa
   return what + " " + path.string() + ": " + std::strerror(err);
 }
 
-// Closes the descriptor on every path out of the constructor; the mapping outlives it.
+// Closes the descriptor on every path out of the constructor that does not keep it.
 struct FdCloser {
   int fd;
   ~FdCloser() {
@@ -51,6 +52,7 @@ MappedFile::MappedFile(const std::filesystem::path& path) : path_(path) {
     throw Error(SystemError("cannot mmap", path, errno), ErrorKind::kIo);
   }
   data_ = static_cast<std::byte*>(p);
+  fd_ = std::exchange(closer.fd, -1);
 }
 
 MappedFile::~MappedFile() { Unmap(); }
@@ -58,7 +60,8 @@ MappedFile::~MappedFile() { Unmap(); }
 MappedFile::MappedFile(MappedFile&& other) noexcept
     : path_(std::move(other.path_)),
       data_(std::exchange(other.data_, nullptr)),
-      size_(std::exchange(other.size_, 0)) {}
+      size_(std::exchange(other.size_, 0)),
+      fd_(std::exchange(other.fd_, -1)) {}
 
 MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
   if (this != &other) {
@@ -66,6 +69,7 @@ MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
     path_ = std::move(other.path_);
     data_ = std::exchange(other.data_, nullptr);
     size_ = std::exchange(other.size_, 0);
+    fd_ = std::exchange(other.fd_, -1);
   }
   return *this;
 }
@@ -83,10 +87,40 @@ void MappedFile::ReleaseRange(const std::byte* begin, size_t bytes) {
   if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
 }
 
+void MappedFile::CopyOut(const std::byte* begin, size_t bytes, std::byte* out) const {
+  const auto first = reinterpret_cast<uintptr_t>(begin), base = reinterpret_cast<uintptr_t>(data_);
+  const bool starts_inside = data_ != nullptr && first >= base && first < base + size_;
+  if (!starts_inside || fd_ < 0) {
+    if (bytes != 0) std::memcpy(out, begin, bytes);
+    return;
+  }
+  if (bytes > size_ - (first - base)) {
+    throw Error("cannot read " + std::to_string(bytes) + " bytes at byte " + std::to_string(first - base) + " of " +
+                    path_.string() + ": past its end (" + std::to_string(size_) + " bytes)",
+                ErrorKind::kInternal);
+  }
+  auto offset = static_cast<off_t>(first - base);
+  while (bytes > 0) {
+    const ssize_t n = ::pread(fd_, out, bytes, offset);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw Error(SystemError("cannot read", path_, errno), ErrorKind::kIo);
+    if (n == 0) {
+      throw Error("cannot read " + path_.string() + ": it ends at byte " + std::to_string(offset) +
+                      ", shorter than when it was opened (was it replaced while loading?)",
+                  ErrorKind::kIo);
+    }
+    out += n;
+    offset += n;
+    bytes -= static_cast<size_t>(n);
+  }
+}
+
 void MappedFile::Unmap() noexcept {
   if (data_ != nullptr) ::munmap(data_, size_);
+  if (fd_ >= 0) ::close(fd_);
   data_ = nullptr;
   size_ = 0;
+  fd_ = -1;
 }
 
 }  // namespace vit::io

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <filesystem>
+#include <string>
 
 #include "io/test_support.h"
 #include "vit/error.h"
@@ -36,6 +38,34 @@ TEST(MappedFile, ReleasedRangesStayReadable) {
   const std::byte outside[8] = {};
   file.ReleaseRange(outside, sizeof outside);  // not in the mapping: ignored
   EXPECT_EQ(std::memcmp(file.data(), text.data(), text.size()), 0);
+}
+
+TEST(MappedFile, CopyOutReadsTheFileAndRefusesOneThatShrank) {
+  testing::TempDir dir;
+  std::string text(2 * 4096 + 300, 'a');
+  for (size_t i = 0; i < text.size(); ++i) text[i] = static_cast<char>('a' + i * 7 % 26);
+  testing::WriteFile(dir / "w.bin", text);
+  MappedFile file(dir / "w.bin");
+  std::string out(4400, '?');
+  file.CopyOut(file.data() + 4000, 4400, reinterpret_cast<std::byte*>(out.data()));  // across a page boundary
+  EXPECT_EQ(out, text.substr(4000, 4400));
+  EXPECT_THROW(file.CopyOut(file.data() + 4000, 4493, reinterpret_cast<std::byte*>(out.data())), Error);
+  const char outside[] = "not in the file";
+  file.CopyOut(reinterpret_cast<const std::byte*>(outside), 6, reinterpret_cast<std::byte*>(out.data()));
+  EXPECT_EQ(out.substr(0, 6), "not in");
+
+  MappedFile moved(std::move(file));  // the descriptor moves with the mapping
+  moved.CopyOut(moved.data(), 3, reinterpret_cast<std::byte*>(out.data()));
+  EXPECT_EQ(out.substr(0, 3), text.substr(0, 3));
+
+  std::filesystem::resize_file(dir / "w.bin", 4096);  // replaced or truncated while loading
+  try {
+    moved.CopyOut(moved.data() + 4000, 200, reinterpret_cast<std::byte*>(out.data()));
+    FAIL() << "read past the file's new end";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kIo);
+    EXPECT_NE(std::string(e.what()).find("shorter than when it was opened"), std::string::npos) << e.what();
+  }
 }
 
 TEST(MappedFile, EmptyFileHasNoBytes) {

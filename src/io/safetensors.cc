@@ -107,6 +107,9 @@ class SafetensorsSource final : public TensorSource {
   uint64_t file_bytes() const override { return file_.size(); }
   void ReleasePages() override { file_.ReleasePages(); }
   void ReleaseTensor(const TensorRecord& tensor) override { file_.ReleaseRange(tensor.data, tensor.nbytes); }
+  void CopyBytes(const TensorRecord& tensor, std::byte* out) const override {
+    file_.CopyOut(tensor.data, tensor.nbytes, out);
+  }
 
  private:
   MappedFile file_;

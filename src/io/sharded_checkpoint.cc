@@ -2,6 +2,7 @@
 // {tensor name: shard file name}}. Each shard is opened once; the tensors are the weight_map's, in
 // shard order and, within a shard, in file order.
 #include <algorithm>
+#include <cstdint>
 #include <map>
 #include <set>
 #include <string>
@@ -55,6 +56,7 @@ class ShardedSource final : public TensorSource {
         auto it = shard_of.find(record.name);
         if (it != shard_of.end() && it->second == shard_name) {
           tensors_.push_back(record);
+          owner_.push_back(shards_.size());
           found.insert(record.name);
         }
       }
@@ -75,6 +77,13 @@ class ShardedSource final : public TensorSource {
   }
   void ReleaseTensor(const TensorRecord& tensor) override {
     for (auto& shard : shards_) shard->ReleaseTensor(tensor);  // only its owner's mapping holds it
+  }
+  void CopyBytes(const TensorRecord& tensor, std::byte* out) const override {
+    // Records handed out are this source's own, so their index names the shard that holds them.
+    const auto offset = reinterpret_cast<uintptr_t>(&tensor) - reinterpret_cast<uintptr_t>(tensors_.data());
+    const size_t i = offset / sizeof(TensorRecord);
+    if (i < tensors_.size() && &tensors_[i] == &tensor) return shards_[owner_[i]]->CopyBytes(tensor, out);
+    TensorSource::CopyBytes(tensor, out);
   }
 
  private:
@@ -99,6 +108,7 @@ class ShardedSource final : public TensorSource {
 
   std::filesystem::path path_;
   std::vector<std::unique_ptr<TensorSource>> shards_;
+  std::vector<size_t> owner_;  // per tensor of tensors_: its index in shards_
   std::vector<TensorRecord> tensors_;
   uint64_t file_bytes_ = 0;
 };

@@ -60,6 +60,10 @@ const TensorRecord* TensorSource::Find(std::string_view name) const {
   return nullptr;
 }
 
+void TensorSource::CopyBytes(const TensorRecord& tensor, std::byte* out) const {
+  if (tensor.nbytes != 0) std::memcpy(out, tensor.data, tensor.nbytes);
+}
+
 namespace {
 
 // IEEE binary16 to binary32; every half value, subnormals, infinities and NaN payloads included,
@@ -126,6 +130,17 @@ void CopyAsFloat32(const TensorRecord& record, float* out) {
                       " cannot be read as float32 (expected F32, F16, BF16 or F64)",
                   ErrorKind::kUnsupported);
   }
+}
+
+void ReadAsFloat32(const TensorSource& source, const TensorRecord& record, float* out) {
+  if (record.dtype != DType::kF32) return CopyAsFloat32(record, out);
+  const size_t expected = static_cast<size_t>(record.numel()) * sizeof(float);
+  if (record.nbytes != expected) {
+    throw Error("tensor " + record.name + ": holds " + std::to_string(record.nbytes) + " bytes, expected " +
+                    std::to_string(expected),
+                ErrorKind::kInternal);
+  }
+  source.CopyBytes(record, reinterpret_cast<std::byte*>(out));
 }
 
 namespace {

@@ -42,6 +42,9 @@ class TensorSource {
   // The same for one tensor's pages, so that a loader that converts tensor by tensor keeps at most one
   // tensor of the file resident.
   virtual void ReleaseTensor(const TensorRecord& /*tensor*/) {}
+  // Copies the tensor's nbytes into `out`; file-backed sources read them from the file rather than through
+  // the mapping (MappedFile::CopyOut), which is what makes loading fast.
+  virtual void CopyBytes(const TensorRecord& tensor, std::byte* out) const;
 
   const TensorRecord* Find(std::string_view name) const;
 };
@@ -51,6 +54,8 @@ TensorRecord F32Record(const std::string& name, const vit::Tensor& tensor);
 
 // Converts F32/F16/BF16/F64 data to float32 (out has record.numel() elements); throws otherwise.
 void CopyAsFloat32(const TensorRecord& record, float* out);
+// The same, with F32 data read through source.CopyBytes.
+void ReadAsFloat32(const TensorSource& source, const TensorRecord& record, float* out);
 
 // Opens the weights of a model folder: model.safetensors, else model.safetensors.index.json (shards),
 // else pytorch_model.bin, else pytorch_model.bin.index.json.

@@ -43,16 +43,20 @@ class Binder {
     return *t;
   }
 
-  // The tensor as float32 after checking its shape: straight from the mapped file when it is aligned F32,
-  // else converted into `out`. Valid until Release().
-  const float* Read(const std::string& key, const std::vector<int64_t>& shape, std::vector<float>& out) {
-    const io::TensorRecord* t = &Check(key, shape);
-    pending_release_.push_back(t);
-    if (t->dtype == io::DType::kF32 && reinterpret_cast<uintptr_t>(t->data) % alignof(float) == 0)
-      return reinterpret_cast<const float*>(t->data);
-    out.resize(static_cast<size_t>(t->numel()));
-    io::CopyAsFloat32(*t, out.data());
-    return out.data();
+  // The tensor as float32 in `out` (its numel() elements) after checking its shape. F32 data is read from the
+  // file rather than through its mapping (TensorSource::CopyBytes): a quarter of the load's time went to
+  // first touches of mapped pages.
+  void ReadInto(const std::string& key, const std::vector<int64_t>& shape, float* out) {
+    const io::TensorRecord& t = Check(key, shape);
+    pending_release_.push_back(&t);
+    io::ReadAsFloat32(source_, t, out);
+  }
+
+  // The same into a buffer reused from tensor to tensor: valid until the next read into it.
+  const float* Read(const std::string& key, const std::vector<int64_t>& shape, core::FloatBuffer& buffer) {
+    const float* out = buffer.Reserve(static_cast<size_t>(Check(key, shape).numel()));
+    ReadInto(key, shape, buffer.data());
+    return out;
   }
 
   // A linear layer from the packed cache, its source tensors checked but not read; or nullopt.
@@ -77,11 +81,10 @@ class Binder {
   }
 
   Parameter ReadParameter(const std::string& key, const std::vector<int64_t>& shape) {
-    const float* values = Read(key, shape, scratch_);
     Parameter p;
-    p.size = source_.Find(key)->numel();
+    p.size = Check(key, shape).numel();
     p.data = core::AllocateArray<float>(static_cast<size_t>(p.size));
-    std::memcpy(p.data.get(), values, static_cast<size_t>(p.size) * sizeof(float));
+    ReadInto(key, shape, p.data.get());
     Release();
     return p;
   }
@@ -115,16 +118,14 @@ class Binder {
     const std::string fused_name = key + ".qkv";
     if (auto cached = Cached(fused_name, 3 * d, d)) return *std::move(cached);
     // Reused from layer to layer: a fresh 3 d^2 buffer per layer would first-touch its pages every time.
-    std::vector<float>& weight = fused_;
-    weight.resize(static_cast<size_t>(3 * d * d));
+    float* weight = scratch_.Reserve(static_cast<size_t>(3 * d * d));
     std::vector<float> b(static_cast<size_t>(3 * d), 0.0f);
     for (int i = 0; i < 3; ++i) {
-      std::memcpy(weight.data() + i * d * d, Read(key + names[i] + ".weight", {d, d}, scratch_),
-                  static_cast<size_t>(d * d) * sizeof(float));
-      if (bias) std::memcpy(b.data() + i * d, Read(key + names[i] + ".bias", {d}, scratch_), static_cast<size_t>(d) * sizeof(float));
+      ReadInto(key + names[i] + ".weight", {d, d}, weight + i * d * d);
+      if (bias) ReadInto(key + names[i] + ".bias", {d}, b.data() + i * d);
       Release();
     }
-    return Pack(fused_name, weight.data(), b.data(), 3 * d, d);
+    return Pack(fused_name, weight, b.data(), 3 * d, d);
   }
 
   void CheckAllUsed(const std::set<std::string>& ignorable) const {
@@ -149,7 +150,7 @@ class Binder {
   std::vector<const io::TensorRecord*> pending_release_;
   std::string backbone_prefix_;
   std::set<std::string> used_;
-  std::vector<float> scratch_, bias_, fused_;
+  core::FloatBuffer scratch_, bias_;
   int64_t num_parameters_ = 0;
 };
 
