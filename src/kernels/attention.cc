@@ -235,13 +235,12 @@ void AttentionHeadBf16(const float* q, const float* k, const float* v, int64_t l
   float* inverse_sums = reinterpret_cast<float*>(v_pairs + padded / 2 * head_dim);
 
   const int64_t row0 = b * tokens;
-  const int64_t col0 = h * head_dim;
+  const int64_t in0 = row0 * ld_qkv + h * shape.stride(), col0 = h * head_dim;
   // transformers scales q k^T by 1/sqrt(head_dim); folded into q as it is rounded to bf16.
-  ToBf16Rows(q + row0 * ld_qkv + col0, ld_qkv, tokens, head_dim, scale, reinterpret_cast<uint16_t*>(q_pairs),
-             2 * pairs_padded);
-  PackPairsTransposed(k + row0 * ld_qkv + col0, ld_qkv, tokens, head_dim, k_pairs, padded);
+  ToBf16Rows(q + in0, ld_qkv, tokens, head_dim, scale, reinterpret_cast<uint16_t*>(q_pairs), 2 * pairs_padded);
+  PackPairsTransposed(k + in0, ld_qkv, tokens, head_dim, k_pairs, padded);
   std::fill(k_pairs + pairs * padded, k_pairs + pairs_padded * padded, 0u);
-  PackPairsInterleaved(v + row0 * ld_qkv + col0, ld_qkv, tokens, head_dim, padded, v_pairs);
+  PackPairsInterleaved(v + in0, ld_qkv, tokens, head_dim, padded, v_pairs);
 
   matmul(q_pairs, pairs_padded, k_pairs, padded, tokens, pairs_padded, padded / 16, scores, padded, 1.f, nullptr);
   const bool normalize = probs != nullptr;
@@ -274,15 +273,15 @@ void AttentionHead(const float* q, const float* k, const float* v, int64_t ld_qk
   float* inverse_sums = context + tokens * dim_padded;  // [tokens]
 
   const int64_t row0 = b * tokens;
-  const int64_t col0 = h * head_dim;
-  TransposeHead(k + row0 * ld_qkv + col0, ld_qkv, tokens, head_dim, k_t, tokens_padded);
+  const int64_t in0 = row0 * ld_qkv + h * shape.stride(), col0 = h * head_dim;
+  TransposeHead(k + in0, ld_qkv, tokens, head_dim, k_t, tokens_padded);
   for (int64_t j = 0; j < tokens; ++j) {
-    std::memcpy(v_packed + j * dim_padded, v + (row0 + j) * ld_qkv + col0, sizeof(float) * head_dim);
+    std::memcpy(v_packed + j * dim_padded, v + in0 + j * ld_qkv, sizeof(float) * head_dim);
     std::fill(v_packed + j * dim_padded + head_dim, v_packed + (j + 1) * dim_padded, 0.f);
   }
 
   // scores = q k^T * scale (transformers divides by sqrt(head_dim) before the softmax).
-  MatMul(q + row0 * ld_qkv + col0, ld_qkv, k_t, tokens_padded, tokens, head_dim, tokens_padded / lanes, scores,
+  MatMul(q + in0, ld_qkv, k_t, tokens_padded, tokens, head_dim, tokens_padded / lanes, scores,
          tokens_padded, scale, nullptr);
   const bool normalize = probs != nullptr;
   SoftmaxScores(scores, tokens_padded, shape, b, h, probs, inverse_sums);
@@ -325,10 +324,12 @@ float* AttentionScratch(size_t floats) {
 void MultiHeadAttention(const float* q, const float* k, const float* v, int64_t ld_qkv, const AttentionShape& shape,
                         float scale, float* out, float* probs, AttentionPrecision precision) {
   if (shape.batch <= 0 || shape.tokens <= 0 || shape.heads <= 0 || shape.head_dim <= 0 ||
-      ld_qkv < shape.heads * shape.head_dim) {
+      shape.head_stride < 0 || (shape.head_stride > 0 && shape.head_stride < shape.head_dim) ||
+      ld_qkv < (shape.heads - 1) * shape.stride() + shape.head_dim) {
     throw Error("attention: invalid shape batch=" + std::to_string(shape.batch) +
                     " tokens=" + std::to_string(shape.tokens) + " heads=" + std::to_string(shape.heads) +
-                    " head_dim=" + std::to_string(shape.head_dim) + " ld_qkv=" + std::to_string(ld_qkv),
+                    " head_dim=" + std::to_string(shape.head_dim) + " head_stride=" + std::to_string(shape.head_stride) +
+                    " ld_qkv=" + std::to_string(ld_qkv),
                 ErrorKind::kInvalidArgument);
   }
   // AMX where Linux grants it; else AVX512-BF16's dot products, but only on CPUs without AMX hardware: on

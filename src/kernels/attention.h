@@ -10,6 +10,10 @@ struct AttentionShape {
   int64_t tokens = 1;
   int64_t heads = 1;
   int64_t head_dim = 1;
+  // Columns from one head's q (k, v) to the next head's: head_dim when heads sit side by side, larger when
+  // each head's q, k and v sit together (a fused QKV output ordered by head).
+  int64_t head_stride = 0;  // 0: head_dim
+  int64_t stride() const { return head_stride > 0 ? head_stride : head_dim; }
 };
 
 // kBF16: q k^T and p v multiply bf16 roundings of their inputs, summing in fp32 (AMX tiles, or AVX512-BF16's
@@ -18,7 +22,7 @@ struct AttentionShape {
 // kBF16 computes as kF32.
 enum class AttentionPrecision { kF32, kBF16 };
 
-// q, k, v: row (b*tokens + t) holds all heads, head h at columns [h*head_dim, (h+1)*head_dim);
+// q, k, v: row (b*tokens + t) holds all heads, head h at columns [h*stride(), h*stride() + head_dim);
 // consecutive rows are ld_qkv floats apart (so q, k, v may be slices of one fused QKV output).
 // out: [batch*tokens, heads*head_dim] contiguous, heads concatenated as transformers' context layer.
 // probs: if not null, [batch, heads, tokens, tokens] softmax(q k^T * scale) is written there.

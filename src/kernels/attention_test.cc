@@ -113,10 +113,44 @@ TEST(MultiHeadAttention, Bf16FallsBackToF32WhereHeadDimIsNotWholeVectors) {
   EXPECT_EQ(f32, bf16);
 }
 
+TEST(MultiHeadAttention, HeadMajorQkvGivesTheSameBitsAsSideBySide) {
+  for (const AttentionPrecision precision : {AttentionPrecision::kF32, AttentionPrecision::kBF16}) {
+    const Case c{2, 37, 3, 32};
+    const Problem p(c, 5);
+    // The same values with each head's q, k and v together: head h at columns [3 h, 3 h + 3) * head_dim.
+    std::vector<float> by_head(p.qkv.size());
+    for (int64_t r = 0; r < p.rows; ++r) {
+      for (int64_t part = 0; part < 3; ++part) {
+        for (int64_t h = 0; h < c.heads; ++h) {
+          const float* from = p.qkv.data() + r * p.ld + part * p.width + h * c.head_dim;
+          std::copy(from, from + c.head_dim, by_head.begin() + r * p.ld + (3 * h + part) * c.head_dim);
+        }
+      }
+    }
+    AttentionShape head_major = p.shape;
+    head_major.head_stride = 3 * c.head_dim;
+    std::vector<float> want(static_cast<size_t>(p.rows * p.width)), got(want.size());
+    std::vector<float> want_probs(static_cast<size_t>(c.batch * c.heads * c.tokens * c.tokens)), got_probs(want_probs);
+    MultiHeadAttention(p.q(), p.k(), p.v(), p.ld, p.shape, 0.2f, want.data(), want_probs.data(), precision);
+    const float* q = by_head.data();
+    MultiHeadAttention(q, q + c.head_dim, q + 2 * c.head_dim, p.ld, head_major, 0.2f, got.data(), got_probs.data(),
+                       precision);
+    EXPECT_EQ(got, want);
+    EXPECT_EQ(got_probs, want_probs);
+    // Without probabilities the bf16 path takes its one-pass softmax: the layouts must agree there too.
+    MultiHeadAttention(p.q(), p.k(), p.v(), p.ld, p.shape, 0.2f, want.data(), nullptr, precision);
+    MultiHeadAttention(q, q + c.head_dim, q + 2 * c.head_dim, p.ld, head_major, 0.2f, got.data(), nullptr, precision);
+    EXPECT_EQ(got, want);
+  }
+}
+
 TEST(MultiHeadAttention, RejectsBadShapes) {
   float x[16] = {};
   EXPECT_THROW(MultiHeadAttention(x, x, x, 4, AttentionShape{1, 0, 1, 4}, 1.f, x, nullptr), Error);
   EXPECT_THROW(MultiHeadAttention(x, x, x, 3, AttentionShape{1, 1, 1, 4}, 1.f, x, nullptr), Error);
+  // Heads overlapping (a stride under head_dim), or the last head running past the row.
+  EXPECT_THROW(MultiHeadAttention(x, x, x, 16, AttentionShape{1, 1, 2, 4, 3}, 1.f, x, nullptr), Error);
+  EXPECT_THROW(MultiHeadAttention(x, x, x, 15, AttentionShape{1, 1, 2, 4, 12}, 1.f, x, nullptr), Error);
 }
 
 }  // namespace

@@ -126,12 +126,14 @@ void ViT::SelfAttention(const LayerWeights& layer, const Shape& s, float* probs)
   float* qkv = ws_.qkv.data();
   GemmOnNormed(layer.qkv, rows, qkv, Epilogue::kBias, s.tokens);
   // context = softmax(q k^T / sqrt(head_size)) v, heads concatenated
-  kernels::AttentionShape shape{s.batch, s.tokens, config_.num_attention_heads, config_.head_dim()};
+  // The fused output is ordered by head (BindWeights): head h's q, k and v side by side.
+  const int64_t head_dim = config_.head_dim();
+  kernels::AttentionShape shape{s.batch, s.tokens, config_.num_attention_heads, head_dim, 3 * head_dim};
   // The precision policy: models whose GEMMs run in bf16 or int8 also take attention's products in bf16.
   const auto precision = weights_.precision == kernels::GemmPrecision::kF32 ? kernels::AttentionPrecision::kF32
                                                                              : kernels::AttentionPrecision::kBF16;
-  kernels::MultiHeadAttention(qkv, qkv + d, qkv + 2 * d, 3 * d, shape,
-                              1.0f / std::sqrt(static_cast<float>(config_.head_dim())), ws_.context.data(), probs,
+  kernels::MultiHeadAttention(qkv, qkv + head_dim, qkv + 2 * head_dim, 3 * d, shape,
+                              1.0f / std::sqrt(static_cast<float>(head_dim)), ws_.context.data(), probs,
                               precision);
 }
 
