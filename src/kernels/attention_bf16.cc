@@ -159,26 +159,65 @@ void ExpRowsToBf16(const float* scores, int64_t ld, int64_t rows, int64_t cols, 
   }
 }
 
+namespace {
+
+// r[i] holds element j of row i; afterwards r[j] holds element i of row j: 32-bit elements of a 16 x 16
+// block, transposed in three rounds of shuffles (within 128-bit lanes by 32 and by 64 bits, then across
+// lanes). (maskz forms: GCC 12 warns on the undefined pass-through operand of the plain ones.)
+inline void Transpose16x16(__m512i (&r)[16]) {
+  __m512i t[16];
+  for (int i = 0; i < 16; i += 2) {
+    t[i] = _mm512_maskz_unpacklo_epi32(0xffff, r[i], r[i + 1]);
+    t[i + 1] = _mm512_maskz_unpackhi_epi32(0xffff, r[i], r[i + 1]);
+  }
+  // u[4 g + c], lane j: column 4 j + c of rows 4 g .. 4 g + 3.
+  __m512i u[16];
+  for (int g = 0; g < 16; g += 4) {
+    u[g] = _mm512_maskz_unpacklo_epi64(0xff, t[g], t[g + 2]);
+    u[g + 1] = _mm512_maskz_unpackhi_epi64(0xff, t[g], t[g + 2]);
+    u[g + 2] = _mm512_maskz_unpacklo_epi64(0xff, t[g + 1], t[g + 3]);
+    u[g + 3] = _mm512_maskz_unpackhi_epi64(0xff, t[g + 1], t[g + 3]);
+  }
+  for (int c = 0; c < 4; ++c) {
+    const __m512i v0 = _mm512_maskz_shuffle_i32x4(0xffff, u[c], u[4 + c], 0x44);
+    const __m512i v1 = _mm512_maskz_shuffle_i32x4(0xffff, u[c], u[4 + c], 0xee);
+    const __m512i v2 = _mm512_maskz_shuffle_i32x4(0xffff, u[8 + c], u[12 + c], 0x44);
+    const __m512i v3 = _mm512_maskz_shuffle_i32x4(0xffff, u[8 + c], u[12 + c], 0xee);
+    r[c] = _mm512_maskz_shuffle_i32x4(0xffff, v0, v2, 0x88);
+    r[4 + c] = _mm512_maskz_shuffle_i32x4(0xffff, v0, v2, 0xdd);
+    r[8 + c] = _mm512_maskz_shuffle_i32x4(0xffff, v1, v3, 0x88);
+    r[12 + c] = _mm512_maskz_shuffle_i32x4(0xffff, v1, v3, 0xdd);
+  }
+}
+
+}  // namespace
+
 void PackPairsTransposed(const float* src, int64_t ld_src, int64_t rows, int64_t cols, uint32_t* dst,
                          int64_t ld_dst) {
+  // Blocks of 16 rows x 16 pairs, transposed in registers: storing pairs one by one cost as much as
+  // the product they feed.
   const int64_t pairs = cols / 2;
-  alignas(64) uint32_t row_pairs[512];  // one source row as pairs, in chunks of up to 512 pairs
-  for (int64_t p0 = 0; p0 < pairs; p0 += 512) {
-    const int64_t np = std::min<int64_t>(512, pairs - p0);
-    for (int64_t n = 0; n < rows; ++n) {
-      const float* in = src + n * ld_src + 2 * p0;
-      for (int64_t p = 0; p < np; p += 16) {
-        const int64_t floats = 2 * (np - p);
-        const __m512 x0 = _mm512_maskz_loadu_ps(FirstN(floats), in + 2 * p);
-        const __m512 x1 = _mm512_maskz_loadu_ps(FirstN(std::max<int64_t>(0, floats - 16)), in + 2 * p + 16);
+  for (int64_t p0 = 0; p0 < pairs; p0 += 16) {
+    const int64_t floats = 2 * std::min<int64_t>(16, pairs - p0);
+    for (int64_t n0 = 0; n0 < ld_dst; n0 += 16) {
+      __m512i block[16];
+      for (int i = 0; i < 16; ++i) {
+        if (n0 + i >= rows) {
+          block[i] = _mm512_setzero_si512();
+          continue;
+        }
+        const float* in = src + (n0 + i) * ld_src + 2 * p0;
+        const __m512 x0 = _mm512_maskz_loadu_ps(FirstN(floats), in);
+        const __m512 x1 = _mm512_maskz_loadu_ps(FirstN(std::max<int64_t>(0, floats - 16)), in + 16);
         // 32 floats -> 32 bf16 in order (the first 16 in the low half): 16 pairs.
-        const __m512bh both = _mm512_cvtne2ps_pbh(x1, x0);
-        _mm512_mask_storeu_epi32(row_pairs + p, FirstN(np - p), reinterpret_cast<__m512i>(both));
+        block[i] = reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(x1, x0));
       }
-      for (int64_t p = 0; p < np; ++p) dst[(p0 + p) * ld_dst + n] = row_pairs[p];
+      Transpose16x16(block);
+      const __mmask16 columns = FirstN(ld_dst - n0);
+      for (int64_t m = 0; m < std::min<int64_t>(16, pairs - p0); ++m)
+        _mm512_mask_storeu_epi32(dst + (p0 + m) * ld_dst + n0, columns, block[m]);
     }
   }
-  for (int64_t p = 0; p < pairs; ++p) std::fill(dst + p * ld_dst + rows, dst + (p + 1) * ld_dst, 0u);
 }
 
 void PackPairsInterleaved(const float* src, int64_t ld_src, int64_t rows, int64_t cols, int64_t padded_rows,

@@ -48,7 +48,7 @@ TEST(AttentionBf16, ExpRowsAreTheUnnormalisedSoftmaxInBf16) {
 
 TEST(AttentionBf16, PackingKeepsEveryValueInItsPair) {
   if (!HasAvx512Bf16()) GTEST_SKIP() << "no AVX512-BF16 on this CPU";
-  const int64_t rows = 7, cols = 38, ld = 41, padded = 16;
+  const int64_t rows = 7, cols = 38, ld = 41;
   const std::vector<float> src = RandomFloats(static_cast<size_t>(rows * ld), -3.f, 3.f, 5);
 
   std::vector<uint16_t> rounded(static_cast<size_t>(rows * 40), 0xdead);
@@ -60,17 +60,21 @@ TEST(AttentionBf16, PackingKeepsEveryValueInItsPair) {
     }
   }
 
-  std::vector<uint32_t> transposed(static_cast<size_t>(cols / 2 * padded), 0xdeadbeef);
-  PackPairsTransposed(src.data(), ld, rows, cols, transposed.data(), padded);
-  for (int64_t p = 0; p < cols / 2; ++p) {
-    for (int64_t n = 0; n < padded; ++n) {
-      const uint32_t pair = transposed[p * padded + n];
-      if (n >= rows) {
-        ASSERT_EQ(pair, 0u);
-        continue;
+  // Row blocks of 16 with the last one partial, padding past a block, and pairs past a block of 16.
+  for (const auto& [n, padded] : {std::pair<int64_t, int64_t>{rows, 16}, {37, 48}, {33, 40}, {16, 16}}) {
+    const std::vector<float> k = RandomFloats(static_cast<size_t>(n * ld), -3.f, 3.f, 9);
+    std::vector<uint32_t> transposed(static_cast<size_t>(cols / 2 * padded), 0xdeadbeef);
+    PackPairsTransposed(k.data(), ld, n, cols, transposed.data(), padded);
+    for (int64_t p = 0; p < cols / 2; ++p) {
+      for (int64_t r = 0; r < padded; ++r) {
+        const uint32_t pair = transposed[p * padded + r];
+        if (r >= n) {
+          ASSERT_EQ(pair, 0u) << p << "," << r;
+          continue;
+        }
+        ASSERT_EQ(Low(pair), Bf16ToFloat(FloatToBf16(k[r * ld + 2 * p]))) << p << "," << r << " of " << n;
+        ASSERT_EQ(High(pair), Bf16ToFloat(FloatToBf16(k[r * ld + 2 * p + 1]))) << p << "," << r << " of " << n;
       }
-      ASSERT_EQ(Low(pair), Bf16ToFloat(FloatToBf16(src[n * ld + 2 * p]))) << p << "," << n;
-      ASSERT_EQ(High(pair), Bf16ToFloat(FloatToBf16(src[n * ld + 2 * p + 1]))) << p << "," << n;
     }
   }
 
