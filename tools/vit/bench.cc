@@ -11,6 +11,7 @@
 #include <random>
 #include <vector>
 
+#include "checks.h"
 #include "commands.h"
 #include "exit_codes.h"
 #include "model_args.h"
@@ -140,9 +141,9 @@ void AddBenchCommand(CLI::App& app, CommandRunner& run) {
   CLI::App* cmd = app.add_subcommand("bench", "time a model on random pixel_values: ms/image, images/s, "
                                               "GFLOP/s and % of this machine's measured peak, load time, peak RSS");
   args->model.AddTo(*cmd);
-  cmd->add_option("-b,--batch-size", args->batch_size, "images per Run")->check(CLI::PositiveNumber)->capture_default_str();
-  cmd->add_option("-n,--iterations", args->iterations, "timed runs")->check(CLI::PositiveNumber)->capture_default_str();
-  cmd->add_option("--warmup", args->warmup, "untimed runs first")->check(CLI::NonNegativeNumber)->capture_default_str();
+  cmd->add_option("-b,--batch-size", args->batch_size, "images per Run")->check(cli::Positive())->capture_default_str();
+  cmd->add_option("-n,--iterations", args->iterations, "timed runs")->check(cli::Positive())->capture_default_str();
+  cmd->add_option("--warmup", args->warmup, "untimed runs first")->check(cli::NonNegative())->capture_default_str();
   cmd->add_flag("--json", args->json, "one JSON object on stdout instead of the table");
   cmd->add_flag("--no-peak", args->skip_peak, "skip the peak-throughput probe");
   cmd->callback([args, &run] { run = [args] { return RunBench(*args); }; });

@@ -10,6 +10,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "checks.h"
 #include "commands.h"
 #include "exit_codes.h"
 #include "feature_args.h"
@@ -181,7 +182,7 @@ void AddIndexCommand(CLI::App& app, CommandRunner& run) {
   b->add_option("--index-type", build->type, "auto (flat up to --flat-limit vectors, else hnsw) | flat | hnsw | ivf")
       ->check(CLI::IsMember({"auto", "flat", "hnsw", "ivf"}))
       ->capture_default_str();
-  b->add_option("--flat-limit", build->flat_limit, "largest set that auto indexes exactly")->check(CLI::NonNegativeNumber)->capture_default_str();
+  b->add_option("--flat-limit", build->flat_limit, "largest set that auto indexes exactly")->check(cli::NonNegative())->capture_default_str();
   b->add_option("--hnsw-m", build->hnsw_m, "HNSW graph degree")->check(CLI::Range(2, 512))->capture_default_str();
   b->add_option("--ef-search", build->ef_search, "HNSW search breadth stored with the index (default 128)")->check(CLI::Range(1, 1 << 20));
   b->add_option("--nlist", build->nlist, "IVF cells (default: about 4 sqrt(N))")->check(CLI::Range(1, 1 << 24));

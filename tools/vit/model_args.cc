@@ -1,3 +1,4 @@
+#include "checks.h"
 #include "model_args.h"
 
 #include <CLI/CLI.hpp>
@@ -9,7 +10,7 @@ void ModelArgs::AddTo(CLI::App& command, bool with_precision) {
   command.add_option("-m,--model", model, "model folder, or hub id org/name[@revision]")->required();
   command.add_option("--revision", revision, "hub branch, tag or commit (default: main)");
   command.add_flag("--offline", offline, "use the Hugging Face cache only (also HF_HUB_OFFLINE=1)");
-  command.add_option("-t,--threads", threads, "threads (default: every core)")->check(CLI::NonNegativeNumber);
+  command.add_option("-t,--threads", threads, "threads (default: every core)")->check(cli::NonNegative());
   command.add_option("--packed-cache", packed_cache,
                      "keep the packed weights in this folder, so later loads map them instead of converting "
                      "(default: $VIT_PACKED_CACHE; \"\" for none)");

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "checks.h"
 #include "commands.h"
 #include "exit_codes.h"
 #include "feature_args.h"
@@ -42,12 +43,12 @@ struct SolverArgs {
     cmd.add_option("--C", Cs,
                    "inverse L2 strength(s) to cross-validate (default: 10 values log-spaced over 1e-4..1e4); "
                    "one value: no cross-validation")
-        ->check(CLI::PositiveNumber);
+        ->check(cli::Positive());
     cmd.add_option("--cv-folds", cv_folds, "stratified cross-validation folds")->check(CLI::Range(2, 100))->capture_default_str();
     cmd.add_option("--seed", seed, "seed of the validation split and the folds")->capture_default_str();
     cmd.add_option("--max-iter", max_iterations, "L-BFGS iterations per fit")->check(CLI::Range(1, 1000000))->capture_default_str();
     cmd.add_option("--tol", tolerance, "L-BFGS tolerance on the gradient of the mean loss")
-        ->check(CLI::PositiveNumber)
+        ->check(cli::Positive())
         ->capture_default_str();
     cmd.add_flag("--no-standardize", no_standardize, "solve on the raw features (the default standardises, then folds the scaling into the head)");
   }
