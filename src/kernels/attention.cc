@@ -328,7 +328,8 @@ void MultiHeadAttention(const float* q, const float* k, const float* v, int64_t 
       ld_qkv < (shape.heads - 1) * shape.stride() + shape.head_dim) {
     throw Error("attention: invalid shape batch=" + std::to_string(shape.batch) +
                     " tokens=" + std::to_string(shape.tokens) + " heads=" + std::to_string(shape.heads) +
-                    " head_dim=" + std::to_string(shape.head_dim) + " head_stride=" + std::to_string(shape.head_stride) +
+                    " head_dim=" + std::to_string(shape.head_dim) +
+                    " head_stride=" + std::to_string(shape.head_stride) +
                     " ld_qkv=" + std::to_string(ld_qkv),
                 ErrorKind::kInvalidArgument);
   }

@@ -135,7 +135,8 @@ class Binder {
       if (bias) {
         ReadInto(key + names[i] + ".bias", {d}, one);
         for (int64_t h = 0; h < heads; ++h) {
-          std::memcpy(b.data() + (3 * h + i) * head_dim, one + h * head_dim, static_cast<size_t>(head_dim) * sizeof(float));
+          std::memcpy(b.data() + (3 * h + i) * head_dim, one + h * head_dim,
+                      static_cast<size_t>(head_dim) * sizeof(float));
         }
       }
       Release();
