@@ -287,7 +287,7 @@ PackedLinear::PackedLinear(PackedLinear&&) noexcept = default;
 PackedLinear& PackedLinear::operator=(PackedLinear&&) noexcept = default;
 
 PackedLinear PackedLinear::Pack(const float* weight, const float* bias, int64_t out_features, int64_t in_features,
-                                GemmPrecision precision) {
+                                GemmPrecision precision, core::FloatBuffer* scratch) {
   if (weight == nullptr || out_features <= 0 || in_features <= 0) {
     throw Error("gemm: Pack needs a weight and positive sizes, got out_features=" + std::to_string(out_features) +
                     ", in_features=" + std::to_string(in_features),
@@ -297,32 +297,34 @@ PackedLinear PackedLinear::Pack(const float* weight, const float* bias, int64_t 
 
   // Reduced precisions are converted first: the int8 weight scales are part of the primitive.
   const void* user_data = weight;
-  std::vector<int8_t> quantized;
-  std::vector<uint16_t> bf16;
+  core::FloatBuffer own_scratch;
+  if (scratch == nullptr) scratch = &own_scratch;
+  const size_t elements = static_cast<size_t>(out_features * in_features);
+  int8_t* quantized = nullptr;
   if (precision == GemmPrecision::kInt8) {
-    quantized.resize(static_cast<size_t>(out_features * in_features));
+    quantized = reinterpret_cast<int8_t*>(scratch->Reserve((elements + 3) / 4));
     impl->weight_scales.resize(static_cast<size_t>(out_features));
-    QuantizeWeightsPerRow(weight, out_features, in_features, quantized.data(), impl->weight_scales.data());
+    QuantizeWeightsPerRow(weight, out_features, in_features, quantized, impl->weight_scales.data());
     impl->offset_terms.resize(static_cast<size_t>(out_features));
     impl->offset_sums.resize(static_cast<size_t>(out_features));
     core::ParallelFor(out_features, [&](int64_t n) {  // ViT-L's int8 load sums 300M weights here
-      const int8_t* row = quantized.data() + n * in_features;
+      const int8_t* row = quantized + n * in_features;
       const int64_t sum = std::accumulate(row, row + in_features, int64_t{0});
       impl->offset_terms[n] = static_cast<float>(128.0 * impl->weight_scales[n] * static_cast<double>(sum));
       impl->offset_sums[n] = static_cast<int32_t>(128 * sum);  // |sum| <= 127 * 65536: no overflow
     });
-    user_data = quantized.data();
+    user_data = quantized;
   } else if (precision == GemmPrecision::kBF16) {
-    bf16.resize(static_cast<size_t>(out_features * in_features));
-    ConvertToBF16(weight, out_features * in_features, bf16.data());
-    user_data = bf16.data();
+    auto* bf16 = reinterpret_cast<uint16_t*>(scratch->Reserve((elements + 1) / 2));
+    ConvertToBF16(weight, out_features * in_features, bf16);
+    user_data = bf16;
   }
 
   if (impl->vnni) {
     void* packed_weights = core::AlignedAlloc(vnni::PackedBytes(out_features, in_features));
     impl->weights_owner = std::shared_ptr<const void>(packed_weights, core::AlignedFree);
     impl->vnni_weights = static_cast<const int8_t*>(packed_weights);
-    vnni::PackWeights(quantized.data(), out_features, in_features, static_cast<int8_t*>(packed_weights));
+    vnni::PackWeights(quantized, out_features, in_features, static_cast<int8_t*>(packed_weights));
     impl->SetBias(bias);
   } else {
     PackForOneDnn(*impl, user_data, bias);

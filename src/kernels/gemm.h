@@ -9,6 +9,8 @@
 #include <span>
 #include <string>
 
+#include "core/aligned.h"
+
 namespace vit::kernels {
 
 enum class GemmPrecision { kF32, kBF16, kInt8 };
@@ -29,9 +31,11 @@ class PackedLinear {
   PackedLinear(PackedLinear&&) noexcept;
   PackedLinear& operator=(PackedLinear&&) noexcept;
 
-  // weight [out_features, in_features] row-major; bias [out_features] or nullptr (zeros).
+  // weight [out_features, in_features] row-major; bias [out_features] or nullptr (zeros). bf16 and int8
+  // convert the weight first; given `scratch`, into it, so that a loader packing layer after layer reuses
+  // the same pages (fresh ones cost a first touch each: half of ViT-L's int8 load went to zeroing pages).
   static PackedLinear Pack(const float* weight, const float* bias, int64_t out_features, int64_t in_features,
-                           GemmPrecision precision);
+                           GemmPrecision precision, core::FloatBuffer* scratch = nullptr);
 
   // x [rows, in_features] and y [rows, out_features], both contiguous. Thread-safe.
   // int8 quantizes the activations with a scale chosen from the data: on the VNNI kernel one per row;

@@ -68,7 +68,7 @@ class Binder {
   }
 
   kernels::PackedLinear Pack(const std::string& name, const float* weight, const float* bias, int64_t out, int64_t in) {
-    auto packed = kernels::PackedLinear::Pack(weight, bias, out, in, precision_);
+    auto packed = kernels::PackedLinear::Pack(weight, bias, out, in, precision_, &converted_);
     if (cache_ != nullptr) cache_->Add(name, packed);
     return packed;
   }
@@ -166,7 +166,7 @@ class Binder {
   std::vector<const io::TensorRecord*> pending_release_;
   std::string backbone_prefix_;
   std::set<std::string> used_;
-  core::FloatBuffer scratch_, bias_, part_;
+  core::FloatBuffer scratch_, bias_, part_, converted_;
   int64_t num_parameters_ = 0;
 };
 
