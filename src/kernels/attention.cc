@@ -339,7 +339,7 @@ void MultiHeadAttention(const float* q, const float* k, const float* v, int64_t 
   const bool bf16 = precision == AttentionPrecision::kBF16 && shape.head_dim % 16 == 0 &&
                     (HasAmxBf16() || (HasAvx512Bf16() && !CpuHasAmx()));
   const auto head = bf16 ? VIT_DISPATCH(AttentionHeadBf16) : VIT_DISPATCH(AttentionHead);
-  core::ParallelFor(shape.batch * shape.heads, [&](int64_t task) {
+  core::BalancedFor(shape.batch * shape.heads, [&](int64_t task) {
     head(q, k, v, ld_qkv, shape, scale, task / shape.heads, task % shape.heads, out, probs);
   });
 }

@@ -8,7 +8,6 @@
 #include <omp.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <oneapi/dnnl/dnnl.hpp>
@@ -181,21 +180,6 @@ VIT_VNNI_TARGET void PanelRows(const Job& job, int64_t panel_index, int64_t row_
 }
 #undef VIT_VNNI_TARGET
 
-// One item of a run [front, back) held as front << 32 | back: the front one (its owner's) or the back one
-// (a helper's); -1 once the run is empty.
-int64_t TakeItem(std::atomic<uint64_t>& bounds, bool from_front) {
-  uint64_t b = bounds.load(std::memory_order_relaxed);
-  for (;;) {
-    const uint64_t front = b >> 32, back = b & 0xffffffffu;
-    if (front >= back) return -1;
-    const uint64_t next = from_front ? (front + 1) << 32 | back : front << 32 | (back - 1);
-    // Relaxed: an item's inputs were published by the barrier before any taking, and its outputs are read
-    // only after the region's closing barrier.
-    if (bounds.compare_exchange_weak(b, next, std::memory_order_relaxed)) {
-      return static_cast<int64_t>(from_front ? front : back - 1);
-    }
-  }
-}
 
 }  // namespace
 
@@ -249,35 +233,17 @@ void Forward(const Int8Weights& w, const float* x, int64_t rows, uint8_t* quanti
   const int64_t block_rows = (tiles + blocks - 1) / blocks * kTileRows;
   blocks = (rows + block_rows - 1) / block_rows;
   const int64_t items = blocks * panels;
-  // Each thread gets a run of consecutive items, as [front, back) in one word: the owner takes from the
-  // front, and a thread done with its own run takes from the back of another's, so that the panel the
-  // owner prefetched stays the owner's. The split alone left one core waiting for the other for 7% of
-  // ViT-L's int8 time: the two vCPUs here do not run at the same speed, nor the same one from run to run.
-  struct alignas(64) Run {
-    std::atomic<uint64_t> bounds;
-  };
-  constexpr int64_t kMaxTeam = 64;  // beyond, the runs are only split
-  Run runs[kMaxTeam];
+  core::WorkRuns runs;
   core::ParallelRegion([&](int64_t t, int64_t team) {
-    const int64_t begin = items * t / team, end = items * (t + 1) / team;
-    const bool balance = team <= kMaxTeam;
-    if (balance) runs[t].bounds.store(uint64_t(begin) << 32 | uint64_t(end), std::memory_order_relaxed);
+    runs.Init(items, t, team);
     for (int64_t r = rows * t / team; r < rows * (t + 1) / team; ++r)
       row_scales[r] = QuantizeActivationRow(x + r * k_total, k_total, quantized + r * k_total);
-    core::Barrier();  // also publishes every run's bounds
-    auto run_item = [&](int64_t item, bool prefetch) {
+    core::Barrier();  // the quantized rows, and every thread's run of items
+    runs.Drain(items, t, team, [&](int64_t item, bool next_is_mine) {
       const int64_t block = item / panels, panel = item % panels;
       const int64_t row_begin = block * block_rows, row_end = std::min(rows, row_begin + block_rows);
-      PanelRows(job, panel, row_begin, row_end, prefetch && panel + 1 < panels);
-    };
-    if (!balance) {
-      for (int64_t item = begin; item < end; ++item) run_item(item, item + 1 < end);
-      return;
-    }
-    for (int64_t item; (item = TakeItem(runs[t].bounds, true)) >= 0;) run_item(item, item + 1 < end);
-    for (int64_t other = 1; other < team; ++other) {
-      for (int64_t item; (item = TakeItem(runs[(t + other) % team].bounds, false)) >= 0;) run_item(item, false);
-    }
+      PanelRows(job, panel, row_begin, row_end, next_is_mine && panel + 1 < panels);
+    });
   });
 }
 
