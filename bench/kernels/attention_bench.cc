@@ -28,10 +28,11 @@ void BM_Attention(benchmark::State& state, vit::bench::VitSize s, bool with_prob
   const auto qkv = Random(static_cast<size_t>(rows * 3 * s.hidden));
   std::vector<float> out(static_cast<size_t>(rows * s.hidden));
   std::vector<float> probs(with_probs ? static_cast<size_t>(batch * s.heads * s.tokens * s.tokens) : 0);
-  const vit::kernels::AttentionShape shape{batch, s.tokens, s.heads, head_dim};
+  // The model's layout: the fused QKV output ordered by head, each head's q, k and v side by side.
+  const vit::kernels::AttentionShape shape{batch, s.tokens, s.heads, head_dim, 3 * head_dim};
   const float scale = 1.f / std::sqrt(static_cast<float>(head_dim));
   for (auto _ : state) {
-    vit::kernels::MultiHeadAttention(qkv.data(), qkv.data() + s.hidden, qkv.data() + 2 * s.hidden, 3 * s.hidden,
+    vit::kernels::MultiHeadAttention(qkv.data(), qkv.data() + head_dim, qkv.data() + 2 * head_dim, 3 * s.hidden,
                                      shape, scale, out.data(), with_probs ? probs.data() : nullptr, precision);
     benchmark::DoNotOptimize(out.data());
   }

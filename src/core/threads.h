@@ -35,28 +35,29 @@ void ParallelFor(int64_t n, Fn&& fn) {
 
 // Items [0, n) of a parallel region as one run of consecutive items per thread, where a thread done with
 // its own run helps with the others': the owner takes from the front of its run and helpers from the
-// back, so that what the owner prefetched for its next item stays its own. A static split left one core
-// waiting for the other for 7% of ViT-L's int8 time: the two vCPUs of the reference machine do not run at
-// the same speed, nor the same one from run to run.
+// back, so that what the owner prefetched for its next item stays its own. A static split alone makes the
+// faster core wait for the slower one, and cores of a virtual machine seldom run at the same speed.
+// Balancing needs n < 2^32 and at most kMaxTeam threads; beyond, each thread runs its own run only.
 class WorkRuns {
  public:
-  static constexpr int64_t kMaxTeam = 64;  // beyond, each thread only runs its own run
+  static constexpr int64_t kMaxTeam = 64;
 
   // Every thread of the region calls Init, then the region passes a Barrier(), then every thread Drains.
   void Init(int64_t n, int64_t thread, int64_t team) {
-    if (team <= kMaxTeam) runs_[thread].bounds.store(Pack(n * thread / team, n * (thread + 1) / team));
+    if (Balances(n, team)) runs_[thread].bounds.store(Pack(n * thread / team, n * (thread + 1) / team));
   }
-  // fn(item, next): next is whether item + 1 is this thread's next item (worth prefetching for).
+  // fn(item, next): next is whether item + 1 is still this thread's to do (worth prefetching for).
   template <typename Fn>
   void Drain(int64_t n, int64_t thread, int64_t team, Fn&& fn) {
-    const int64_t end = n * (thread + 1) / team;
-    if (team > kMaxTeam) {
+    if (!Balances(n, team)) {
+      const int64_t end = n * (thread + 1) / team;
       for (int64_t item = n * thread / team; item < end; ++item) fn(item, item + 1 < end);
       return;
     }
-    for (int64_t item; (item = Take(runs_[thread], true)) >= 0;) fn(item, item + 1 < end);
+    bool more = false;
+    for (int64_t item; (item = Take(runs_[thread], true, more)) >= 0;) fn(item, more);
     for (int64_t other = 1; other < team; ++other) {
-      for (int64_t item; (item = Take(runs_[(thread + other) % team], false)) >= 0;) fn(item, false);
+      for (int64_t item; (item = Take(runs_[(thread + other) % team], false, more)) >= 0;) fn(item, false);
     }
   }
 
@@ -65,19 +66,23 @@ class WorkRuns {
   struct alignas(64) Run {
     std::atomic<uint64_t> bounds;
   };
+  static bool Balances(int64_t n, int64_t team) { return team <= kMaxTeam && n < (int64_t{1} << 32); }
   static uint64_t Pack(int64_t front, int64_t back) {
     return static_cast<uint64_t>(front) << 32 | static_cast<uint64_t>(back);
   }
-  // The front item (the owner's) or the back one (a helper's); -1 once the run is empty. Relaxed: items'
-  // inputs were published by the barrier before any taking, and their outputs are read only after the
-  // region's closing barrier.
-  static int64_t Take(Run& run, bool front_end) {
+  // The front item (the owner's) or the back one (a helper's), with `more` telling whether the run still
+  // held another; -1 once the run is empty. Relaxed: items' inputs were published by the barrier before
+  // any taking, and their outputs are read only after the region's closing barrier.
+  static int64_t Take(Run& run, bool front_end, bool& more) {
     uint64_t b = run.bounds.load(std::memory_order_relaxed);
     for (;;) {
       const int64_t front = static_cast<int64_t>(b >> 32), back = static_cast<int64_t>(b & 0xffffffffu);
       if (front >= back) return -1;
       const uint64_t next = front_end ? Pack(front + 1, back) : Pack(front, back - 1);
-      if (run.bounds.compare_exchange_weak(b, next, std::memory_order_relaxed)) return front_end ? front : back - 1;
+      if (run.bounds.compare_exchange_weak(b, next, std::memory_order_relaxed)) {
+        more = back - front > 1;
+        return front_end ? front : back - 1;
+      }
     }
   }
 
@@ -85,7 +90,7 @@ class WorkRuns {
 };
 
 // Runs fn(i) for i in [0, n) on the pool, as WorkRuns: for items whose cost varies, or cores whose
-// speed does. n < 2^32.
+// speed does.
 template <typename Fn>
 void BalancedFor(int64_t n, Fn&& fn) {
   WorkRuns runs;

@@ -5,6 +5,10 @@
 #include <bit>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <vector>
 
 #include "io/safetensors.h"
 #include "io/test_support.h"
@@ -149,6 +153,69 @@ TEST(TensorSource, FindsCheckpointFilesInPriorityOrder) {
   EXPECT_EQ(out[1], -2.0f);
   // A weights file can be named directly too.
   EXPECT_EQ(OpenCheckpoint(dir / "model.safetensors")->tensors().size(), 1u);
+}
+
+}  // namespace
+}  // namespace vit::io
+
+namespace vit::io {
+namespace {
+
+// F32 tensors of `n` floats each, named and filled from `first`.
+struct Floats {
+  Floats(const std::string& name, int n, float first) : values(static_cast<size_t>(n)) {
+    for (int i = 0; i < n; ++i) values[static_cast<size_t>(i)] = first + static_cast<float>(i);
+    record = Record(DType::kF32, {n}, values.data(), values.size() * sizeof(float));
+    record.name = name;
+  }
+  std::vector<float> values;
+  TensorRecord record;
+};
+
+std::vector<float> Read(const TensorSource& source, const std::string& name) {
+  const TensorRecord* r = source.Find(name);
+  if (r == nullptr) throw std::runtime_error("no tensor " + name);
+  std::vector<float> out(static_cast<size_t>(r->numel()));
+  ReadAsFloat32(source, *r, out.data());
+  return out;
+}
+
+std::string CopyError(const TensorSource& source, const std::string& name) {
+  std::vector<std::byte> out(source.Find(name)->nbytes);
+  try {
+    source.CopyBytes(*source.Find(name), out.data());
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kIo) << e.what();
+    return e.what();
+  }
+  return "read without error";
+}
+
+// Reads go to the file (pread), not through the mapping: a file cut short after it was opened is an
+// error naming it, not a SIGBUS; and a sharded checkpoint reads each tensor from its own shard.
+TEST(TensorSource, ReadsF32FromTheFileOfEachTensor) {
+  TempDir dir;
+  const Floats a("a", 3000, 1.f), b("b", 5, -7.f), c("c", 2000, 100.f);
+  WriteSafetensors(dir / "model-1.safetensors", {a.record, b.record});
+  WriteSafetensors(dir / "model-2.safetensors", {c.record});
+  testing::WriteFile(dir / "model.safetensors.index.json",
+                     R"({"weight_map": {"a": "model-1.safetensors", "b": "model-1.safetensors",
+                                        "c": "model-2.safetensors"}})");
+  auto sharded = OpenCheckpoint(dir.path());
+  EXPECT_EQ(Read(*sharded, "a"), a.values);
+  EXPECT_EQ(Read(*sharded, "b"), b.values);
+  EXPECT_EQ(Read(*sharded, "c"), c.values);
+
+  std::filesystem::copy_file(dir / "model-2.safetensors", dir / "single.safetensors");
+  auto single = OpenSafetensors(dir / "single.safetensors");
+  EXPECT_EQ(Read(*single, "c"), c.values);
+
+  std::filesystem::resize_file(dir / "model-2.safetensors", 200);
+  std::filesystem::resize_file(dir / "single.safetensors", 200);
+  EXPECT_NE(CopyError(*single, "c").find("shorter than when it was opened"), std::string::npos);
+  const std::string sharded_error = CopyError(*sharded, "c");
+  EXPECT_NE(sharded_error.find("model-2.safetensors"), std::string::npos) << sharded_error;
+  EXPECT_EQ(Read(*sharded, "a"), a.values);  // the other shard is whole
 }
 
 }  // namespace

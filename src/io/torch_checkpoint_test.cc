@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <filesystem>
 #include <memory>
+#include <vector>
 
 #include "io/pickle_builder.h"
 #include "io/safetensors.h"
@@ -71,6 +73,27 @@ TEST(TorchCheckpoint, ReadsACraftedArchiveWithAndWithoutZip64) {
     EXPECT_EQ(AsFloats(r[2]), (std::vector<float>{0, 3, 1, 4, 2, 5}));
     EXPECT_EQ(copies.size(), 1u);
   }
+}
+
+TEST(TorchCheckpoint, CopyBytesReadsTheFileAndCopiesGatheredViews) {
+  const std::string pickle = StateDictPickle({{"w", "FloatStorage", "0", 6, 0, {2, 3}, {3, 1}},
+                                              {"t", "FloatStorage", "0", 6, 0, {3, 2}, {1, 3}}});
+  TempDir dir;
+  testing::WriteFile(dir / "m.bin", TorchZip(pickle, {{"0", Floats({0, 1, 2, 3, 4, 5})}}));
+  auto source = OpenTorchCheckpoint(dir / "m.bin");
+  std::vector<float> w(6), t(6);
+  source->CopyBytes(*source->Find("w"), reinterpret_cast<std::byte*>(w.data()));
+  EXPECT_EQ(w, (std::vector<float>{0, 1, 2, 3, 4, 5}));
+  std::filesystem::resize_file(dir / "m.bin", 64);  // cut short after opening
+  try {
+    source->CopyBytes(*source->Find("w"), reinterpret_cast<std::byte*>(w.data()));
+    FAIL() << "read a tensor past the file's new end";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kIo) << e.what();
+  }
+  // The transposed view was gathered into memory at open: still there.
+  source->CopyBytes(*source->Find("t"), reinterpret_cast<std::byte*>(t.data()));
+  EXPECT_EQ(t, (std::vector<float>{0, 3, 1, 4, 2, 5}));
 }
 
 TEST(TorchCheckpoint, RefusesViewsOutsideTheirStorage) {

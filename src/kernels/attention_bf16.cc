@@ -161,7 +161,7 @@ void ExpRowsToBf16(const float* scores, int64_t ld, int64_t rows, int64_t cols, 
 
 namespace {
 
-// r[i] holds element j of row i; afterwards r[j] holds element i of row j: 32-bit elements of a 16 x 16
+// Lane j of r[i] holds element j of row i; afterwards lane i of r[j] does: 32-bit elements of a 16 x 16
 // block, transposed in three rounds of shuffles (within 128-bit lanes by 32 and by 64 bits, then across
 // lanes). (maskz forms: GCC 12 warns on the undefined pass-through operand of the plain ones.)
 inline void Transpose16x16(__m512i (&r)[16]) {

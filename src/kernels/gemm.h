@@ -33,7 +33,7 @@ class PackedLinear {
 
   // weight [out_features, in_features] row-major; bias [out_features] or nullptr (zeros). bf16 and int8
   // convert the weight first; given `scratch`, into it, so that a loader packing layer after layer reuses
-  // the same pages (fresh ones cost a first touch each: half of ViT-L's int8 load went to zeroing pages).
+  // the same pages (fresh ones cost a first touch each, which dominated packing).
   static PackedLinear Pack(const float* weight, const float* bias, int64_t out_features, int64_t in_features,
                            GemmPrecision precision, core::FloatBuffer* scratch = nullptr);
 

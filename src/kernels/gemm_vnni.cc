@@ -180,7 +180,6 @@ VIT_VNNI_TARGET void PanelRows(const Job& job, int64_t panel_index, int64_t row_
 }
 #undef VIT_VNNI_TARGET
 
-
 }  // namespace
 
 bool Enabled() {

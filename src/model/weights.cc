@@ -44,8 +44,8 @@ class Binder {
   }
 
   // The tensor as float32 in `out` (its numel() elements) after checking its shape. F32 data is read from the
-  // file rather than through its mapping (TensorSource::CopyBytes): a quarter of the load's time went to
-  // first touches of mapped pages.
+  // file rather than through its mapping (TensorSource::CopyBytes), which spares the load a first touch of
+  // every mapped page.
   void ReadInto(const std::string& key, const std::vector<int64_t>& shape, float* out) {
     const io::TensorRecord& t = Check(key, shape);
     pending_release_.push_back(&t);
@@ -110,8 +110,8 @@ class Binder {
 
   // query, key and value fused into one GEMM, ordered by head: head h's query, key and value rows side by
   // side (3 * head_dim outputs), then head h + 1's. A thread that computes a run of the GEMM's output columns
-  // then holds whole heads, which attention, split by head the same way, reads from its own caches: on two
-  // cores that share no L3, reading q, k and v that the other core wrote was a sixth of attention's time.
+  // then holds whole heads, which attention, split by head the same way, reads from its own caches rather
+  // than from the other core's (on cores that share no L3, a slow read).
   kernels::PackedLinear ReadFusedQkv(const std::string& key, int64_t d, int64_t heads, bool bias) {
     const char* names[] = {".query", ".key", ".value"};
     for (const char* name : names) {

@@ -9,10 +9,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <string>
-#include <ctime>
 #include <cstring>
+#include <ctime>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "checks.h"
@@ -39,7 +39,8 @@ using Clock = std::chrono::steady_clock;
 double Seconds(Clock::time_point since) { return std::chrono::duration<double>(Clock::now() - since).count(); }
 
 // Seconds since the kernel started this process (exec, dynamic linking and static initialisation included),
-// from /proc/self/stat's start time in clock ticks since boot: to 10 ms here. Negative if unknown.
+// from /proc/self/stat's start time in clock ticks since boot (10 ms where USER_HZ is 100). Negative if
+// unknown.
 double SecondsSinceProcessStart() {
   std::FILE* f = std::fopen("/proc/self/stat", "r");
   if (f == nullptr) return -1;

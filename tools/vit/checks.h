@@ -3,6 +3,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <cstdlib>
 #include <sstream>
 #include <string>
 
@@ -15,8 +16,9 @@ inline CLI::Validator AtLeast(double min, bool strict = false) {
   const std::string what = (strict ? "greater than " : "at least ") + bound.str();
   return CLI::Validator(
       [min, strict, what](std::string& value) -> std::string {
-        double x = 0;
-        if (!CLI::detail::lexical_cast(value, x)) return "'" + value + "' is not a number";
+        char* end = nullptr;
+        const double x = std::strtod(value.c_str(), &end);
+        if (value.empty() || end != value.c_str() + value.size()) return "'" + value + "' is not a number";
         if (strict ? !(x > min) : !(x >= min)) return "must be " + what + ", got " + value;
         return {};
       },

@@ -1,8 +1,9 @@
-#include "checks.h"
 #include "model_args.h"
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+
+#include "checks.h"
 
 namespace vit::tool {
 
