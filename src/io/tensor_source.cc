@@ -99,16 +99,22 @@ T LoadUnaligned(const std::byte* p) {
   return value;
 }
 
-}  // namespace
-
-void CopyAsFloat32(const TensorRecord& record, float* out) {
-  const int64_t n = record.numel();
-  const size_t expected = static_cast<size_t>(n) * DTypeSize(record.dtype);
-  if (record.nbytes != expected || (n > 0 && record.data == nullptr)) {
+// The record's byte count, checked against its shape and dtype (a mismatch is a parser's bug).
+size_t CheckedBytes(const TensorRecord& record) {
+  const size_t expected = static_cast<size_t>(record.numel()) * DTypeSize(record.dtype);
+  if (record.nbytes != expected || (expected > 0 && record.data == nullptr)) {
     throw Error("tensor " + record.name + ": holds " + std::to_string(record.nbytes) + " bytes, expected " +
                     std::to_string(expected),
                 ErrorKind::kInternal);
   }
+  return expected;
+}
+
+}  // namespace
+
+void CopyAsFloat32(const TensorRecord& record, float* out) {
+  const int64_t n = record.numel();
+  const size_t expected = CheckedBytes(record);
   const std::byte* src = record.data;
   switch (record.dtype) {
     case DType::kF32:
@@ -134,12 +140,7 @@ void CopyAsFloat32(const TensorRecord& record, float* out) {
 
 void ReadAsFloat32(const TensorSource& source, const TensorRecord& record, float* out) {
   if (record.dtype != DType::kF32) return CopyAsFloat32(record, out);
-  const size_t expected = static_cast<size_t>(record.numel()) * sizeof(float);
-  if (record.nbytes != expected) {
-    throw Error("tensor " + record.name + ": holds " + std::to_string(record.nbytes) + " bytes, expected " +
-                    std::to_string(expected),
-                ErrorKind::kInternal);
-  }
+  CheckedBytes(record);
   source.CopyBytes(record, reinterpret_cast<std::byte*>(out));
 }
 

@@ -194,8 +194,8 @@ inline void Transpose16x16(__m512i (&r)[16]) {
 
 void PackPairsTransposed(const float* src, int64_t ld_src, int64_t rows, int64_t cols, uint32_t* dst,
                          int64_t ld_dst) {
-  // Blocks of 16 rows x 16 pairs, transposed in registers: storing pairs one by one cost as much as
-  // the product they feed.
+  // Blocks of 16 rows x 16 pairs, transposed in registers: sixteen full-width stores per block instead
+  // of a scattered 4-byte store per pair.
   const int64_t pairs = cols / 2;
   for (int64_t p0 = 0; p0 < pairs; p0 += 16) {
     const int64_t floats = 2 * std::min<int64_t>(16, pairs - p0);

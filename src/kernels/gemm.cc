@@ -297,7 +297,7 @@ PackedLinear PackedLinear::Pack(const float* weight, const float* bias, int64_t 
 
   // Reduced precisions are converted first: the int8 weight scales are part of the primitive.
   const void* user_data = weight;
-  core::FloatBuffer own_scratch;
+  core::FloatBuffer own_scratch;  // sized in floats, holding int8 or bf16 here
   if (scratch == nullptr) scratch = &own_scratch;
   const size_t elements = static_cast<size_t>(out_features * in_features);
   int8_t* quantized = nullptr;

@@ -43,19 +43,21 @@ class Binder {
     return *t;
   }
 
-  // The tensor as float32 in `out` (its numel() elements) after checking its shape. F32 data is read from the
-  // file rather than through its mapping (TensorSource::CopyBytes), which spares the load a first touch of
-  // every mapped page.
-  void ReadInto(const std::string& key, const std::vector<int64_t>& shape, float* out) {
-    const io::TensorRecord& t = Check(key, shape);
+  // The tensor as float32 in `out` (its numel() elements). F32 data is read from the file rather than
+  // through its mapping (TensorSource::CopyBytes), which spares the load a first touch of every mapped page.
+  void ReadInto(const io::TensorRecord& t, float* out) {
     pending_release_.push_back(&t);
     io::ReadAsFloat32(source_, t, out);
   }
+  void ReadInto(const std::string& key, const std::vector<int64_t>& shape, float* out) {
+    ReadInto(Check(key, shape), out);
+  }
 
-  // The same into a buffer reused from tensor to tensor: valid until the next read into it.
+  // The tensor, its shape checked, in a buffer reused from tensor to tensor: valid until the next read into it.
   const float* Read(const std::string& key, const std::vector<int64_t>& shape, core::FloatBuffer& buffer) {
-    const float* out = buffer.Reserve(static_cast<size_t>(Check(key, shape).numel()));
-    ReadInto(key, shape, buffer.data());
+    const io::TensorRecord& t = Check(key, shape);
+    float* out = buffer.Reserve(static_cast<size_t>(t.numel()));
+    ReadInto(t, out);
     return out;
   }
 
@@ -81,10 +83,11 @@ class Binder {
   }
 
   Parameter ReadParameter(const std::string& key, const std::vector<int64_t>& shape) {
+    const io::TensorRecord& t = Check(key, shape);
     Parameter p;
-    p.size = Check(key, shape).numel();
+    p.size = t.numel();
     p.data = core::AllocateArray<float>(static_cast<size_t>(p.size));
-    ReadInto(key, shape, p.data.get());
+    ReadInto(t, p.data.get());
     Release();
     return p;
   }
@@ -126,18 +129,18 @@ class Binder {
     float* weight = scratch_.Reserve(static_cast<size_t>(3 * d * d));
     float* one = part_.Reserve(static_cast<size_t>(d * d));
     std::vector<float> b(static_cast<size_t>(3 * d), 0.0f);
+    // Part i (query, key, value) of `from`, heads of `per_head` values each, to head h's slot i in `to`.
+    auto scatter_heads = [&](const float* from, int i, int64_t per_head, float* to) {
+      for (int64_t h = 0; h < heads; ++h) {
+        std::memcpy(to + (3 * h + i) * per_head, from + h * per_head, static_cast<size_t>(per_head) * sizeof(float));
+      }
+    };
     for (int i = 0; i < 3; ++i) {
       ReadInto(key + names[i] + ".weight", {d, d}, one);
-      for (int64_t h = 0; h < heads; ++h) {
-        std::memcpy(weight + ((3 * h + i) * head_dim) * d, one + h * head_dim * d,
-                    static_cast<size_t>(head_dim * d) * sizeof(float));
-      }
+      scatter_heads(one, i, head_dim * d, weight);
       if (bias) {
         ReadInto(key + names[i] + ".bias", {d}, one);
-        for (int64_t h = 0; h < heads; ++h) {
-          std::memcpy(b.data() + (3 * h + i) * head_dim, one + h * head_dim,
-                      static_cast<size_t>(head_dim) * sizeof(float));
-        }
+        scatter_heads(one, i, head_dim, b.data());
       }
       Release();
     }
