@@ -7,6 +7,7 @@
 
 #include "vit/config.h"
 #include "vit/options.h"
+#include "vit/stages.h"
 
 namespace vit {
 
@@ -27,5 +28,7 @@ PeakThroughput MeasurePeakThroughput(Precision precision, int threads, double se
 // Multiply-adds x 2 of one image through the model: patch embedding, every encoder layer (QKV, q k^T,
 // probs v, output projection, MLP) and, when present, the pooler and classifier.
 double ForwardFlopsPerImage(const ViTConfig& config, bool has_pooler, bool has_classifier);
+// The same count split by stage (LayerNorm: 0); the stages sum to ForwardFlopsPerImage.
+StageValues StageFlopsPerImage(const ViTConfig& config, bool has_pooler, bool has_classifier);
 
 }  // namespace vit

@@ -10,6 +10,7 @@
 #include "vit/image.h"
 #include "vit/image_processor.h"
 #include "vit/options.h"
+#include "vit/stages.h"
 #include "vit/tensor.h"
 
 namespace vit {
@@ -21,6 +22,7 @@ struct ModelOutput {
   Tensor logits;                     // [B, num_labels] for ViTForImageClassification checkpoints
   std::vector<Tensor> hidden_states; // num_hidden_layers + 1 of [B, T, D]; the last before the final LN
   std::vector<Tensor> attentions;    // num_hidden_layers of [B, heads, T, T]
+  StageValues stage_seconds;         // with RunOptions::time_stages: seconds per stage of this run; else 0
 };
 
 struct ModelInfo {

@@ -38,6 +38,9 @@ struct RunOptions {
   bool output_attentions = false;
   // transformers' interpolate_pos_encoding: other input sizes get bicubic-resized position embeddings.
   bool interpolate_pos_encoding = false;
+  // Fill ModelOutput::stage_seconds: the wall time of each stage, read on the calling thread between
+  // stages (every stage already ends with all threads done, so timing adds no synchronisation).
+  bool time_stages = false;
 };
 
 }  // namespace vit

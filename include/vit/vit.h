@@ -12,4 +12,5 @@
 #include "vit/options.h"
 #include "vit/pooling.h"
 #include "vit/probe.h"
+#include "vit/stages.h"
 #include "vit/tensor.h"

@@ -24,25 +24,29 @@ PeakThroughput MeasurePeakThroughput(Precision precision, int threads, double se
   return peak;
 }
 
-double ForwardFlopsPerImage(const ViTConfig& c, bool has_pooler, bool has_classifier) {
+StageValues StageFlopsPerImage(const ViTConfig& c, bool has_pooler, bool has_classifier) {
   const double d = static_cast<double>(c.hidden_size);
   const double inner = static_cast<double>(c.intermediate_size);
   const double patches = static_cast<double>(c.num_patches());
   const double tokens = patches + 1;
   const double patch_inputs = static_cast<double>(c.num_channels * c.patch_size * c.patch_size);
+  const double layers = static_cast<double>(c.num_hidden_layers);
 
-  double flops = 2 * patches * patch_inputs * d;
-  const double per_layer = 2 * tokens * d * (3 * d)  // fused query/key/value
-                           + 2 * tokens * tokens * d   // q k^T over all heads
-                           + 2 * tokens * tokens * d   // probs v
-                           + 2 * tokens * d * d        // attention output dense
-                           + 2 * tokens * d * inner    // intermediate dense
-                           + 2 * tokens * inner * d;   // output dense
-  flops += static_cast<double>(c.num_hidden_layers) * per_layer;
+  StageValues flops;
+  flops[Stage::kEmbeddings] = 2 * patches * patch_inputs * d;
+  flops[Stage::kQueryKeyValue] = layers * 2 * tokens * d * (3 * d);
+  flops[Stage::kAttention] = layers * 2 * (2 * tokens * tokens * d);  // q k^T, then probs v, over all heads
+  flops[Stage::kAttentionOutput] = layers * 2 * tokens * d * d;
+  flops[Stage::kIntermediate] = layers * 2 * tokens * d * inner;
+  flops[Stage::kOutput] = layers * 2 * tokens * inner * d;
   const double pooled = c.pooler_output_size > 0 ? static_cast<double>(c.pooler_output_size) : d;
-  if (has_pooler) flops += 2 * d * pooled;
-  if (has_classifier) flops += 2 * d * static_cast<double>(c.id2label.size());
+  if (has_pooler) flops[Stage::kHead] += 2 * d * pooled;
+  if (has_classifier) flops[Stage::kHead] += 2 * d * static_cast<double>(c.id2label.size());
   return flops;
+}
+
+double ForwardFlopsPerImage(const ViTConfig& config, bool has_pooler, bool has_classifier) {
+  return StageFlopsPerImage(config, has_pooler, has_classifier).Sum();
 }
 
 }  // namespace vit

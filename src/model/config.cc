@@ -140,15 +140,4 @@ ViTConfig LoadConfig(const std::filesystem::path& model_dir) {
   return ParseConfig(text.str(), path.string());
 }
 
-double ForwardFlops(const ViTConfig& c, int64_t height, int64_t width) {
-  const double d = static_cast<double>(c.hidden_size);
-  const double patches = static_cast<double>((height / c.patch_size) * (width / c.patch_size));
-  const double t = patches + 1;
-  const double patch_embed = 2.0 * patches * d * static_cast<double>(c.num_channels * c.patch_size * c.patch_size);
-  const double per_layer = 2.0 * t * d * (3 * d) + 2.0 * t * t * d * 2 + 2.0 * t * d * d +
-                           2.0 * t * d * static_cast<double>(c.intermediate_size) * 2;
-  const double pooler = 2.0 * d * static_cast<double>(c.pooler_output_size);
-  return patch_embed + static_cast<double>(c.num_hidden_layers) * per_layer + pooler;
-}
-
 }  // namespace vit::model

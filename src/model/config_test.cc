@@ -30,7 +30,6 @@ TEST(Config, ReadsViTLargeAndDefaults) {
   ASSERT_EQ(c.id2label.size(), 2u);
   EXPECT_EQ(c.id2label[0], "cat");
   EXPECT_EQ(c.id2label[1], "dog");
-  EXPECT_NEAR(ForwardFlops(c, 224, 224) / 1e9, 123.1, 0.05);
 }
 
 TEST(Config, ErrorsNameTheField) {

@@ -124,7 +124,7 @@ void ViT::SelfAttention(const LayerWeights& layer, const Shape& s, float* probs)
   // one image's rows: int8 quantizes each image's activations on their own, so that an image's outputs
   // never depend on what else is in its batch.)
   float* qkv = ws_.qkv.data();
-  GemmOnNormed(layer.qkv, rows, qkv, Epilogue::kBias, s.tokens);
+  Timed(Stage::kQueryKeyValue, [&] { GemmOnNormed(layer.qkv, rows, qkv, Epilogue::kBias, s.tokens); });
   // context = softmax(q k^T / sqrt(head_size)) v, heads concatenated
   // The fused output is ordered by head (BindWeights): head h's q, k and v side by side.
   const int64_t head_dim = config_.head_dim();
@@ -132,28 +132,52 @@ void ViT::SelfAttention(const LayerWeights& layer, const Shape& s, float* probs)
   // The precision policy: models whose GEMMs run in bf16 or int8 also take attention's products in bf16.
   const auto precision = weights_.precision == kernels::GemmPrecision::kF32 ? kernels::AttentionPrecision::kF32
                                                                              : kernels::AttentionPrecision::kBF16;
-  kernels::MultiHeadAttention(qkv, qkv + head_dim, qkv + 2 * head_dim, 3 * d, shape,
-                              1.0f / std::sqrt(static_cast<float>(head_dim)), ws_.context.data(), probs,
-                              precision);
+  Timed(Stage::kAttention, [&] {
+    kernels::MultiHeadAttention(qkv, qkv + head_dim, qkv + 2 * head_dim, 3 * d, shape,
+                                1.0f / std::sqrt(static_cast<float>(head_dim)), ws_.context.data(), probs,
+                                precision);
+  });
 }
 
 void ViT::Layer(const LayerWeights& layer, const Shape& s, float* probs) {
   const int64_t rows = s.batch * s.tokens;
   float* hidden = ws_.hidden.data();
   // attention_output = self.attention(self.layernorm_before(hidden_states))
-  NormForGemm(layer.layernorm_before, rows);
+  Timed(Stage::kLayerNorm, [&] { NormForGemm(layer.layernorm_before, rows); });
   SelfAttention(layer, s, probs);
   // hidden_states = attention_output + hidden_states   (ViTSelfOutput.dense, residual fused)
-  layer.attention_output.Forward(ws_.context.data(), rows, hidden, Epilogue::kBiasResidual, s.tokens);
+  Timed(Stage::kAttentionOutput, [&] {
+    layer.attention_output.Forward(ws_.context.data(), rows, hidden, Epilogue::kBiasResidual, s.tokens);
+  });
   // layer_output = self.intermediate(self.layernorm_after(hidden_states))   (dense + exact GELU fused)
-  NormForGemm(layer.layernorm_after, rows);
+  Timed(Stage::kLayerNorm, [&] { NormForGemm(layer.layernorm_after, rows); });
   // then layer_output = self.output(layer_output, hidden_states)   (dense + residual fused)
   if (Bf16Activations()) {  // the GELU's output stored as bf16, fc2's input type
-    layer.intermediate.Forward(NormedBf16(), rows, MlpBf16(), Epilogue::kBiasGelu);
-    layer.output.Forward(MlpBf16(), rows, hidden, Epilogue::kBiasResidual);
+    Timed(Stage::kIntermediate,
+          [&] { layer.intermediate.Forward(NormedBf16(), rows, MlpBf16(), Epilogue::kBiasGelu); });
+    Timed(Stage::kOutput, [&] { layer.output.Forward(MlpBf16(), rows, hidden, Epilogue::kBiasResidual); });
   } else {
-    GemmOnNormed(layer.intermediate, rows, ws_.mlp.data(), Epilogue::kBiasGelu, s.tokens);
-    layer.output.Forward(ws_.mlp.data(), rows, hidden, Epilogue::kBiasResidual, s.tokens);
+    Timed(Stage::kIntermediate,
+          [&] { GemmOnNormed(layer.intermediate, rows, ws_.mlp.data(), Epilogue::kBiasGelu, s.tokens); });
+    Timed(Stage::kOutput,
+          [&] { layer.output.Forward(ws_.mlp.data(), rows, hidden, Epilogue::kBiasResidual, s.tokens); });
+  }
+}
+
+// The pooler and the classifier, on each image's [CLS] row of last_hidden_state.
+void ViT::Head(const Shape& s, ModelOutput& out) {
+  const int64_t d = config_.hidden_size;
+  // first_token_tensor = hidden_states[:, 0]
+  float* cls = ws_.cls.Reserve(static_cast<size_t>(s.batch * d));
+  for (int64_t b = 0; b < s.batch; ++b)
+    std::memcpy(cls + b * d, out.last_hidden_state.data() + b * s.tokens * d, static_cast<size_t>(d) * sizeof(float));
+  if (weights_.pooler) {  // pooled_output = self.activation(self.dense(first_token_tensor))
+    out.pooler_output = Tensor({s.batch, weights_.pooler->out_features()});
+    weights_.pooler->Forward(cls, s.batch, out.pooler_output.data(), Epilogue::kBiasTanh, 1);
+  }
+  if (weights_.classifier) {  // logits = self.classifier(sequence_output[:, 0, :])
+    out.logits = Tensor({s.batch, weights_.classifier->out_features()});
+    weights_.classifier->Forward(cls, s.batch, out.logits.data(), Epilogue::kBias, 1);
   }
 }
 
@@ -174,7 +198,8 @@ ModelOutput ViT::Forward(const Tensor& pixel_values, const RunOptions& options) 
   }
 
   ModelOutput out;
-  Embeddings(pixel_values, s, options.interpolate_pos_encoding);
+  stage_seconds_ = options.time_stages ? &out.stage_seconds : nullptr;
+  Timed(Stage::kEmbeddings, [&] { Embeddings(pixel_values, s, options.interpolate_pos_encoding); });
   float* hidden = ws_.hidden.data();
   auto snapshot = [&] {
     Tensor t({s.batch, s.tokens, d});
@@ -194,23 +219,13 @@ ModelOutput ViT::Forward(const Tensor& pixel_values, const RunOptions& options) 
 
   // sequence_output = self.layernorm(sequence_output)
   out.last_hidden_state = Tensor({s.batch, s.tokens, d});
-  kernels::LayerNorm(hidden, rows, d, weights_.layernorm.weight.get(), weights_.layernorm.bias.get(),
-                     static_cast<float>(c.layer_norm_eps), out.last_hidden_state.data());
+  Timed(Stage::kLayerNorm, [&] {
+    kernels::LayerNorm(hidden, rows, d, weights_.layernorm.weight.get(), weights_.layernorm.bias.get(),
+                       static_cast<float>(c.layer_norm_eps), out.last_hidden_state.data());
+  });
 
-  if (weights_.pooler || weights_.classifier) {
-    // first_token_tensor = hidden_states[:, 0]
-    float* cls = ws_.cls.Reserve(static_cast<size_t>(s.batch * d));
-    for (int64_t b = 0; b < s.batch; ++b)
-      std::memcpy(cls + b * d, out.last_hidden_state.data() + b * s.tokens * d, static_cast<size_t>(d) * sizeof(float));
-    if (weights_.pooler) {  // pooled_output = self.activation(self.dense(first_token_tensor))
-      out.pooler_output = Tensor({s.batch, weights_.pooler->out_features()});
-      weights_.pooler->Forward(cls, s.batch, out.pooler_output.data(), Epilogue::kBiasTanh, 1);
-    }
-    if (weights_.classifier) {  // logits = self.classifier(sequence_output[:, 0, :])
-      out.logits = Tensor({s.batch, weights_.classifier->out_features()});
-      weights_.classifier->Forward(cls, s.batch, out.logits.data(), Epilogue::kBias, 1);
-    }
-  }
+  if (weights_.pooler || weights_.classifier) Timed(Stage::kHead, [&] { Head(s, out); });
+  stage_seconds_ = nullptr;
   return out;
 }
 

@@ -3,6 +3,7 @@
 // files.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <utility>
 #include <vector>
@@ -12,6 +13,7 @@
 #include "vit/config.h"
 #include "vit/model.h"
 #include "vit/options.h"
+#include "vit/stages.h"
 #include "vit/tensor.h"
 
 namespace vit::model {
@@ -40,11 +42,21 @@ class ViT {
                     int64_t rows_per_scale);
   void SelfAttention(const LayerWeights& layer, const Shape& s, float* probs);
   void Layer(const LayerWeights& layer, const Shape& s, float* probs);
+  void Head(const Shape& s, ModelOutput& out);
   const std::vector<float>& PositionEmbeddings(int64_t grid_h, int64_t grid_w);
+  // Runs fn, adding its wall time to `stage` when this run is timed.
+  template <typename Fn>
+  void Timed(Stage stage, Fn&& fn) {
+    if (stage_seconds_ == nullptr) return fn();
+    const auto start = std::chrono::steady_clock::now();
+    fn();
+    (*stage_seconds_)[stage] += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  }
 
   ViTConfig config_;
   ViTWeights weights_;
   Workspace ws_;
+  StageValues* stage_seconds_ = nullptr;  // this run's ModelOutput::stage_seconds when timed
   std::map<std::pair<int64_t, int64_t>, std::vector<float>> interpolated_positions_;
 };
 

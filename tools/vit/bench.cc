@@ -1,6 +1,6 @@
 // vit bench: load a model, run it on random pixel_values, and report ms/image and images/s (median
 // and spread over the timed runs), achieved GFLOP/s against the measured peak of the precision, load
-// time and peak resident memory.
+// time and peak resident memory; with --stages, where the time goes, stage by stage.
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 #include <sys/resource.h>
@@ -32,6 +32,7 @@ struct BenchArgs {
   int warmup = 2;
   bool json = false;
   bool skip_peak = false;
+  bool stages = false;
 };
 
 using Clock = std::chrono::steady_clock;
@@ -70,9 +71,9 @@ double PeakRssMiB() {
   return static_cast<double>(usage.ru_maxrss) / 1024.0;  // Linux reports KiB
 }
 
-std::string Fixed(double x) {
+std::string Fixed(double x, int decimals = 2) {
   char text[32];
-  std::snprintf(text, sizeof text, "%.2f", x);
+  std::snprintf(text, sizeof text, "%.*f", decimals, x);
   return text;
 }
 
@@ -82,6 +83,37 @@ double Quantile(const std::vector<double>& sorted, double q) {
   const size_t lo = static_cast<size_t>(pos);
   const size_t hi = std::min(lo + 1, sorted.size() - 1);
   return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - static_cast<double>(lo));
+}
+
+// Per stage over the timed runs: the median seconds, its share of the median run, and its rate.
+struct StageRow {
+  std::string name;
+  double ms_per_image = 0, share = 0, gflops = 0;
+  bool has_flops = false;
+};
+
+std::vector<StageRow> StageRows(const std::vector<StageValues>& runs, const std::vector<double>& run_seconds,
+                                const StageValues& flops_per_image, double batch) {
+  std::vector<double> sorted_runs = run_seconds;
+  std::sort(sorted_runs.begin(), sorted_runs.end());
+  const double run_median = Quantile(sorted_runs, 0.5);
+  auto row = [&](const std::string& name, std::vector<double> seconds, double flops) {
+    std::sort(seconds.begin(), seconds.end());
+    const double median = Quantile(seconds, 0.5);
+    return StageRow{name, median * 1e3 / batch, median / run_median,
+                    median > 0 ? flops * batch / median * 1e-9 : 0.0, flops > 0};
+  };
+  std::vector<StageRow> rows;
+  for (Stage stage : kStages) {
+    std::vector<double> seconds;
+    for (const StageValues& run : runs) seconds.push_back(run[stage]);
+    rows.push_back(row(StageName(stage), seconds, flops_per_image[stage]));
+  }
+  // What no stage covers: the output tensors, hidden-state snapshots, the calls between stages.
+  std::vector<double> other;
+  for (size_t i = 0; i < runs.size(); ++i) other.push_back(std::max(0.0, run_seconds[i] - runs[i].Sum()));
+  rows.push_back(row("other", other, 0));
+  return rows;
 }
 
 int RunBench(const BenchArgs& args) {
@@ -99,12 +131,17 @@ int RunBench(const BenchArgs& args) {
   for (float& v : pixels.values()) v = normal(rng);
 
   for (int i = 0; i < args.warmup; ++i) model->Run(pixels);
+  RunOptions run_options;
+  run_options.time_stages = args.stages;
   std::vector<double> seconds;
+  std::vector<StageValues> stage_seconds;
   for (int i = 0; i < args.iterations; ++i) {
     const auto start = Clock::now();
-    model->Run(pixels);
+    ModelOutput out = model->Run(pixels, run_options);
     seconds.push_back(Seconds(start));
+    stage_seconds.push_back(out.stage_seconds);
   }
+  const std::vector<double> run_seconds = seconds;
   std::sort(seconds.begin(), seconds.end());
   const double batch = static_cast<double>(args.batch_size);
   const double median = Quantile(seconds, 0.5);
@@ -115,6 +152,14 @@ int RunBench(const BenchArgs& args) {
   PeakThroughput peak;
   if (!args.skip_peak) peak = MeasurePeakThroughput(load_options.precision, load_options.threads);
   const double percent = peak.available && peak.gflops > 0 ? 100.0 * gflops / peak.gflops : 0.0;
+  const std::vector<StageRow> stages =
+      args.stages ? StageRows(stage_seconds, run_seconds,
+                              StageFlopsPerImage(config, model->info().has_pooler, model->info().has_classifier),
+                              batch)
+                  : std::vector<StageRow>{};
+  auto stage_percent = [&](const StageRow& row) {
+    return peak.available && peak.gflops > 0 && row.has_flops ? 100.0 * row.gflops / peak.gflops : -1.0;
+  };
 
   if (args.json) {
     nlohmann::json j = {
@@ -144,6 +189,18 @@ int RunBench(const BenchArgs& args) {
         {"peak_rss_mib_after_load", rss_after_load},
         {"peak_rss_mib", PeakRssMiB()},
     };
+    if (args.stages) {
+      nlohmann::json rows = nlohmann::json::array();
+      for (const StageRow& row : stages) {
+        const double stage_peak = stage_percent(row);
+        rows.push_back({{"name", row.name},
+                        {"ms_per_image_median", row.ms_per_image},
+                        {"share_of_run", row.share},
+                        {"gflops", row.has_flops ? nlohmann::json(row.gflops) : nlohmann::json(nullptr)},
+                        {"percent_of_peak", stage_peak >= 0 ? nlohmann::json(stage_peak) : nlohmann::json(nullptr)}});
+      }
+      j["stages"] = rows;
+    }
     std::printf("%s\n", j.dump().c_str());
     return kExitOk;
   }
@@ -171,6 +228,18 @@ int RunBench(const BenchArgs& args) {
                 args.skip_peak ? "" : ": this CPU lacks the precision's dot-product instruction");
   }
   std::printf("peak RSS     %.0f MiB (%.0f MiB after load)\n", PeakRssMiB(), rss_after_load);
+  if (args.stages) {
+    std::printf("\n%-38s %9s %7s %8s %7s   (medians of the %d timed runs)\n", "stage", "ms/image", "share",
+                "GFLOP/s", "% peak", args.iterations);
+    for (const StageRow& row : stages) {
+      const double stage_peak = stage_percent(row);
+      std::printf("%-38s %9.2f %6.1f%% %8s %7s\n", row.name.c_str(), row.ms_per_image, 100.0 * row.share,
+                  row.has_flops ? Fixed(row.gflops, 1).c_str() : "-",
+                  stage_peak >= 0 ? (Fixed(stage_peak, 1) + "%").c_str() : "-");
+    }
+    if (load_options.precision != Precision::kF32)
+      std::printf("(attention's products run in bf16 in bf16 and int8 models)\n");
+  }
   return kExitOk;
 }
 
@@ -186,6 +255,9 @@ void AddBenchCommand(CLI::App& app, CommandRunner& run) {
   cmd->add_option("--warmup", args->warmup, "untimed runs first")->check(cli::NonNegative())->capture_default_str();
   cmd->add_flag("--json", args->json, "one JSON object on stdout instead of the table");
   cmd->add_flag("--no-peak", args->skip_peak, "skip the peak-throughput probe");
+  cmd->add_flag("--stages", args->stages,
+                "also time each stage (embeddings, layernorm, query/key/value, attention, the dense layers, "
+                "head): ms/image, share of the run, GFLOP/s and % of peak");
   cmd->callback([args, &run] { run = [args] { return RunBench(*args); }; });
 }
 

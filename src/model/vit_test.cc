@@ -1,0 +1,70 @@
+#include "model/vit.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstring>
+
+#include "model/test_checkpoint.h"
+#include "model/weights.h"
+
+namespace vit::model {
+namespace {
+
+Tensor Pixels(int64_t batch) {
+  Tensor t({batch, 3, 8, 8});
+  for (int64_t i = 0; i < t.numel(); ++i) t.data()[i] = std::cos(0.37f * static_cast<float>(i));
+  return t;
+}
+
+bool SameBits(const Tensor& a, const Tensor& b) {
+  return a.shape() == b.shape() &&
+         std::memcmp(a.data(), b.data(), static_cast<size_t>(a.numel()) * sizeof(float)) == 0;
+}
+
+TEST(ViTStages, ATimedRunTimesEveryStageAndChangesNoOutput) {
+  const ViTConfig c = TinyConfig();
+  MemorySource source = TinyCheckpoint("", /*pooler=*/true, /*labels=*/3, /*varied=*/true);
+  ViT vit(c, BindWeights(source, c, kernels::GemmPrecision::kF32));
+  const Tensor pixels = Pixels(2);
+
+  const ModelOutput plain = vit.Forward(pixels, {});
+  EXPECT_EQ(plain.stage_seconds.Sum(), 0) << "an untimed run reports no time";
+
+  RunOptions timed_options;
+  timed_options.time_stages = true;
+  const auto start = std::chrono::steady_clock::now();
+  const ModelOutput timed = vit.Forward(pixels, timed_options);
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  for (Stage stage : kStages) EXPECT_GT(timed.stage_seconds[stage], 0) << StageName(stage);
+  EXPECT_LE(timed.stage_seconds.Sum(), wall);
+
+  EXPECT_TRUE(SameBits(plain.last_hidden_state, timed.last_hidden_state));
+  EXPECT_TRUE(SameBits(plain.pooler_output, timed.pooler_output));
+  EXPECT_TRUE(SameBits(plain.logits, timed.logits));
+  // The tokens differ from one another: equal outputs above compare something.
+  EXPECT_NE(plain.last_hidden_state.data()[0], plain.last_hidden_state.data()[c.hidden_size]);
+
+  // Each run's times are its own, not a running total (which would hold the run above too).
+  const auto again_start = std::chrono::steady_clock::now();
+  const ModelOutput again = vit.Forward(pixels, timed_options);
+  EXPECT_LE(again.stage_seconds.Sum(),
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - again_start).count());
+  const ModelOutput untimed_after = vit.Forward(pixels, {});
+  EXPECT_EQ(untimed_after.stage_seconds.Sum(), 0);
+}
+
+TEST(ViTStages, AModelWithoutHeadSpendsNothingThere) {
+  const ViTConfig c = TinyConfig();
+  MemorySource source = TinyCheckpoint("", /*pooler=*/false, /*labels=*/0, /*varied=*/true);
+  ViT vit(c, BindWeights(source, c, kernels::GemmPrecision::kF32));
+  RunOptions options;
+  options.time_stages = true;
+  const ModelOutput out = vit.Forward(Pixels(1), options);
+  EXPECT_EQ(out.stage_seconds[Stage::kHead], 0);
+  EXPECT_GT(out.stage_seconds[Stage::kOutput], 0);
+}
+
+}  // namespace
+}  // namespace vit::model
