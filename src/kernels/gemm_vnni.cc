@@ -82,12 +82,13 @@ VIT_VNNI_TARGET __attribute__((always_inline)) inline void Tile(const Job& job, 
     VIT_ROW(0, kk) VIT_ROW(1, kk) VIT_ROW(2, kk) VIT_ROW(3, kk) VIT_ROW(4, kk) VIT_ROW(5, kk)             \
   }
   // Sixteen k-values per iteration, the first prefetch_lines (<= K/16) iterations asking for one line of
-  // the next panel each: the next panel's K lines over 16 tiles, without a test in every step.
+  // the next panel each: the next panel's K lines over 16 tiles, without a test in every step. Into L1
+  // (T0), not L2 only: ViT-L int8 0.9% faster per image, ahead in each of 4 interleaved rounds.
   constexpr int64_t kUnroll = 4 * kGroup, kStride = kPanelColumns * kGroup;
   const int8_t* b = panel;
   int64_t k = 0;
   for (int64_t line = 0; line < prefetch_lines; ++line, k += kUnroll, b += 4 * kStride) {
-    _mm_prefetch(prefetch + line * 64, _MM_HINT_T1);
+    _mm_prefetch(prefetch + line * 64, _MM_HINT_T0);
     VIT_STEP(k, b) VIT_STEP(k + 4, b + kStride) VIT_STEP(k + 8, b + 2 * kStride) VIT_STEP(k + 12, b + 3 * kStride)
   }
   for (; k + kUnroll <= k_total; k += kUnroll, b += 4 * kStride) {
