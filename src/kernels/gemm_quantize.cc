@@ -46,6 +46,20 @@ void QuantizeSpanAs(const float* x, int64_t n, float inverse_scale, T* out) {
   const auto vscale = hn::Set(d, inverse_scale);
   const auto lo = hn::Set(d, -127.f), hi = hn::Set(d, 127.f);
   int64_t i = 0;
+#if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
+  // Half the instructions of the portable loop below, with the same results: the values are clamped to
+  // +-127 first, so CVTPS2DQ (round half to even) cannot overflow and needs none of NearestInt's fix-up,
+  // and VPMOVSDB narrows 32 to 8 bits in one step instead of two packs and two permutes. (The int8
+  // GEMM quantizes every activation it reads here, 34M values per ViT-L image: 1.4x as fast from cache in
+  // bench/kernels/quantize_bench.cc.)
+  for (; i + 16 <= n; i += 16) {
+    const __m512 product = _mm512_mul_ps(_mm512_loadu_ps(x + i), vscale.raw);
+    const __m512 scaled = _mm512_min_ps(hi.raw, _mm512_max_ps(lo.raw, product));
+    __m128i q = _mm512_cvtsepi32_epi8(_mm512_cvtps_epi32(scaled));
+    if constexpr (kOffset) q = _mm_xor_si128(q, _mm_set1_epi8(static_cast<char>(0x80)));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), q);
+  }
+#endif
   for (; i + lanes <= n; i += lanes) {
     const auto scaled = hn::Min(hi, hn::Max(lo, hn::Mul(hn::LoadU(d, x + i), vscale)));
     const auto q = hn::DemoteTo(d8, hn::DemoteTo(d16, hn::NearestInt(scaled)));
