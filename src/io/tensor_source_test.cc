@@ -155,11 +155,6 @@ TEST(TensorSource, FindsCheckpointFilesInPriorityOrder) {
   EXPECT_EQ(OpenCheckpoint(dir / "model.safetensors")->tensors().size(), 1u);
 }
 
-}  // namespace
-}  // namespace vit::io
-
-namespace vit::io {
-namespace {
 
 // F32 tensors of `n` floats each, named and filled from `first`.
 struct Floats {

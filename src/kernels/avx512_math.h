@@ -29,7 +29,7 @@ VIT_AVX512_MATH __m512 ExpNonPositive(__m512 x) {
   return _mm512_maskz_scalef_ps(0xffff, p, n);
 }
 
-// Exact (erf) GELU, x * Phi(x), for the int8 GEMM's epilogue, whose output is quantized to 8 bits next:
+// GELU in its erf form, x * Phi(x), for the int8 GEMM's epilogue, whose output is quantized to 8 bits next:
 // Phi on [-5, 5) as 32 cubic Hermite pieces (value and slope exact at each knot), each piece's four
 // coefficients picked by VPERMT2PS from two registers. A cubic Hermite piece of width h is off by at most
 // h^4/384 max|Phi''''| = 1.4e-5 here, so GELU is off by at most 1.4e-5 |x| plus rounding: far below an
@@ -39,7 +39,7 @@ struct GeluPieces {
   alignas(64) float coefficients[4][32];  // Phi(knot + t h) = c0 + t (c1 + t (c2 + t c3)), t in [0, 1)
 };
 inline constexpr float kGeluPiecesBegin = -5.f, kGeluPiecesEnd = 5.f;
-inline constexpr int kGeluPieces = 32;  // VPERMT2PS picks from 32 floats
+inline constexpr int kGeluPieces = 32;  // VPERMT2PS picks from 32 floats; GeluErf relies on it
 
 inline GeluPieces MakeGeluPieces() {
   GeluPieces pieces{};
@@ -56,22 +56,28 @@ inline GeluPieces MakeGeluPieces() {
   }
   return pieces;
 }
-inline const GeluPieces kGeluPieces32 = MakeGeluPieces();
+// Computed on first use, so that programs that never run the int8 GEMM do not pay for it at start-up.
+inline const GeluPieces& GeluPiecesTable() {
+  static const GeluPieces pieces = MakeGeluPieces();
+  return pieces;
+}
 
 // The pieces' coefficients in registers: load once per batch of GeluErf calls.
 struct GeluTable {
   __m512 lo[4], hi[4];  // pieces 0-15 and 16-31 of each coefficient
 };
 VIT_AVX512_MATH GeluTable LoadGeluTable() {
+  const GeluPieces& pieces = GeluPiecesTable();
   GeluTable t;
   for (int c = 0; c < 4; ++c) {
-    t.lo[c] = _mm512_load_ps(kGeluPieces32.coefficients[c]);
-    t.hi[c] = _mm512_load_ps(kGeluPieces32.coefficients[c] + 16);
+    t.lo[c] = _mm512_load_ps(pieces.coefficients[c]);
+    t.hi[c] = _mm512_load_ps(pieces.coefficients[c] + 16);
   }
   return t;
 }
 
 VIT_AVX512_MATH __m512 GeluErf(__m512 x, const GeluTable& table) {
+  static_assert(kGeluPieces == 32, "one VPERMT2PS per coefficient, and the clamp below, assume 32 pieces");
   constexpr float kScale = kGeluPieces / (kGeluPiecesEnd - kGeluPiecesBegin);
   // u = (x - begin) / h in [0, 32), clamped; a NaN becomes piece 0 here and comes back through x below.
   const __m512 scaled = _mm512_fmadd_ps(x, _mm512_set1_ps(kScale), _mm512_set1_ps(-kGeluPiecesBegin * kScale));

@@ -92,11 +92,9 @@ struct StageRow {
   bool has_flops = false;
 };
 
+// runs[i] and run_seconds[i] are timed run i's stages and whole; run_median is the median of run_seconds.
 std::vector<StageRow> StageRows(const std::vector<StageValues>& runs, const std::vector<double>& run_seconds,
-                                const StageValues& flops_per_image, double batch) {
-  std::vector<double> sorted_runs = run_seconds;
-  std::sort(sorted_runs.begin(), sorted_runs.end());
-  const double run_median = Quantile(sorted_runs, 0.5);
+                                double run_median, const StageValues& flops_per_image, double batch) {
   auto row = [&](const std::string& name, std::vector<double> seconds, double flops) {
     std::sort(seconds.begin(), seconds.end());
     const double median = Quantile(seconds, 0.5);
@@ -153,7 +151,7 @@ int RunBench(const BenchArgs& args) {
   if (!args.skip_peak) peak = MeasurePeakThroughput(load_options.precision, load_options.threads);
   const double percent = peak.available && peak.gflops > 0 ? 100.0 * gflops / peak.gflops : 0.0;
   const std::vector<StageRow> stages =
-      args.stages ? StageRows(stage_seconds, run_seconds,
+      args.stages ? StageRows(stage_seconds, run_seconds, median,
                               StageFlopsPerImage(config, model->info().has_pooler, model->info().has_classifier),
                               batch)
                   : std::vector<StageRow>{};
