@@ -10,6 +10,7 @@
 
 #include "core/aligned.h"
 #include "kernels/attention_bf16.h"
+#include "kernels/avx512_math.h"
 #include "kernels/blocks.h"
 
 namespace vit::kernels {
@@ -105,7 +106,7 @@ HWY_INLINE void ColumnBlock(const float* a, int64_t lda, const float* b, int64_t
 void MatMul(const float* a, int64_t lda, const float* b, int64_t ldb, int64_t rows, int64_t depth, int64_t vectors,
             float* c, int64_t ldc, float scale, const float* row_scale) {
   const int64_t lanes = static_cast<int64_t>(hn::Lanes(hn::ScalableTag<float>()));
-  ForEachBlock<kMaxVectors>(vectors, [&](auto block, int64_t v) {
+  ForEachEvenBlock<kMaxVectors>(vectors, [&](auto block, int64_t v) {
     ColumnBlock<decltype(block)::value>(a, lda, b + v * lanes, ldb, rows, depth, c + v * lanes, ldc, scale,
                                         row_scale);
   });
@@ -150,6 +151,18 @@ void TransposeHead(const float* src, int64_t ld_src, int64_t rows, int64_t cols,
   for (int64_t c = 0; c < cols; ++c) std::fill(dst + c * ld_dst + rows, dst + (c + 1) * ld_dst, 0.f);
 }
 
+// e^x for x <= 0. On AVX-512, avx512::ExpNonPositive: 2e-7 relative, in a third of the instructions of
+// Highway's general Exp, with which the softmax took a fifth of fp32 attention's time.
+HWY_INLINE hn::Vec<hn::ScalableTag<float>> ExpNonPositive(hn::ScalableTag<float> d,
+                                                          hn::Vec<hn::ScalableTag<float>> x) {
+#if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
+  (void)d;
+  return {avx512::ExpNonPositive(x.raw)};
+#else
+  return hn::Exp(d, x);
+#endif
+}
+
 // exp(row - max) in place, where the row is allocated to a whole number of vectors: the last, partial
 // vector is masked instead of finished lane by lane, and the padding ends up zero. Returns 1 / sum;
 // with `normalize` the row is multiplied by it (softmax), else the caller applies it later.
@@ -169,7 +182,7 @@ float SoftmaxPaddedRow(float* HWY_RESTRICT row, int64_t n, bool normalize) {
   double sum = 0;
   auto vsum = hn::Zero(d);
   for (int64_t i = 0; i < whole; i += lanes) {
-    const auto e = hn::Exp(d, hn::Sub(hn::LoadU(d, row + i), max));
+    const auto e = ExpNonPositive(d, hn::Sub(hn::LoadU(d, row + i), max));
     hn::StoreU(e, d, row + i);
     vsum = hn::Add(vsum, e);
     if ((i + lanes) % 256 == 0) {
@@ -178,7 +191,7 @@ float SoftmaxPaddedRow(float* HWY_RESTRICT row, int64_t n, bool normalize) {
     }
   }
   if (whole < n) {
-    const auto e = hn::IfThenElseZero(tail, hn::Exp(d, hn::Sub(hn::LoadU(d, row + whole), max)));
+    const auto e = hn::IfThenElseZero(tail, ExpNonPositive(d, hn::Sub(hn::LoadU(d, row + whole), max)));
     hn::StoreU(e, d, row + whole);
     vsum = hn::Add(vsum, e);
   }
