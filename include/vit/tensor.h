@@ -34,6 +34,8 @@ class Tensor {
   Tensor Reshaped(std::vector<int64_t> shape) const;
   // A deep copy.
   Tensor Clone() const;
+  // Whether no other Tensor (copy, Rows, Reshaped) shares this one's storage.
+  bool sole_owner() const { return storage_ != nullptr && storage_.use_count() == 1; }
 
   std::string ShapeString() const;  // "[4,197,1024]"
 

@@ -20,6 +20,23 @@ TEST(Tensor, RowsShareStorageAndCheckBounds) {
   EXPECT_EQ(t.Reshaped({12}).numel(), 12);
 }
 
+TEST(Tensor, SoleOwnerUntilACopyOrViewShares) {
+  Tensor t({4, 2});
+  EXPECT_TRUE(t.sole_owner());
+  {
+    const Tensor copy = t;
+    EXPECT_FALSE(t.sole_owner());
+  }
+  EXPECT_TRUE(t.sole_owner());
+  {
+    const Tensor rows = t.Rows(1, 2), reshaped = t.Reshaped({8});
+    EXPECT_FALSE(t.sole_owner());
+  }
+  EXPECT_TRUE(t.sole_owner());
+  EXPECT_TRUE(t.Clone().sole_owner());
+  EXPECT_FALSE(Tensor().sole_owner());
+}
+
 TEST(Tensor, AlignedAndCloneIsDeep) {
   Tensor t({3, 5});
   EXPECT_EQ(reinterpret_cast<uintptr_t>(t.data()) % 64, 0u);

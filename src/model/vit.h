@@ -43,6 +43,7 @@ class ViT {
   void SelfAttention(const LayerWeights& layer, const Shape& s, float* probs);
   void Layer(const LayerWeights& layer, const Shape& s, float* probs);
   void Head(const Shape& s, ModelOutput& out);
+  Tensor LastHiddenState(std::vector<int64_t> shape);
   const std::vector<float>& PositionEmbeddings(int64_t grid_h, int64_t grid_w);
   // Runs fn, adding its wall time to `stage` when this run is timed.
   template <typename Fn>
@@ -56,6 +57,8 @@ class ViT {
   ViTConfig config_;
   ViTWeights weights_;
   Workspace ws_;
+  // The last run's last_hidden_state, whose storage the next run reuses once the caller has let go of it.
+  Tensor last_hidden_state_;
   StageValues* stage_seconds_ = nullptr;  // this run's ModelOutput::stage_seconds when timed
   std::map<std::pair<int64_t, int64_t>, std::vector<float>> interpolated_positions_;
 };

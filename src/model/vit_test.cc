@@ -66,5 +66,42 @@ TEST(ViTStages, AModelWithoutHeadSpendsNothingThere) {
   EXPECT_GT(out.stage_seconds[Stage::kOutput], 0);
 }
 
+TEST(ViTOutput, ARunReusesTheStorageOfAnOutputTheCallerDropped) {
+  const ViTConfig c = TinyConfig();
+  MemorySource source = TinyCheckpoint("", /*pooler=*/true, /*labels=*/0, /*varied=*/true);
+  ViT vit(c, BindWeights(source, c, kernels::GemmPrecision::kF32));
+  const Tensor pixels = Pixels(2), other_pixels = Pixels(1);
+
+  const float* dropped = nullptr;
+  {
+    const ModelOutput first = vit.Forward(pixels, {});
+    dropped = first.last_hidden_state.data();
+  }
+  const ModelOutput kept = vit.Forward(pixels, {});
+  EXPECT_EQ(kept.last_hidden_state.data(), dropped) << "the dropped output's storage is reused";
+
+  // A kept output is not overwritten by the next runs, of the same shape or another.
+  Tensor same_shape_pixels = pixels.Clone();
+  for (float& v : same_shape_pixels.values()) v = -v;
+  const Tensor kept_copy = kept.last_hidden_state.Clone();
+  const ModelOutput same_shape = vit.Forward(same_shape_pixels, {});
+  const ModelOutput next = vit.Forward(other_pixels, {});
+  EXPECT_NE(same_shape.last_hidden_state.data(), kept.last_hidden_state.data());
+  EXPECT_NE(next.last_hidden_state.data(), kept.last_hidden_state.data());
+  EXPECT_TRUE(SameBits(kept.last_hidden_state, kept_copy));
+  EXPECT_FALSE(SameBits(same_shape.last_hidden_state, kept_copy)) << "other pixels, other output";
+  EXPECT_EQ(next.last_hidden_state.dim(0), 1);
+
+  // A view of an output holds its storage too.
+  Tensor row;
+  {
+    const ModelOutput viewed = vit.Forward(other_pixels, {});
+    row = viewed.last_hidden_state.Rows(0, 1);
+  }
+  const Tensor row_copy = row.Clone();
+  vit.Forward(other_pixels, {});
+  EXPECT_TRUE(SameBits(row, row_copy));
+}
+
 }  // namespace
 }  // namespace vit::model
