@@ -163,60 +163,85 @@ HWY_INLINE hn::Vec<hn::ScalableTag<float>> ExpNonPositive(hn::ScalableTag<float>
 #endif
 }
 
-// exp(row - max) in place, where the row is allocated to a whole number of vectors: the last, partial
-// vector is masked instead of finished lane by lane, and the padding ends up zero. Returns 1 / sum;
-// with `normalize` the row is multiplied by it (softmax), else the caller applies it later.
-float SoftmaxPaddedRow(float* HWY_RESTRICT row, int64_t n, bool normalize) {
+// exp(row - max) in place for kRows rows `ld` apart, each allocated to a whole number of vectors: the last,
+// partial vector is masked instead of finished lane by lane, and the padding ends up zero. The rows go
+// through each step together: one row's chain (maximum, reduction, exponentials, sum, reduction) leaves
+// the cores idle half the time, two interleaved fill it. inverse[r] = 1 / row r's sum; with `normalize`
+// the row is multiplied by it (softmax), else the caller applies it later.
+template <int kRows>
+HWY_INLINE void SoftmaxPaddedRows(float* HWY_RESTRICT rows, int64_t ld, int64_t n, bool normalize,
+                                  float* HWY_RESTRICT inverse) {
   const hn::ScalableTag<float> d;
+  using V = hn::Vec<decltype(d)>;
   const int64_t lanes = static_cast<int64_t>(hn::Lanes(d));
   const int64_t whole = n - n % lanes;
   const auto tail = hn::FirstN(d, static_cast<size_t>(n - whole));
   const auto minus_inf = hn::Set(d, -HUGE_VALF);
 
-  auto vmax = minus_inf;
-  for (int64_t i = 0; i < whole; i += lanes) vmax = hn::Max(vmax, hn::LoadU(d, row + i));
-  if (whole < n) vmax = hn::Max(vmax, hn::IfThenElse(tail, hn::LoadU(d, row + whole), minus_inf));
-  const auto max = hn::Set(d, hn::GetLane(hn::MaxOfLanes(d, vmax)));
-
-  // The sum goes through double every 256 floats, as SoftmaxRow's.
-  double sum = 0;
-  auto vsum = hn::Zero(d);
+  V max[kRows], vsum[kRows];
+  for (int r = 0; r < kRows; ++r) max[r] = minus_inf;
   for (int64_t i = 0; i < whole; i += lanes) {
-    const auto e = ExpNonPositive(d, hn::Sub(hn::LoadU(d, row + i), max));
-    hn::StoreU(e, d, row + i);
-    vsum = hn::Add(vsum, e);
-    if ((i + lanes) % 256 == 0) {
-      sum += hn::GetLane(hn::SumOfLanes(d, vsum));
-      vsum = hn::Zero(d);
+    for (int r = 0; r < kRows; ++r) max[r] = hn::Max(max[r], hn::LoadU(d, rows + r * ld + i));
+  }
+  for (int r = 0; r < kRows; ++r) {
+    if (whole < n) max[r] = hn::Max(max[r], hn::IfThenElse(tail, hn::LoadU(d, rows + r * ld + whole), minus_inf));
+    max[r] = hn::Set(d, hn::GetLane(hn::MaxOfLanes(d, max[r])));
+    vsum[r] = hn::Zero(d);
+  }
+
+  // The sums go through double every 256 floats, as SoftmaxRow's.
+  double sum[kRows] = {};
+  for (int64_t b0 = 0; b0 < whole; b0 += 256) {
+    const int64_t b1 = std::min(whole, b0 + 256);
+    for (int64_t i = b0; i < b1; i += lanes) {
+      for (int r = 0; r < kRows; ++r) {
+        float* x = rows + r * ld + i;
+        const V e = ExpNonPositive(d, hn::Sub(hn::LoadU(d, x), max[r]));
+        hn::StoreU(e, d, x);
+        vsum[r] = hn::Add(vsum[r], e);
+      }
+    }
+    if (b1 < whole) {
+      for (int r = 0; r < kRows; ++r) {
+        sum[r] += hn::GetLane(hn::SumOfLanes(d, vsum[r]));
+        vsum[r] = hn::Zero(d);
+      }
     }
   }
-  if (whole < n) {
-    const auto e = hn::IfThenElseZero(tail, ExpNonPositive(d, hn::Sub(hn::LoadU(d, row + whole), max)));
-    hn::StoreU(e, d, row + whole);
-    vsum = hn::Add(vsum, e);
+  for (int r = 0; r < kRows; ++r) {
+    float* x = rows + r * ld + whole;
+    if (whole < n) {
+      const V e = hn::IfThenElseZero(tail, ExpNonPositive(d, hn::Sub(hn::LoadU(d, x), max[r])));
+      hn::StoreU(e, d, x);
+      vsum[r] = hn::Add(vsum[r], e);
+    }
+    sum[r] += hn::GetLane(hn::SumOfLanes(d, vsum[r]));
+    inverse[r] = static_cast<float>(1.0 / sum[r]);
   }
-  sum += hn::GetLane(hn::SumOfLanes(d, vsum));
 
-  const float inverse = static_cast<float>(1.0 / sum);
   if (normalize) {
     const int64_t padded = whole < n ? whole + lanes : whole;
-    const auto vinverse = hn::Set(d, inverse);
-    for (int64_t i = 0; i < padded; i += lanes) hn::StoreU(hn::Mul(hn::LoadU(d, row + i), vinverse), d, row + i);
+    for (int r = 0; r < kRows; ++r) {
+      const auto vinverse = hn::Set(d, inverse[r]);
+      float* x = rows + r * ld;
+      for (int64_t i = 0; i < padded; i += lanes) hn::StoreU(hn::Mul(hn::LoadU(d, x + i), vinverse), d, x + i);
+    }
   }
-  return inverse;
 }
 
-// Softmax of each row of head (b, h)'s scores (rows `ld` apart, zero-padded). With probs to return, the rows
-// are normalised and copied there; without, the 1/sum of each row goes to inverse_sums, to be applied to
-// the head_dim outputs instead of the tokens probabilities.
+// Softmax of each row of head (b, h)'s scores (rows `ld` apart, zero-padded), two rows at a time. With probs
+// to return, the rows are normalised and copied there; without, the 1/sum of each row goes to
+// inverse_sums, to be applied to the head_dim outputs instead of the tokens probabilities.
 void SoftmaxScores(float* scores, int64_t ld, const AttentionShape& shape, int64_t b, int64_t h, float* probs,
                    float* inverse_sums) {
   const int64_t tokens = shape.tokens;
-  for (int64_t i = 0; i < tokens; ++i) {
-    float* row = scores + i * ld;
-    inverse_sums[i] = SoftmaxPaddedRow(row, tokens, probs != nullptr);
-    if (probs != nullptr) {
-      std::memcpy(probs + ((b * shape.heads + h) * tokens + i) * tokens, row, sizeof(float) * tokens);
+  const bool normalize = probs != nullptr;
+  int64_t i = 0;
+  for (; i + 2 <= tokens; i += 2) SoftmaxPaddedRows<2>(scores + i * ld, ld, tokens, normalize, inverse_sums + i);
+  if (i < tokens) SoftmaxPaddedRows<1>(scores + i * ld, ld, tokens, normalize, inverse_sums + i);
+  if (normalize) {
+    for (int64_t r = 0; r < tokens; ++r) {
+      std::memcpy(probs + ((b * shape.heads + h) * tokens + r) * tokens, scores + r * ld, sizeof(float) * tokens);
     }
   }
 }
