@@ -184,7 +184,7 @@ void ViT::Head(const Shape& s, ModelOutput& out) {
 // A run writes last_hidden_state into the previous run's storage once nothing outside the model holds it
 // (a caller who keeps an output gets new storage next run). Storage allocated anew each run comes back
 // cold, and from 2 MiB up (ViT-L at batch 3 and more) as fresh pages, each touched for the first time:
-// ViT-L's final LayerNorm took 5.1-5.4 ms per batch of 8 writing into new storage, about 0.4 ms into the
+// ViT-L's final LayerNorm took 5.1-5.4 ms per batch of 8 writing into new storage, 0.3-0.9 ms into the
 // reused one, and at batch 1 155-163 us against 95-105.
 Tensor ViT::LastHiddenState(std::vector<int64_t> shape) {
   if (last_hidden_state_.shape() != shape || !last_hidden_state_.sole_owner()) {
