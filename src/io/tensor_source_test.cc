@@ -155,7 +155,6 @@ TEST(TensorSource, FindsCheckpointFilesInPriorityOrder) {
   EXPECT_EQ(OpenCheckpoint(dir / "model.safetensors")->tensors().size(), 1u);
 }
 
-
 // F32 tensors of `n` floats each, named and filled from `first`.
 struct Floats {
   Floats(const std::string& name, int n, float first) : values(static_cast<size_t>(n)) {

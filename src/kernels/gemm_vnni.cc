@@ -113,7 +113,7 @@ VIT_VNNI_TARGET __attribute__((always_inline)) inline void Tile(const Job& job, 
 
   const int64_t n_total = job.w.out_features;
   const bool residual = job.epilogue == Epilogue::kBiasResidual, gelu = job.epilogue == Epilogue::kBiasGelu;
-  const avx512::GeluTable gelu_table = avx512::LoadGeluTable();  // 8 loads; unused without GELU
+  const avx512::GeluTable gelu_table = gelu ? avx512::LoadGeluTable() : avx512::GeluTable{};
   for (int v = 0; v < 4; ++v) {
     const int64_t n = n0 + 16 * v;
     // The integer offset comes off exactly, before anything is rounded to float.
