@@ -97,6 +97,82 @@ VIT_AVX512_MATH __m512 GeluErf(__m512 x, const GeluTable& table) {
   return _mm512_mask_blend_ps(above, _mm512_maskz_mov_ps(static_cast<__mmask16>(~below), gelu), x);
 }
 
+// GELU in its erf form to float rounding, for the fp32 GEMM's epilogue, whose output must match PyTorch's
+// (unlike int8's GeluErf above): x * Phi(x) with Phi on [-6, 6) as 32 Taylor polynomials of degree 6 about
+// the pieces' centres, each coefficient picked by VPERMT2PS from two registers. Over a half-width of
+// 0.1875 the Taylor remainder is below 9e-9, so the float evaluation's rounding (6e-8 near Phi = 1) is
+// what is left: the error of simd_math-inl.h's erf-based GeluErf, in half its instructions and without its
+// division and exponential (the fp32 fc1 spent 4% of its time in that GELU). Beyond the pieces GELU is x
+// (x >= 6, where 1 - Phi < 1e-9) or 0 (x < -6, where |GELU| < 6e-9).
+struct GeluTaylorPieces {
+  alignas(64) float coefficients[7][32];  // Phi(centre + d) = sum_n c_n d^n, |d| <= h/2
+};
+inline constexpr float kGeluTaylorBegin = -6.f, kGeluTaylorEnd = 6.f;
+inline constexpr int kGeluTaylorPieces = 32;
+
+inline GeluTaylorPieces MakeGeluTaylorPieces() {
+  GeluTaylorPieces pieces{};
+  const double h = (kGeluTaylorEnd - kGeluTaylorBegin) / kGeluTaylorPieces;
+  for (int i = 0; i < kGeluTaylorPieces; ++i) {
+    const double c = kGeluTaylorBegin + (i + 0.5) * h;
+    const double density = std::exp(-0.5 * c * c) / std::sqrt(2.0 * 3.14159265358979323846);
+    pieces.coefficients[0][i] = static_cast<float>(0.5 * std::erfc(-c / std::sqrt(2.0)));
+    // Phi's n-th derivative is (-1)^(n-1) He_(n-1)(c) density(c), He the probabilists' Hermite polynomials
+    // (He_0 = 1, He_1 = c, He_(k+1) = c He_k - k He_(k-1)).
+    double he_previous = 0.0, he = 1.0, factorial = 1.0;
+    for (int n = 1; n <= 6; ++n) {
+      factorial *= n;
+      const double sign = (n - 1) % 2 == 0 ? 1.0 : -1.0;
+      pieces.coefficients[n][i] = static_cast<float>(sign * he * density / factorial);
+      const double he_next = c * he - (n - 1) * he_previous;
+      he_previous = he;
+      he = he_next;
+    }
+  }
+  return pieces;
+}
+// Computed on first use, so that programs that never run the fp32 GEMM do not pay for it at start-up.
+inline const GeluTaylorPieces& GeluTaylorPiecesTable() {
+  static const GeluTaylorPieces pieces = MakeGeluTaylorPieces();
+  return pieces;
+}
+
+// The pieces' coefficients in registers: load once per batch of GeluErfExact calls.
+struct GeluExactTable {
+  __m512 lo[7], hi[7];  // pieces 0-15 and 16-31 of each coefficient
+};
+VIT_AVX512_MATH GeluExactTable LoadGeluExactTable() {
+  const GeluTaylorPieces& pieces = GeluTaylorPiecesTable();
+  GeluExactTable t;
+  for (int c = 0; c < 7; ++c) {
+    t.lo[c] = _mm512_load_ps(pieces.coefficients[c]);
+    t.hi[c] = _mm512_load_ps(pieces.coefficients[c] + 16);
+  }
+  return t;
+}
+
+VIT_AVX512_MATH __m512 GeluErfExact(__m512 x, const GeluExactTable& table) {
+  static_assert(kGeluTaylorPieces == 32, "one VPERMT2PS per coefficient, and the clamp below, assume 32 pieces");
+  constexpr float kWidth = (kGeluTaylorEnd - kGeluTaylorBegin) / kGeluTaylorPieces;
+  // The piece from u = (x - begin) / h, clamped; d from the centre, which is exact in float (a multiple of
+  // h/2 = 3/16), so d is x's own distance and not u's rounding scaled back. A NaN becomes piece 0 here
+  // and comes back through x below.
+  const __m512 scaled = _mm512_fmadd_ps(x, _mm512_set1_ps(1.f / kWidth), _mm512_set1_ps(-kGeluTaylorBegin / kWidth));
+  const __m512 u = _mm512_maskz_min_ps(0xffff, _mm512_maskz_max_ps(0xffff, scaled, _mm512_setzero_ps()),
+                                       _mm512_set1_ps(31.999998f));  // the last float below 32
+  const __m512i piece = _mm512_maskz_cvttps_epi32(0xffff, u);
+  const __m512 centre = _mm512_fmadd_ps(_mm512_maskz_cvtepi32_ps(0xffff, piece), _mm512_set1_ps(kWidth),
+                                        _mm512_set1_ps(kGeluTaylorBegin + 0.5f * kWidth));
+  const __m512 d = _mm512_sub_ps(x, centre);
+  __m512 phi = _mm512_permutex2var_ps(table.lo[6], piece, table.hi[6]);
+  for (int c = 5; c >= 0; --c) phi = _mm512_fmadd_ps(phi, d, _mm512_permutex2var_ps(table.lo[c], piece, table.hi[c]));
+  const __m512 gelu = _mm512_mul_ps(x, phi);
+  // x >= end: x itself; x < begin: 0 (NaN is neither, and stays NaN through the product).
+  const __mmask16 above = _mm512_cmp_ps_mask(x, _mm512_set1_ps(kGeluTaylorEnd), _CMP_GE_OQ);
+  const __mmask16 below = _mm512_cmp_ps_mask(x, _mm512_set1_ps(kGeluTaylorBegin), _CMP_LT_OQ);
+  return _mm512_mask_blend_ps(above, _mm512_maskz_mov_ps(static_cast<__mmask16>(~below), gelu), x);
+}
+
 #undef VIT_AVX512_MATH
 
 }  // namespace vit::kernels::avx512

@@ -60,5 +60,44 @@ TEST(Avx512Math, GeluErfKeepsSpecialValues) {
   for (int i = 9; i < 16; ++i) EXPECT_NEAR(out[i], reference::GeluErf(in[i]), 1.4e-5 * std::fabs(in[i])) << in[i];
 }
 
+__attribute__((target("avx512f,avx512dq"))) void GeluExact16(const float* in, float* out) {
+  _mm512_storeu_ps(out, GeluErfExact(_mm512_loadu_ps(in), LoadGeluExactTable()));
+}
+
+TEST(Avx512Math, GeluErfExactIsWithinFloatRoundingOfTheExactGelu) {
+  if (!HasAvx512()) GTEST_SKIP() << "no AVX-512";
+  // Phi's 6e-8 times |x|, and a few roundings of the result; across every piece and far into both tails.
+  double worst = 0;
+  for (double start = -14.0; start < 14.0; start += 16 * 7e-4) {
+    float in[16], out[16];
+    for (int i = 0; i < 16; ++i) in[i] = static_cast<float>(start + i * 7e-4);
+    GeluExact16(in, out);
+    for (int i = 0; i < 16; ++i) {
+      const double want = reference::GeluErf(in[i]);
+      const double bound = 7e-8 * std::fabs(in[i]) + 1.2e-7 * std::fabs(want) + 1e-30;
+      worst = std::max(worst, std::fabs(out[i] - want) / bound);
+      ASSERT_LE(std::fabs(out[i] - want), bound) << "x = " << in[i];
+    }
+  }
+  EXPECT_GT(worst, 0.05) << "the bound is far looser than the error: it would not catch a small regression";
+}
+
+TEST(Avx512Math, GeluErfExactKeepsSpecialValues) {
+  if (!HasAvx512()) GTEST_SKIP() << "no AVX-512";
+  const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
+  float in[16] = {inf, nan, 0.f, -0.f, 1e-30f, -1e-30f, 40.f, -40.f, 3.f, -3.f, 1.f, -1.f, 0.5f, -0.5f, 6.f, -inf};
+  float out[16];
+  GeluExact16(in, out);
+  EXPECT_EQ(out[0], inf);
+  EXPECT_EQ(out[15], 0.f);
+  EXPECT_TRUE(std::isnan(out[1]));
+  EXPECT_EQ(out[2], 0.f);
+  EXPECT_EQ(out[3], 0.f);
+  EXPECT_FLOAT_EQ(out[4], 0.5e-30f);
+  EXPECT_EQ(out[6], 40.f);
+  EXPECT_EQ(out[7], 0.f);
+  for (int i = 8; i < 15; ++i) EXPECT_NEAR(out[i], reference::GeluErf(in[i]), 1e-6 * std::fabs(in[i])) << in[i];
+}
+
 }  // namespace
 }  // namespace vit::kernels::avx512

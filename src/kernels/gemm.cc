@@ -1,5 +1,5 @@
-// PackedLinear on oneDNN's matmul, and int8 on CPUs with AVX512-VNNI on our own kernel (gemm_vnni.h),
-// which is faster there. For oneDNN the weights are reordered once, at Pack, into the blocked layout the
+// PackedLinear on oneDNN's matmul, and on our own kernels where they are faster: int8 on CPUs with
+// AVX512-VNNI (gemm_vnni.h), fp32 on CPUs with AVX-512 (gemm_f32.h). For oneDNN the weights are reordered once, at Pack, into the blocked layout the
 // primitive prefers; a primitive per (row count, epilogue) is created on first use and cached, so the
 // steady state only executes. Bias and epilogue are post-ops of the same primitive: one pass over y.
 #include "kernels/gemm.h"
@@ -20,6 +20,7 @@
 #include "core/aligned.h"
 #include "core/threads.h"
 #include "kernels/dnnl_context.h"
+#include "kernels/gemm_f32.h"
 #include "kernels/gemm_quantize.h"
 #include "kernels/gemm_vnni.h"
 #include "vit/error.h"
@@ -113,6 +114,9 @@ struct PackedLinear::Impl {
   bool vnni = false;
   const int8_t* vnni_weights = nullptr;
   std::vector<int32_t> offset_sums;
+  // kF32 on f32::Forward (our packing): the packed weights.
+  bool f32_panels = false;
+  const float* f32_weights = nullptr;
 
   // bias [out_features] or nullptr (zeros).
   void SetBias(const float* values) {
@@ -124,6 +128,24 @@ struct PackedLinear::Impl {
   vnni::Int8Weights VnniWeights() const {
     return {vnni_weights, offset_sums.data(), weight_scales.data(), static_cast<const float*>(bias.get_data_handle()),
             out_features, in_features};
+  }
+  f32::Weights F32Weights() const {
+    return {f32_weights, static_cast<const float*>(bias.get_data_handle()), out_features, in_features};
+  }
+  // Whether one of our kernels runs the layer (with our packing) rather than oneDNN's.
+  bool own_kernel() const { return vnni || f32_panels; }
+  // Bytes of our kernels' packing.
+  size_t OwnPackedBytes() const {
+    return vnni ? vnni::PackedBytes(out_features, in_features)
+                : f32::PackedFloats(out_features, in_features) * sizeof(float);
+  }
+  const void* own_weights() const { return vnni ? static_cast<const void*>(vnni_weights) : f32_weights; }
+  // Our packings' counterpart of DescribeLayout.
+  std::string OwnLayout() const {
+    const std::string dims = " dims " + std::to_string(in_features) + " " + std::to_string(out_features) +
+                             " bytes " + std::to_string(OwnPackedBytes());
+    if (vnni) return "vit vnni int8 panels of " + std::to_string(vnni::kPanelColumns) + " columns, k in fours" + dims;
+    return "vit avx512 f32 panels of " + std::to_string(f32::kPanelColumns) + " columns" + dims;
   }
 
   mutable std::mutex mutex;
@@ -257,13 +279,6 @@ std::string DescribeLayout(const memory::desc& md) {
   return text;
 }
 
-// Our own packing's counterpart of DescribeLayout.
-std::string VnniLayout(int64_t out_features, int64_t in_features) {
-  return "vit vnni int8 panels of " + std::to_string(vnni::kPanelColumns) + " columns, k in fours, dims " +
-         std::to_string(in_features) + " " + std::to_string(out_features) + " bytes " +
-         std::to_string(vnni::PackedBytes(out_features, in_features));
-}
-
 bool UsesVnni(GemmPrecision precision, int64_t out_features, int64_t in_features) {
   return precision == GemmPrecision::kInt8 && vnni::Enabled() && vnni::Supports(out_features, in_features);
 }
@@ -278,6 +293,7 @@ std::unique_ptr<PackedLinear::Impl> PackedLinear::NewImpl(int64_t out_features, 
   impl->in_features = in_features;
   impl->precision = precision;
   impl->vnni = UsesVnni(precision, out_features, in_features);
+  impl->f32_panels = precision == GemmPrecision::kF32 && f32::Enabled();
   return impl;
 }
 
@@ -325,6 +341,12 @@ PackedLinear PackedLinear::Pack(const float* weight, const float* bias, int64_t 
     impl->weights_owner = std::shared_ptr<const void>(packed_weights, core::AlignedFree);
     impl->vnni_weights = static_cast<const int8_t*>(packed_weights);
     vnni::PackWeights(quantized, out_features, in_features, static_cast<int8_t*>(packed_weights));
+    impl->SetBias(bias);
+  } else if (impl->f32_panels) {
+    void* packed_weights = core::AlignedAlloc(impl->OwnPackedBytes());
+    impl->weights_owner = std::shared_ptr<const void>(packed_weights, core::AlignedFree);
+    impl->f32_weights = static_cast<const float*>(packed_weights);
+    f32::PackWeights(weight, out_features, in_features, static_cast<float*>(packed_weights));
     impl->SetBias(bias);
   } else {
     PackForOneDnn(*impl, user_data, bias);
@@ -384,7 +406,9 @@ void PackedLinear::Forward(const float* x, int64_t rows, float* y, Epilogue epil
   const Impl& p = *impl_;
   ThreadScratchBuffers& scratch = ThreadScratch();
   const int64_t count = rows * p.in_features;
-  if (p.precision == GemmPrecision::kF32) {
+  if (p.f32_panels) {
+    f32::Forward(p.F32Weights(), x, rows, y, epilogue);
+  } else if (p.precision == GemmPrecision::kF32) {
     Execute(x, rows, y, false, epilogue);
   } else if (p.precision == GemmPrecision::kBF16) {
     uint16_t* converted = scratch.Bf16(static_cast<size_t>(count));
@@ -470,15 +494,13 @@ void PackedLinear::Execute(const void* x, int64_t rows, void* y, bool y_bf16, Ep
 
 std::string PackedLinear::layout() const {
   if (!impl_) return {};
-  return impl_->vnni ? VnniLayout(impl_->out_features, impl_->in_features) : DescribeLayout(impl_->weights_md);
+  return impl_->own_kernel() ? impl_->OwnLayout() : DescribeLayout(impl_->weights_md);
 }
 
 std::span<const std::byte> PackedLinear::packed_weights() const {
   if (!impl_) return {};
-  if (impl_->vnni) {
-    return {reinterpret_cast<const std::byte*>(impl_->vnni_weights),
-            vnni::PackedBytes(impl_->out_features, impl_->in_features)};
-  }
+  if (impl_->own_kernel())
+    return {static_cast<const std::byte*>(impl_->own_weights()), impl_->OwnPackedBytes()};
   return {static_cast<const std::byte*>(impl_->weights.get_data_handle()), impl_->weights_md.get_size()};
 }
 
@@ -515,10 +537,9 @@ PackedLinear PackedLinear::FromPacked(std::span<const std::byte> weights, const 
                 ErrorKind::kInvalidInput);
   impl->weight_scales.assign(weight_scales.begin(), weight_scales.end());
   impl->offset_terms.assign(offset_terms.begin(), offset_terms.end());
-  if (!impl->vnni) impl->ChooseLayout();
-  const std::string expected = impl->vnni ? VnniLayout(out_features, in_features) : DescribeLayout(impl->weights_md);
-  const size_t expected_bytes =
-      impl->vnni ? vnni::PackedBytes(out_features, in_features) : impl->weights_md.get_size();
+  if (!impl->own_kernel()) impl->ChooseLayout();
+  const std::string expected = impl->own_kernel() ? impl->OwnLayout() : DescribeLayout(impl->weights_md);
+  const size_t expected_bytes = impl->own_kernel() ? impl->OwnPackedBytes() : impl->weights_md.get_size();
   if (layout != expected)
     throw Error("gemm: packed weights laid out as '" + layout + "', this build and CPU want '" + expected + "'",
                 ErrorKind::kInvalidInput);
@@ -540,6 +561,8 @@ PackedLinear PackedLinear::FromPacked(std::span<const std::byte> weights, const 
       impl->offset_sums[i] = 128 * static_cast<int32_t>(std::llround(sum));
     }
     impl->vnni_weights = reinterpret_cast<const int8_t*>(weights.data());
+  } else if (impl->f32_panels) {
+    impl->f32_weights = reinterpret_cast<const float*>(weights.data());
   } else {
     // oneDNN only reads the weights of a matmul; the memory object needs a non-const handle.
     impl->weights = memory(impl->weights_md, Engine(), const_cast<std::byte*>(weights.data()));
@@ -554,6 +577,7 @@ PackedLinear PackedLinear::FromPacked(std::span<const std::byte> weights, const 
 std::string PackedLinear::kernel() const {
   if (!impl_) return {};
   if (impl_->vnni) return "vit avx512_vnni";
+  if (impl_->f32_panels) return "vit avx512 f32";
   try {
     return std::string("oneDNN ") + impl_->Describe(kPackingRows, impl_->weights_md, Epilogue::kBias).impl_info_str();
   } catch (const dnnl::error&) {
@@ -565,8 +589,7 @@ int64_t PackedLinear::in_features() const { return impl_ ? impl_->in_features : 
 int64_t PackedLinear::out_features() const { return impl_ ? impl_->out_features : 0; }
 size_t PackedLinear::packed_bytes() const {
   if (!impl_) return 0;
-  const size_t weights = impl_->vnni ? vnni::PackedBytes(impl_->out_features, impl_->in_features)
-                                     : impl_->weights_md.get_size();
+  const size_t weights = impl_->own_kernel() ? impl_->OwnPackedBytes() : impl_->weights_md.get_size();
   return weights + static_cast<size_t>(impl_->out_features) * sizeof(float);
 }
 

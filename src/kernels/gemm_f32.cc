@@ -1,0 +1,299 @@
+// The fp32 AVX-512 GEMM: a 6-row x 64-column register tile (24 accumulators, four weight vectors and a
+// broadcast row fill 29 of the 32 vector registers). K goes in chunks of at most 1024, so that a panel's
+// chunk (256 KiB) stays in L2 while every tile of a block of rows passes over it; between chunks a tile's
+// sums wait in a per-thread buffer, and after the last the epilogue runs on them while they are in L1.
+// Each thread walks its run of (row block, panel) items in order and prefetches the next chunk it will
+// read while it multiplies the current one.
+#include "kernels/gemm_f32.h"
+
+#include <immintrin.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include "core/aligned.h"
+#include "core/threads.h"
+#include "kernels/activations.h"
+#include "kernels/avx512_math.h"
+
+namespace vit::kernels::f32 {
+namespace {
+
+constexpr int kTileRows = 6;
+// k-values summed from zero in registers before they join the tile's sum (see Tile).
+constexpr int64_t kPart = 128;
+constexpr int64_t kMaxChunk = 1024;  // k-values per chunk: 256 KiB of a panel, a quarter of a 1 MiB L2
+// Rows per block, in tiles: 252 rows, one image's tokens for ViT at 224 (197) and 384 (577 in three blocks).
+constexpr int64_t kMaxBlockTiles = 42;  // 252 rows: bounds the per-thread buffer of partial sums
+
+bool CpuRunsKernel() {
+  const dnnl::cpu_isa isa = dnnl::get_effective_cpu_isa();
+  const bool avx512_isa = isa == dnnl::cpu_isa::avx512_core || isa == dnnl::cpu_isa::avx512_core_vnni ||
+                          isa == dnnl::cpu_isa::avx512_core_bf16 || isa == dnnl::cpu_isa::avx512_core_amx;
+  return avx512_isa && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
+}
+
+struct Job {
+  Weights w;
+  const float* x;
+  float* y;
+  Epilogue epilogue;
+  int64_t chunk;   // k-values per chunk
+  int64_t chunks;  // chunks per panel
+};
+
+// One chunk of a tile: which part of K, whether it starts or ends the sum, and where the partial sums of
+// the tile's rows wait between chunks ([kRows][64]).
+struct ChunkStep {
+  int64_t k_begin, k_end;
+  bool first, last;
+  float* partial;
+};
+
+// Lines of memory a tile asks for while it multiplies: the next chunk's, spread over the tiles.
+struct Prefetch {
+  const char* at;
+  int64_t lines;
+};
+
+#define VIT_F32_TARGET __attribute__((target("avx512f,avx512dq")))
+#define VIT_TILE_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
+
+template <int kRows>
+VIT_F32_TARGET __attribute__((always_inline)) inline void Tile(const Job& job, const float* panel, int64_t row,
+                                                              int64_t n0, const ChunkStep& step,
+                                                              const __mmask16 (&masks)[4], Prefetch prefetch) {
+  const int64_t k_total = job.w.in_features;
+  const float* a = job.x + row * k_total + step.k_begin;
+  // Where the tile's sums gather: the thread's partial sums while K has chunks to go (and for the epilogue
+  // of the last), else a buffer in L1. Through memory either way, since accumulators left live across the
+  // epilogue would make GCC 12 spill them on every step of the products.
+  alignas(64) float sums[kRows][kPanelColumns];
+  float* gathered = job.chunks > 1 ? step.partial : &sums[0][0];
+  if (step.last) {
+    // The tile's outputs, which the epilogue reads (the residual) or writes: asked for now, they arrive
+    // during the products instead of stalling the epilogue.
+    for (int i = 0; i < kRows; ++i) {
+      const float* out_row = job.y + (row + i) * job.w.out_features + n0;
+      for (int64_t c = 0; c < std::min<int64_t>(kPanelColumns, job.w.out_features - n0); c += 16)
+        _mm_prefetch(reinterpret_cast<const char*>(out_row + c), _MM_HINT_T0);
+    }
+  }
+#define VIT_ROW(i, kk)                                       \
+  if constexpr (i < kRows) {                                 \
+    const __m512 ai = _mm512_set1_ps(a[i * k_total + (kk)]); \
+    acc##i##0 = _mm512_fmadd_ps(ai, b0, acc##i##0);          \
+    acc##i##1 = _mm512_fmadd_ps(ai, b1, acc##i##1);          \
+    acc##i##2 = _mm512_fmadd_ps(ai, b2, acc##i##2);          \
+    acc##i##3 = _mm512_fmadd_ps(ai, b3, acc##i##3);          \
+  }
+#define VIT_STEP(kk, bb)                                                                                \
+  {                                                                                                     \
+    const __m512 b0 = _mm512_load_ps(bb), b1 = _mm512_load_ps((bb) + 16), b2 = _mm512_load_ps((bb) + 32), \
+                 b3 = _mm512_load_ps((bb) + 48);                                                        \
+    VIT_ROW(0, kk) VIT_ROW(1, kk) VIT_ROW(2, kk) VIT_ROW(3, kk) VIT_ROW(4, kk) VIT_ROW(5, kk)           \
+  }
+#define VIT_DECLARE(i)                                                                                   \
+  __m512 acc##i##0 = _mm512_setzero_ps(), acc##i##1 = _mm512_setzero_ps(), acc##i##2 = _mm512_setzero_ps(), \
+         acc##i##3 = _mm512_setzero_ps();
+#define VIT_GATHER(i)                                                                                    \
+  if constexpr (i < kRows) {                                                                             \
+    float* g = gathered + i * kPanelColumns;                                                             \
+    if (holds_sum) {                                                                                     \
+      acc##i##0 = _mm512_add_ps(acc##i##0, _mm512_load_ps(g));                                           \
+      acc##i##1 = _mm512_add_ps(acc##i##1, _mm512_load_ps(g + 16));                                      \
+      acc##i##2 = _mm512_add_ps(acc##i##2, _mm512_load_ps(g + 32));                                      \
+      acc##i##3 = _mm512_add_ps(acc##i##3, _mm512_load_ps(g + 48));                                      \
+    }                                                                                                    \
+    _mm512_store_ps(g, acc##i##0), _mm512_store_ps(g + 16, acc##i##1), _mm512_store_ps(g + 32, acc##i##2); \
+    _mm512_store_ps(g + 48, acc##i##3);                                                                  \
+  }
+  // K in parts of kPart, each summed from zero in registers and then added to the tile's sum: blocked
+  // summation, whose rounding error grows as sqrt(K kPart) rather than K. Against float64, ViT-L's
+  // last_hidden_state at batch 4 (tests/parity) is off by rms 5.4e-7 with parts of 128, 6.8e-7 with 256,
+  // and 1.3e-6 with 1024; PyTorch's fp32 by 7.4e-7; one running sum over all of K, 1.8e-6. No speed
+  // difference showed between them.
+  // Four k-values per iteration (16 lines of the panel), the first iterations asking for two lines of the
+  // next chunk each, without a test in every step.
+  constexpr int64_t kUnroll = 4;
+  const int64_t k_count = step.k_end - step.k_begin;
+  const float* b = panel + step.k_begin * kPanelColumns;
+  bool holds_sum = !step.first;  // whether `gathered` holds a sum already
+  int64_t line = 0;              // lines of the next chunk asked for so far
+  for (int64_t part = 0; part < k_count; part += kPart) {
+    const int64_t part_end = std::min(k_count, part + kPart);
+    VIT_TILE_ROWS(VIT_DECLARE)
+    int64_t k = part;
+    for (; line < prefetch.lines && k + kUnroll <= part_end; line += 2, k += kUnroll, b += kUnroll * kPanelColumns) {
+      _mm_prefetch(prefetch.at + line * 64, _MM_HINT_T0);
+      _mm_prefetch(prefetch.at + line * 64 + 64, _MM_HINT_T0);
+      VIT_STEP(k, b) VIT_STEP(k + 1, b + 64) VIT_STEP(k + 2, b + 128) VIT_STEP(k + 3, b + 192)
+    }
+    for (; k + kUnroll <= part_end; k += kUnroll, b += kUnroll * kPanelColumns) {
+      VIT_STEP(k, b) VIT_STEP(k + 1, b + 64) VIT_STEP(k + 2, b + 128) VIT_STEP(k + 3, b + 192)
+    }
+    for (; k < part_end; ++k, b += kPanelColumns) VIT_STEP(k, b)
+    VIT_TILE_ROWS(VIT_GATHER)
+    holds_sum = true;
+  }
+#undef VIT_GATHER
+#undef VIT_DECLARE
+#undef VIT_STEP
+#undef VIT_ROW
+  if (!step.last) return;
+
+  const int64_t n_total = job.w.out_features;
+  const bool residual = job.epilogue == Epilogue::kBiasResidual, gelu = job.epilogue == Epilogue::kBiasGelu;
+  const avx512::GeluExactTable gelu_table = gelu ? avx512::LoadGeluExactTable() : avx512::GeluExactTable{};
+  for (int v = 0; v < 4; ++v) {
+    const int64_t n = n0 + 16 * v;
+    const __m512 bias = _mm512_maskz_loadu_ps(masks[v], job.w.bias + n);
+    for (int i = 0; i < kRows; ++i) {
+      float* out = job.y + (row + i) * n_total + n;
+      __m512 f = _mm512_add_ps(_mm512_load_ps(gathered + i * kPanelColumns + 16 * v), bias);
+      if (gelu) f = avx512::GeluErfExact(f, gelu_table);
+      if (residual) f = _mm512_add_ps(f, _mm512_maskz_loadu_ps(masks[v], out));
+      _mm512_mask_storeu_ps(out, masks[v], f);
+    }
+  }
+  if (job.epilogue == Epilogue::kBiasTanh) {
+    // The pooler's, on a row per image: while the tile is in L1, on this thread.
+    const int64_t columns = std::min(kPanelColumns, n_total - n0);
+    for (int i = 0; i < kRows; ++i) Tanh(job.y + (row + i) * n_total + n0, columns);
+  }
+}
+#undef VIT_TILE_ROWS
+
+// The last rows of a block, fewer than a tile: Tile<rows>, chosen at run time.
+template <int kRows>
+VIT_F32_TARGET void TailTile(int64_t rows, const Job& job, const float* panel, int64_t row, int64_t n0,
+                             const ChunkStep& step, const __mmask16 (&masks)[4], Prefetch prefetch) {
+  if (rows == kRows) {
+    Tile<kRows>(job, panel, row, n0, step, masks, prefetch);
+  } else if constexpr (kRows > 1) {
+    TailTile<kRows - 1>(rows, job, panel, row, n0, step, masks, prefetch);
+  }
+}
+
+// A buffer of a block's partial sums per thread, allocated on its first chunked GEMM.
+float* ThreadPartials() {
+  thread_local core::AlignedPtr<float> partials =
+      core::AllocateArray<float>(kMaxBlockTiles * kTileRows * kPanelColumns);
+  return partials.get();
+}
+
+// Rows [row_begin, row_end) of one panel, chunk after chunk: whole tiles, then one of the remaining rows.
+// next_item_panel: the panel of the thread's next item, whose first chunk the last chunk's tiles ask for
+// (-1: none).
+VIT_F32_TARGET void PanelRows(const Job& job, int64_t panel_index, int64_t row_begin, int64_t row_end,
+                              int64_t next_item_panel) {
+  const int64_t k_total = job.w.in_features;
+  const int64_t panel_floats = k_total * kPanelColumns;
+  const float* panel = job.w.packed + panel_index * panel_floats;
+  const int64_t n0 = panel_index * kPanelColumns;
+  __mmask16 masks[4];
+  for (int v = 0; v < 4; ++v) {
+    const int64_t live = std::clamp<int64_t>(job.w.out_features - n0 - 16 * v, 0, 16);
+    masks[v] = static_cast<__mmask16>((uint32_t{1} << live) - 1);
+  }
+  float* partials = job.chunks > 1 ? ThreadPartials() : nullptr;
+  const int64_t tiles = (row_end - row_begin + kTileRows - 1) / kTileRows;
+  for (int64_t c = 0; c < job.chunks; ++c) {
+    ChunkStep step{c * job.chunk, std::min(k_total, (c + 1) * job.chunk), c == 0, c + 1 == job.chunks, nullptr};
+    // What this thread reads next: the panel's next chunk, or the next panel's first.
+    const float* next = nullptr;
+    int64_t next_lines = 0;
+    if (!step.last) {
+      next = panel + step.k_end * kPanelColumns;
+      next_lines = (std::min(k_total, step.k_end + job.chunk) - step.k_end) * kPanelColumns * 4 / 64;
+    } else if (next_item_panel >= 0) {
+      next = job.w.packed + next_item_panel * panel_floats;
+      next_lines = std::min(k_total, job.chunk) * kPanelColumns * 4 / 64;
+    }
+    const int64_t lines_per_tile = (next_lines + tiles - 1) / tiles;
+    int64_t asked = 0;
+    auto prefetch_for_tile = [&] {
+      const int64_t lines = std::clamp<int64_t>(next_lines - asked, 0, lines_per_tile);
+      const Prefetch p{reinterpret_cast<const char*>(next) + asked * 64, lines};
+      asked += lines;
+      return p;
+    };
+    int64_t r = row_begin;
+    for (; r + kTileRows <= row_end; r += kTileRows) {
+      step.partial = partials + (r - row_begin) * kPanelColumns;
+      Tile<kTileRows>(job, panel, r, n0, step, masks, prefetch_for_tile());
+    }
+    step.partial = partials + (r - row_begin) * kPanelColumns;
+    TailTile<kTileRows - 1>(row_end - r, job, panel, r, n0, step, masks, prefetch_for_tile());
+  }
+}
+#undef VIT_F32_TARGET
+
+}  // namespace
+
+bool Enabled() {
+  static const bool enabled = [] {
+    const char* choice = std::getenv("VIT_F32_GEMM");
+    if (choice != nullptr && std::strcmp(choice, "onednn") == 0) return false;
+    return CpuRunsKernel();
+  }();
+  return enabled;
+}
+
+size_t PackedFloats(int64_t out_features, int64_t in_features) {
+  const int64_t panels = (out_features + kPanelColumns - 1) / kPanelColumns;
+  return static_cast<size_t>(panels * kPanelColumns * in_features);
+}
+
+void PackWeights(const float* w, int64_t out_features, int64_t in_features, float* packed) {
+  const int64_t panels = (out_features + kPanelColumns - 1) / kPanelColumns;
+  // Sixteen k-values at a time: each weight row's line is read once while the panel's 64 rows are in L1.
+  constexpr int64_t kStep = 16;
+  core::ParallelFor(panels, [&](int64_t p) {
+    float* out = packed + p * kPanelColumns * in_features;
+    for (int64_t k0 = 0; k0 < in_features; k0 += kStep) {
+      const int64_t k1 = std::min(in_features, k0 + kStep);
+      for (int64_t c = 0; c < kPanelColumns; ++c) {
+        const int64_t n = p * kPanelColumns + c;
+        for (int64_t k = k0; k < k1; ++k) out[k * kPanelColumns + c] = n < out_features ? w[n * in_features + k] : 0.f;
+      }
+    }
+  });
+}
+
+void Forward(const Weights& w, const float* x, int64_t rows, float* y, Epilogue epilogue) {
+  if (rows <= 0) return;
+  const int64_t k_total = w.in_features;
+  const int64_t chunks = (k_total + kMaxChunk - 1) / kMaxChunk;
+  const int64_t chunk = (k_total + chunks - 1) / chunks;
+  const Job job{w, x, y, epilogue, chunk, chunks};
+  const int64_t panels = (w.out_features + kPanelColumns - 1) / kPanelColumns;
+  const int64_t threads = std::max(1, omp_get_max_threads());
+  // Items are (panel, block of rows), panel by panel: each thread's run covers whole panels where it can,
+  // so a panel's weights come from memory once, into the L2 of the thread that multiplies them, and stay
+  // there while all its rows pass. (Blocks of rows kept in L2 while the panels pass, as int8's kernel
+  // does, were no faster here, and neither were ViT-L's rows split between the threads: fp32 activations
+  // are four times int8's.) Blocks bound the partial sums a thread keeps and split panels between threads
+  // where there are too few.
+  const int64_t tiles = (rows + kTileRows - 1) / kTileRows;
+  int64_t blocks = (tiles + kMaxBlockTiles - 1) / kMaxBlockTiles;
+  if (blocks * panels < 2 * threads) blocks = std::min(tiles, (2 * threads + panels - 1) / panels);
+  const int64_t block_rows = (tiles + blocks - 1) / blocks * kTileRows;
+  blocks = (rows + block_rows - 1) / block_rows;
+  const int64_t items = blocks * panels;
+  core::WorkRuns runs;
+  core::ParallelRegion([&](int64_t t, int64_t team) {
+    runs.Init(items, t, team);
+    core::Barrier();  // every thread's run of items
+    runs.Drain(items, t, team, [&](int64_t item, bool next_is_mine) {
+      const int64_t panel = item / blocks, block = item % blocks;
+      const int64_t row_begin = block * block_rows, row_end = std::min(rows, row_begin + block_rows);
+      PanelRows(job, panel, row_begin, row_end, next_is_mine ? (item + 1) / blocks : -1);
+    });
+  });
+}
+
+}  // namespace vit::kernels::f32
