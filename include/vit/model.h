@@ -35,7 +35,8 @@ struct ModelInfo {
   Precision precision = Precision::kF32;
   // With a packed-weights cache: "used <file>", "wrote <file>" or "not written: <reason>"; else empty.
   std::string packed_cache;
-  // The kernel of the encoder's linear layers, e.g. "oneDNN brg:avx512_core" or "vit avx512_vnni" (int8).
+  // The kernel of the encoder's linear layers, e.g. "vit avx512 f32", "vit avx512_vnni" (int8) or
+  // "oneDNN brg:avx512_core".
   std::string gemm_kernel;
 };
 

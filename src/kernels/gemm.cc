@@ -1,7 +1,7 @@
 // PackedLinear on oneDNN's matmul, and on our own kernels where they are faster: int8 on CPUs with
-// AVX512-VNNI (gemm_vnni.h), fp32 on CPUs with AVX-512 (gemm_f32.h). For oneDNN the weights are reordered once, at Pack, into the blocked layout the
-// primitive prefers; a primitive per (row count, epilogue) is created on first use and cached, so the
-// steady state only executes. Bias and epilogue are post-ops of the same primitive: one pass over y.
+// AVX512-VNNI (gemm_vnni.h), fp32 on CPUs with AVX-512 (gemm_f32.h). For oneDNN the weights are reordered
+// once, at Pack, into the blocked layout the primitive prefers; a primitive per (row count, epilogue) is
+// created on first use and cached, so the steady state only executes. Bias and epilogue are post-ops of the same primitive: one pass over y.
 #include "kernels/gemm.h"
 
 #include <algorithm>
@@ -144,7 +144,9 @@ struct PackedLinear::Impl {
   std::string OwnLayout() const {
     const std::string dims = " dims " + std::to_string(in_features) + " " + std::to_string(out_features) +
                              " bytes " + std::to_string(OwnPackedBytes());
-    if (vnni) return "vit vnni int8 panels of " + std::to_string(vnni::kPanelColumns) + " columns, k in fours" + dims;
+    if (vnni) {
+      return "vit vnni int8 panels of " + std::to_string(vnni::kPanelColumns) + " columns, k in fours" + dims;
+    }
     return "vit avx512 f32 panels of " + std::to_string(f32::kPanelColumns) + " columns" + dims;
   }
 

@@ -1,6 +1,7 @@
 // Linear layers: y[M,N] = epilogue(x[M,K] · W[N,K]^T + b), W in PyTorch nn.Linear layout.
 // Weights are packed once (oneDNN's preferred layout, optionally bf16 or int8; int8 on AVX512-VNNI in
-// gemm_vnni.h's); Forward reuses primitives cached by row count, so the steady state allocates nothing.
+// gemm_vnni.h's, f32 on AVX-512 in gemm_f32.h's); Forward reuses primitives cached by row count, so the
+// steady state allocates nothing.
 #pragma once
 
 #include <cstddef>
@@ -49,8 +50,8 @@ class PackedLinear {
   void Forward(const uint16_t* x, int64_t rows, float* y, Epilogue epilogue) const;
   void Forward(const uint16_t* x, int64_t rows, uint16_t* y, Epilogue epilogue) const;
 
-  // The kernel that runs this layer, for reports: "vit avx512_vnni" (gemm_vnni.h) or oneDNN's name for its
-  // implementation, e.g. "oneDNN brg:avx512_core".
+  // The kernel that runs this layer, for reports: "vit avx512_vnni" (gemm_vnni.h), "vit avx512 f32"
+  // (gemm_f32.h) or oneDNN's name for its implementation, e.g. "oneDNN brg:avx512_core".
   std::string kernel() const;
 
   int64_t in_features() const;

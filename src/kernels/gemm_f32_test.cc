@@ -98,9 +98,10 @@ TEST(F32Gemm, ARowsResultDependsNeitherOnTheOtherRowsNorOnTheThreads) {
 }
 
 TEST(F32Gemm, PackedPanelsHoldEachColumnsWeightsInKOrder) {
-  const Case c{1, 70, 5};
+  // Two whole blocks of 16 k-values and a part one; a panel cut short after 6 columns.
+  const Case c{1, 70, 37};
   const Layer layer = MakeLayer(c, 11);
-  ASSERT_EQ(PackedFloats(c.out_features, c.in_features), size_t{128 * 5});
+  ASSERT_EQ(PackedFloats(c.out_features, c.in_features), size_t{128 * 37});
   for (int64_t n = 0; n < 128; ++n) {
     for (int64_t k = 0; k < c.in_features; ++k) {
       const float packed = layer.packed[(n / kPanelColumns) * kPanelColumns * c.in_features + k * kPanelColumns +
