@@ -1,6 +1,6 @@
 // The fp32 AVX-512 GEMM: a 6-row x 64-column register tile (24 accumulators, four weight vectors and a
-// broadcast row fill 29 of the 32 vector registers). K goes in chunks of at most 1024, so that a panel's
-// chunk (256 KiB) stays in L2 while every tile of a block of rows passes over it; between chunks a tile's
+// broadcast row fill 29 of the 32 vector registers). K goes in chunks of at most 256, so that a panel's
+// chunk (64 KiB) stays in L2 while every tile of a block of rows passes over it; between chunks a tile's
 // sums wait in a per-thread buffer, and after the last the epilogue runs on them while they are in L1.
 // Each thread walks its run of (row block, panel) items in order and prefetches the next chunk it will
 // read while it multiplies the current one.
@@ -25,7 +25,11 @@ namespace {
 constexpr int kTileRows = 6;
 // k-values summed from zero in registers before they join the tile's sum (see Tile).
 constexpr int64_t kPart = 128;
-constexpr int64_t kMaxChunk = 1024;  // k-values per chunk: 256 KiB of a panel, a quarter of a 1 MiB L2
+// k-values per chunk: 64 KiB of a panel. Of 64, 128, 192, 256, 384, 512 and 1024, 256 ran ViT-L fastest:
+// 298-309 ms/image against 314-319 with 512 and 315-332 with 1024 (the chunk and its rows' activations
+// then stay in L2 together), 302 with 128 and 315-318 with 64 (3 interleaved rounds of `vit bench -p f32
+// -b 1 --stages`).
+constexpr int64_t kMaxChunk = 256;
 // Rows per block, in tiles: 252 rows, one image's tokens for ViT at 224 (197) and 384 (577 in three blocks).
 constexpr int64_t kMaxBlockTiles = 42;  // 252 rows: bounds the per-thread buffer of partial sums
 

@@ -38,7 +38,7 @@ Layer MakeLayer(const Case& c, uint32_t seed) {
 TEST(F32Gemm, MatchesADoublePrecisionProductToFloatRounding) {
   if (!Enabled()) GTEST_SKIP() << "no AVX-512 kernel on this CPU";
   // Tile-row tails (1-5 rows), panels cut short (N not a multiple of 64, or of 16), K with a remainder past
-  // the unrolled steps, K in several chunks (2500: three of 834), and rows in several blocks (600).
+  // the unrolled steps, K in several chunks (2500: ten of 250), and rows in several blocks (600).
   const Case cases[] = {{1, 1, 1},      {5, 17, 12},    {7, 64, 37},     {13, 100, 64},
                         {197, 130, 1024}, {31, 200, 2500}, {600, 80, 1100}, {3, 1030, 8}};
   for (const Case& c : cases) {
