@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "kernels/bf16.h"
+#include "kernels/gemm_f32.h"
 #include "kernels/gemm_quantize.h"
 #include "kernels/reference.h"
 #include "kernels/test_util.h"
@@ -289,6 +290,22 @@ TEST(PackedLinear, ManyRowCountsStayCorrectPastTheCacheBound) {
       const auto want = reference::Linear(x.data(), rows, w.data(), nullptr, n_out, k_in, reference::Epilogue::kBias);
       for (size_t i = 0; i < y.size(); ++i) ASSERT_NEAR(y[i], want[i], 1e-5) << rows << " rows, pass " << pass;
     }
+  }
+}
+
+TEST(PackedLinear, Float32RunsOnTheKernelItReports) {
+  const auto w = RandomFloats(15, -1.f, 1.f, 91);
+  const PackedLinear linear = PackedLinear::Pack(w.data(), nullptr, 3, 5, GemmPrecision::kF32);
+  const char* choice = std::getenv("VIT_F32_GEMM");
+  if (choice != nullptr && std::string(choice) == "onednn") {
+    EXPECT_FALSE(f32::Enabled());
+  }
+  if (f32::Enabled()) {
+    EXPECT_EQ(linear.kernel(), "vit avx512 f32");
+    EXPECT_EQ(linear.layout().rfind("vit avx512 f32 panels", 0), 0u) << linear.layout();
+  } else {
+    EXPECT_EQ(linear.kernel().rfind("oneDNN ", 0), 0u) << linear.kernel();
+    EXPECT_EQ(linear.layout().rfind("dnnl ", 0), 0u) << linear.layout();
   }
 }
 
