@@ -31,7 +31,11 @@ constexpr int64_t kPart = 128;
 // -b 1 --stages`).
 constexpr int64_t kMaxChunk = 256;
 // Rows per block, in tiles: 252 rows, one image's tokens for ViT at 224 (197) and 384 (577 in three blocks).
-constexpr int64_t kMaxBlockTiles = 42;  // 252 rows: bounds the per-thread buffer of partial sums
+constexpr int64_t kMaxBlockTiles = 42;
+// Panels per item where the rows take several blocks (a batch of images): the block's activations, read
+// from L3, then serve two panels. ViT-L at batch 8: 296.7-302.1 ms/image against 299.9-303.1 with one
+// panel per item (3 interleaved rounds of `vit bench -p f32 -b 8 --stages`; four per item: 296.8-301.1).
+constexpr int64_t kGroup = 2;  // 252 rows: bounds the per-thread buffer of partial sums
 
 bool CpuRunsKernel() {
   const dnnl::cpu_isa isa = dnnl::get_effective_cpu_isa();
@@ -182,58 +186,68 @@ VIT_F32_TARGET void TailTile(int64_t rows, const Job& job, const float* panel, i
   }
 }
 
-// A buffer of a block's partial sums per thread, allocated on its first chunked GEMM.
+// A buffer per thread for the partial sums of a block of rows in up to kGroup panels, allocated on its first
+// chunked GEMM.
 float* ThreadPartials() {
   thread_local core::AlignedPtr<float> partials =
-      core::AllocateArray<float>(kMaxBlockTiles * kTileRows * kPanelColumns);
+      core::AllocateArray<float>(kGroup * kMaxBlockTiles * kTileRows * kPanelColumns);
   return partials.get();
 }
 
-// Rows [row_begin, row_end) of one panel, chunk after chunk: whole tiles, then one of the remaining rows.
-// next_item_panel: the panel of the thread's next item, whose first chunk the last chunk's tiles ask for
-// (-1: none).
-VIT_F32_TARGET void PanelRows(const Job& job, int64_t panel_index, int64_t row_begin, int64_t row_end,
-                              int64_t next_item_panel) {
+// Rows [row_begin, row_end) of panels [panel_begin, panel_end), chunk after chunk, each chunk panel after
+// panel: whole tiles, then one of the remaining rows. next_item_panel: the first panel of the thread's
+// next item, whose first chunk the last chunk's tiles ask for (-1: none).
+VIT_F32_TARGET void PanelRows(const Job& job, int64_t panel_begin, int64_t panel_end, int64_t row_begin,
+                              int64_t row_end, int64_t next_item_panel) {
   const int64_t k_total = job.w.in_features;
   const int64_t panel_floats = k_total * kPanelColumns;
-  const float* panel = job.w.packed + panel_index * panel_floats;
-  const int64_t n0 = panel_index * kPanelColumns;
-  __mmask16 masks[4];
-  for (int v = 0; v < 4; ++v) {
-    const int64_t live = std::clamp<int64_t>(job.w.out_features - n0 - 16 * v, 0, 16);
-    masks[v] = static_cast<__mmask16>((uint32_t{1} << live) - 1);
-  }
   float* partials = job.chunks > 1 ? ThreadPartials() : nullptr;
   const int64_t tiles = (row_end - row_begin + kTileRows - 1) / kTileRows;
   for (int64_t c = 0; c < job.chunks; ++c) {
-    ChunkStep step{c * job.chunk, std::min(k_total, (c + 1) * job.chunk), c == 0, c + 1 == job.chunks, nullptr};
-    // What this thread reads next: the panel's next chunk, or the next panel's first.
-    const float* next = nullptr;
-    int64_t next_lines = 0;
-    if (!step.last) {
-      next = panel + step.k_end * kPanelColumns;
-      next_lines = (std::min(k_total, step.k_end + job.chunk) - step.k_end) * kPanelColumns * 4 / 64;
-    } else if (next_item_panel >= 0) {
-      next = job.w.packed + next_item_panel * panel_floats;
-      next_lines = std::min(k_total, job.chunk) * kPanelColumns * 4 / 64;
+    for (int64_t p = panel_begin; p < panel_end; ++p) {
+      const float* panel = job.w.packed + p * panel_floats;
+      const int64_t n0 = p * kPanelColumns;
+      __mmask16 masks[4];
+      for (int v = 0; v < 4; ++v) {
+        const int64_t live = std::clamp<int64_t>(job.w.out_features - n0 - 16 * v, 0, 16);
+        masks[v] = static_cast<__mmask16>((uint32_t{1} << live) - 1);
+      }
+      ChunkStep step{c * job.chunk, std::min(k_total, (c + 1) * job.chunk), c == 0, c + 1 == job.chunks, nullptr};
+      // What this thread reads next: this chunk of the next panel, the next chunk of the first, or the next
+      // item's first.
+      const float* next = nullptr;
+      int64_t next_k = 0;
+      if (p + 1 < panel_end) {
+        next = panel + panel_floats + step.k_begin * kPanelColumns;
+        next_k = step.k_end - step.k_begin;
+      } else if (!step.last) {
+        next = job.w.packed + panel_begin * panel_floats + step.k_end * kPanelColumns;
+        next_k = std::min(k_total, step.k_end + job.chunk) - step.k_end;
+      } else if (next_item_panel >= 0) {
+        next = job.w.packed + next_item_panel * panel_floats;
+        next_k = std::min(k_total, job.chunk);
+      }
+      const int64_t next_lines = next_k * kPanelColumns * 4 / 64;
+      const int64_t lines_per_tile = (next_lines + tiles - 1) / tiles;
+      int64_t asked = 0;
+      auto prefetch_for_tile = [&] {
+        const int64_t lines = std::clamp<int64_t>(next_lines - asked, 0, lines_per_tile);
+        const Prefetch prefetch{reinterpret_cast<const char*>(next) + asked * 64, lines};
+        asked += lines;
+        return prefetch;
+      };
+      float* panel_partials = partials + (p - panel_begin) * kMaxBlockTiles * kTileRows * kPanelColumns;
+      int64_t r = row_begin;
+      for (; r + kTileRows <= row_end; r += kTileRows) {
+        step.partial = panel_partials + (r - row_begin) * kPanelColumns;
+        Tile<kTileRows>(job, panel, r, n0, step, masks, prefetch_for_tile());
+      }
+      step.partial = panel_partials + (r - row_begin) * kPanelColumns;
+      TailTile<kTileRows - 1>(row_end - r, job, panel, r, n0, step, masks, prefetch_for_tile());
     }
-    const int64_t lines_per_tile = (next_lines + tiles - 1) / tiles;
-    int64_t asked = 0;
-    auto prefetch_for_tile = [&] {
-      const int64_t lines = std::clamp<int64_t>(next_lines - asked, 0, lines_per_tile);
-      const Prefetch p{reinterpret_cast<const char*>(next) + asked * 64, lines};
-      asked += lines;
-      return p;
-    };
-    int64_t r = row_begin;
-    for (; r + kTileRows <= row_end; r += kTileRows) {
-      step.partial = partials + (r - row_begin) * kPanelColumns;
-      Tile<kTileRows>(job, panel, r, n0, step, masks, prefetch_for_tile());
-    }
-    step.partial = partials + (r - row_begin) * kPanelColumns;
-    TailTile<kTileRows - 1>(row_end - r, job, panel, r, n0, step, masks, prefetch_for_tile());
   }
 }
+
 // A 16 x 16 block of the weights (16 output columns' rows of 16 k-values, `rows` and `k_count` of them
 // real, the rest zeros) transposed into a panel: out[k * 64 + c] = w[c * stride + k]. Loading the rows
 // whole and shuffling them in registers packs ViT-L's weights several times faster than copying one
@@ -321,7 +335,7 @@ void Forward(const Weights& w, const float* x, int64_t rows, float* y, Epilogue 
   const Job job{w, x, y, epilogue, chunk, chunks};
   const int64_t panels = (w.out_features + kPanelColumns - 1) / kPanelColumns;
   const int64_t threads = std::max(1, omp_get_max_threads());
-  // Items are (panel, block of rows), panel by panel: each thread's run covers whole panels where it can,
+  // Items are (panels, block of rows), panel by panel: each thread's run covers whole panels where it can,
   // so a panel's weights come from memory once, into the L2 of the thread that multiplies them, and stay
   // there while all its rows pass. (Blocks of rows kept in L2 while the panels pass, as int8's kernel
   // does, were no faster here, and neither were ViT-L's rows split between the threads: fp32 activations
@@ -332,15 +346,18 @@ void Forward(const Weights& w, const float* x, int64_t rows, float* y, Epilogue 
   if (blocks * panels < 2 * threads) blocks = std::min(tiles, (2 * threads + panels - 1) / panels);
   const int64_t block_rows = (tiles + blocks - 1) / blocks * kTileRows;
   blocks = (rows + block_rows - 1) / block_rows;
-  const int64_t items = blocks * panels;
+  const int64_t group = blocks > 1 ? kGroup : 1;
+  const int64_t groups = (panels + group - 1) / group;
+  const int64_t items = blocks * groups;
   core::WorkRuns runs;
   core::ParallelRegion([&](int64_t t, int64_t team) {
     runs.Init(items, t, team);
     core::Barrier();  // every thread's run of items
     runs.Drain(items, t, team, [&](int64_t item, bool next_is_mine) {
-      const int64_t panel = item / blocks, block = item % blocks;
+      const int64_t g = item / blocks, block = item % blocks;
       const int64_t row_begin = block * block_rows, row_end = std::min(rows, row_begin + block_rows);
-      PanelRows(job, panel, row_begin, row_end, next_is_mine ? (item + 1) / blocks : -1);
+      PanelRows(job, g * group, std::min(panels, (g + 1) * group), row_begin, row_end,
+                next_is_mine ? (item + 1) / blocks * group : -1);
     });
   });
 }
