@@ -29,6 +29,48 @@ VIT_AVX512_MATH __m512 ExpNonPositive(__m512 x) {
   return _mm512_maskz_scalef_ps(0xffff, p, n);
 }
 
+// Functions in 32 pieces, each piece's coefficients picked by VPERMT2PS from two registers: lo[c] holds
+// coefficient c of pieces 0-15, hi[c] of pieces 16-31. Load once per batch of calls.
+template <int kCoefficients>
+struct PieceTable {
+  __m512 lo[kCoefficients], hi[kCoefficients];
+};
+template <int kCoefficients>
+VIT_AVX512_MATH PieceTable<kCoefficients> LoadPieces(const float (&coefficients)[kCoefficients][32]) {
+  PieceTable<kCoefficients> t;
+  for (int c = 0; c < kCoefficients; ++c) {
+    t.lo[c] = _mm512_load_ps(coefficients[c]);
+    t.hi[c] = _mm512_load_ps(coefficients[c] + 16);
+  }
+  return t;
+}
+template <int kCoefficients>
+VIT_AVX512_MATH __m512 Coefficient(const PieceTable<kCoefficients>& t, int c, __m512i piece) {
+  return _mm512_permutex2var_ps(t.lo[c], piece, t.hi[c]);
+}
+
+// Which of 32 pieces of width h from `begin` holds x: u = (x - begin) / h clamped to [0, 32) and its
+// integer part. A NaN becomes piece 0 here; callers let it through by their own means.
+struct Piece {
+  __m512 u;
+  __m512i index;
+};
+VIT_AVX512_MATH Piece PieceOf(__m512 x, float begin, float h) {
+  const __m512 scaled = _mm512_fmadd_ps(x, _mm512_set1_ps(1.f / h), _mm512_set1_ps(-begin / h));
+  const __m512 u = _mm512_maskz_min_ps(0xffff, _mm512_maskz_max_ps(0xffff, scaled, _mm512_setzero_ps()),
+                                       _mm512_set1_ps(31.999998f));  // the last float below 32
+  return {u, _mm512_maskz_cvttps_epi32(0xffff, u)};
+}
+
+// x * Phi(x) given Phi on [begin, end) from pieces: x itself from `end` on, 0 below `begin` (NaN is neither,
+// and stays NaN through the product).
+VIT_AVX512_MATH __m512 GeluFromPhi(__m512 x, __m512 phi, float begin, float end) {
+  const __m512 gelu = _mm512_mul_ps(x, phi);
+  const __mmask16 above = _mm512_cmp_ps_mask(x, _mm512_set1_ps(end), _CMP_GE_OQ);
+  const __mmask16 below = _mm512_cmp_ps_mask(x, _mm512_set1_ps(begin), _CMP_LT_OQ);
+  return _mm512_mask_blend_ps(above, _mm512_maskz_mov_ps(static_cast<__mmask16>(~below), gelu), x);
+}
+
 // GELU in its erf form, x * Phi(x), for the int8 GEMM's epilogue, whose output is quantized to 8 bits next:
 // Phi on [-5, 5) as 32 cubic Hermite pieces (value and slope exact at each knot), each piece's four
 // coefficients picked by VPERMT2PS from two registers. A cubic Hermite piece of width h is off by at most
@@ -62,39 +104,16 @@ inline const GeluPieces& GeluPiecesTable() {
   return pieces;
 }
 
-// The pieces' coefficients in registers: load once per batch of GeluErf calls.
-struct GeluTable {
-  __m512 lo[4], hi[4];  // pieces 0-15 and 16-31 of each coefficient
-};
-VIT_AVX512_MATH GeluTable LoadGeluTable() {
-  const GeluPieces& pieces = GeluPiecesTable();
-  GeluTable t;
-  for (int c = 0; c < 4; ++c) {
-    t.lo[c] = _mm512_load_ps(pieces.coefficients[c]);
-    t.hi[c] = _mm512_load_ps(pieces.coefficients[c] + 16);
-  }
-  return t;
-}
+using GeluTable = PieceTable<4>;
+VIT_AVX512_MATH GeluTable LoadGeluTable() { return LoadPieces(GeluPiecesTable().coefficients); }
 
 VIT_AVX512_MATH __m512 GeluErf(__m512 x, const GeluTable& table) {
-  static_assert(kGeluPieces == 32, "one VPERMT2PS per coefficient, and the clamp below, assume 32 pieces");
-  constexpr float kScale = kGeluPieces / (kGeluPiecesEnd - kGeluPiecesBegin);
-  // u = (x - begin) / h in [0, 32), clamped; a NaN becomes piece 0 here and comes back through x below.
-  const __m512 scaled = _mm512_fmadd_ps(x, _mm512_set1_ps(kScale), _mm512_set1_ps(-kGeluPiecesBegin * kScale));
-  const __m512 u = _mm512_maskz_min_ps(0xffff, _mm512_maskz_max_ps(0xffff, scaled, _mm512_setzero_ps()),
-                                       _mm512_set1_ps(31.999998f));  // the last float below 32
-  const __m512i piece = _mm512_maskz_cvttps_epi32(0xffff, u);
-  const __m512 t = _mm512_sub_ps(u, _mm512_maskz_cvtepi32_ps(0xffff, piece));
-  const __m512 c3 = _mm512_permutex2var_ps(table.lo[3], piece, table.hi[3]);
-  const __m512 c2 = _mm512_permutex2var_ps(table.lo[2], piece, table.hi[2]);
-  const __m512 c1 = _mm512_permutex2var_ps(table.lo[1], piece, table.hi[1]);
-  const __m512 c0 = _mm512_permutex2var_ps(table.lo[0], piece, table.hi[0]);
-  const __m512 phi = _mm512_fmadd_ps(_mm512_fmadd_ps(_mm512_fmadd_ps(c3, t, c2), t, c1), t, c0);
-  const __m512 gelu = _mm512_mul_ps(x, phi);
-  // x >= end: x itself; x < begin: 0 (NaN is neither, and stays NaN through the product).
-  const __mmask16 above = _mm512_cmp_ps_mask(x, _mm512_set1_ps(kGeluPiecesEnd), _CMP_GE_OQ);
-  const __mmask16 below = _mm512_cmp_ps_mask(x, _mm512_set1_ps(kGeluPiecesBegin), _CMP_LT_OQ);
-  return _mm512_mask_blend_ps(above, _mm512_maskz_mov_ps(static_cast<__mmask16>(~below), gelu), x);
+  static_assert(kGeluPieces == 32, "one VPERMT2PS per coefficient assumes 32 pieces");
+  const Piece piece = PieceOf(x, kGeluPiecesBegin, (kGeluPiecesEnd - kGeluPiecesBegin) / kGeluPieces);
+  const __m512 t = _mm512_sub_ps(piece.u, _mm512_maskz_cvtepi32_ps(0xffff, piece.index));
+  __m512 phi = Coefficient(table, 3, piece.index);
+  for (int c = 2; c >= 0; --c) phi = _mm512_fmadd_ps(phi, t, Coefficient(table, c, piece.index));
+  return GeluFromPhi(x, phi, kGeluPiecesBegin, kGeluPiecesEnd);
 }
 
 // GELU in its erf form to float rounding, for the fp32 GEMM's epilogue, whose output must match PyTorch's
@@ -137,40 +156,21 @@ inline const GeluTaylorPieces& GeluTaylorPiecesTable() {
   return pieces;
 }
 
-// The pieces' coefficients in registers: load once per batch of GeluErfExact calls.
-struct GeluExactTable {
-  __m512 lo[7], hi[7];  // pieces 0-15 and 16-31 of each coefficient
-};
-VIT_AVX512_MATH GeluExactTable LoadGeluExactTable() {
-  const GeluTaylorPieces& pieces = GeluTaylorPiecesTable();
-  GeluExactTable t;
-  for (int c = 0; c < 7; ++c) {
-    t.lo[c] = _mm512_load_ps(pieces.coefficients[c]);
-    t.hi[c] = _mm512_load_ps(pieces.coefficients[c] + 16);
-  }
-  return t;
-}
+using GeluExactTable = PieceTable<7>;
+VIT_AVX512_MATH GeluExactTable LoadGeluExactTable() { return LoadPieces(GeluTaylorPiecesTable().coefficients); }
 
 VIT_AVX512_MATH __m512 GeluErfExact(__m512 x, const GeluExactTable& table) {
-  static_assert(kGeluTaylorPieces == 32, "one VPERMT2PS per coefficient, and the clamp below, assume 32 pieces");
+  static_assert(kGeluTaylorPieces == 32, "one VPERMT2PS per coefficient assumes 32 pieces");
   constexpr float kWidth = (kGeluTaylorEnd - kGeluTaylorBegin) / kGeluTaylorPieces;
-  // The piece from u = (x - begin) / h, clamped; d from the centre, which is exact in float (a multiple of
-  // h/2 = 3/16), so d is x's own distance and not u's rounding scaled back. A NaN becomes piece 0 here
-  // and comes back through x below.
-  const __m512 scaled = _mm512_fmadd_ps(x, _mm512_set1_ps(1.f / kWidth), _mm512_set1_ps(-kGeluTaylorBegin / kWidth));
-  const __m512 u = _mm512_maskz_min_ps(0xffff, _mm512_maskz_max_ps(0xffff, scaled, _mm512_setzero_ps()),
-                                       _mm512_set1_ps(31.999998f));  // the last float below 32
-  const __m512i piece = _mm512_maskz_cvttps_epi32(0xffff, u);
-  const __m512 centre = _mm512_fmadd_ps(_mm512_maskz_cvtepi32_ps(0xffff, piece), _mm512_set1_ps(kWidth),
+  // d from the piece's centre, which is exact in float (a multiple of h/2 = 3/16), so d is x's own distance
+  // and not u's rounding scaled back.
+  const Piece piece = PieceOf(x, kGeluTaylorBegin, kWidth);
+  const __m512 centre = _mm512_fmadd_ps(_mm512_maskz_cvtepi32_ps(0xffff, piece.index), _mm512_set1_ps(kWidth),
                                         _mm512_set1_ps(kGeluTaylorBegin + 0.5f * kWidth));
   const __m512 d = _mm512_sub_ps(x, centre);
-  __m512 phi = _mm512_permutex2var_ps(table.lo[6], piece, table.hi[6]);
-  for (int c = 5; c >= 0; --c) phi = _mm512_fmadd_ps(phi, d, _mm512_permutex2var_ps(table.lo[c], piece, table.hi[c]));
-  const __m512 gelu = _mm512_mul_ps(x, phi);
-  // x >= end: x itself; x < begin: 0 (NaN is neither, and stays NaN through the product).
-  const __mmask16 above = _mm512_cmp_ps_mask(x, _mm512_set1_ps(kGeluTaylorEnd), _CMP_GE_OQ);
-  const __mmask16 below = _mm512_cmp_ps_mask(x, _mm512_set1_ps(kGeluTaylorBegin), _CMP_LT_OQ);
-  return _mm512_mask_blend_ps(above, _mm512_maskz_mov_ps(static_cast<__mmask16>(~below), gelu), x);
+  __m512 phi = Coefficient(table, 6, piece.index);
+  for (int c = 5; c >= 0; --c) phi = _mm512_fmadd_ps(phi, d, Coefficient(table, c, piece.index));
+  return GeluFromPhi(x, phi, kGeluTaylorBegin, kGeluTaylorEnd);
 }
 
 #undef VIT_AVX512_MATH

@@ -1,7 +1,8 @@
 // PackedLinear on oneDNN's matmul, and on our own kernels where they are faster: int8 on CPUs with
 // AVX512-VNNI (gemm_vnni.h), fp32 on CPUs with AVX-512 (gemm_f32.h). For oneDNN the weights are reordered
 // once, at Pack, into the blocked layout the primitive prefers; a primitive per (row count, epilogue) is
-// created on first use and cached, so the steady state only executes. Bias and epilogue are post-ops of the same primitive: one pass over y.
+// created on first use and cached, so the steady state only executes. Bias and epilogue are post-ops of
+// the same primitive: one pass over y.
 #include "kernels/gemm.h"
 
 #include <algorithm>

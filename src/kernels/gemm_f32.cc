@@ -16,8 +16,8 @@
 
 #include "core/aligned.h"
 #include "core/threads.h"
-#include "kernels/activations.h"
 #include "kernels/avx512_math.h"
+#include "kernels/panel_tile.h"
 
 namespace vit::kernels::f32 {
 namespace {
@@ -81,15 +81,7 @@ VIT_F32_TARGET __attribute__((always_inline)) inline void Tile(const Job& job, c
   // epilogue would make GCC 12 spill them on every step of the products.
   alignas(64) float sums[kRows][kPanelColumns];
   float* gathered = job.chunks > 1 ? step.partial : &sums[0][0];
-  if (step.last) {
-    // The tile's outputs, which the epilogue reads (the residual) or writes: asked for now, they arrive
-    // during the products instead of stalling the epilogue.
-    for (int i = 0; i < kRows; ++i) {
-      const float* out_row = job.y + (row + i) * job.w.out_features + n0;
-      for (int64_t c = 0; c < std::min<int64_t>(kPanelColumns, job.w.out_features - n0); c += 16)
-        _mm_prefetch(reinterpret_cast<const char*>(out_row + c), _MM_HINT_T0);
-    }
-  }
+  if (step.last) panel_tile::PrefetchOutputs(job.y, job.w.out_features, row, kRows, n0);
 #define VIT_ROW(i, kk)                                       \
   if constexpr (i < kRows) {                                 \
     const __m512 ai = _mm512_set1_ps(a[i * k_total + (kk)]); \
@@ -167,11 +159,7 @@ VIT_F32_TARGET __attribute__((always_inline)) inline void Tile(const Job& job, c
       _mm512_mask_storeu_ps(out, masks[v], f);
     }
   }
-  if (job.epilogue == Epilogue::kBiasTanh) {
-    // The pooler's, on a row per image: while the tile is in L1, on this thread.
-    const int64_t columns = std::min(kPanelColumns, n_total - n0);
-    for (int i = 0; i < kRows; ++i) Tanh(job.y + (row + i) * n_total + n0, columns);
-  }
+  if (job.epilogue == Epilogue::kBiasTanh) panel_tile::TanhOutputs(job.y, n_total, row, kRows, n0);
 }
 #undef VIT_TILE_ROWS
 
@@ -208,10 +196,7 @@ VIT_F32_TARGET void PanelRows(const Job& job, int64_t panel_begin, int64_t panel
       const float* panel = job.w.packed + p * panel_floats;
       const int64_t n0 = p * kPanelColumns;
       __mmask16 masks[4];
-      for (int v = 0; v < 4; ++v) {
-        const int64_t live = std::clamp<int64_t>(job.w.out_features - n0 - 16 * v, 0, 16);
-        masks[v] = static_cast<__mmask16>((uint32_t{1} << live) - 1);
-      }
+      panel_tile::ColumnMasks(job.w.out_features, n0, masks);
       ChunkStep step{c * job.chunk, std::min(k_total, (c + 1) * job.chunk), c == 0, c + 1 == job.chunks, nullptr};
       // What this thread reads next: this chunk of the next panel, the next chunk of the first, or the next
       // item's first.

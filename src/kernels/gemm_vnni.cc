@@ -13,8 +13,8 @@
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include "core/threads.h"
-#include "kernels/activations.h"
 #include "kernels/avx512_math.h"
+#include "kernels/panel_tile.h"
 #include "kernels/gemm_quantize.h"
 
 namespace vit::kernels::vnni {
@@ -57,13 +57,7 @@ VIT_VNNI_TARGET __attribute__((always_inline)) inline void Tile(const Job& job, 
           acc##i##2 = _mm512_setzero_si512(), acc##i##3 = _mm512_setzero_si512();
   VIT_TILE_ROWS(VIT_DECLARE)
 #undef VIT_DECLARE
-  // The tile's outputs, which the epilogue reads (the residual) or writes: asked for now, they arrive
-  // during the products instead of stalling the epilogue (3.6% of ViT-L's int8 GEMM samples).
-  for (int i = 0; i < kRows; ++i) {
-    const float* out_row = job.y + (row + i) * job.w.out_features + n0;
-    for (int64_t c = 0; c < std::min<int64_t>(kPanelColumns, job.w.out_features - n0); c += 16)
-      _mm_prefetch(reinterpret_cast<const char*>(out_row + c), _MM_HINT_T0);
-  }
+  panel_tile::PrefetchOutputs(job.y, job.w.out_features, row, kRows, n0);
   // One step: four k-values of every row into the 4 x kRows accumulators.
 #define VIT_ROW(i, kk)                                             \
   if constexpr (i < kRows) {                                       \
@@ -131,12 +125,7 @@ VIT_VNNI_TARGET __attribute__((always_inline)) inline void Tile(const Job& job, 
       _mm512_mask_storeu_ps(out, masks[v], f);
     }
   }
-  if (job.epilogue == Epilogue::kBiasTanh) {
-    // The pooler's, on a row per image: while the tile is in L1, on this thread (a tile's row is far
-    // below the activations' parallel threshold).
-    const int64_t columns = std::min(kPanelColumns, n_total - n0);
-    for (int i = 0; i < kRows; ++i) Tanh(job.y + (row + i) * n_total + n0, columns);
-  }
+  if (job.epilogue == Epilogue::kBiasTanh) panel_tile::TanhOutputs(job.y, n_total, row, kRows, n0);
 }
 #undef VIT_TILE_ROWS
 
@@ -159,10 +148,7 @@ VIT_VNNI_TARGET void PanelRows(const Job& job, int64_t panel_index, int64_t row_
   const int8_t* panel = job.w.packed + panel_index * panel_bytes;
   const int64_t n0 = panel_index * kPanelColumns;
   __mmask16 masks[4];
-  for (int v = 0; v < 4; ++v) {
-    const int64_t live = std::clamp<int64_t>(job.w.out_features - n0 - 16 * v, 0, 16);
-    masks[v] = static_cast<__mmask16>((uint32_t{1} << live) - 1);
-  }
+  panel_tile::ColumnMasks(job.w.out_features, n0, masks);
   const int8_t* next = panel + panel_bytes;
   const int64_t lines_per_tile = prefetch_next ? k_total / 16 : 0;
   int64_t prefetched = 0;  // lines of the next panel asked for so far
