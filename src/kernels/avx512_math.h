@@ -121,8 +121,9 @@ VIT_AVX512_MATH __m512 GeluErf(__m512 x, const GeluTable& table) {
 // the pieces' centres, each coefficient picked by VPERMT2PS from two registers. Over a half-width of
 // 0.1875 the Taylor remainder is below 9e-9, so the float evaluation's rounding (6e-8 near Phi = 1) is
 // what is left: the error of simd_math-inl.h's erf-based GeluErf, in half its instructions and without its
-// division and exponential (the fp32 fc1 spent 4% of its time in that GELU). Beyond the pieces GELU is x
-// (x >= 6, where 1 - Phi < 1e-9) or 0 (x < -6, where |GELU| < 6e-9).
+// division and exponential. (In ViT-L's fc1, either GELU made the GEMM 3-5% slower than bias alone; 1
+// thread, gemm_bench's Gemm/f32/L16.fc1.) Beyond the pieces GELU is x (x >= 6, where 1 - Phi < 1e-9) or 0
+// (x < -6, where |GELU| < 6e-9).
 struct GeluTaylorPieces {
   alignas(64) float coefficients[7][32];  // Phi(centre + d) = sum_n c_n d^n, |d| <= h/2
 };

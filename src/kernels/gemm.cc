@@ -110,14 +110,13 @@ struct PackedLinear::Impl {
   // kInt8: 128 * weight_scale[n] * sum_k w[n][k], what the activations' offset of 128 adds to output n
   // per unit of x_scale; each call's bias is b[n] - x_scale * offset_terms[n].
   std::vector<float> offset_terms;
-  // kInt8 on vnni::Forward (our packing, not oneDNN's): the packed weights, and 128 * sum_k w[n][k] as
-  // integers, subtracted from the sums exactly.
+  // kInt8 on vnni::Forward (our packing, not oneDNN's), with 128 * sum_k w[n][k] as integers, subtracted
+  // from the sums exactly; kF32 on f32::Forward (our packing).
   bool vnni = false;
-  const int8_t* vnni_weights = nullptr;
   std::vector<int32_t> offset_sums;
-  // kF32 on f32::Forward (our packing): the packed weights.
   bool f32_panels = false;
-  const float* f32_weights = nullptr;
+  // The weights in our kernel's packing (in weights_owner's memory).
+  const void* own_weights = nullptr;
 
   // bias [out_features] or nullptr (zeros).
   void SetBias(const float* values) {
@@ -127,11 +126,12 @@ struct PackedLinear::Impl {
   }
 
   vnni::Int8Weights VnniWeights() const {
-    return {vnni_weights, offset_sums.data(), weight_scales.data(), static_cast<const float*>(bias.get_data_handle()),
-            out_features, in_features};
+    return {static_cast<const int8_t*>(own_weights), offset_sums.data(), weight_scales.data(),
+            static_cast<const float*>(bias.get_data_handle()), out_features, in_features};
   }
   f32::Weights F32Weights() const {
-    return {f32_weights, static_cast<const float*>(bias.get_data_handle()), out_features, in_features};
+    return {static_cast<const float*>(own_weights), static_cast<const float*>(bias.get_data_handle()), out_features,
+            in_features};
   }
   // Whether one of our kernels runs the layer (with our packing) rather than oneDNN's.
   bool own_kernel() const { return vnni || f32_panels; }
@@ -140,7 +140,6 @@ struct PackedLinear::Impl {
     return vnni ? vnni::PackedBytes(out_features, in_features)
                 : f32::PackedFloats(out_features, in_features) * sizeof(float);
   }
-  const void* own_weights() const { return vnni ? static_cast<const void*>(vnni_weights) : f32_weights; }
   // Our packings' counterpart of DescribeLayout.
   std::string OwnLayout() const {
     const std::string dims = " dims " + std::to_string(in_features) + " " + std::to_string(out_features) +
@@ -339,17 +338,15 @@ PackedLinear PackedLinear::Pack(const float* weight, const float* bias, int64_t 
     user_data = bf16;
   }
 
-  if (impl->vnni) {
-    void* packed_weights = core::AlignedAlloc(vnni::PackedBytes(out_features, in_features));
-    impl->weights_owner = std::shared_ptr<const void>(packed_weights, core::AlignedFree);
-    impl->vnni_weights = static_cast<const int8_t*>(packed_weights);
-    vnni::PackWeights(quantized, out_features, in_features, static_cast<int8_t*>(packed_weights));
-    impl->SetBias(bias);
-  } else if (impl->f32_panels) {
+  if (impl->own_kernel()) {
     void* packed_weights = core::AlignedAlloc(impl->OwnPackedBytes());
     impl->weights_owner = std::shared_ptr<const void>(packed_weights, core::AlignedFree);
-    impl->f32_weights = static_cast<const float*>(packed_weights);
-    f32::PackWeights(weight, out_features, in_features, static_cast<float*>(packed_weights));
+    impl->own_weights = packed_weights;
+    if (impl->vnni) {
+      vnni::PackWeights(quantized, out_features, in_features, static_cast<int8_t*>(packed_weights));
+    } else {
+      f32::PackWeights(weight, out_features, in_features, static_cast<float*>(packed_weights));
+    }
     impl->SetBias(bias);
   } else {
     PackForOneDnn(*impl, user_data, bias);
@@ -503,7 +500,7 @@ std::string PackedLinear::layout() const {
 std::span<const std::byte> PackedLinear::packed_weights() const {
   if (!impl_) return {};
   if (impl_->own_kernel())
-    return {static_cast<const std::byte*>(impl_->own_weights()), impl_->OwnPackedBytes()};
+    return {static_cast<const std::byte*>(impl_->own_weights), impl_->OwnPackedBytes()};
   return {static_cast<const std::byte*>(impl_->weights.get_data_handle()), impl_->weights_md.get_size()};
 }
 
@@ -563,9 +560,9 @@ PackedLinear PackedLinear::FromPacked(std::span<const std::byte> weights, const 
                     ErrorKind::kInvalidInput);
       impl->offset_sums[i] = 128 * static_cast<int32_t>(std::llround(sum));
     }
-    impl->vnni_weights = reinterpret_cast<const int8_t*>(weights.data());
-  } else if (impl->f32_panels) {
-    impl->f32_weights = reinterpret_cast<const float*>(weights.data());
+  }
+  if (impl->own_kernel()) {
+    impl->own_weights = weights.data();
   } else {
     // oneDNN only reads the weights of a matmul; the memory object needs a non-const handle.
     impl->weights = memory(impl->weights_md, Engine(), const_cast<std::byte*>(weights.data()));

@@ -2,8 +2,8 @@
 // broadcast row fill 29 of the 32 vector registers). K goes in chunks of at most 256, so that a panel's
 // chunk (64 KiB) stays in L2 while every tile of a block of rows passes over it; between chunks a tile's
 // sums wait in a per-thread buffer, and after the last the epilogue runs on them while they are in L1.
-// Each thread walks its run of (row block, panel) items in order and prefetches the next chunk it will
-// read while it multiplies the current one.
+// Each thread walks its run of (panels, block of rows) items in order and prefetches the next chunk it
+// will read while it multiplies the current one.
 #include "kernels/gemm_f32.h"
 
 #include <immintrin.h>
@@ -31,11 +31,12 @@ constexpr int64_t kPart = 128;
 // -b 1 --stages`).
 constexpr int64_t kMaxChunk = 256;
 // Rows per block, in tiles: 252 rows, one image's tokens for ViT at 224 (197) and 384 (577 in three blocks).
-constexpr int64_t kMaxBlockTiles = 42;
+constexpr int64_t kMaxBlockTiles = 42;  // bounds the per-thread buffer of partial sums
 // Panels per item where the rows take several blocks (a batch of images): the block's activations, read
 // from L3, then serve two panels. ViT-L at batch 8: 296.7-302.1 ms/image against 299.9-303.1 with one
 // panel per item (3 interleaved rounds of `vit bench -p f32 -b 8 --stages`; four per item: 296.8-301.1).
-constexpr int64_t kGroup = 2;  // 252 rows: bounds the per-thread buffer of partial sums
+constexpr int64_t kGroup = 2;
+constexpr int64_t kLineBytes = 64;
 
 bool CpuRunsKernel() {
   const dnnl::cpu_isa isa = dnnl::get_effective_cpu_isa();
@@ -54,7 +55,7 @@ struct Job {
 };
 
 // One chunk of a tile: which part of K, whether it starts or ends the sum, and where the partial sums of
-// the tile's rows wait between chunks ([kRows][64]).
+// the tile's rows wait between chunks ([kRows][64]; null where K is a single chunk).
 struct ChunkStep {
   int64_t k_begin, k_end;
   bool first, last;
@@ -76,11 +77,11 @@ VIT_F32_TARGET __attribute__((always_inline)) inline void Tile(const Job& job, c
                                                               const __mmask16 (&masks)[4], Prefetch prefetch) {
   const int64_t k_total = job.w.in_features;
   const float* a = job.x + row * k_total + step.k_begin;
-  // Where the tile's sums gather: the thread's partial sums while K has chunks to go (and for the epilogue
-  // of the last), else a buffer in L1. Through memory either way, since accumulators left live across the
-  // epilogue would make GCC 12 spill them on every step of the products.
+  // Where the tile's sums gather: the thread's partial sums where K has several chunks (and for the
+  // epilogue of the last), else a buffer in L1. Through memory either way, since accumulators left live
+  // across the epilogue would make GCC 12 spill them on every step of the products.
   alignas(64) float sums[kRows][kPanelColumns];
-  float* gathered = job.chunks > 1 ? step.partial : &sums[0][0];
+  float* gathered = step.partial != nullptr ? step.partial : &sums[0][0];
   if (step.last) panel_tile::PrefetchOutputs(job.y, job.w.out_features, row, kRows, n0);
 #define VIT_ROW(i, kk)                                       \
   if constexpr (i < kRows) {                                 \
@@ -128,8 +129,8 @@ VIT_F32_TARGET __attribute__((always_inline)) inline void Tile(const Job& job, c
     VIT_TILE_ROWS(VIT_DECLARE)
     int64_t k = part;
     for (; line < prefetch.lines && k + kUnroll <= part_end; line += 2, k += kUnroll, b += kUnroll * kPanelColumns) {
-      _mm_prefetch(prefetch.at + line * 64, _MM_HINT_T0);
-      _mm_prefetch(prefetch.at + line * 64 + 64, _MM_HINT_T0);
+      _mm_prefetch(prefetch.at + line * kLineBytes, _MM_HINT_T0);
+      _mm_prefetch(prefetch.at + (line + 1) * kLineBytes, _MM_HINT_T0);
       VIT_STEP(k, b) VIT_STEP(k + 1, b + 64) VIT_STEP(k + 2, b + 128) VIT_STEP(k + 3, b + 192)
     }
     for (; k + kUnroll <= part_end; k += kUnroll, b += kUnroll * kPanelColumns) {
@@ -212,22 +213,25 @@ VIT_F32_TARGET void PanelRows(const Job& job, int64_t panel_begin, int64_t panel
         next = job.w.packed + next_item_panel * panel_floats;
         next_k = std::min(k_total, job.chunk);
       }
-      const int64_t next_lines = next_k * kPanelColumns * 4 / 64;
+      const int64_t next_lines = next_k * kPanelColumns * static_cast<int64_t>(sizeof(float)) / kLineBytes;
       const int64_t lines_per_tile = (next_lines + tiles - 1) / tiles;
       int64_t asked = 0;
       auto prefetch_for_tile = [&] {
         const int64_t lines = std::clamp<int64_t>(next_lines - asked, 0, lines_per_tile);
-        const Prefetch prefetch{reinterpret_cast<const char*>(next) + asked * 64, lines};
+        const Prefetch prefetch{reinterpret_cast<const char*>(next) + asked * kLineBytes, lines};
         asked += lines;
         return prefetch;
       };
-      float* panel_partials = partials + (p - panel_begin) * kMaxBlockTiles * kTileRows * kPanelColumns;
+      auto partials_at = [&](int64_t r) {
+        if (partials == nullptr) return partials;
+        return partials + ((p - panel_begin) * kMaxBlockTiles * kTileRows + (r - row_begin)) * kPanelColumns;
+      };
       int64_t r = row_begin;
       for (; r + kTileRows <= row_end; r += kTileRows) {
-        step.partial = panel_partials + (r - row_begin) * kPanelColumns;
+        step.partial = partials_at(r);
         Tile<kTileRows>(job, panel, r, n0, step, masks, prefetch_for_tile());
       }
-      step.partial = panel_partials + (r - row_begin) * kPanelColumns;
+      step.partial = partials_at(r);
       TailTile<kTileRows - 1>(row_end - r, job, panel, r, n0, step, masks, prefetch_for_tile());
     }
   }
@@ -291,7 +295,6 @@ size_t PackedFloats(int64_t out_features, int64_t in_features) {
 
 void PackWeights(const float* w, int64_t out_features, int64_t in_features, float* packed) {
   const int64_t panels = (out_features + kPanelColumns - 1) / kPanelColumns;
-  const bool avx512 = CpuRunsKernel();
   core::ParallelFor(panels, [&](int64_t p) {
     float* out = packed + p * kPanelColumns * in_features;
     for (int64_t c0 = 0; c0 < kPanelColumns; c0 += 16) {
@@ -299,14 +302,7 @@ void PackWeights(const float* w, int64_t out_features, int64_t in_features, floa
       const int64_t live_rows = std::clamp<int64_t>(out_features - n0, 0, 16);
       for (int64_t k0 = 0; k0 < in_features; k0 += 16) {
         const int64_t live_k = std::min<int64_t>(16, in_features - k0);
-        if (avx512) {
-          PackBlock(w + n0 * in_features + k0, in_features, live_rows, live_k, out + k0 * kPanelColumns + c0);
-        } else {
-          for (int64_t k = 0; k < live_k; ++k) {
-            for (int64_t c = 0; c < 16; ++c)
-              out[(k0 + k) * kPanelColumns + c0 + c] = c < live_rows ? w[(n0 + c) * in_features + k0 + k] : 0.f;
-          }
-        }
+        PackBlock(w + n0 * in_features + k0, in_features, live_rows, live_k, out + k0 * kPanelColumns + c0);
       }
     }
   });

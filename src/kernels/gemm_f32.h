@@ -22,7 +22,8 @@ bool Enabled();
 // Floats of the packed weights: out_features rounded up to whole panels, times in_features.
 size_t PackedFloats(int64_t out_features, int64_t in_features);
 
-// w [out_features, in_features] row-major into panels (the last zero-padded); on the OpenMP pool.
+// w [out_features, in_features] row-major into panels (the last zero-padded); on the OpenMP pool. Needs
+// AVX-512F, as Forward does: callers check Enabled().
 void PackWeights(const float* w, int64_t out_features, int64_t in_features, float* packed);
 
 struct Weights {

@@ -98,6 +98,7 @@ TEST(F32Gemm, ARowsResultDependsNeitherOnTheOtherRowsNorOnTheThreads) {
 }
 
 TEST(F32Gemm, PackedPanelsHoldEachColumnsWeightsInKOrder) {
+  if (!Enabled()) GTEST_SKIP() << "no AVX-512 kernel on this CPU";
   // Two whole blocks of 16 k-values and a part one; a panel cut short after 6 columns.
   const Case c{1, 70, 37};
   const Layer layer = MakeLayer(c, 11);
