@@ -3,7 +3,7 @@
 
 #include <cstdio>
 
-#include "adapt/test_util.h"
+#include "adapt/adapt_testing.h"
 #include "vit/error.h"
 #include "vit/probe.h"
 

@@ -7,7 +7,7 @@
 #include <random>
 #include <set>
 
-#include "adapt/test_util.h"
+#include "adapt/adapt_testing.h"
 #include "vit/error.h"
 #include "vit/index.h"
 

@@ -4,7 +4,7 @@
 
 #include <fstream>
 
-#include "adapt/test_util.h"
+#include "adapt/adapt_testing.h"
 
 namespace vit::adapt {
 namespace {

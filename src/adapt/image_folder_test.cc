@@ -2,7 +2,7 @@
 
 #include <fstream>
 
-#include "adapt/test_util.h"
+#include "adapt/adapt_testing.h"
 #include "vit/error.h"
 #include "vit/probe.h"
 

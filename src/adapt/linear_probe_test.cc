@@ -4,7 +4,7 @@
 #include <fstream>
 #include <random>
 
-#include "adapt/test_util.h"
+#include "adapt/adapt_testing.h"
 #include "vit/error.h"
 #include "vit/probe.h"
 

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "hub/test_dir.h"
+#include "hub/hub_testing.h"
 #include "vit/error.h"
 
 namespace vit::hub {

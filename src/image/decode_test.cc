@@ -14,7 +14,7 @@
 
 #include "image/decoders.h"
 #include "image/exif.h"
-#include "image/test_images.h"
+#include "image/image_testing.h"
 #include "vit/error.h"
 #include "vit/image.h"
 

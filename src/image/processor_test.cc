@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "image/test_images.h"
+#include "image/image_testing.h"
 #include "vit/error.h"
 #include "vit/image.h"
 #include "vit/image_processor.h"

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "image/image_testing.h"
 #include "image/streaming_resize.h"
-#include "image/test_images.h"
 #include "vit/error.h"
 
 namespace vit::image {

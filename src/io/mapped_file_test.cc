@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <string>
 
-#include "io/test_support.h"
+#include "io/io_testing.h"
 #include "vit/error.h"
 
 namespace vit::io {

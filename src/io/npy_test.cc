@@ -5,8 +5,8 @@
 
 #include <cstring>
 
+#include "io/io_testing.h"
 #include "io/npy_parse.h"
-#include "io/test_support.h"
 #include "vit/error.h"
 
 namespace vit::io {

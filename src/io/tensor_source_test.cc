@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "io/io_testing.h"
 #include "io/safetensors.h"
-#include "io/test_support.h"
 #include "vit/error.h"
 
 namespace vit::io {

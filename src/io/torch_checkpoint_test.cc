@@ -7,9 +7,9 @@
 #include <memory>
 #include <vector>
 
-#include "io/pickle_builder.h"
+#include "io/io_testing.h"
+#include "io/pickle_testing.h"
 #include "io/safetensors.h"
-#include "io/test_support.h"
 #include "io/zip_reader.h"
 #include "vit/error.h"
 

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "io/pickle_builder.h"
+#include "io/pickle_testing.h"
 #include "vit/error.h"
 
 namespace vit::io {

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "io/test_support.h"
+#include "io/io_testing.h"
 #include "vit/error.h"
 
 namespace vit::io {

@@ -5,8 +5,8 @@
 #include <cmath>
 #include <limits>
 
+#include "kernels/kernels_testing.h"
 #include "kernels/reference.h"
-#include "kernels/test_util.h"
 #include "vit/error.h"
 
 namespace vit::kernels {

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "kernels/bf16.h"
-#include "kernels/test_util.h"
+#include "kernels/kernels_testing.h"
 
 namespace vit::kernels {
 namespace {

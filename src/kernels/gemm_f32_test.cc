@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "core/aligned.h"
+#include "kernels/kernels_testing.h"
 #include "kernels/reference.h"
-#include "kernels/test_util.h"
 
 namespace vit::kernels::f32 {
 namespace {

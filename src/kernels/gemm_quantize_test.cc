@@ -9,7 +9,7 @@
 #include <cstring>
 #include <limits>
 
-#include "kernels/test_util.h"
+#include "kernels/kernels_testing.h"
 
 namespace vit::kernels {
 namespace {

@@ -12,8 +12,8 @@
 #include "kernels/bf16.h"
 #include "kernels/gemm_f32.h"
 #include "kernels/gemm_quantize.h"
+#include "kernels/kernels_testing.h"
 #include "kernels/reference.h"
-#include "kernels/test_util.h"
 #include "vit/error.h"
 
 namespace vit::kernels {

@@ -8,8 +8,8 @@
 
 #include "core/aligned.h"
 #include "kernels/gemm_quantize.h"
+#include "kernels/kernels_testing.h"
 #include "kernels/reference.h"
-#include "kernels/test_util.h"
 
 namespace vit::kernels::vnni {
 namespace {

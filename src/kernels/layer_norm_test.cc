@@ -5,8 +5,8 @@
 #include <cmath>
 
 #include "kernels/bf16.h"
+#include "kernels/kernels_testing.h"
 #include "kernels/reference.h"
-#include "kernels/test_util.h"
 
 namespace vit::kernels {
 namespace {

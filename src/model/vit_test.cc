@@ -6,7 +6,7 @@
 #include <cmath>
 #include <cstring>
 
-#include "model/test_checkpoint.h"
+#include "model/model_testing.h"
 #include "model/weights.h"
 
 namespace vit::model {

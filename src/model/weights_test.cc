@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "model/config.h"
-#include "model/test_checkpoint.h"
+#include "model/model_testing.h"
 #include "vit/error.h"
 
 namespace vit::model {

@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "serve/api.h"
-#include "serve/fake_runner_test.h"
+#include "serve/serve_testing.h"
 
 namespace vit::serve {
 namespace {

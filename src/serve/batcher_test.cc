@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <thread>
 
-#include "serve/fake_runner_test.h"
+#include "serve/serve_testing.h"
 #include "vit/error.h"
 
 namespace vit::serve {

@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-#include "io/test_support.h"
+#include "io/io_testing.h"
 
 namespace vit::io::testing {
 
