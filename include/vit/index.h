@@ -77,9 +77,6 @@ class EmbeddingIndex {
   std::unique_ptr<Impl> impl_;
 };
 
-// Rows scaled to unit L2 norm, in place (zero rows stay zero).
-void NormalizeRows(Tensor& embeddings);
-
 // Groups of near-duplicates: the connected components of "cosine similarity >= threshold" among
 // the rows of embeddings [N, D] (exact search), groups of two or more only, each sorted, groups in
 // order of their first member.

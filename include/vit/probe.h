@@ -11,23 +11,12 @@
 #include <string>
 #include <vector>
 
+#include "vit/extract.h"
 #include "vit/model.h"
+#include "vit/pooling.h"
 #include "vit/tensor.h"
 
 namespace vit {
-
-// Which vector of a ModelOutput describes an image.
-enum class FeatureKind {
-  kCls,     // last_hidden_state[:, 0]: what ViTForImageClassification's classifier reads
-  kPooler,  // pooler_output (dense + tanh on [CLS]); only checkpoints with a pooler
-  kMean,    // the mean of last_hidden_state over the patch tokens ([CLS] excluded)
-};
-// "cls" | "pooler" | "mean"; throws vit::Error(kInvalidArgument) otherwise.
-FeatureKind ParseFeatureKind(const std::string& name);
-const char* FeatureKindName(FeatureKind kind);
-
-// [B, D] features of `kind` from a model's output (a copy). Throws when the output lacks them.
-Tensor SelectFeatures(const ModelOutput& output, FeatureKind kind);
 
 // torchvision.datasets.ImageFolder: root/<class>/**/<file>, one sub-folder per class, classes sorted
 // by name (byte order, as Python sorts), files with torchvision's IMG_EXTENSIONS (case-insensitive),
@@ -53,14 +42,18 @@ void SplitStratified(std::span<const int> labels, double validation_fraction, ui
                      std::vector<size_t>& train, std::vector<size_t>& validation);
 
 struct FeatureExtractionOptions {
-  FeatureKind features = FeatureKind::kCls;
-  int batch_size = 16;
+  // Probes default to cls, not DefaultPooling(): ViTForImageClassification's classifier reads [CLS], so only
+  // a cls head exports (ExportImageClassifier).
+  Pooling pooling = Pooling::kCls;
+  int batch_size = kDefaultBatchSize;
   // Features are cached here keyed by the model, the file's absolute path, size and mtime, so that
   // a second or an interrupted run does not recompute them. Empty: no cache.
   std::filesystem::path cache_dir;
   bool skip_invalid = false;  // unreadable images go to `skipped` instead of failing the call
   bool exif_transpose = false;
-  std::function<void(size_t done, size_t total)> progress;  // after every batch
+  // After every batch the model has run (and once at the start, with the cache's hits counted as done).
+  std::function<void(const ExtractProgress&)> progress;
+  std::function<bool()> cancelled;  // checked between batches; true stops with ExtractedFeatures::cancelled
 };
 
 struct SkippedFile {
@@ -73,6 +66,7 @@ struct ExtractedFeatures {
   std::vector<size_t> kept;   // index into the input list of each row
   std::vector<SkippedFile> skipped;
   size_t from_cache = 0;      // rows read from the cache rather than computed
+  bool cancelled = false;     // options.cancelled said stop: the rows so far, the rest not processed
 };
 
 ExtractedFeatures ExtractFeatures(Model& model, std::span<const std::filesystem::path> files,
@@ -83,7 +77,7 @@ std::filesystem::path DefaultFeatureCacheDir();
 // A trained probe: logits = features · weight^T + bias, named as ViTForImageClassification names it.
 struct LinearHead {
   std::string model;                     // the model it was trained on (--model as given)
-  FeatureKind features = FeatureKind::kCls;
+  Pooling features = Pooling::kCls;      // what it reads (head_config.json "features")
   std::vector<std::string> id2label;
   Tensor weight;                         // classifier.weight [num_labels, hidden_size]
   Tensor bias;                           // classifier.bias [num_labels]

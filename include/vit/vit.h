@@ -3,6 +3,7 @@
 
 #include "vit/config.h"
 #include "vit/error.h"
+#include "vit/extract.h"
 #include "vit/hub.h"
 #include "vit/image.h"
 #include "vit/image_processor.h"

@@ -18,6 +18,7 @@
 #include "io/json.h"
 #include "vit/error.h"
 #include "vit/index.h"
+#include "vit/pooling.h"
 
 namespace vit {
 namespace fs = std::filesystem;
@@ -64,7 +65,7 @@ Tensor NormalizedCopy(const Tensor& t, const char* what) {
   if (t.rank() != 2 || t.dim(1) < 1)
     throw Error(std::string(what) + " must be [N, D] with D >= 1, got " + t.ShapeString(), ErrorKind::kInvalidArgument);
   Tensor copy = t.Clone();
-  NormalizeRows(copy);
+  L2NormalizeRows(copy);
   for (float x : copy.values())
     if (!std::isfinite(x)) throw Error(std::string(what) + " hold a non-finite value", ErrorKind::kInvalidInput);
   return copy;
@@ -118,20 +119,6 @@ const char* IndexKindName(IndexKind kind) {
     case IndexKind::kIvf: return "ivf";
   }
   return "flat";
-}
-
-void NormalizeRows(Tensor& embeddings) {
-  if (embeddings.rank() != 2) throw Error("NormalizeRows: expected [N, D], got " + embeddings.ShapeString(),
-                                          ErrorKind::kInvalidArgument);
-  const int64_t d = embeddings.dim(1);
-  for (int64_t i = 0; i < embeddings.dim(0); ++i) {
-    float* row = embeddings.data() + i * d;
-    double sum = 0.0;
-    for (int64_t j = 0; j < d; ++j) sum += double{row[j]} * row[j];
-    if (sum == 0.0) continue;
-    const auto inv = static_cast<float>(1.0 / std::sqrt(sum));
-    for (int64_t j = 0; j < d; ++j) row[j] *= inv;
-  }
 }
 
 EmbeddingIndex::EmbeddingIndex(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

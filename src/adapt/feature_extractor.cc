@@ -1,4 +1,4 @@
-// ExtractFeatures: cached lookups first, then the misses decoded and run in batches, each batch's
+// ExtractFeatures: cached lookups first, then the misses through Extract (vit/extract.h), each batch's
 // vectors appended to the cache as soon as they exist (so an interrupted run keeps its work).
 #include <cstdlib>
 #include <cstring>
@@ -8,6 +8,7 @@
 
 #include "adapt/feature_cache.h"
 #include "vit/error.h"
+#include "vit/extract.h"
 #include "vit/probe.h"
 
 namespace vit {
@@ -23,14 +24,14 @@ std::string StampText(const fs::path& file) {
   }
 }
 
-int64_t FeatureWidth(const Model& model, FeatureKind kind) {
+int64_t FeatureWidth(const Model& model, Pooling pooling) {
   const ViTConfig& c = model.config();
-  if (kind == FeatureKind::kPooler) return c.pooler_output_size > 0 ? c.pooler_output_size : c.hidden_size;
+  if (pooling == Pooling::kPooler) return c.pooler_output_size > 0 ? c.pooler_output_size : c.hidden_size;
   return c.hidden_size;
 }
 
 // Everything that changes the vectors: the weights, the configs, the precision, the feature kind.
-std::string ModelKey(const Model& model, FeatureKind kind) {
+std::string ModelKey(const Model& model, Pooling pooling) {
   const ModelInfo& info = model.info();
   const fs::path dir = info.directory;
   const fs::path weights = fs::path(info.weights_file).is_absolute() ? fs::path(info.weights_file)
@@ -41,7 +42,7 @@ std::string ModelKey(const Model& model, FeatureKind kind) {
   key += "config.json " + StampText(dir / "config.json") + "\n";
   key += "preprocessor_config.json " + StampText(dir / "preprocessor_config.json") + "\n";
   key += std::string("precision ") + PrecisionName(info.precision) + "\n";
-  key += std::string("features ") + FeatureKindName(kind) + "\n";
+  key += std::string("features ") + PoolingName(pooling) + "\n";
   return key;
 }
 
@@ -63,13 +64,13 @@ fs::path DefaultFeatureCacheDir() {
 
 ExtractedFeatures ExtractFeatures(Model& model, std::span<const fs::path> files, const FeatureExtractionOptions& options) {
   if (options.batch_size < 1) throw Error("feature extraction: batch size must be >= 1", ErrorKind::kInvalidArgument);
-  const int64_t dim = FeatureWidth(model, options.features);
-  if (options.features == FeatureKind::kPooler && !model.info().has_pooler)
-    throw Error("features pooler: " + model.info().source + " has no pooler (pooler.dense.*); use cls or mean",
+  const int64_t dim = FeatureWidth(model, options.pooling);
+  if (options.pooling == Pooling::kPooler && !model.info().has_pooler)
+    throw Error("pooling pooler: " + model.info().source + " has no pooler (pooler.dense.*); use cls or mean",
                 ErrorKind::kInvalidArgument);
   std::unique_ptr<adapt::FeatureCache> cache;
   if (!options.cache_dir.empty())
-    cache = std::make_unique<adapt::FeatureCache>(options.cache_dir, ModelKey(model, options.features), dim);
+    cache = std::make_unique<adapt::FeatureCache>(options.cache_dir, ModelKey(model, options.pooling), dim);
 
   const size_t n = files.size();
   std::vector<float> rows(n * static_cast<size_t>(dim));
@@ -77,7 +78,7 @@ ExtractedFeatures ExtractFeatures(Model& model, std::span<const fs::path> files,
   std::vector<std::string> keys(n);
   std::vector<adapt::FileStamp> stamps(n);
   ExtractedFeatures result;
-  std::vector<size_t> pending;
+  std::vector<size_t> pending;  // index into files of each input given to Extract
   std::vector<std::optional<std::string>> failure(n);
 
   for (size_t i = 0; i < n; ++i) {
@@ -97,54 +98,39 @@ ExtractedFeatures ExtractFeatures(Model& model, std::span<const fs::path> files,
       pending.push_back(i);
     }
   }
-  size_t finished = n - pending.size();
-  if (options.progress) options.progress(finished, n);
+  const size_t ready = n - pending.size();  // cache hits and unreadable stamps, done before any batch
+  if (options.progress) options.progress({ready, n, 0, 0.0});
 
-  for (size_t start = 0; start < pending.size(); start += static_cast<size_t>(options.batch_size)) {
-    const size_t end = std::min(pending.size(), start + static_cast<size_t>(options.batch_size));
-    // Decoding is independent per file: spread it over the (one, OpenMP) pool.
-    const auto count = static_cast<int64_t>(end - start);
-    std::vector<std::optional<Image>> decoded(static_cast<size_t>(count));
-    std::vector<std::string> errors(static_cast<size_t>(count));
-    DecodeOptions decode;
-    decode.exif_transpose = options.exif_transpose;
-#pragma omp parallel for schedule(dynamic)
-    for (int64_t j = 0; j < count; ++j) {
-      try {
-        decoded[static_cast<size_t>(j)] = LoadImage(files[pending[start + static_cast<size_t>(j)]], decode);
-      } catch (const std::exception& e) {
-        errors[static_cast<size_t>(j)] = e.what();
-      }
-    }
-    std::vector<Image> images;
-    std::vector<size_t> batch;
-    for (int64_t j = 0; j < count; ++j) {
-      const size_t i = pending[start + static_cast<size_t>(j)];
-      if (!errors[static_cast<size_t>(j)].empty()) {
-        if (!options.skip_invalid) throw Error(errors[static_cast<size_t>(j)], ErrorKind::kInvalidInput);
-        failure[i] = errors[static_cast<size_t>(j)];
-        continue;
-      }
-      images.push_back(std::move(*decoded[static_cast<size_t>(j)]));
-      batch.push_back(i);
-    }
-    if (!images.empty()) {
-      const Tensor features = SelectFeatures(model.Run(images), options.features);
-      if (features.rank() != 2 || features.dim(1) != dim || features.dim(0) != static_cast<int64_t>(batch.size()))
-        throw Error("feature extraction: the model gave " + features.ShapeString() + " features, expected width " +
-                        std::to_string(dim),
-                    ErrorKind::kInternal);
-      for (size_t b = 0; b < batch.size(); ++b) {
-        const size_t i = batch[b];
-        const float* v = features.data() + static_cast<int64_t>(b) * dim;
-        std::memcpy(rows.data() + i * static_cast<size_t>(dim), v, static_cast<size_t>(dim) * sizeof(float));
-        done[i] = 1;
-        if (cache) cache->Append(keys[i], stamps[i], v);
-      }
-    }
-    finished += end - start;
-    if (options.progress) options.progress(finished, n);
-  }
+  std::vector<ExtractInput> inputs;
+  inputs.reserve(pending.size());
+  for (size_t i : pending) inputs.push_back(ExtractInput::File(files[i]));
+  ExtractOptions extract;
+  extract.batch_size = options.batch_size;
+  extract.pooling = options.pooling;
+  extract.skip_invalid = options.skip_invalid;
+  extract.decode.exif_transpose = options.exif_transpose;
+  extract.cancelled = options.cancelled;
+  if (options.progress)
+    extract.progress = [&](const ExtractProgress& p) { options.progress({ready + p.done, n, p.skipped, p.elapsed_seconds}); };
+  const ExtractSummary summary = Extract(
+      model, inputs,
+      [&](ExtractedBatch& batch) {
+        const Tensor& features = batch.embeddings;
+        if (features.rank() != 2 || features.dim(1) != dim)
+          throw Error("feature extraction: the model gave " + features.ShapeString() + " features, expected width " +
+                          std::to_string(dim),
+                      ErrorKind::kInternal);
+        for (size_t b = 0; b < batch.indices.size(); ++b) {
+          const size_t i = pending[batch.indices[b]];
+          const float* v = features.data() + static_cast<int64_t>(b) * dim;
+          std::memcpy(rows.data() + i * static_cast<size_t>(dim), v, static_cast<size_t>(dim) * sizeof(float));
+          done[i] = 1;
+          if (cache) cache->Append(keys[i], stamps[i], v);
+        }
+      },
+      extract);
+  for (const SkippedInput& s : summary.skipped) failure[pending[s.index]] = s.reason;
+  result.cancelled = summary.cancelled;
 
   for (size_t i = 0; i < n; ++i) {
     if (done[i]) result.kept.push_back(i);

@@ -42,10 +42,10 @@ io::Json DefaultProcessorConfig(int64_t image_size) {
 }  // namespace
 
 void ExportImageClassifier(const LinearHead& head, const fs::path& model_dir, const fs::path& out_dir) {
-  if (head.features != FeatureKind::kCls)
-    throw Error(std::string("export: the head was trained on ") + FeatureKindName(head.features) +
+  if (head.features != Pooling::kCls)
+    throw Error(std::string("export: the head was trained on ") + PoolingName(head.features) +
                     " features; ViTForImageClassification's classifier reads the [CLS] token, so only a head "
-                    "trained with --features cls exports",
+                    "trained with --pooling cls exports",
                 ErrorKind::kInvalidArgument);
   if (static_cast<int64_t>(head.id2label.size()) != head.num_labels())
     throw Error("export: the head has " + std::to_string(head.id2label.size()) + " labels for " +

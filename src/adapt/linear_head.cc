@@ -46,7 +46,7 @@ Tensor LinearHead::Logits(const Tensor& features) const {
   if (weight.rank() != 2 || bias.rank() != 1 || bias.dim(0) != weight.dim(0))
     throw Error("linear head: classifier.weight/bias are not [K, D] and [K]", ErrorKind::kInternal);
   if (features.rank() != 2 || features.dim(1) != hidden_size())
-    throw Error("linear head: it takes " + std::to_string(hidden_size()) + "-wide " + FeatureKindName(this->features) +
+    throw Error("linear head: it takes " + std::to_string(hidden_size()) + "-wide " + PoolingName(this->features) +
                     " features, the model gives " + features.ShapeString() +
                     " (was the head trained on another model?)",
                 ErrorKind::kInvalidArgument);
@@ -73,7 +73,7 @@ void LinearHead::Save(const std::filesystem::path& dir) const {
                        {{"format", "pt"}});
   io::Json config = io::Json::object();
   config["model"] = model;
-  config["features"] = FeatureKindName(features);
+  config["features"] = PoolingName(features);
   config["hidden_size"] = hidden_size();
   config["num_labels"] = num_labels();
   config["C"] = C;
@@ -104,7 +104,7 @@ LinearHead LinearHead::Load(const std::filesystem::path& dir) {
   LinearHead head;
   try {
     head.model = field("model").get<std::string>();
-    head.features = ParseFeatureKind(field("features").get<std::string>());
+    head.features = ParsePooling(field("features").get<std::string>());
     head.C = field("C").get<double>();
     const auto hidden = field("hidden_size").get<int64_t>();
     const auto labels = field("num_labels").get<int64_t>();

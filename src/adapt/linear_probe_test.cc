@@ -88,12 +88,12 @@ TEST(LinearHead, SaveLoadRoundTripsAndChecksWidth) {
   options.Cs = {1.0};
   LinearHead head = TrainLinearProbe(x, labels, {"cat", "dog", "élan"}, options).head;
   head.model = "some/model";
-  head.features = FeatureKind::kMean;
+  head.features = Pooling::kMean;
   const auto dir = adapt::testing_util::FreshDir("head");
   head.Save(dir);
   const LinearHead loaded = LinearHead::Load(dir);
   EXPECT_EQ(loaded.model, "some/model");
-  EXPECT_EQ(loaded.features, FeatureKind::kMean);
+  EXPECT_EQ(loaded.features, Pooling::kMean);
   EXPECT_EQ(loaded.id2label, head.id2label);
   EXPECT_EQ(loaded.C, 1.0);
   const Tensor a = head.Logits(x), b = loaded.Logits(x);

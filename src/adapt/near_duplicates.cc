@@ -11,6 +11,7 @@
 
 #include "vit/error.h"
 #include "vit/index.h"
+#include "vit/pooling.h"
 
 namespace vit {
 namespace {
@@ -39,7 +40,7 @@ std::vector<std::vector<int64_t>> FindNearDuplicates(const Tensor& embeddings, f
     throw Error("dedup: embeddings must be [N, D] with D >= 1, got " + embeddings.ShapeString(),
                 ErrorKind::kInvalidArgument);
   Tensor x = embeddings.Clone();
-  NormalizeRows(x);
+  L2NormalizeRows(x);
   const int64_t n = x.dim(0), d = x.dim(1);
   DisjointSets sets(n);
   if (n > 1) {

@@ -1,5 +1,7 @@
 #include "vit/pooling.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <vector>
 
@@ -16,6 +18,41 @@ void CheckHiddenState(const Tensor& h, int64_t min_tokens, const char* what) {
 }
 
 }  // namespace
+
+Pooling ParsePooling(std::string_view name) {
+  if (name == "pooler" || name == "pooler_output") return Pooling::kPooler;
+  if (name == "cls") return Pooling::kCls;
+  if (name == "mean") return Pooling::kMean;
+  throw Error("pooling: expected pooler, cls or mean, got \"" + std::string(name.substr(0, 64)) + "\"",
+              ErrorKind::kInvalidArgument);
+}
+
+const char* PoolingName(Pooling pooling) {
+  switch (pooling) {
+    case Pooling::kPooler: return "pooler";
+    case Pooling::kCls: return "cls";
+    case Pooling::kMean: return "mean";
+  }
+  return "?";
+}
+
+const char* PoolingOutputName(Pooling pooling) { return pooling == Pooling::kPooler ? "pooler_output" : PoolingName(pooling); }
+
+Pooling DefaultPooling(bool has_pooler) { return has_pooler ? Pooling::kPooler : Pooling::kCls; }
+
+Tensor Pool(const Tensor& last_hidden_state, const Tensor& pooler_output, Pooling pooling) {
+  switch (pooling) {
+    case Pooling::kPooler:
+      if (pooler_output.empty())
+        throw Error("pooling pooler needs pooler_output, and this checkpoint has no pooler (pooler.dense.*); "
+                    "use cls or mean",
+                    ErrorKind::kUnsupported);
+      return pooler_output.Clone();
+    case Pooling::kCls: return ClsTokens(last_hidden_state);
+    case Pooling::kMean: return MeanOfPatchTokens(last_hidden_state);
+  }
+  throw Error("pooling: unknown kind", ErrorKind::kInternal);
+}
 
 Tensor ClsTokens(const Tensor& h) {
   CheckHiddenState(h, 1, "cls");
@@ -40,6 +77,21 @@ Tensor MeanOfPatchTokens(const Tensor& h) {
       out.data()[b * width + d] = static_cast<float>(sum[static_cast<size_t>(d)] / static_cast<double>(tokens - 1));
   }
   return out;
+}
+
+void L2Normalize(std::span<float> vector) {
+  double sum = 0.0;
+  for (float v : vector) sum += static_cast<double>(v) * v;
+  if (sum <= 0.0 || !std::isfinite(sum)) return;
+  const float norm = static_cast<float>(std::sqrt(sum));
+  for (float& v : vector) v /= norm;
+}
+
+void L2NormalizeRows(Tensor& rows) {
+  if (rows.rank() != 2) throw Error("L2NormalizeRows: expected [B, D], got " + rows.ShapeString(), ErrorKind::kInvalidArgument);
+  const int64_t width = rows.dim(1);
+  for (int64_t r = 0; r < rows.dim(0); ++r)
+    L2Normalize(std::span<float>(rows.data() + r * width, static_cast<size_t>(width)));
 }
 
 }  // namespace vit

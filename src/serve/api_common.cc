@@ -87,13 +87,16 @@ bool ParseBoolText(const std::string& text, const char* field) {
 
 std::vector<std::vector<float>> Embed(ServeContext& context, std::span<const EncodedImage> images,
                                       const EmbedOptions& options, Inference::Clock::time_point deadline) {
+  const bool has_pooler = context.model().info.has_pooler;
+  const Pooling pooling = options.pooling.value_or(DefaultPooling(has_pooler));
   // Refuse before any work when the answer can only be an error.
-  if (options.pooling == Pooling::kPooler && !context.model().info.has_pooler) Pool({}, {}, Pooling::kPooler);
+  if (pooling == Pooling::kPooler && !has_pooler) Pool({}, {}, Pooling::kPooler);
   const std::vector<RowOutput> rows = context.inference.RunImages(images, deadline);
   std::vector<std::vector<float>> vectors;
   vectors.reserve(rows.size());
   for (const RowOutput& row : rows) {
-    vectors.push_back(Pool(row.last_hidden_state, row.pooler_output, options.pooling));
+    const Tensor v = Pool(row.last_hidden_state, row.pooler_output, pooling);
+    vectors.emplace_back(v.data(), v.data() + v.numel());
     if (options.normalize) L2Normalize(vectors.back());
   }
   return vectors;

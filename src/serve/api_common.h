@@ -1,5 +1,5 @@
 // Request pieces shared by the JSON APIs: parsing the body, reading typed fields with errors that name
-// them, images given as strings, and the embed pipeline (pool, normalize).
+// them, images given as strings, and the embed pipeline (pool, normalize, as vit/pooling.h defines them).
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -10,7 +10,7 @@
 
 #include "serve/context.h"
 #include "serve/http.h"
-#include "serve/pooling.h"
+#include "vit/pooling.h"
 
 namespace vit::serve {
 
@@ -29,7 +29,7 @@ std::vector<EncodedImage> ImagesField(const Json& object, const char* field,
 bool IsImageContentType(const std::string& content_type);
 
 struct EmbedOptions {
-  Pooling pooling = Pooling::kPooler;
+  std::optional<Pooling> pooling;  // unset: DefaultPooling (pooler when the checkpoint has one, else cls)
   bool normalize = true;
 };
 // One vector per image, in order.

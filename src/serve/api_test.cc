@@ -190,7 +190,7 @@ class NoPoolerApiTest : public ApiTest {
 };
 
 TEST_F(NoPoolerApiTest, PoolerIs422AndKServeDefaultsToLastHiddenState) {
-  Response r = Call(TeiEmbed, R"({"inputs": "Zm9v"})");
+  Response r = Call(TeiEmbed, R"({"inputs": "Zm9v", "pooling": "pooler"})");
   EXPECT_EQ(r.status, 422);
   EXPECT_NE(ErrorOf(r).find("pooler"), std::string::npos);
   r = Infer({{"inputs", {PixelInput(1)}}});

@@ -84,7 +84,7 @@ class BadInput(unittest.TestCase):
         r, head = self.train(data, "--features", "mean")
         self.assertEqual(r.returncode, 0, r.stderr)
         r = run_vit(["probe", "export", "--head", head, "--out", os.path.join(self.tmp.name, "x")], check=False)
-        self.assert_fails(r, 2, "--features cls")
+        self.assert_fails(r, 2, "--pooling cls")
 
     def test_corrupt_index(self):
         data = self.folder("index")

@@ -379,8 +379,10 @@ class ServeNoPooler(unittest.TestCase):
     def tearDownClass(cls):
         cls.server.kill()
 
-    def test_pooler_is_422_naming_it_and_cls_mean_work(self):
-        status, _, data = self.server.request("POST", "/embed", {"inputs": b64(read(IMAGES[0]))})
+    def test_default_is_cls_pooler_is_422_naming_it_and_cls_mean_work(self):
+        got = self.server.json("POST", "/embed", {"inputs": b64(read(IMAGES[0])), "normalize": False})
+        self.assertTrue(np.array_equal(f32(got), self.ref["cls"][:1]), "the default pooling without a pooler is cls")
+        status, _, data = self.server.request("POST", "/embed", {"inputs": b64(read(IMAGES[0])), "pooling": "pooler"})
         self.assertEqual(status, 422)
         self.assertIn("pooler", json.loads(data)["error"])
         for pooling in ("cls", "mean"):

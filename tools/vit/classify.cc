@@ -12,6 +12,7 @@
 #include "feature_args.h"
 #include "model_args.h"
 #include "progress.h"
+#include "vit/extract.h"
 #include "vit/probe.h"
 #include "vit/vit.h"
 
@@ -28,9 +29,9 @@ struct ClassifyArgs {
   std::vector<std::string> inputs;
 };
 
-int64_t FeatureWidth(const Model& model, FeatureKind kind) {
+int64_t FeatureWidth(const Model& model, Pooling pooling) {
   const ViTConfig& c = model.config();
-  return kind == FeatureKind::kPooler && c.pooler_output_size > 0 ? c.pooler_output_size : c.hidden_size;
+  return pooling == Pooling::kPooler && c.pooler_output_size > 0 ? c.pooler_output_size : c.hidden_size;
 }
 
 int RunClassify(const ClassifyArgs& args) {
@@ -41,13 +42,13 @@ int RunClassify(const ClassifyArgs& args) {
 
   std::vector<std::string> id2label;
   if (head) {
-    if (head->features == FeatureKind::kPooler && !model->info().has_pooler)
+    if (head->features == Pooling::kPooler && !model->info().has_pooler)
       throw Error(args.head + " reads pooler features but " + args.model.model + " has no pooler",
                   ErrorKind::kInvalidArgument);
     const int64_t width = FeatureWidth(*model, head->features);
     if (width != head->hidden_size())
       throw Error(args.head + " takes " + std::to_string(head->hidden_size()) + "-wide " +
-                      FeatureKindName(head->features) + " features but " + args.model.model + " gives " +
+                      PoolingName(head->features) + " features but " + args.model.model + " gives " +
                       std::to_string(width) + "-wide ones (the head was trained on " + head->model + ")",
                   ErrorKind::kInvalidArgument);
     if (!head->model.empty() && head->model != ModelReference(args.model.model))
@@ -62,51 +63,34 @@ int RunClassify(const ClassifyArgs& args) {
     id2label = model->config().id2label;
   }
 
-  DecodeOptions decode;
-  decode.exif_transpose = args.exif_transpose;
+  ExtractOptions options;
+  options.batch_size = args.batch_size;
+  options.embeddings = head.has_value();
+  if (head) options.pooling = head->features;
+  options.skip_invalid = args.skip_invalid;
+  options.decode.exif_transpose = args.exif_transpose;
   Progress progress("vit classify", static_cast<int64_t>(files.size()));
-  int64_t skipped = 0, written = 0;
-  for (size_t begin = 0; begin < files.size(); begin += static_cast<size_t>(args.batch_size)) {
-    const size_t end = std::min(files.size(), begin + static_cast<size_t>(args.batch_size));
-    const auto count = static_cast<int64_t>(end - begin);
-    std::vector<std::optional<Image>> decoded(static_cast<size_t>(count));
-    std::vector<std::string> errors(static_cast<size_t>(count));
-#pragma omp parallel for schedule(dynamic)
-    for (int64_t i = 0; i < count; ++i) {
-      try {
-        decoded[static_cast<size_t>(i)] = LoadImage(files[begin + static_cast<size_t>(i)], decode);
-      } catch (const std::exception& e) {
-        errors[static_cast<size_t>(i)] = e.what();
-      }
-    }
-    std::vector<Image> images;
-    std::vector<size_t> kept;
-    for (int64_t i = 0; i < count; ++i) {
-      if (!errors[static_cast<size_t>(i)].empty()) {
-        if (!args.skip_invalid) throw Error(errors[static_cast<size_t>(i)], ErrorKind::kInvalidInput);
-        std::fprintf(stderr, "vit classify: skipping %s\n", errors[static_cast<size_t>(i)].c_str());
-        ++skipped;
-        continue;
-      }
-      images.push_back(std::move(*decoded[static_cast<size_t>(i)]));
-      kept.push_back(begin + static_cast<size_t>(i));
-    }
-    if (!images.empty()) {
-      const ModelOutput out = model->Run(images);
-      const Tensor logits = head ? head->Logits(SelectFeatures(out, head->features)) : out.logits;
-      const auto top = TopLabels(logits, id2label, args.top_k);
-      for (size_t r = 0; r < kept.size(); ++r) {
-        nlohmann::json labels = nlohmann::json::array();
-        for (const LabelScore& l : top[r]) labels.push_back({{"label", l.label}, {"score", l.score}});
-        const nlohmann::json line = {{"file", files[kept[r]].string()}, {"labels", labels}};
-        std::printf("%s\n", line.dump().c_str());
-        ++written;
-      }
-      std::fflush(stdout);
-    }
-    progress.Update(static_cast<int64_t>(end));
-  }
+  options.progress = [&](const ExtractProgress& p) { progress.Update(static_cast<int64_t>(p.done)); };
+  int64_t written = 0;
+  const std::vector<ExtractInput> inputs = FileInputs(files);
+  const ExtractSummary summary = Extract(
+      *model, inputs,
+      [&](ExtractedBatch& batch) {
+        const Tensor logits = head ? head->Logits(batch.embeddings) : batch.output.logits;
+        const auto top = TopLabels(logits, id2label, args.top_k);
+        for (size_t r = 0; r < batch.indices.size(); ++r) {
+          nlohmann::json labels = nlohmann::json::array();
+          for (const LabelScore& l : top[r]) labels.push_back({{"label", l.label}, {"score", l.score}});
+          const nlohmann::json line = {{"file", files[batch.indices[r]].string()}, {"labels", labels}};
+          std::printf("%s\n", line.dump().c_str());
+          ++written;
+        }
+        std::fflush(stdout);
+      },
+      options);
   progress.Finish();
+  for (const SkippedInput& s : summary.skipped) std::fprintf(stderr, "vit classify: skipped %s\n", s.reason.c_str());
+  const size_t skipped = summary.skipped.size();
   if (written == 0) throw Error("no input could be read", ErrorKind::kInvalidInput);
   return skipped > 0 ? kExitPartial : kExitOk;
 }

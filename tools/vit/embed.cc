@@ -13,9 +13,10 @@
 #include "inputs.h"
 #include "model_args.h"
 #include "progress.h"
-#include "vit/vit.h"
+#include "vit/extract.h"
 #include "vit/npy.h"
 #include "vit/pooling.h"
+#include "vit/vit.h"
 
 namespace vit::tool {
 namespace {
@@ -59,130 +60,58 @@ std::vector<std::string> ParseOutputs(const std::string& list, const Model& mode
   return names;
 }
 
-// One batch of inputs, decoded and preprocessed into pixel_values.
-struct Batch {
-  std::vector<const InputItem*> items;  // the rows that made it
-  Tensor pixel_values;
-};
-
 class Embedder {
  public:
   Embedder(const EmbedArgs& args, Model& model, std::vector<std::string> outputs)
-      : args_(args), model_(model), outputs_(std::move(outputs)), processor_(ProcessorFor(args, model)) {
-    decode_.exif_transpose = args.exif_transpose;
-  }
+      : args_(args), model_(model), outputs_(std::move(outputs)) {}
 
-  int Run(const std::vector<InputItem>& items) {
+  int Run(const std::vector<ExtractInput>& inputs) {
     std::filesystem::create_directories(args_.out);
     std::ofstream names(std::filesystem::path(args_.out) / "inputs.txt");
     if (!names) throw Error(args_.out + "/inputs.txt: cannot create", ErrorKind::kIo);
-    Progress progress("vit embed", static_cast<int64_t>(items.size()));
-    RunOptions run;
-    run.output_hidden_states = Wants("hidden_states");
-    run.output_attentions = Wants("attentions");
-    run.interpolate_pos_encoding = args_.interpolate_pos_encoding;
-    const auto planned = static_cast<int64_t>(items.size());
-    for (size_t begin = 0; begin < items.size(); begin += static_cast<size_t>(args_.batch_size)) {
-      const size_t end = std::min(items.size(), begin + static_cast<size_t>(args_.batch_size));
-      Batch batch = Prepare(items, begin, end);
-      progress.Update(static_cast<int64_t>(end));
-      if (batch.items.empty()) continue;
-      ModelOutput out = model_.Run(batch.pixel_values, run);
-      Write(batch, out, planned);
-      for (const InputItem* item : batch.items) names << item->Name() << '\n';
-      rows_ += static_cast<int64_t>(batch.items.size());
+    Progress progress("vit embed", static_cast<int64_t>(inputs.size()));
+    ExtractOptions options;
+    options.batch_size = args_.batch_size;
+    options.embeddings = false;
+    options.run.output_hidden_states = Wants("hidden_states");
+    options.run.output_attentions = Wants("attentions");
+    options.run.interpolate_pos_encoding = args_.interpolate_pos_encoding;
+    options.keep_pixel_values = Wants("pixel_values");
+    options.skip_invalid = args_.skip_invalid;
+    options.decode.exif_transpose = args_.exif_transpose;
+    if (!args_.image_size.empty()) {
+      ImageProcessorConfig config = model_.processor().config();
+      config.height = args_.image_size[0];
+      config.width = args_.image_size[1];
+      options.processor = ImageProcessor(config);
     }
+    options.progress = [&](const ExtractProgress& p) { progress.Update(static_cast<int64_t>(p.done)); };
+    const auto planned = static_cast<int64_t>(inputs.size());
+    const ExtractSummary summary = Extract(
+        model_, inputs,
+        [&](ExtractedBatch& batch) {
+          Write(batch, planned);
+          for (const std::string& name : batch.names) names << name << '\n';
+          rows_ += static_cast<int64_t>(batch.indices.size());
+        },
+        options);
     progress.Finish();
+    for (const SkippedInput& s : summary.skipped) std::fprintf(stderr, "vit embed: skipped %s\n", s.reason.c_str());
     for (auto& [name, writer] : writers_) writer->Finish(rows_);
     names.close();
     if (!names) throw Error(args_.out + "/inputs.txt: write failed", ErrorKind::kIo);
+    const auto skipped = static_cast<long long>(summary.skipped.size());
     std::fprintf(stderr, "vit embed: wrote %lld row(s) of %s to %s", static_cast<long long>(rows_), args_.outputs.c_str(),
                  args_.out.c_str());
-    if (skipped_ > 0) std::fprintf(stderr, "; skipped %lld invalid input(s)", static_cast<long long>(skipped_));
+    if (skipped > 0) std::fprintf(stderr, "; skipped %lld invalid input(s)", skipped);
     std::fprintf(stderr, "\n");
     if (rows_ == 0) throw Error("no input could be read", ErrorKind::kInvalidInput);
-    return skipped_ > 0 ? kExitPartial : kExitOk;
+    return skipped > 0 ? kExitPartial : kExitOk;
   }
 
  private:
-  static ImageProcessor ProcessorFor(const EmbedArgs& args, const Model& model) {
-    ImageProcessorConfig config = model.processor().config();
-    if (!args.image_size.empty()) {
-      config.height = args.image_size[0];
-      config.width = args.image_size[1];
-    }
-    return ImageProcessor(config);
-  }
-
   bool Wants(const std::string& name) const {
     return std::find(outputs_.begin(), outputs_.end(), name) != outputs_.end();
-  }
-
-  // Opened once and kept: each batch reads only its own rows from the mapping.
-  const NpyReader& NpyFile(const std::filesystem::path& path) {
-    auto& reader = npy_files_[path];
-    if (!reader) reader = std::make_unique<NpyReader>(path);
-    return *reader;
-  }
-
-  Batch Prepare(const std::vector<InputItem>& items, size_t begin, size_t end) {
-    const auto n = static_cast<int64_t>(end - begin);
-    std::vector<Tensor> images(static_cast<size_t>(n));  // [3, H, W] pixel_values of each image
-    std::vector<std::string> errors(static_cast<size_t>(n));
-    // Decoding and preprocessing are independent per file: spread them over the (one, OpenMP) pool.
-    // PreprocessFile streams JPEG rows into the resize, so a large photo is never held whole.
-#pragma omp parallel for schedule(dynamic)
-    for (int64_t i = 0; i < n; ++i) {
-      const InputItem& item = items[begin + static_cast<size_t>(i)];
-      if (item.npy_row >= 0) continue;
-      try {
-        images[static_cast<size_t>(i)] = processor_.PreprocessFile(item.path, decode_);
-      } catch (const std::exception& e) {
-        errors[static_cast<size_t>(i)] = e.what();
-      }
-    }
-    Batch batch;
-    std::vector<int64_t> chw;
-    std::vector<int64_t> source;  // each kept row's index within this chunk
-    for (int64_t i = 0; i < n; ++i) {
-      const InputItem& item = items[begin + static_cast<size_t>(i)];
-      if (!errors[static_cast<size_t>(i)].empty()) {
-        if (!args_.skip_invalid) throw Error(errors[static_cast<size_t>(i)], ErrorKind::kInvalidInput);
-        std::fprintf(stderr, "vit embed: skipping %s\n", errors[static_cast<size_t>(i)].c_str());
-        ++skipped_;
-        continue;
-      }
-      std::vector<int64_t> shape;
-      if (item.npy_row >= 0) {
-        const auto& dims = NpyFile(item.path).shape();
-        shape = {dims[1], dims[2], dims[3]};
-      } else {
-        shape = images[static_cast<size_t>(i)].shape();
-      }
-      if (shape_.empty()) shape_ = shape;
-      if (shape != shape_)
-        throw Error(item.Name() + ": pixel_values of size " + std::to_string(shape[1]) + "x" + std::to_string(shape[2]) +
-                        " cannot share output arrays with earlier inputs of size " + std::to_string(shape_[1]) + "x" +
-                        std::to_string(shape_[2]),
-                    ErrorKind::kInvalidArgument);
-      batch.items.push_back(&item);
-      source.push_back(i);
-    }
-    const auto rows = static_cast<int64_t>(batch.items.size());
-    if (rows == 0) return batch;
-    batch.pixel_values = Tensor({rows, shape_[0], shape_[1], shape_[2]});
-    const int64_t plane = shape_[0] * shape_[1] * shape_[2];
-#pragma omp parallel for schedule(dynamic)
-    for (int64_t r = 0; r < rows; ++r) {
-      const InputItem& item = *batch.items[static_cast<size_t>(r)];
-      float* dst = batch.pixel_values.data() + r * plane;
-      if (item.npy_row >= 0)
-        npy_files_.at(item.path)->ReadRows(item.npy_row, 1, dst);  // opened above
-      else
-        std::memcpy(dst, images[static_cast<size_t>(source[static_cast<size_t>(r)])].data(),
-                    static_cast<size_t>(plane) * sizeof(float));
-    }
-    return batch;
   }
 
   NpyWriter& WriterFor(const std::string& name, std::vector<int64_t> shape, int row_axis, int64_t planned) {
@@ -195,7 +124,8 @@ class Embedder {
     return *it->second;
   }
 
-  void Write(const Batch& batch, const ModelOutput& out, int64_t planned) {
+  void Write(const ExtractedBatch& batch, int64_t planned) {
+    const ModelOutput& out = batch.output;
     for (const std::string& name : outputs_) {
       if (name == "hidden_states" || name == "attentions") {
         const auto& slices = name == "hidden_states" ? out.hidden_states : out.attentions;
@@ -217,13 +147,8 @@ class Embedder {
   const EmbedArgs& args_;
   Model& model_;
   std::vector<std::string> outputs_;
-  ImageProcessor processor_;
-  DecodeOptions decode_;
   std::map<std::string, std::unique_ptr<NpyWriter>> writers_;
-  std::vector<int64_t> shape_;
-  std::map<std::filesystem::path, std::unique_ptr<NpyReader>> npy_files_;
   int64_t rows_ = 0;
-  int64_t skipped_ = 0;
 };
 
 int RunEmbed(const EmbedArgs& args) {
@@ -231,9 +156,13 @@ int RunEmbed(const EmbedArgs& args) {
   if (items.empty()) throw Error("no inputs: the folders given hold no image or .npy files", ErrorKind::kInvalidArgument);
   if (!args.image_size.empty() && args.image_size.size() != 2)
     throw Error("--image-size takes two numbers: H W", ErrorKind::kInvalidArgument);
+  std::vector<ExtractInput> inputs;
+  inputs.reserve(items.size());
+  for (const InputItem& item : items)
+    inputs.push_back(item.npy_row >= 0 ? ExtractInput::PixelValuesRow(item.path, item.npy_row) : ExtractInput::File(item.path));
   auto model = LoadModel(args.model.model, args.model.ToLoadOptions());
   Embedder embedder(args, *model, ParseOutputs(args.outputs, *model));
-  return embedder.Run(items);
+  return embedder.Run(inputs);
 }
 
 }  // namespace

@@ -23,7 +23,7 @@ void FeatureArgs::AddTo(CLI::App& command, bool with_kind) {
 
 FeatureExtractionOptions FeatureArgs::ToOptions() const {
   FeatureExtractionOptions o;
-  o.features = ParseFeatureKind(features);
+  o.pooling = ParsePooling(features);
   o.batch_size = batch_size;
   o.skip_invalid = skip_invalid;
   o.exif_transpose = exif_transpose;
@@ -35,7 +35,7 @@ ExtractedFeatures FeatureArgs::Extract(Model& model, const std::vector<std::file
                                        const std::string& what) const {
   FeatureExtractionOptions options = ToOptions();
   Progress progress(what + ": features", static_cast<int64_t>(files.size()));
-  options.progress = [&](size_t done, size_t) { progress.Update(static_cast<int64_t>(done)); };
+  options.progress = [&](const ExtractProgress& p) { progress.Update(static_cast<int64_t>(p.done)); };
   ExtractedFeatures out = ExtractFeatures(model, files, options);
   progress.Finish();
   for (const SkippedFile& s : out.skipped) std::fprintf(stderr, "%s: skipped %s\n", what.c_str(), s.reason.c_str());

@@ -102,7 +102,7 @@ nlohmann::json ReportJson(const ClassificationReport& r) {
 // Trains, prints and writes everything a probe produces; returns the exit code.
 int TrainAndReport(const Tensor& train_x, const std::vector<int>& train_y, const Tensor& val_x,
                    const std::vector<int>& val_y, std::vector<std::string> classes, const std::string& model,
-                   FeatureKind features, const SolverArgs& solver, nlohmann::json report) {
+                   Pooling features, const SolverArgs& solver, nlohmann::json report) {
   std::fprintf(stderr, "vit probe: %lld training and %lld validation rows of %lld features, %zu classes\n",
                static_cast<long long>(train_x.dim(0)), static_cast<long long>(val_x.empty() ? 0 : val_x.dim(0)),
                static_cast<long long>(train_x.dim(1)), classes.size());
@@ -154,7 +154,7 @@ int TrainAndReport(const Tensor& train_x, const std::vector<int>& train_y, const
 }
 
 int RunTrain(const TrainArgs& args) {
-  const FeatureKind features = ParseFeatureKind(args.extraction.features);
+  const Pooling features = ParsePooling(args.extraction.features);
   const ImageFolder train = ScanImageFolder(args.data);
   if (train.classes.size() < 2)
     throw Error(args.data + ": only one class folder (\"" + train.classes[0] + "\"); a classifier needs at least 2",
@@ -203,7 +203,7 @@ int RunTrain(const TrainArgs& args) {
   const Tensor val_x = pick(val_rows, val_y);
 
   nlohmann::json report = {{"model", args.model.model},
-                           {"features", FeatureKindName(features)},
+                           {"features", PoolingName(features)},
                            {"data", args.data},
                            {"skipped", skipped},
                            {"seconds", {{"feature_extraction", extraction_seconds}}},
@@ -239,7 +239,7 @@ Tensor ReadFeatureRows(const std::string& path, size_t expected_rows, const std:
 }
 
 int RunFit(const FitArgs& args) {
-  const FeatureKind features = ParseFeatureKind(args.features);
+  const Pooling features = ParsePooling(args.features);
   const std::vector<std::string> train_names = ReadLabelLines(args.train_labels);
   const Tensor train_x = ReadFeatureRows(args.train_npy, train_names.size(), args.train_labels);
   const std::set<std::string> distinct(train_names.begin(), train_names.end());
@@ -265,7 +265,7 @@ int RunFit(const FitArgs& args) {
       val_y.push_back(it->second);
     }
   }
-  nlohmann::json report = {{"model", args.model}, {"features", FeatureKindName(features)}, {"data", args.train_npy}};
+  nlohmann::json report = {{"model", args.model}, {"features", PoolingName(features)}, {"data", args.train_npy}};
   return TrainAndReport(train_x, train_y, val_x, val_y, classes, ModelReference(args.model), features, args.solver,
                         report);
 }
