@@ -1,0 +1,52 @@
+"""vit: Hugging Face Vision Transformers (ViTModel, ViTForImageClassification) on the CPU, with the
+outputs transformers computes and no PyTorch needed at run time.
+
+    import vit
+    processor = vit.ViTImageProcessor.from_pretrained("google/vit-large-patch16-224-in21k")
+    model = vit.ViTModel.from_pretrained("google/vit-large-patch16-224-in21k")
+    out = model(**processor(images=["cat.jpg"], return_tensors="np"))
+    out.pooler_output                                  # numpy float32 [1, 1024]
+    model.embed(["cat.jpg", "dog.png"], pooling="cls")  # [2, 1024], decoded and batched in C++
+"""
+from ._vit import (
+    InvalidArgumentError,
+    InvalidInputError,
+    NotFoundError,
+    UnauthorizedError,
+    UnsupportedError,
+    VitError,
+    VitIOError,
+)
+from .adapt import EmbeddingIndex, LinearProbe, find_near_duplicates
+from .image_processing import BatchFeature, ViTImageProcessor
+from .modeling import (
+    BaseModelOutputWithPooling,
+    ImageClassifierOutput,
+    ModelOutput,
+    ViTConfig,
+    ViTForImageClassification,
+    ViTModel,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BaseModelOutputWithPooling",
+    "BatchFeature",
+    "EmbeddingIndex",
+    "ImageClassifierOutput",
+    "InvalidArgumentError",
+    "InvalidInputError",
+    "LinearProbe",
+    "ModelOutput",
+    "NotFoundError",
+    "UnauthorizedError",
+    "UnsupportedError",
+    "ViTConfig",
+    "ViTForImageClassification",
+    "ViTImageProcessor",
+    "ViTModel",
+    "VitError",
+    "VitIOError",
+    "find_near_duplicates",
+]
