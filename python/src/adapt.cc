@@ -12,6 +12,7 @@
 #include "bindings.h"
 #include "vit/error.h"
 #include "vit/index.h"
+#include "vit/pooling.h"
 #include "vit/probe.h"
 
 namespace py = pybind11;
@@ -60,7 +61,7 @@ py::tuple NeighborArrays(const std::vector<std::vector<Neighbor>>& found, int k)
 void RegisterAdapt(py::module_& m) {
   py::class_<LinearHead>(m, "LinearHead", "A trained linear probe: logits = features @ weight.T + bias.")
       .def_readonly("model", &LinearHead::model)
-      .def_property_readonly("features", [](const LinearHead& h) { return std::string(FeatureKindName(h.features)); })
+      .def_property_readonly("features", [](const LinearHead& h) { return std::string(PoolingName(h.features)); })
       .def_readonly("id2label", &LinearHead::id2label)
       .def_property_readonly("weight", [](const LinearHead& h) { return ToNumpy(h.weight); })
       .def_property_readonly("bias", [](const LinearHead& h) { return ToNumpy(h.bias); })
@@ -102,7 +103,7 @@ void RegisterAdapt(py::module_& m) {
         options.standardize = standardize;
         options.max_iterations = max_iterations;
         options.tolerance = tolerance;
-        const FeatureKind kind = ParseFeatureKind(feature_kind);
+        const Pooling kind = ParsePooling(feature_kind);
         ProbeTrainingResult r;
         {
           py::gil_scoped_release release;

@@ -8,6 +8,7 @@
 #include <sched.h>
 
 #include <cstring>
+#include <span>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -15,9 +16,9 @@
 #include "arrays.h"
 #include "bindings.h"
 #include "images.h"
-#include "vit/index.h"
+#include "vit/extract.h"
 #include "vit/model.h"
-#include "vit/probe.h"
+#include "vit/pooling.h"
 
 namespace py = pybind11;
 
@@ -40,6 +41,12 @@ class PyModel {
     std::lock_guard<std::mutex> lock(mutex_);
     UseThreads();
     return model_->Run(pixel_values, options);
+  }
+
+  Embeddings Extract(std::span<const ExtractInput> inputs, const ExtractOptions& options) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    UseThreads();
+    return ExtractEmbeddings(*model_, inputs, options);
   }
 
   // OpenMP's thread count belongs to the calling thread, and Python may call from any of its threads.
@@ -96,71 +103,55 @@ py::dict InfoToDict(const ModelInfo& i) {
   return d;
 }
 
-struct Embedded {
-  Tensor features;                                   // [kept, D]
-  std::vector<int64_t> kept;                         // input index of each row
-  std::vector<std::pair<int64_t, std::string>> skipped;
-};
+// What Extract takes for each input; arrays become Images (a copy) that `images` keeps alive.
+std::vector<ExtractInput> ExtractInputs(const std::vector<ImageInput>& inputs, std::vector<Image>& images) {
+  images.reserve(inputs.size());
+  std::vector<ExtractInput> out;
+  out.reserve(inputs.size());
+  for (const ImageInput& in : inputs) {
+    switch (in.kind) {
+      case ImageInput::Kind::kPath: out.push_back(ExtractInput::File(in.path)); break;
+      case ImageInput::Kind::kEncoded: out.push_back(ExtractInput::Encoded({in.data, in.size}, in.name)); break;
+      case ImageInput::Kind::kPixels: {
+        Image& image = images.emplace_back();
+        image.height = in.height;
+        image.width = in.width;
+        image.rgb.assign(in.data, in.data + in.size);
+        out.push_back(ExtractInput::Decoded(image, in.name));
+        break;
+      }
+    }
+  }
+  return out;
+}
 
-// Batches of batch_size inputs: decoded and preprocessed in parallel, run, pooled. Between batches,
-// with the GIL: progress(done, total), then pending signals (Ctrl-C raises KeyboardInterrupt there).
-Embedded Embed(PyModel& model, const ImageProcessor& processor, const std::vector<ImageInput>& inputs,
-               FeatureKind pooling, int batch_size, bool normalize, bool skip_invalid, bool exif_transpose,
-               const py::object& progress) {
-  DecodeOptions decode;
-  decode.exif_transpose = exif_transpose;
-  Embedded result;
-  std::vector<Tensor> parts;
-  int64_t width = 0;
-  for (size_t begin = 0; begin < inputs.size(); begin += static_cast<size_t>(batch_size)) {
-    const size_t end = std::min(inputs.size(), begin + static_cast<size_t>(batch_size));
-    std::vector<Preprocessed> done;
-    {
-      py::gil_scoped_release release;
-      model.UseThreads();
-      done = PreprocessRange(processor, inputs, begin, end, decode);
+// Extract's batches with the GIL released; between batches, with the GIL: progress(done, total), then
+// pending signals (Ctrl-C raises KeyboardInterrupt there, which ends the job).
+Embeddings Embed(PyModel& model, const std::vector<ImageInput>& inputs, ExtractOptions options,
+                 const py::object& progress) {
+  // Extract reports every unreadable input as kInvalidInput, as `vit embed` does; a missing file is
+  // FileNotFoundError in Python, raised before any work.
+  if (!options.skip_invalid) {
+    for (const ImageInput& in : inputs) {
+      std::error_code ec;
+      if (in.kind == ImageInput::Kind::kPath && !std::filesystem::exists(in.path, ec))
+        throw Error(in.name + ": no such file", ErrorKind::kNotFound);
     }
-    std::vector<const Tensor*> rows;
-    std::vector<const std::string*> names;
-    std::vector<int64_t> kept;
-    for (size_t i = 0; i < done.size(); ++i) {
-      const int64_t index = static_cast<int64_t>(begin + i);
-      if (!done[i].error.empty()) {
-        if (!skip_invalid) throw Error(done[i].error, done[i].kind);
-        result.skipped.emplace_back(index, done[i].error);
-        continue;
-      }
-      rows.push_back(&done[i].pixel_values);
-      names.push_back(&inputs[begin + i].name);
-      kept.push_back(index);
-    }
-    if (!rows.empty()) {
-      Tensor features;
-      {
-        py::gil_scoped_release release;
-        const Tensor pixel_values = StackRows(rows, names);
-        ModelOutput out = model.Run(pixel_values, RunOptions{});
-        features = SelectFeatures(out, pooling);
-        if (normalize) NormalizeRows(features);
-      }
-      width = features.dim(1);
-      parts.push_back(std::move(features));
-      result.kept.insert(result.kept.end(), kept.begin(), kept.end());
-    }
-    if (!progress.is_none()) progress(end, inputs.size());
+  }
+  std::vector<Image> images;
+  const std::vector<ExtractInput> extract_inputs = ExtractInputs(inputs, images);
+  options.progress = [&progress](const ExtractProgress& p) {
+    if (progress.is_none()) return;
+    py::gil_scoped_acquire gil;
+    progress(p.done, p.total);
+  };
+  options.cancelled = [] {
+    py::gil_scoped_acquire gil;
     if (PyErr_CheckSignals() != 0) throw py::error_already_set();
-  }
-  if (width == 0) {
-    const ViTConfig& c = model.model().config();
-    width = pooling == FeatureKind::kPooler && c.pooler_output_size > 0 ? c.pooler_output_size : c.hidden_size;
-  }
-  result.features = Tensor({static_cast<int64_t>(result.kept.size()), width});
-  int64_t row = 0;
-  for (const Tensor& part : parts) {
-    std::memcpy(result.features.data() + row * width, part.data(), static_cast<size_t>(part.numel()) * sizeof(float));
-    row += part.dim(0);
-  }
-  return result;
+    return false;
+  };
+  py::gil_scoped_release release;
+  return model.Extract(extract_inputs, options);
 }
 
 }  // namespace
@@ -219,13 +210,26 @@ void RegisterModel(py::module_& m) {
              std::optional<ImageProcessor> processor) {
             if (batch_size < 1)
               throw Error("batch_size must be at least 1, got " + std::to_string(batch_size), ErrorKind::kInvalidArgument);
-            const FeatureKind kind = ParseFeatureKind(pooling);
-            std::vector<ImageInput> inputs = ParseImageInputs(images);
-            Embedded e = Embed(model, processor ? *processor : model.model().processor(), inputs, kind, batch_size,
-                               normalize, skip_invalid, exif_transpose, progress);
-            py::array_t<int64_t> kept(static_cast<py::ssize_t>(e.kept.size()));
-            if (!e.kept.empty()) std::memcpy(kept.mutable_data(), e.kept.data(), e.kept.size() * sizeof(int64_t));
-            return py::make_tuple(ToNumpy(e.features), kept, e.skipped);
+            ExtractOptions options;
+            options.batch_size = batch_size;
+            options.pooling = ParsePooling(pooling);
+            options.normalize = normalize;
+            options.skip_invalid = skip_invalid;
+            options.decode.exif_transpose = exif_transpose;
+            options.processor = std::move(processor);
+            if (!options.processor) options.processor = model.model().processor();
+            const std::vector<ImageInput> inputs = ParseImageInputs(images);
+            Embeddings e = Embed(model, inputs, std::move(options), progress);
+            py::array_t<int64_t> kept(static_cast<py::ssize_t>(e.indices.size()));
+            for (size_t i = 0; i < e.indices.size(); ++i) kept.mutable_data()[i] = static_cast<int64_t>(e.indices[i]);
+            py::list skipped;
+            for (const SkippedInput& s : e.summary.skipped) skipped.append(py::make_tuple(s.index, s.reason));
+            if (e.vectors.dim(0) == 0) {  // no row: [0, D] of the pooling's width, as a batch would have
+              const ViTConfig& c = model.model().config();
+              const bool pooler = e.summary.pooling == Pooling::kPooler && c.pooler_output_size > 0;
+              e.vectors = Tensor({0, pooler ? c.pooler_output_size : c.hidden_size});
+            }
+            return py::make_tuple(ToNumpy(e.vectors), kept, skipped);
           },
           py::arg("images"), py::arg("pooling") = "pooler", py::arg("batch_size") = 8, py::arg("normalize") = false,
           py::arg("skip_invalid") = false, py::arg("exif_transpose") = false, py::arg("progress") = py::none(),

@@ -143,7 +143,7 @@ def test_bad_embed_arguments(model, classifier):
     photo = os.path.join(vit_photos(), "coffee.png")
     with pytest.raises(ValueError, match="batch_size"):
         model.embed([photo], batch_size=0)
-    with pytest.raises(ValueError, match="features"):
+    with pytest.raises(ValueError, match="pooling"):
         model.embed([photo], pooling="max")
     with pytest.raises(ValueError, match="no pooler"):
         vit.ViTModel.from_pretrained(classifier).embed([photo], pooling="pooler")
