@@ -27,4 +27,8 @@ Image DecodeImage(std::span<const uint8_t> bytes, const std::string& name = "<me
                   const DecodeOptions& options = {});
 Image LoadImage(const std::filesystem::path& path, const DecodeOptions& options = {});
 
+// 8-bit RGB PNG through libpng. SavePng writes `path` (vit::Error(kIo) naming it on failure).
+std::vector<uint8_t> EncodePng(const Image& image);
+void SavePng(const Image& image, const std::filesystem::path& path);
+
 }  // namespace vit

@@ -2,6 +2,7 @@
 // Probes and embedding indexes are vit/adapt.h (link vit::adapt).
 #pragma once
 
+#include "vit/attention_map.h"
 #include "vit/bench.h"
 #include "vit/config.h"
 #include "vit/error.h"

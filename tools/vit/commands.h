@@ -22,5 +22,6 @@ void AddProbeCommand(CLI::App& app, CommandRunner& run);
 void AddClassifyCommand(CLI::App& app, CommandRunner& run);
 void AddIndexCommand(CLI::App& app, CommandRunner& run);
 void AddDedupCommand(CLI::App& app, CommandRunner& run);
+void AddAttentionCommand(CLI::App& app, CommandRunner& run);
 
 }  // namespace vit::tool

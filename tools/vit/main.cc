@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   AddClassifyCommand(app, run);
   AddIndexCommand(app, run);
   AddDedupCommand(app, run);
+  AddAttentionCommand(app, run);
 
   try {
     app.parse(argc, argv);
