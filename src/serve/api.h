@@ -9,9 +9,16 @@ namespace vit::serve {
 
 // api_tei.cc
 Response TeiEmbed(ServeContext& context, const Request& request);
+Response TeiPredict(ServeContext& context, const Request& request);
 Response Health(ServeContext& context, const Request& request);
 Response Info(ServeContext& context, const Request& request);
 Response MetricsPage(ServeContext& context, const Request& request);
+
+// api_attention.cc
+Response Attention(ServeContext& context, const Request& request);
+
+// page.cc: the page at GET / (src/serve/page/index.html, built into the binary)
+Response Page(ServeContext& context, const Request& request);
 
 // api_openai.cc
 Response OpenAIEmbeddings(ServeContext& context, const Request& request);

@@ -1,5 +1,10 @@
 #include "serve/api_common.h"
 
+#include <climits>
+#include <cmath>
+#include <cstdint>
+#include <string>
+
 #include "serve/encoding.h"
 #include "vit/error.h"
 
@@ -34,6 +39,24 @@ std::optional<std::string> OptionalString(const Json& object, const char* field)
     throw Error(std::string("\"") + field + "\": expected a string, got " + it->type_name(),
                 ErrorKind::kInvalidArgument);
   return it->get<std::string>();
+}
+
+std::optional<double> OptionalNumber(const Json& object, const char* field) {
+  auto it = object.find(field);
+  if (it == object.end() || it->is_null()) return std::nullopt;
+  if (!it->is_number())
+    throw Error(std::string("\"") + field + "\": expected a number, got " + it->type_name(),
+                ErrorKind::kInvalidArgument);
+  return it->get<double>();
+}
+
+std::optional<int> OptionalInt(const Json& object, const char* field) {
+  auto it = object.find(field);
+  if (it == object.end() || it->is_null()) return std::nullopt;
+  if (!it->is_number_integer() || it->get<int64_t>() < INT32_MIN || it->get<int64_t>() > INT32_MAX)
+    throw Error(std::string("\"") + field + "\": expected an integer, got " + it->dump().substr(0, 32),
+                ErrorKind::kInvalidArgument);
+  return static_cast<int>(it->get<int64_t>());
 }
 
 std::vector<EncodedImage> ImagesField(const Json& object, const char* field,
@@ -83,6 +106,28 @@ bool ParseBoolText(const std::string& text, const char* field) {
   if (text == "false" || text == "0") return false;
   throw Error(std::string("\"") + field + "\": expected true or false, got \"" + text.substr(0, 32) + "\"",
               ErrorKind::kInvalidArgument);
+}
+
+double ParseNumberText(const std::string& text, const char* field) {
+  size_t used = 0;
+  double value = 0;
+  try {
+    value = std::stod(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (text.empty() || used != text.size() || !std::isfinite(value))
+    throw Error(std::string("\"") + field + "\": expected a number, got \"" + text.substr(0, 32) + "\"",
+                ErrorKind::kInvalidArgument);
+  return value;
+}
+
+int ParseIntText(const std::string& text, const char* field) {
+  const double value = ParseNumberText(text, field);
+  if (value != std::floor(value) || value < INT32_MIN || value > INT32_MAX)
+    throw Error(std::string("\"") + field + "\": expected an integer, got \"" + text.substr(0, 32) + "\"",
+                ErrorKind::kInvalidArgument);
+  return static_cast<int>(value);
 }
 
 std::vector<std::vector<float>> Embed(ServeContext& context, std::span<const EncodedImage> images,

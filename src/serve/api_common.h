@@ -20,6 +20,8 @@ using Json = nlohmann::json;
 Json ParseJsonObject(std::string_view body);
 std::optional<bool> OptionalBool(const Json& object, const char* field);
 std::optional<std::string> OptionalString(const Json& object, const char* field);
+std::optional<double> OptionalNumber(const Json& object, const char* field);
+std::optional<int> OptionalInt(const Json& object, const char* field);
 
 // A field holding one image string or a non-empty list of them; decoded into `storage`, named
 // "field" or "field[i]" in errors.
@@ -38,5 +40,8 @@ std::vector<std::vector<float>> Embed(ServeContext& context, std::span<const Enc
 
 // "true"/"false"/"1"/"0" as query strings spell booleans.
 bool ParseBoolText(const std::string& text, const char* field);
+// A whole query-string number; the error names `field`.
+double ParseNumberText(const std::string& text, const char* field);
+int ParseIntText(const std::string& text, const char* field);
 
 }  // namespace vit::serve

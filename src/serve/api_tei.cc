@@ -3,7 +3,13 @@
 //   -> [[f32, ...], ...]   (one vector per input, also for a single input)
 // A body with Content-Type image/* (or application/octet-stream) is one raw image; ?normalize= and
 // ?pooling= then carry the options.
+// POST /predict, text-embeddings-inference's classification route: {"inputs": img | [...], "top_k": k}
+//   -> [[{"label", "id", "score" (softmax), "logit"}, ...], ...] by falling score, all labels by default.
 #include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
 
 #include "serve/api.h"
 #include "serve/api_common.h"
@@ -77,6 +83,52 @@ Response TeiEmbed(ServeContext& context, const Request& request) {
   }
   out += ']';
   return Response::Json(std::move(out));
+}
+
+Response TeiPredict(ServeContext& context, const Request& request) {
+  InFlight in_flight(context.metrics);
+  const auto admission = context.inference.Admit();
+  const auto deadline = context.inference.Deadline();
+  const ServedModel& model = context.model();
+  if (!model.info.has_classifier)
+    throw Error("/predict needs a classifier, and this checkpoint has none (no classifier.* tensors)",
+                ErrorKind::kUnsupported);
+  int top_k = static_cast<int>(model.config.id2label.size());
+  std::vector<std::vector<uint8_t>> storage;
+  std::vector<EncodedImage> images;
+  if (IsImageContentType(request.Header("content-type"))) {
+    if (request.body.empty()) throw Error("request body: empty image", ErrorKind::kInvalidArgument);
+    images.push_back({{reinterpret_cast<const uint8_t*>(request.body.data()), request.body.size()}, "body"});
+    if (auto v = request.Query("top_k")) top_k = ParseIntText(*v, "top_k");
+  } else {
+    const Json body = ParseJsonObject(request.body);
+    if (auto v = OptionalInt(body, "top_k")) top_k = *v;
+    images = ImagesField(body, "inputs", storage);
+  }
+  if (top_k < 1) throw Error("\"top_k\": expected at least 1, got " + std::to_string(top_k), ErrorKind::kInvalidArgument);
+  const std::vector<RowOutput> rows = context.inference.RunImages(images, deadline);
+  Json out = Json::array();
+  for (const RowOutput& row : rows) {
+    // softmax in double, then the labels by falling score (ties by id)
+    const std::span<const float> logits = row.logits.values();
+    const double top = *std::max_element(logits.begin(), logits.end());
+    std::vector<double> scores(logits.size());
+    double sum = 0;
+    for (size_t i = 0; i < logits.size(); ++i) sum += scores[i] = std::exp(logits[i] - top);
+    std::vector<size_t> order(logits.size());
+    std::iota(order.begin(), order.end(), size_t{0});
+    const size_t keep = std::min(order.size(), static_cast<size_t>(top_k));
+    std::partial_sort(order.begin(), order.begin() + static_cast<long>(keep), order.end(),
+                      [&](size_t a, size_t b) { return scores[a] > scores[b] || (scores[a] == scores[b] && a < b); });
+    Json labels = Json::array();
+    for (size_t k = 0; k < keep; ++k) {
+      const size_t id = order[k];
+      const std::string label = id < model.config.id2label.size() ? model.config.id2label[id] : std::to_string(id);
+      labels.push_back({{"label", label}, {"id", id}, {"score", scores[id] / sum}, {"logit", logits[id]}});
+    }
+    out.push_back(std::move(labels));
+  }
+  return Response::Json(out.dump(-1, ' ', false, Json::error_handler_t::replace));
 }
 
 Response Health(ServeContext& context, const Request&) {

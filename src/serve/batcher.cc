@@ -41,12 +41,13 @@ Batcher::Batcher(BatchRunner& runner, BatcherOptions options, BatchObserver obse
 
 Batcher::~Batcher() { Stop(); }
 
-std::shared_ptr<Batcher::Ticket> Batcher::Submit(Tensor pixel_values) {
+std::shared_ptr<Batcher::Ticket> Batcher::Submit(Tensor pixel_values, bool with_attentions) {
   if (pixel_values.rank() != 4 || pixel_values.dim(0) != 1)
     throw Error("Batcher::Submit: pixel_values " + pixel_values.ShapeString() + ", expected [1,C,H,W]",
                 ErrorKind::kInternal);
   auto ticket = std::make_shared<Ticket>();
   ticket->pixel_values = std::move(pixel_values);
+  ticket->with_attentions = with_attentions;
   {
     std::lock_guard lock(mutex_);
     if (stopping_ || queue_.size() >= options_.max_queued_images) return nullptr;
@@ -92,13 +93,16 @@ void Batcher::RunLoop() {
 
 std::vector<std::shared_ptr<Batcher::Ticket>> Batcher::TakeBatch() {
   std::vector<std::shared_ptr<Ticket>> batch;
-  // Images whose requests gave up are dropped; the batch takes the oldest image's shape, and images of
-  // another shape (other sizes when the processor does not resize) wait for a later batch.
+  // Images whose requests gave up are dropped; the batch takes the oldest image's shape and whether it
+  // wants attentions, and images of another shape (other sizes when the processor does not resize) or
+  // the other wish wait for a later batch.
   std::erase_if(queue_, [](const Item& item) { return item.ticket->cancelled_.load(); });
   if (queue_.empty()) return batch;
   const Tensor& first = queue_.front().ticket->pixel_values;
+  const bool with_attentions = queue_.front().ticket->with_attentions;
   for (auto it = queue_.begin(); it != queue_.end() && batch.size() < static_cast<size_t>(options_.max_batch_size);) {
-    if (SameImageShape(it->ticket->pixel_values, first) || batch.empty()) {
+    if (batch.empty() ||
+        (SameImageShape(it->ticket->pixel_values, first) && it->ticket->with_attentions == with_attentions)) {
       batch.push_back(std::move(it->ticket));
       it = queue_.erase(it);
     } else {
@@ -124,12 +128,16 @@ void Batcher::RunBatch(std::vector<std::shared_ptr<Ticket>>& batch) {
         std::memcpy(pixel_values.data() + i * row, batch[i]->pixel_values.data(), row * sizeof(float));
     }
     for (auto& ticket : batch) ticket->pixel_values = Tensor();
-    const ModelOutput out = runner_.Run(pixel_values);
+    const bool with_attentions = batch[0]->with_attentions;
+    const ModelOutput out = with_attentions ? runner_.RunWithAttentions(pixel_values) : runner_.Run(pixel_values);
     std::vector<RowOutput> rows(n);
     for (size_t i = 0; i < n; ++i) {
       const auto r = static_cast<int64_t>(i);
       rows[i].last_hidden_state = RowOf(out.last_hidden_state, r, n, "last_hidden_state");
       rows[i].pooler_output = RowOf(out.pooler_output, r, n, "pooler_output");
+      rows[i].logits = RowOf(out.logits, r, n, "logits");
+      if (with_attentions)
+        for (const Tensor& layer : out.attentions) rows[i].attentions.push_back(RowOf(layer, r, n, "attentions"));
     }
     for (size_t i = 0; i < n; ++i) batch[i]->promise_.set_value(std::move(rows[i]));
   } catch (...) {

@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "vit/error.h"
 #include "vit/model.h"
 #include "vit/tensor.h"
 
@@ -27,12 +28,19 @@ class BatchRunner {
   virtual ~BatchRunner() = default;
   // pixel_values [B,C,H,W]; every output it fills has leading dimension B.
   virtual ModelOutput Run(const Tensor& pixel_values) = 0;
+  // The same with ModelOutput::attentions filled (layers of [B,heads,T,T]).
+  virtual ModelOutput RunWithAttentions(const Tensor& pixel_values) {
+    (void)pixel_values;
+    throw Error("this model runner gives no attentions", ErrorKind::kUnsupported);
+  }
 };
 
 // One image's rows of the batch outputs; they share the batch's storage.
 struct RowOutput {
   Tensor last_hidden_state;  // [1,T,D]
   Tensor pooler_output;      // [1,P], empty without a pooler
+  Tensor logits;             // [1,num_labels], empty without a classifier
+  std::vector<Tensor> attentions;  // layers of [1,heads,T,T], only for images submitted with_attentions
 };
 
 struct BatcherOptions {
@@ -57,6 +65,7 @@ class Batcher {
    private:
     friend class Batcher;
     Tensor pixel_values;  // [1,C,H,W]
+    bool with_attentions = false;
     std::promise<RowOutput> promise_;
     std::future<RowOutput> future_ = promise_.get_future();
     std::atomic<bool> cancelled_{false};
@@ -68,7 +77,9 @@ class Batcher {
   Batcher& operator=(const Batcher&) = delete;
 
   // pixel_values [1,C,H,W]. nullptr when max_queued_images are already waiting or Stop() was called.
-  std::shared_ptr<Ticket> Submit(Tensor pixel_values);
+  // Images asking for attentions run in batches of their own, so that no other image's outputs depend
+  // on whether attentions were kept.
+  std::shared_ptr<Ticket> Submit(Tensor pixel_values, bool with_attentions = false);
   size_t queue_depth() const;
   const BatcherOptions& options() const { return options_; }
   // Runs what is queued, then joins the runner thread. Idempotent.

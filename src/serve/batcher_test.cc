@@ -153,6 +153,42 @@ TEST(Batcher, ImagesOfAnotherSizeGoInTheirOwnBatch) {
   EXPECT_EQ(sizes, (std::vector<int>{1, 2}));
 }
 
+// Attentions [B,1,1,1] holding each image's first pixel; counts the batches that kept them.
+class AttentionRunner : public FakeRunner {
+ public:
+  ModelOutput RunWithAttentions(const Tensor& pixel_values) override {
+    ModelOutput out = Run(pixel_values);
+    const int64_t b = pixel_values.dim(0), plane = pixel_values.numel() / b;
+    out.attentions.emplace_back(std::vector<int64_t>{b, 1, 1, 1});
+    for (int64_t i = 0; i < b; ++i) out.attentions[0].data()[i] = pixel_values.data()[i * plane];
+    ++attention_batches;
+    return out;
+  }
+  std::atomic<int> attention_batches{0};
+};
+
+TEST(Batcher, ImagesWantingAttentionsGoInBatchesOfTheirOwn) {
+  AttentionRunner runner;
+  Batcher batcher(runner, {.max_batch_size = 8, .max_wait = 50ms});
+  auto a = batcher.Submit(Pixels(1));
+  auto b = batcher.Submit(Pixels(2), /*with_attentions=*/true);
+  auto c = batcher.Submit(Pixels(3));
+  auto d = batcher.Submit(Pixels(4), /*with_attentions=*/true);
+  const RowOutput ra = *a->Wait(Clock::now() + 5s), rb = *b->Wait(Clock::now() + 5s);
+  const RowOutput rc = *c->Wait(Clock::now() + 5s), rd = *d->Wait(Clock::now() + 5s);
+  ExpectRowFor(ra, 1);
+  ExpectRowFor(rd, 4);
+  EXPECT_TRUE(ra.attentions.empty());
+  EXPECT_TRUE(rc.attentions.empty());
+  ASSERT_EQ(rb.attentions.size(), 1u);
+  EXPECT_EQ(rb.attentions[0].data()[0], 2.0f);
+  EXPECT_EQ(rd.attentions[0].data()[0], 4.0f);
+  EXPECT_EQ(runner.attention_batches.load(), 1);
+  std::vector<int> sizes = runner.batch_sizes();
+  std::sort(sizes.begin(), sizes.end());
+  EXPECT_EQ(sizes, (std::vector<int>{2, 2}));
+}
+
 TEST(Batcher, RejectsAnythingButOneImage) {
   FakeRunner runner;
   Batcher batcher(runner, {});

@@ -39,8 +39,8 @@ void Inference::CheckCount(size_t images) const {
                              std::to_string(limits_.max_client_batch_size) + " (--max-client-batch-size)");
 }
 
-std::shared_ptr<Batcher::Ticket> Inference::Submit(Tensor pixel_values) {
-  auto ticket = batcher_.Submit(std::move(pixel_values));
+std::shared_ptr<Batcher::Ticket> Inference::Submit(Tensor pixel_values, bool with_attentions) {
+  auto ticket = batcher_.Submit(std::move(pixel_values), with_attentions);
   if (!ticket)
     throw HttpError(429, "server busy: the model's queue is full (" +
                              std::to_string(batcher_.options().max_queued_images) + " images); retry later",
@@ -48,7 +48,8 @@ std::shared_ptr<Batcher::Ticket> Inference::Submit(Tensor pixel_values) {
   return ticket;
 }
 
-std::vector<RowOutput> Inference::RunImages(std::span<const EncodedImage> images, Clock::time_point deadline) {
+std::vector<RowOutput> Inference::RunImages(std::span<const EncodedImage> images, Clock::time_point deadline,
+                                            bool with_attentions, std::vector<Tensor>* pixel_values_out) {
   CheckCount(images.size());
   std::vector<std::shared_ptr<Batcher::Ticket>> tickets;
   CancelOnExit cancel{tickets};
@@ -57,7 +58,8 @@ std::vector<RowOutput> Inference::RunImages(std::span<const EncodedImage> images
   for (const EncodedImage& encoded : images) {
     const Tensor chw = model_.processor.PreprocessEncoded(encoded.bytes, encoded.name);
     Tensor pixel_values = chw.Reshaped({1, chw.dim(0), chw.dim(1), chw.dim(2)});
-    tickets.push_back(Submit(std::move(pixel_values)));
+    if (pixel_values_out) pixel_values_out->push_back(pixel_values);
+    tickets.push_back(Submit(std::move(pixel_values), with_attentions));
     if (Clock::now() > deadline) break;  // WaitAll reports the timeout
   }
   return WaitAll(tickets, deadline);

@@ -65,7 +65,10 @@ class Inference {
 
   // Throws HttpError(413) beyond max_client_batch_size, vit::Error for undecodable images,
   // HttpError(429) when the queue is full and HttpError(504) past `deadline`.
-  std::vector<RowOutput> RunImages(std::span<const EncodedImage> images, Clock::time_point deadline);
+  // With `with_attentions`, the rows carry the attentions and `pixel_values`, when given, receives each
+  // image's [1,C,H,W] as the model saw it.
+  std::vector<RowOutput> RunImages(std::span<const EncodedImage> images, Clock::time_point deadline,
+                                   bool with_attentions = false, std::vector<Tensor>* pixel_values = nullptr);
   // pixel_values [B,C,H,W] at the model's input size; rows share its storage.
   std::vector<RowOutput> RunPixelValues(const Tensor& pixel_values, Clock::time_point deadline);
 
@@ -76,7 +79,7 @@ class Inference {
  private:
   void CheckCount(size_t images) const;
   std::vector<RowOutput> WaitAll(std::vector<std::shared_ptr<Batcher::Ticket>>& tickets, Clock::time_point deadline);
-  std::shared_ptr<Batcher::Ticket> Submit(Tensor pixel_values);
+  std::shared_ptr<Batcher::Ticket> Submit(Tensor pixel_values, bool with_attentions = false);
 
   const ServedModel& model_;
   Batcher& batcher_;

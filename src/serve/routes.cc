@@ -17,6 +17,9 @@ void RegisterRoutes(HttpServer& http, ServeContext& context) {
   static constexpr Entry kRoutes[] = {
       // text-embeddings-inference style, and the server's own pages
       {"POST", "/embed", "/embed", ErrorStyle::kTei, TeiEmbed},
+      {"POST", "/predict", "/predict", ErrorStyle::kTei, TeiPredict},
+      {"POST", "/attention", "/attention", ErrorStyle::kTei, Attention},
+      {"GET", "/", "/", ErrorStyle::kTei, Page},
       {"GET", "/health", "/health", ErrorStyle::kTei, Health},
       {"GET", "/info", "/info", ErrorStyle::kTei, Info},
       {"GET", "/metrics", "/metrics", ErrorStyle::kTei, MetricsPage},

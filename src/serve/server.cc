@@ -29,6 +29,11 @@ class ModelRunner : public BatchRunner {
  public:
   explicit ModelRunner(Model& model) : model_(model) {}
   ModelOutput Run(const Tensor& pixel_values) override { return model_.Run(pixel_values); }
+  ModelOutput RunWithAttentions(const Tensor& pixel_values) override {
+    RunOptions options;
+    options.output_attentions = true;
+    return model_.Run(pixel_values, options);
+  }
 
  private:
   Model& model_;
