@@ -1,9 +1,8 @@
 #include "vit/inspect.h"
 
-#include <fstream>
-#include <sstream>
-
 #include "hub/resolve.h"
+#include "io/json.h"
+#include "io/regular_file.h"
 #include "io/tensor_source.h"
 #include "model/config.h"
 
@@ -14,12 +13,7 @@ ModelInspection InspectModel(const std::string& model, const HubOptions& hub) {
   const std::filesystem::path dir = hub::ResolveModel(model, hub);
   result.directory = dir.string();
   model::LoadConfig(dir);  // validates; the raw text is what the user wants to see
-  {
-    std::ifstream in(dir / "config.json", std::ios::binary);
-    std::stringstream text;
-    text << in.rdbuf();
-    result.config_json = text.str();
-  }
+  result.config_json = io::ReadRegularTextFile(dir / "config.json", io::JsonLimits{}.max_bytes, "a JSON file");
   auto source = io::OpenCheckpoint(dir);
   result.weights_file = source->path().string();
   result.weights_bytes = source->file_bytes();

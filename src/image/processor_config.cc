@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "io/json.h"
+#include "io/regular_file.h"
 #include "vit/error.h"
 #include "vit/image_processor.h"
 
@@ -169,12 +170,7 @@ ImageProcessor ImageProcessor::FromPretrained(const std::filesystem::path& dir) 
   const std::filesystem::path file = dir / "preprocessor_config.json";
   std::error_code ec;
   if (!std::filesystem::exists(file, ec)) return ImageProcessor();
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw Error(file.string() + ": cannot open", ErrorKind::kIo);
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) throw Error(file.string() + ": read failed", ErrorKind::kIo);
-  return FromJson(text.str(), file.string());
+  return FromJson(io::ReadRegularTextFile(file, io::JsonLimits{}.max_bytes, "a JSON file"), file.string());
 }
 
 }  // namespace vit

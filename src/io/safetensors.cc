@@ -145,7 +145,8 @@ std::vector<TensorRecord> ParseSafetensors(std::span<const std::byte> bytes, con
   if (header_text.empty() || header_text.front() != '{') {
     throw Error(where + ": header does not start with '{' (not a safetensors file?)");
   }
-  const Json header = ParseJson(header_text, where + " (safetensors header)", /*max_depth=*/8);
+  const Json header = ParseJson(header_text, where + " (safetensors header)",
+                                {.max_depth = 8, .max_bytes = kSafetensorsMaxHeaderBytes});
   if (!header.is_object()) throw Error(where + ": header is not a JSON object");
 
   std::vector<Entry> entries;

@@ -1,15 +1,13 @@
 #include "model/config.h"
 
-#include <fstream>
-#include <nlohmann/json.hpp>
-#include <sstream>
-
+#include "io/json.h"
+#include "io/regular_file.h"
 #include "vit/error.h"
 
 namespace vit::model {
 namespace {
 
-using nlohmann::json;
+using json = io::Json;
 
 class FieldReader {
  public:
@@ -64,12 +62,7 @@ void Require(bool ok, const FieldReader& r, const char* field, const std::string
 }  // namespace
 
 ViTConfig ParseConfig(std::string_view text, const std::string& name) {
-  json root;
-  try {
-    root = json::parse(text);
-  } catch (const json::parse_error& e) {
-    throw Error(name + ": not valid JSON: " + e.what(), ErrorKind::kInvalidInput);
-  }
+  const json root = io::ParseJson(text, name);
   if (!root.is_object()) throw Error(name + ": expected a JSON object", ErrorKind::kInvalidInput);
 
   ViTConfig c;
@@ -133,11 +126,11 @@ ViTConfig ParseConfig(std::string_view text, const std::string& name) {
 
 ViTConfig LoadConfig(const std::filesystem::path& model_dir) {
   const auto path = model_dir / "config.json";
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path.string() + ": cannot read (a model folder needs config.json)", ErrorKind::kNotFound);
-  std::stringstream text;
-  text << in.rdbuf();
-  return ParseConfig(text.str(), path.string());
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    throw Error(path.string() + ": cannot read (a model folder needs config.json)", ErrorKind::kNotFound);
+  }
+  return ParseConfig(io::ReadRegularTextFile(path, io::JsonLimits{}.max_bytes, "a JSON file"), path.string());
 }
 
 }  // namespace vit::model

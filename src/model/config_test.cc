@@ -1,6 +1,9 @@
 #include "model/config.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
 
 #include "vit/error.h"
 
@@ -39,8 +42,31 @@ TEST(Config, ErrorsNameTheField) {
   EXPECT_NE(ErrorOf(R"({"model_type": "deit"})").find("model_type"), std::string::npos);
   EXPECT_NE(ErrorOf(R"({"image_size": [224, 160]})").find("image_size"), std::string::npos);
   EXPECT_NE(ErrorOf(R"({"id2label": {"x": "cat"}})").find("id2label"), std::string::npos);
-  EXPECT_NE(ErrorOf("{not json").find("not valid JSON"), std::string::npos);
+  EXPECT_NE(ErrorOf("{not json").find("config.json: invalid JSON"), std::string::npos);
   EXPECT_NE(ErrorOf("[1, 2]").find("expected a JSON object"), std::string::npos);
+}
+
+// `vit inspect` on such a file used to parse it unchecked and then pretty-print it: quadratic time,
+// a stack overflow at the end.
+TEST(Config, RefusesDuplicatesAndDeepNestingThroughTheStrictParser) {
+  const std::string deep = "{\"unused\": " + std::string(100000, '[') + std::string(100000, ']') + "}";
+  EXPECT_NE(ErrorOf(deep).find("config.json: JSON nested deeper than 64 levels"), std::string::npos);
+  EXPECT_NE(ErrorOf(R"({"hidden_size": 8, "hidden_size": 16})").find("duplicate JSON key \"hidden_size\""),
+            std::string::npos);
+}
+
+TEST(Config, LoadConfigReadsOnlyARegularFile) {
+  const auto dir = std::filesystem::temp_directory_path() / ("vit_config_test_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::filesystem::create_symlink("/dev/zero", dir / "config.json");
+  try {
+    LoadConfig(dir);
+    ADD_FAILURE() << "read /dev/zero as config.json";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find((dir / "config.json").string() + ": not a regular file"), std::string::npos)
+        << e.what();
+  }
+  std::filesystem::remove_all(dir);
 }
 
 TEST(Config, AcceptsSquarePairsAndQkvBias) {

@@ -7,15 +7,18 @@
 
 #include "serve/encoding.h"
 #include "vit/error.h"
+#include "vit/json.h"
 
 namespace vit::serve {
 
 Json ParseJsonObject(std::string_view body) {
   Json json;
   try {
+    // The library's strict rules first (duplicate keys, depth); the HTTP layer has bounded the size.
+    CheckJson(body, "request body: malformed JSON", /*max_depth=*/64, /*max_bytes=*/body.size());
     json = Json::parse(body);
-  } catch (const Json::parse_error& e) {
-    throw Error(std::string("request body: malformed JSON: ") + e.what(), ErrorKind::kInvalidArgument);
+  } catch (const Error& e) {
+    throw Error(e.what(), ErrorKind::kInvalidArgument);
   }
   if (!json.is_object())
     throw Error(std::string("request body: expected a JSON object, got ") + json.type_name(),

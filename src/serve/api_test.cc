@@ -152,6 +152,10 @@ TEST_F(ApiTest, TeiAndOpenAIRequestErrorsNameTheField) {
   Response r = Call(TeiEmbed, "{not json");
   EXPECT_EQ(r.status, 400);
   EXPECT_NE(ErrorOf(r).find("malformed JSON"), std::string::npos);
+  // Duplicate keys are refused, not silently collapsed to the last.
+  r = Call(TeiEmbed, R"({"inputs": "Zm9v", "inputs": "YmFy"})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(ErrorOf(r).find("duplicate JSON key \"inputs\""), std::string::npos) << ErrorOf(r);
   r = Call(TeiEmbed, R"({"input": "Zm9v"})");
   EXPECT_EQ(r.status, 400);
   EXPECT_NE(ErrorOf(r).find("\"inputs\""), std::string::npos);
