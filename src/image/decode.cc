@@ -4,9 +4,12 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <new>
+#include <stdexcept>
 
 #include "image/decoders.h"
 #include "image/exif.h"
+#include "io/regular_file.h"
 #include "vit/error.h"
 #include "vit/image.h"
 
@@ -71,6 +74,12 @@ const char* FormatName(Format format) {
 
 void DecodeContext::Fail(const std::string& reason, ErrorKind kind) const { throw Error(name_ + ": " + reason, kind); }
 
+void FailOutOfMemory(const DecodeContext& ctx) {
+  ctx.Fail("not enough memory to decode the image (" + std::to_string(ctx.bytes().size()) + " bytes of " +
+               FormatName(SniffFormat(ctx.bytes())) + ")",
+           ErrorKind::kIo);
+}
+
 void DecodeContext::CheckSize(int64_t width, int64_t height) const {
   if (width <= 0 || height <= 0) {
     Fail("image has no pixels (" + std::to_string(width) + "x" + std::to_string(height) + ")");
@@ -106,22 +115,7 @@ void ImageSink::Rows(int y, int count, const uint8_t* rgb, size_t stride) {
 }
 
 std::vector<uint8_t> ReadImageFile(const std::filesystem::path& path) {
-  const std::string name = path.string();
-  std::error_code ec;
-  const auto status = std::filesystem::status(path, ec);
-  if (!std::filesystem::exists(status)) throw Error(name + ": no such file", ErrorKind::kNotFound);
-  if (std::filesystem::is_directory(status)) throw Error(name + ": is a folder, not an image file", ErrorKind::kInvalidArgument);
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(name.c_str(), "rb"), &std::fclose);
-  if (!file) throw Error(name + ": cannot open: " + std::strerror(errno), ErrorKind::kIo);
-  // One read of the size the file claims, then whatever a growing file still has.
-  std::vector<uint8_t> bytes(static_cast<size_t>(std::filesystem::file_size(path, ec)));
-  if (ec) bytes.clear();
-  size_t got = std::fread(bytes.data(), 1, bytes.size(), file.get());
-  bytes.resize(got);
-  uint8_t chunk[1 << 14];
-  while ((got = std::fread(chunk, 1, sizeof(chunk), file.get())) > 0) bytes.insert(bytes.end(), chunk, chunk + got);
-  if (std::ferror(file.get())) throw Error(name + ": read failed: " + std::strerror(errno), ErrorKind::kIo);
-  return bytes;
+  return io::ReadRegularFile(path, kMaxImageFileBytes, "an image");
 }
 
 }  // namespace image
@@ -131,6 +125,7 @@ Image DecodeImage(std::span<const uint8_t> bytes, const std::string& name, const
   const DecodeContext ctx(bytes, name, options.exif_transpose);
   if (bytes.empty()) ctx.Fail("empty file (0 bytes), not an image");
   Decoded decoded;
+  try {
   switch (SniffFormat(bytes)) {
     case Format::kJpeg:
       decoded = DecodeJpeg(ctx);
@@ -156,6 +151,11 @@ Image DecodeImage(std::span<const uint8_t> bytes, const std::string& name, const
                  ErrorKind::kUnsupported);
       }
       ctx.Fail("not an image: the bytes match none of JPEG, PNG, GIF, WebP, BMP or TIFF");
+  }
+  } catch (const std::bad_alloc&) {
+    FailOutOfMemory(ctx);
+  } catch (const std::length_error&) {
+    FailOutOfMemory(ctx);
   }
   if (options.exif_transpose) return ApplyOrientation(std::move(decoded.image), decoded.orientation);
   return std::move(decoded.image);

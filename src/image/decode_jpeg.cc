@@ -41,6 +41,21 @@ void OnError(j_common_ptr cinfo) {
 // Pillow ignores them: such files decode to the same damaged pixels in both.
 void OnOutputMessage(j_common_ptr) {}
 
+// A progressive JPEG may repeat scans without end (libjpeg only warns); each one costs a pass over
+// every coefficient, so 20,000 scans in 345 KB take a minute. Real encoders write at most a dozen;
+// libjpeg-turbo's own tools and fuzzers stop at 500 (djpeg -maxscans, TJPARAM_SCANLIMIT).
+constexpr int kMaxScans = 500;
+
+void CountScans(j_common_ptr cinfo) {
+  if (!cinfo->is_decompressor) return;
+  const auto* d = reinterpret_cast<j_decompress_ptr>(cinfo);
+  if (d->input_scan_number > kMaxScans) {
+    auto* err = reinterpret_cast<ErrorManager*>(cinfo->err);
+    std::snprintf(err->message, sizeof(err->message), "more than %d scans (a decompression bomb)", kMaxScans);
+    std::longjmp(err->jump, 1);
+  }
+}
+
 void NoOp(j_decompress_ptr) {}
 boolean Suspend(j_decompress_ptr) { return FALSE; }
 
@@ -64,6 +79,7 @@ struct JpegState {
   jpeg_decompress_struct cinfo{};
   ErrorManager err{};
   jpeg_source_mgr source{};
+  jpeg_progress_mgr progress{};
   bool created = false;
   std::vector<uint8_t> row;
   int orientation = 1;
@@ -98,6 +114,8 @@ int DecodeJpegInto(const DecodeContext& ctx, RowSink& sink) {
   s.source.next_input_byte = ctx.bytes().data();
   s.source.bytes_in_buffer = ctx.bytes().size();
   cinfo.src = &s.source;
+  s.progress.progress_monitor = CountScans;
+  cinfo.progress = &s.progress;
   if (ctx.want_orientation()) jpeg_save_markers(&cinfo, JPEG_APP0 + 1, 0xFFFF);
 
   int header;

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "image/decoders.h"
@@ -37,21 +38,44 @@ bool IsChunkType(const uint8_t* p) {
 
 std::string ChunkName(const uint8_t* p) { return std::string(reinterpret_cast<const char*>(p), 4); }
 
-// zlib-inflates at most `limit` bytes (Pillow's MAX_TEXT_CHUNK is 1 MB); empty on any error.
-std::string Inflate(const uint8_t* data, size_t size, size_t limit) {
+// Pillow's limits on text chunks (PngImagePlugin): a compressed text may inflate to MAX_TEXT_CHUNK
+// (ImageFile.SAFEBLOCK, 1 MB), else "Decompressed Data Too Large"; all text together to
+// MAX_TEXT_MEMORY (64 MB), else "Too much memory used in text chunks". Both refuse the image.
+constexpr size_t kMaxTextChunk = size_t{1} << 20;
+constexpr size_t kMaxTextMemory = 64 * kMaxTextChunk;
+
+// Inflates a zlib stream as Pillow's _safe_zlib_decompress does, through a small buffer: the text is
+// kept only when `out` is given, the bytes it would take are counted in `produced`. A stream that
+// ends early gives what it had (zlib's decompressobj does the same); one that is broken gives nothing.
+enum class Inflated { kOk, kBroken, kTooLarge };
+Inflated InflateText(const uint8_t* data, size_t size, std::string* out, size_t& produced) {
+  produced = 0;
   z_stream z{};
-  if (inflateInit(&z) != Z_OK) return {};
-  std::string out(limit, '\0');
+  if (inflateInit(&z) != Z_OK) return Inflated::kBroken;
   z.next_in = const_cast<Bytef*>(data);
   z.avail_in = static_cast<uInt>(size);
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = static_cast<uInt>(limit);
-  const int rc = inflate(&z, Z_FINISH);
-  const size_t produced = limit - z.avail_out;
+  uint8_t buffer[1 << 14];
+  Inflated result = Inflated::kOk;
+  while (true) {
+    z.next_out = buffer;
+    z.avail_out = sizeof(buffer);
+    const int rc = inflate(&z, Z_NO_FLUSH);
+    const size_t n = sizeof(buffer) - z.avail_out;
+    produced += n;
+    if (produced > kMaxTextChunk) {
+      result = Inflated::kTooLarge;
+      break;
+    }
+    if (out != nullptr) out->append(reinterpret_cast<const char*>(buffer), n);
+    if (rc == Z_STREAM_END || (rc == Z_BUF_ERROR && z.avail_in == 0) || (rc == Z_OK && n == 0 && z.avail_in == 0)) break;
+    if (rc != Z_OK) {
+      result = Inflated::kBroken;
+      if (out != nullptr) out->clear();
+      break;
+    }
+  }
   inflateEnd(&z);
-  if (rc != Z_STREAM_END) return {};
-  out.resize(produced);
-  return out;
+  return result;
 }
 
 // The orientation Pillow's getexif() finds in PNG metadata: eXIf, else a "Raw profile type exif" text
@@ -102,22 +126,27 @@ struct PngMetadata {
   }
 };
 
-void ReadTextChunk(const uint8_t* type, const uint8_t* data, size_t size, PngMetadata& meta) {
-  constexpr size_t kMaxText = size_t{1} << 20;
+// One tEXt, zTXt or iTXt chunk, split as Pillow splits it. Every text counts towards Pillow's
+// MAX_TEXT_MEMORY (`text_memory`); only EXIF's and XMP's are kept, and only when `keep`. Inflated
+// bytes of a broken stream count too, where Pillow counts nothing: without that, chunks that each
+// inflate a megabyte and then break would cost unbounded time.
+void ReadTextChunk(const DecodeContext& ctx, const uint8_t* type, const uint8_t* data, size_t size, bool keep,
+                   PngMetadata& meta, size_t& text_memory) {
   const auto* text = reinterpret_cast<const char*>(data);
   const size_t nul = std::string_view(text, size).find('\0');
-  if (nul == std::string_view::npos) return;
-  const std::string_view keyword(text, nul);
-  const bool is_raw_exif = keyword == "Raw profile type exif";
-  const bool is_xmp = keyword == "XML:com.adobe.xmp";
-  if (!is_raw_exif && !is_xmp) return;
+  const std::string_view keyword(text, nul == std::string_view::npos ? size : nul);
+  const bool wanted = keep && (keyword == "Raw profile type exif" || keyword == "XML:com.adobe.xmp");
   std::string value;
+  size_t value_bytes = 0;
+  Inflated inflated = Inflated::kOk;
   const std::string kind = ChunkName(type);
-  if (kind == "tEXt") {
-    value.assign(text + nul + 1, size - nul - 1);
+  if (nul == std::string_view::npos) {
+    // no text
+  } else if (kind == "tEXt") {
+    value_bytes = size - nul - 1;
+    if (wanted) value.assign(text + nul + 1, value_bytes);
   } else if (kind == "zTXt") {
-    if (size < nul + 2) return;
-    value = Inflate(data + nul + 2, size - nul - 2, kMaxText);
+    if (size >= nul + 2) inflated = InflateText(data + nul + 2, size - nul - 2, wanted ? &value : nullptr, value_bytes);
   } else {  // iTXt: keyword\0 flag method language\0 translated\0 text
     if (size < nul + 3) return;
     const bool compressed = data[nul + 1] != 0;
@@ -127,15 +156,63 @@ void ReadTextChunk(const uint8_t* type, const uint8_t* data, size_t size, PngMet
       if (end == std::string_view::npos) return;
       at += end + 1;
     }
-    value = compressed ? Inflate(data + at, size - at, kMaxText) : std::string(text + at, size - at);
+    if (compressed) {
+      inflated = InflateText(data + at, size - at, wanted ? &value : nullptr, value_bytes);
+    } else {
+      value_bytes = size - at;
+      if (wanted) value.assign(text + at, value_bytes);
+    }
   }
-  (is_raw_exif ? meta.raw_profile_exif : meta.xmp) = std::move(value);
+  if (inflated == Inflated::kTooLarge) {
+    ctx.Fail("PNG text chunk " + kind + " inflates to more than " + std::to_string(kMaxTextChunk) +
+             " bytes (Pillow: Decompressed Data Too Large)");
+  }
+  text_memory += value_bytes;
+  if (text_memory > kMaxTextMemory) {
+    ctx.Fail("PNG text chunks hold more than " + std::to_string(kMaxTextMemory) +
+             " bytes (Pillow: Too much memory used in text chunks)");
+  }
+  if (wanted && inflated == Inflated::kOk) {
+    (keyword == "Raw profile type exif" ? meta.raw_profile_exif : meta.xmp) = std::move(value);
+  }
+}
+
+// The IHDR fields the image-data check needs.
+struct PngHeader {
+  bool seen = false;
+  uint32_t width = 0, height = 0;
+  int bit_depth = 0, color_type = 0;
+};
+
+// Deflate turns at most 1032 bytes of output from one byte of input (258-byte matches at 2 bits each).
+constexpr uint64_t kMaxDeflateRatio = 1032;
+
+// A header claims a size; the image data has to be able to hold it. Checked before libpng allocates
+// its rows (a 69-byte file claiming 178,956,970 x 1 pixels of 16-bit RGBA would otherwise cost gigabytes
+// before "Not enough image data"), so memory only goes to images whose data is in the file.
+void CheckImageDataCanHoldTheImage(const DecodeContext& ctx, const PngHeader& h, uint64_t idat_bytes) {
+  if (!h.seen) return;  // libpng reports a missing IHDR
+  const int channels = h.color_type == PNG_COLOR_TYPE_RGB         ? 3
+                       : h.color_type == PNG_COLOR_TYPE_RGB_ALPHA  ? 4
+                       : h.color_type == PNG_COLOR_TYPE_GRAY_ALPHA ? 2
+                                                                   : 1;
+  // Every pass of an interlaced image holds its share of the pixels, so this is a lower bound for both.
+  const uint64_t raw_bits = uint64_t{h.width} * h.height * static_cast<uint64_t>(channels * h.bit_depth);
+  const uint64_t raw_bytes = raw_bits / 8;
+  if (idat_bytes * kMaxDeflateRatio + 64 < raw_bytes) {
+    ctx.Fail("truncated PNG: " + std::to_string(h.width) + "x" + std::to_string(h.height) + " pixels need " +
+             std::to_string(raw_bytes) + " bytes of image data, which the file's " + std::to_string(idat_bytes) +
+             " compressed bytes of IDAT cannot hold (Pillow: image file is truncated)");
+  }
 }
 
 // Walks the chunks with Pillow's checks; returns the metadata found (when asked for).
 PngMetadata ScanChunks(const DecodeContext& ctx) {
   const auto bytes = ctx.bytes();
   PngMetadata meta;
+  PngHeader header;
+  uint64_t idat_bytes = 0;
+  size_t text_memory = 0;
   size_t at = 8;
   bool seen_idat = false;
   while (true) {
@@ -154,6 +231,7 @@ PngMetadata ScanChunks(const DecodeContext& ctx) {
     const std::string name = ChunkName(type);
     const bool is_idat = name == "IDAT";
     if (length > 0x7fffffffu || bytes.size() - at - 8 < static_cast<size_t>(length) + 4) {
+      if (is_idat) idat_bytes += bytes.size() - at - 8;
       if (seen_idat || is_idat) break;  // libpng reports a short IDAT itself
       ctx.Fail("truncated PNG: chunk " + name + " runs past the end of the file");
     }
@@ -164,18 +242,23 @@ PngMetadata ScanChunks(const DecodeContext& ctx) {
     }
     // The size is judged from IHDR alone, before anything else is read.
     if (name == "IHDR" && length >= 8) ctx.CheckSize(BigEndian32(data), BigEndian32(data + 4));
-    if (is_idat) seen_idat = true;
-    if (ctx.want_orientation()) {
-      if (name == "eXIf") {
-        meta.has_exif = true;
-        meta.exif.assign(data, data + length);
-      } else if (name == "tEXt" || name == "zTXt" || name == "iTXt") {
-        ReadTextChunk(type, data, length, meta);
-      }
+    if (name == "IHDR" && length >= 13 && !header.seen) {
+      header = {true, BigEndian32(data), BigEndian32(data + 4), data[8], data[9]};
+    }
+    if (is_idat) {
+      seen_idat = true;
+      idat_bytes += length;
+    }
+    if (name == "eXIf" && ctx.want_orientation()) {
+      meta.has_exif = true;
+      meta.exif.assign(data, data + length);
+    } else if (name == "tEXt" || name == "zTXt" || name == "iTXt") {
+      ReadTextChunk(ctx, type, data, length, ctx.want_orientation(), meta, text_memory);
     }
     if (name == "IEND") break;
     at += 12 + static_cast<size_t>(length);
   }
+  CheckImageDataCanHoldTheImage(ctx, header, idat_bytes);
   return meta;
 }
 
@@ -262,6 +345,12 @@ Decoded DecodePng(const DecodeContext& ctx) {
   png_set_read_fn(s.png, &s, ReadFromMemory);
   png_set_crc_action(s.png, PNG_CRC_QUIET_USE, PNG_CRC_QUIET_USE);
   png_set_user_limits(s.png, 0x7fffffff, 0x7fffffff);
+  // Text, EXIF, ICC profiles and suggested palettes have been read above or are not used: libpng
+  // would otherwise inflate and keep every text chunk (1,000 of them by default, each up to its 8 MB
+  // chunk limit).
+  static const png_byte kSkipped[] = "tEXt\0zTXt\0iTXt\0eXIf\0iCCP\0sPLT\0";
+  png_set_keep_unknown_chunks(s.png, PNG_HANDLE_CHUNK_NEVER, kSkipped, 6);
+  png_set_chunk_cache_max(s.png, 64);
   png_set_check_for_invalid_index(s.png, 0);  // out-of-range palette indices are Pillow's grey ramp
   png_read_info(s.png, s.info);
 

@@ -400,6 +400,15 @@ Decoded DecodeTiff(const DecodeContext& ctx) {
         static_cast<uint64_t>(row_size) * th > static_cast<uint64_t>(tile_size)) {
       fail("inconsistent tile layout");
     }
+    // Tiles may overhang the image, but not by gigabytes: a 16x16 image with 32768x65536 tiles would
+    // allocate 2 GB for its one tile.
+    const uint64_t image_bytes = static_cast<uint64_t>(RowBytes(layout, w, separate)) * h;
+    const uint64_t tile_budget = std::max<uint64_t>(4 * image_bytes, uint64_t{64} << 20);
+    if (static_cast<uint64_t>(tile_size) > tile_budget) {
+      ctx.Fail("TIFF tiles of " + std::to_string(tw) + "x" + std::to_string(th) + " pixels (" +
+               std::to_string(tile_size) + " bytes each) are far larger than the " + std::to_string(width) + "x" +
+               std::to_string(height) + " image they hold");
+    }
     std::vector<uint8_t> buffer(static_cast<size_t>(tile_size));
     const int planes = separate ? layout.bands : 1;
     for (uint32_t y = 0; y < height; y += th) {

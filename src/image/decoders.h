@@ -76,8 +76,16 @@ class ImageSink : public RowSink {
   Image image_;
 };
 
-// A whole file, with LoadImage's errors (kNotFound, kIo, kInvalidArgument for a folder).
+// Larger than any image file within the decompression-bomb limit (178,956,970 pixels of 16-bit
+// RGBA stored raw are 1.4 GB).
+constexpr uint64_t kMaxImageFileBytes = uint64_t{2} << 30;
+
+// A whole regular file of at most kMaxImageFileBytes, with LoadImage's errors (kNotFound, kIo,
+// kInvalidArgument for a folder, a device or a pipe).
 std::vector<uint8_t> ReadImageFile(const std::filesystem::path& path);
+
+// What an allocation failure while decoding becomes: vit::Error (kIo) naming the file.
+[[noreturn]] void FailOutOfMemory(const DecodeContext& ctx);
 
 // An Image of the given size with its RGB buffer allocated (uninitialised bytes are not a concern:
 // every decoder writes every pixel).

@@ -7,6 +7,7 @@
 #include <array>
 #include <exception>
 #include <mutex>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -98,7 +99,11 @@ Tensor ImageProcessor::PreprocessEncoded(std::span<const uint8_t> bytes, const s
   }
   const image::DecodeContext ctx(bytes, name, options.exif_transpose);
   image::ResizeSink sink(config_.width, config_.height, static_cast<image::Resample>(config_.resample));
-  image::DecodeJpegInto(ctx, sink);
+  try {
+    image::DecodeJpegInto(ctx, sink);
+  } catch (const std::bad_alloc&) {
+    image::FailOutOfMemory(ctx);
+  }
   const size_t plane = static_cast<size_t>(config_.width) * static_cast<size_t>(config_.height);
   std::vector<uint8_t> resized(plane * 3);
   sink.Finish(resized.data());
