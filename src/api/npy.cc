@@ -1,7 +1,6 @@
 #include "vit/npy.h"
 
 #include <cstring>
-#include <fstream>
 
 #include "io/mapped_file.h"
 #include "io/npy.h"
@@ -19,12 +18,7 @@ Tensor ReadNpy(const std::filesystem::path& path) {
 }
 
 std::vector<int64_t> ReadNpyShape(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path.string() + ": cannot open", ErrorKind::kNotFound);
-  std::vector<char> head(65536 + 16);
-  in.read(head.data(), static_cast<std::streamsize>(head.size()));
-  head.resize(static_cast<size_t>(in.gcount()));
-  return io::ParseNpyHeader(std::as_bytes(std::span(head)), path.string()).shape;
+  return io::ReadNpyHeader(path).shape;
 }
 
 void WriteNpy(const std::filesystem::path& path, const Tensor& tensor) {

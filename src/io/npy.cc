@@ -248,6 +248,29 @@ NpyArray ParseNpy(std::span<const std::byte> bytes, const std::string& where) {
   return array;
 }
 
+NpyHeader ReadNpyHeader(const std::filesystem::path& path) {
+  const std::string where = path.string();
+  MappedFile file(path);  // regular files only
+  NpyHeader header = ParseNpyHeader(file.bytes(), where);
+  // Bytes per item from the dtype string ('<f4', '|u1', ...).
+  size_t digits = header.descr.size();
+  while (digits > 0 && header.descr[digits - 1] >= '0' && header.descr[digits - 1] <= '9') --digits;
+  const std::string width = header.descr.substr(digits);
+  if (width.empty() || width.size() > 2 || digits == 0) {
+    throw Error(where + ": .npy dtype '" + header.descr + "' is not supported", ErrorKind::kUnsupported);
+  }
+  const uint64_t item_bytes = std::stoul(width);
+  const uint64_t numel = CheckedNumel(header.shape, where);
+  uint64_t data_bytes = 0;
+  const uint64_t available = file.size() - header.data_offset;
+  if (__builtin_mul_overflow(numel, item_bytes, &data_bytes) || data_bytes > available) {
+    throw Error(where + ": .npy data is truncated: shape " + ShapeTuple(header.shape) + " of '" + header.descr +
+                "' needs " + std::to_string(numel) + " items of " + std::to_string(item_bytes) +
+                " bytes, the file holds " + std::to_string(available) + " bytes after its header");
+  }
+  return header;
+}
+
 NpyArray ReadNpy(const std::filesystem::path& path) {
   MappedFile file(path);
   return ParseNpy(file.bytes(), path.string());

@@ -7,6 +7,7 @@
 
 #include "io/io_testing.h"
 #include "io/npy_parse.h"
+#include "io/peak_memory_testing.h"
 #include "vit/error.h"
 
 namespace vit::io {
@@ -148,6 +149,42 @@ TEST(Npy, NumpyAgreesBothWays) {
   EXPECT_EQ(theirs.shape, (std::vector<int64_t>{3, 4}));
   for (int i = 0; i < 12; ++i) EXPECT_EQ(theirs.data[static_cast<size_t>(i)], static_cast<float>(i) / 8);
   EXPECT_EQ(ReadNpy(dir / "v3.npy").data, (std::vector<float>{1, 1}));
+}
+
+}  // namespace
+}  // namespace vit::io
+
+namespace vit::io {
+namespace {
+
+// `vit embed` makes one input item per row a .npy claims: the header has to be checked against the
+// file's size first, or a 128-byte file claiming billions of rows exhausts the memory.
+TEST(Npy, HeaderThatClaimsMoreThanTheFileHoldsIsRefusedBeforeAnyAllocation) {
+  testing::TempDir dir;
+  const auto path = dir.path() / "huge.npy";
+  testing::WriteFile(path, NpyBytes("{'descr': '<f4', 'fortran_order': False, 'shape': (3000000000, 3, 224, 224), }",
+                           FloatBytes({1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16})));
+  ASSERT_LE(std::filesystem::file_size(path), 192u);
+  std::string error;
+  const int64_t growth = vit::testing::PeakRssGrowth([&] {
+    try {
+      ReadNpyHeader(path);
+    } catch (const Error& e) {
+      error = e.what();
+    }
+  });
+  EXPECT_NE(error.find(path.string() + ": .npy data is truncated"), std::string::npos) << error;
+  EXPECT_LT(growth, int64_t{8} << 20);
+
+  const auto ok = dir.path() / "ok.npy";
+  testing::WriteFile(ok, NpyBytes("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2), }", FloatBytes({1, 2, 3, 4})));
+  EXPECT_EQ(ReadNpyHeader(ok).shape, (std::vector<int64_t>{2, 2}));
+  try {
+    ReadNpyHeader("/dev/zero");
+    ADD_FAILURE() << "read /dev/zero";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("not a regular file"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace
