@@ -21,4 +21,10 @@ def model_directory(name_or_path: Union[str, os.PathLike], **hub) -> str:
     path = os.fspath(name_or_path)
     if os.path.isdir(path):
         return path
-    return os.fspath(_vit.download_model(path, **hub_options(**hub)))
+    if os.path.exists(path):
+        raise _vit.InvalidArgumentError(
+            f"model '{path}' is a file; expected a folder with config.json and the weights, or a hub id")
+    try:
+        return os.fspath(_vit.download_model(path, **hub_options(**hub)))
+    except _vit.InvalidArgumentError:  # not a hub id either: what Model::Load says of it
+        raise _vit.NotFoundError(f"model '{path}' is not a folder, nor a hub id org/name[@revision]") from None

@@ -41,11 +41,17 @@ def test_missing_model_folder(tmp_path):
         vit.ViTModel.from_pretrained(missing)
     assert isinstance(e.value, vit.VitError) and missing in str(e.value)
     assert str(e.value) == cli_message(["embed", "--model", missing, os.path.join(vit_photos(), "coffee.png")])
+    with pytest.raises(FileNotFoundError) as e:
+        vit.ViTImageProcessor.from_pretrained(missing)
+    assert str(e.value) == cli_message(["embed", "--model", missing, os.path.join(vit_photos(), "coffee.png")])
 
 
 def test_hub_id_not_cached_offline(tmp_path):
     with pytest.raises(FileNotFoundError) as e:
         vit.ViTModel.from_pretrained("google/vit-base-patch16-224", cache_dir=tmp_path, local_files_only=True)
+    assert "google/vit-base-patch16-224" in str(e.value)
+    with pytest.raises(FileNotFoundError) as e:
+        vit.ViTImageProcessor.from_pretrained("google/vit-base-patch16-224", cache_dir=tmp_path, local_files_only=True)
     assert "google/vit-base-patch16-224" in str(e.value)
 
 
