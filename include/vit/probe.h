@@ -132,8 +132,10 @@ struct ClassificationReport {
 // Argmax of logits [N, K] against labels.
 ClassificationReport EvaluateClassifier(const Tensor& logits, std::span<const int> labels,
                                         const std::vector<std::string>& id2label);
-// A picture of the row-normalised confusion matrix with the counts written in the cells; rows and
-// columns are numbered as in ToText().
+// A picture of the confusion matrix: a title (examples, accuracy), class names on both axes, cells
+// shaded by their share of the row with their counts written in them; every class up to 100, beyond
+// that the 40 classes most involved in confusions. Text is set in DejaVu Sans (Debian's
+// fonts-dejavu-core, or $VIT_FONT); without a font the cells are still drawn.
 void WriteConfusionMatrixPng(const ClassificationReport& report, const std::filesystem::path& path);
 
 struct LabelScore {

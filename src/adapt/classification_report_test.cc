@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "adapt/adapt_testing.h"
+#include "api/draw.h"
 #include "vit/error.h"
 #include "vit/probe.h"
 
@@ -56,40 +57,57 @@ std::vector<unsigned char> ReadRgb(const std::filesystem::path& path, int& width
   return rgb;
 }
 
-TEST(ConfusionMatrixPng, ShadesCellsByRowRate) {
+// Pixels of exactly this colour.
+int64_t CountColor(const std::vector<unsigned char>& rgb, unsigned char r, unsigned char g, unsigned char b) {
+  int64_t count = 0;
+  for (size_t i = 0; i + 2 < rgb.size(); i += 3) count += rgb[i] == r && rgb[i + 1] == g && rgb[i + 2] == b;
+  return count;
+}
+
+TEST(ConfusionMatrixPng, ShadesCellsByRowRateAndWritesNames) {
   const std::vector<int> truth = {0, 0, 0, 0, 1, 1};
   const std::vector<int> predicted = {0, 0, 0, 0, 0, 1};
-  const ClassificationReport r = EvaluateClassifier(OneHotLogits(predicted, 2), truth, {"a", "b"});
+  const ClassificationReport r = EvaluateClassifier(OneHotLogits(predicted, 2), truth, {"cat", "dog"});
   const auto path = adapt::testing_util::FreshDir("png") / "confusion.png";
   WriteConfusionMatrixPng(r, path);
   int w = 0, h = 0;
   const std::vector<unsigned char> rgb = ReadRgb(path, w, h);
-  ASSERT_EQ(w, h);
-  ASSERT_GT(w, 2 * 28);
-  // Cell (row 0, col 1) has rate 0: white near its corner. Cell (0, 0) has rate 1: dark blue.
-  const int cell = 28, margin = w - 1 - 2 * cell;
-  auto pixel = [&](int x, int y) { return &rgb[(static_cast<size_t>(y) * w + x) * 3]; };
-  const unsigned char* empty = pixel(margin + cell + 3, margin + 3);
-  EXPECT_EQ(empty[0], 255);
-  EXPECT_EQ(empty[2], 255);
-  const unsigned char* full = pixel(margin + 3, margin + 3);
-  EXPECT_LT(full[0], 20);
-  EXPECT_GT(full[2], 90);
-  const unsigned char* half = pixel(margin + 3, margin + cell + 3);  // row 1 col 0: rate 0.5
-  EXPECT_GT(half[0], 100);
-  EXPECT_LT(half[0], 160);
+  // Two classes: 56-pixel cells. Row 0 is all "cat" (rate 1: dark blue, minus its count's pixels);
+  // row 1 splits in half (rate 0.5, twice); (0, 1) is empty (white, like the background).
+  const int64_t cell_area = 55 * 55;
+  const int64_t dark = CountColor(rgb, 8, 48, 107), half = CountColor(rgb, 131, 151, 181);
+  EXPECT_GT(dark, cell_area / 2);
+  EXPECT_LE(dark, cell_area);
+  EXPECT_GT(half, cell_area);
+  EXPECT_LE(half, 2 * cell_area);
+  // The title and the names are drawn in ink when a font is there.
+  if (draw::HasFont()) {
+    EXPECT_GT(CountColor(rgb, 30, 30, 34), 200);
+    EXPECT_GT(w, 2 * 56 + draw::TextWidth("dog", 15));
+  }
 }
 
-TEST(ConfusionMatrixPng, ManyClassesStayWithinBounds) {
-  ClassificationReport r;
-  r.labels.resize(1000);
-  r.confusion.assign(1000, std::vector<int64_t>(1000, 1));
-  const auto path = adapt::testing_util::FreshDir("big") / "confusion.png";
-  WriteConfusionMatrixPng(r, path);
-  int w = 0, h = 0;
-  ReadRgb(path, w, h);
-  EXPECT_LE(w, 4096);
-  EXPECT_THROW(WriteConfusionMatrixPng(r, "/nonexistent-folder/x.png"), Error);
+TEST(ConfusionMatrixPng, AHundredClassesAllShownLargerOnlyTheMostConfused) {
+  for (int k : {100, 1000}) {
+    ClassificationReport r;
+    for (int i = 0; i < k; ++i) r.labels.push_back("class number " + std::to_string(i));
+    r.confusion.assign(static_cast<size_t>(k), std::vector<int64_t>(static_cast<size_t>(k), 0));
+    for (int i = 0; i < k; ++i) r.confusion[static_cast<size_t>(i)][static_cast<size_t>(i)] = 12345;
+    r.confusion[7][3] = 500;  // the one confusion
+    const auto path = adapt::testing_util::FreshDir("big" + std::to_string(k)) / "confusion.png";
+    WriteConfusionMatrixPng(r, path);
+    int w = 0, h = 0;
+    const std::vector<unsigned char> rgb = ReadRgb(path, w, h);
+    EXPECT_LE(w, 4096);
+    EXPECT_LE(h, 4096);
+    // Cells of at least 22 pixels: 100 classes need more than 2200, 1000 are cut to the most confused.
+    EXPECT_TRUE(k == 100 ? w > 2200 : w < 2200) << k << " classes: " << w << " pixels wide";
+  }
+  ClassificationReport empty;
+  EXPECT_THROW(WriteConfusionMatrixPng(empty, "x.png"), Error);
+  ClassificationReport one;
+  one.confusion = {{1}};
+  EXPECT_THROW(WriteConfusionMatrixPng(one, "/nonexistent-folder/x.png"), Error);
 }
 
 }  // namespace
