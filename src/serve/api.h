@@ -17,6 +17,10 @@ Response MetricsPage(ServeContext& context, const Request& request);
 // api_attention.cc
 Response Attention(ServeContext& context, const Request& request);
 
+// api_search.cc; path_params[0] of IndexedFile is the id.
+Response Search(ServeContext& context, const Request& request);
+Response IndexedFile(ServeContext& context, const Request& request);
+
 // page.cc: the page at GET / (src/serve/page/index.html, built into the binary)
 Response Page(ServeContext& context, const Request& request);
 

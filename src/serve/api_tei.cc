@@ -157,6 +157,13 @@ Response Info(ServeContext& context, const Request&) {
                  {"max_client_batch_size", l.max_client_batch_size},
                  {"request_timeout_ms", l.request_timeout_ms}}},
                {"version", "0.1.0"}};
+  if (context.index)
+    info["index"] = {{"size", context.index->size()},
+                     {"features", context.index->metadata().features},
+                     {"model", context.index->metadata().model},
+                     {"serve_files", context.serve_indexed_files}};
+  else
+    info["index"] = nullptr;
   return Response::Json(info.dump(-1, ' ', false, Json::error_handler_t::replace));
 }
 

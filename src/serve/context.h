@@ -7,6 +7,7 @@
 
 #include "serve/inference.h"
 #include "serve/metrics.h"
+#include "vit/index.h"
 
 namespace vit::serve {
 
@@ -24,6 +25,8 @@ struct ServeContext {
   Metrics& metrics;
   ServeLimits limits;
   std::atomic<bool> draining{false};  // set on SIGTERM/SIGINT: /health and readiness answer 503
+  const EmbeddingIndex* index = nullptr;  // with --index: POST /search
+  bool serve_indexed_files = false;       // with --serve-indexed-files: GET /indexed/{id}
 
   const ServedModel& model() const { return inference.model(); }
 };

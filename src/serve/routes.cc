@@ -19,6 +19,8 @@ void RegisterRoutes(HttpServer& http, ServeContext& context) {
       {"POST", "/embed", "/embed", ErrorStyle::kTei, TeiEmbed},
       {"POST", "/predict", "/predict", ErrorStyle::kTei, TeiPredict},
       {"POST", "/attention", "/attention", ErrorStyle::kTei, Attention},
+      {"POST", "/search", "/search", ErrorStyle::kTei, Search},
+      {"GET", "/indexed/([0-9]+)", "/indexed/{id}", ErrorStyle::kTei, IndexedFile},
       {"GET", "/", "/", ErrorStyle::kTei, Page},
       {"GET", "/health", "/health", ErrorStyle::kTei, Health},
       {"GET", "/info", "/info", ErrorStyle::kTei, Info},

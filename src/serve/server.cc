@@ -1,5 +1,7 @@
 #include "serve/server.h"
 
+#include <optional>
+
 #include <fcntl.h>
 #include <malloc.h>
 #include <signal.h>
@@ -153,6 +155,8 @@ void ServeOptions::Validate() const {
   at_least(max_client_batch_size, 1, "--max-client-batch-size");
   at_least(request_timeout_ms, 1, "--request-timeout-ms");
   at_least(io_timeout_ms, 1, "--io-timeout-ms");
+  if (serve_indexed_files && index.empty())
+    throw Error("--serve-indexed-files needs --index", ErrorKind::kInvalidArgument);
 }
 
 int Serve(const ServeOptions& options) {
@@ -188,6 +192,17 @@ int Serve(const ServeOptions& options) {
   ServeContext context{inference, metrics,
                        ServeLimits{options.max_batch_size, options.max_wait_ms, options.max_concurrent_requests,
                                    options.max_body_mb, options.max_client_batch_size, options.request_timeout_ms}};
+  std::optional<EmbeddingIndex> index;
+  if (!options.index.empty()) {
+    index.emplace(EmbeddingIndex::Load(options.index));
+    if (index->metadata().model != options.model)
+      std::fprintf(stderr, "vit serve: note: the index was built with --model %s, this server runs %s\n",
+                   index->metadata().model.c_str(), options.model.c_str());
+    std::fprintf(stderr, "vit serve: index %s: %lld vectors of %s features\n", options.index.c_str(),
+                 static_cast<long long>(index->size()), index->metadata().features.c_str());
+    context.index = &*index;
+    context.serve_indexed_files = options.serve_indexed_files;
+  }
 
   HttpOptions http_options;
   http_options.max_body_bytes = static_cast<size_t>(options.max_body_mb) << 20;

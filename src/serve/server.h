@@ -21,6 +21,8 @@ struct ServeOptions {
   int max_client_batch_size = 32;
   int request_timeout_ms = 30000;
   int io_timeout_ms = 10000;      // a client silent this long while sending or receiving is dropped
+  std::string index;              // an embedding index folder (`vit index build`) for POST /search
+  bool serve_indexed_files = false;  // GET /indexed/{id} answers the indexed image files themselves
 
   // Throws vit::Error(kInvalidArgument) naming the flag.
   void Validate() const;

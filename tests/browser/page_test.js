@@ -33,10 +33,8 @@ async function main() {
     await page.waitForFunction(() => /done$|error/.test(document.getElementById("status").textContent) ||
                                      document.getElementById("status").className === "error", {timeout: 120000});
     // Let the pictures decode before reading and photographing them.
-    await page.waitForFunction(() => ["preprocessed", "overlay"].every((id) => {
-      const img = document.getElementById(id);
-      return img.complete && img.naturalWidth > 0;
-    }), {timeout: 30000});
+    await page.waitForFunction(() => [...document.querySelectorAll("#preprocessed, #overlay, #neighbours img")]
+      .every((img) => img.complete && img.naturalWidth > 0), {timeout: 30000});
     const shown = await page.evaluate(() => {
       const text = (id) => document.getElementById(id).textContent;
       const img = (id) => ({width: document.getElementById(id).naturalWidth, height: document.getElementById(id).naturalHeight});
@@ -47,6 +45,10 @@ async function main() {
         dimension: text("dimension"), norm: text("norm"), pooling: text("pooling-used"),
         first_values: text("first-values"), attention: text("attention-info"),
         labels_hidden: document.getElementById("labels-card").hidden, labels,
+        neighbours_hidden: document.getElementById("neighbours-card").hidden,
+        neighbours: [...document.querySelectorAll("#neighbours li")].map((item) => ({
+          path: item.querySelector(".key").textContent, score: item.querySelector(".score").textContent,
+          thumbnail: item.querySelector("img") ? item.querySelector("img").naturalWidth : null})),
         preprocessed: img("preprocessed"), overlay: img("overlay"),
         page_width: document.documentElement.scrollWidth, viewport_width: window.innerWidth,
       };

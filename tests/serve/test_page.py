@@ -179,8 +179,46 @@ class Page(unittest.TestCase):
             shown = self.open_page(server, IMAGES[2], os.path.join(ARTIFACTS, "page-embeddings.png"), 1100, 900)
             self.check_shown(server, shown, IMAGES[2], "pooler")
             self.assertTrue(shown["labels_hidden"])
+            self.assertTrue(shown["neighbours_hidden"])  # no index
         finally:
             server.kill()
+
+    def test_page_with_an_index(self):
+        model = checkpoint("tiny", "tiny")
+        with tempfile.TemporaryDirectory() as tmp:
+            index = os.path.join(tmp, "index")
+            r = run_vit(["index", "build", "--model", model, "--out", index, "--no-cache", *IMAGES], check=False)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            r = run_vit(["index", "search", index, "--k", "5", "--no-cache", IMAGES[0]], check=False)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            expected = json.loads(r.stdout.strip().splitlines()[0])["neighbors"]
+            for files in (False, True):
+                server = Server(model, "--index", index, *(["--serve-indexed-files"] if files else []))
+                try:
+                    answer = server.json("POST", "/search", {"inputs": data_url(IMAGES[0]), "k": 5})[0]
+                    self.assertEqual([(n["id"], n["path"]) for n in answer], [(n["id"], n["path"]) for n in expected])
+                    np.testing.assert_allclose([n["score"] for n in answer], [n["score"] for n in expected], atol=1e-6)
+                    status, headers, body = server.request("GET", f"/indexed/{answer[0]['id']}")
+                    if files:
+                        self.assertEqual((status, headers["content-type"]), (200, "image/png"))
+                        with open(answer[0]["path"], "rb") as f:
+                            self.assertEqual(body, f.read())
+                    else:
+                        self.assertEqual(status, 404, body)
+                    self.assertEqual(server.request("GET", "/indexed/99")[0], 404)
+                    name = "page-index-files.png" if files else "page-index.png"
+                    shown = self.open_page(server, IMAGES[0], os.path.join(ARTIFACTS, name), 1100, 1000)
+                    self.check_shown(server, shown, IMAGES[0], "pooler")
+                    self.assertFalse(shown["neighbours_hidden"])
+                    self.assertEqual([n["path"] for n in shown["neighbours"]], [n["path"] for n in answer])
+                    for row, n in zip(shown["neighbours"], answer):
+                        self.assertAlmostEqual(float(row["score"]), n["score"], delta=5.1e-5)
+                        if files:
+                            self.assertGreater(row["thumbnail"], 0)
+                        else:
+                            self.assertIsNone(row["thumbnail"])
+                finally:
+                    server.kill()
 
 
 if __name__ == "__main__":

@@ -12,7 +12,8 @@ void AddServeCommand(CLI::App& app, CommandRunner& run) {
   CLI::App* cmd = app.add_subcommand(
       "serve",
       "Serve a model over HTTP: POST /embed (text-embeddings-inference style), POST /v1/embeddings (OpenAI),\n"
-      "POST /v2/models/{name}/infer (KServe v2 / Triton), GET /health, /info, /metrics (Prometheus).\n"
+      "POST /v2/models/{name}/infer (KServe v2 / Triton), POST /predict (labels), POST /attention (maps),\n"
+      "POST /search (with --index), GET /health, /info, /metrics (Prometheus), and a page to try it at GET /.\n"
       "Requests from all clients are batched together. SIGTERM or SIGINT finishes the requests in flight\n"
       "and exits 0.");
   auto model = std::make_shared<ModelArgs>();
@@ -41,6 +42,10 @@ void AddServeCommand(CLI::App& app, CommandRunner& run) {
   cmd->add_option("--io-timeout-ms", options->io_timeout_ms,
                   "a client silent this long while sending or receiving is disconnected")
       ->capture_default_str();
+  cmd->add_option("--index", options->index,
+                  "an embedding index folder (vit index build): POST /search, and nearest neighbours on the page");
+  cmd->add_flag("--serve-indexed-files", options->serve_indexed_files,
+                "let clients fetch the indexed image files (GET /indexed/{id}: thumbnails on the page)");
   cmd->callback([&run, model, options] {
     run = [model, options] {
       options->model = model->model;
