@@ -28,8 +28,8 @@ std::array<double, 3> Viridis(double v) {
   return rgb;
 }
 
-// [1, ..., gh, gw] or [..., gh, gw]: the trailing two dimensions, with every leading one 1 (or, with
-// `leading`, the one before them free).
+// Maps are the trailing two dimensions [gh, gw], after `free_leading` dimensions of any size (heads);
+// every dimension before those must be 1.
 void CheckMap(const Tensor& map, int free_leading, const char* what) {
   bool ok = map.rank() >= 2 + free_leading;
   for (int i = 0; ok && i < map.rank() - 2 - free_leading; ++i) ok = map.dim(i) == 1;
@@ -58,7 +58,7 @@ std::vector<double> Upsample(const float* map, int64_t gh, int64_t gw, int heigh
   return out;
 }
 
-// Lays map [gh, gw] over `base` at (x0, y0) (base's own pixels under it are `under`).
+// Draws `under` at (x0, y0) of the canvas with map [gh, gw], upsampled to its size, laid over it.
 void Overlay(Image& canvas, int x0, int y0, const Image& under, const float* map, int64_t gh, int64_t gw, double alpha) {
   const std::vector<double> up = Upsample(map, gh, gw, under.height, under.width);
   for (int y = 0; y < under.height; ++y)

@@ -121,7 +121,10 @@ class Pictures(unittest.TestCase):
     def test_sizes_and_names(self):
         model = checkpoint("tiny", "tiny")
         with tempfile.TemporaryDirectory() as tmp:
-            vit_attention(model, tmp, IMAGES, "--interpolate-pos-encoding", "--image-size", "40", "56")
+            # --image-size takes two numbers, so the inputs may follow it directly.
+            r = run_vit(["attention", "--model", model, "--out", tmp, "--interpolate-pos-encoding", "--image-size",
+                         "40", "56", *IMAGES], check=False)
+            self.assertEqual(r.returncode, 0, r.stderr)
             for path in IMAGES:
                 stem = os.path.splitext(os.path.basename(path))[0]
                 with Image.open(os.path.join(tmp, stem + ".png")) as overlay:

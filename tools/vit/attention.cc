@@ -192,6 +192,7 @@ void AddAttentionCommand(CLI::App& app, CommandRunner& run) {
                 "accept other input sizes (bicubic-interpolated position embeddings, as transformers)");
   cmd->add_option("--image-size", args->image_size, "resize images to H W instead of the model's size")
       ->expected(2)
+      ->allow_extra_args(false)  // exactly two: the inputs may follow
       ->check(CLI::Range(1, 16384));
   cmd->add_flag("--exif-transpose", args->exif_transpose, "apply EXIF orientation (as transformers' pipelines)");
   cmd->add_flag("--no-pictures", args->no_pictures, "write attention_maps.npy and inputs.txt only");
