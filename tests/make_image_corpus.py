@@ -21,6 +21,8 @@ import zlib
 import numpy as np
 from PIL import Image
 
+import make_format_corpus
+
 SKIMAGE_DATA = "/usr/lib/python3/dist-packages/skimage/data"
 
 
@@ -553,6 +555,8 @@ def make_good(out, small):
     libtiff_write(p("tiff_ycbcr_jpeg_422.tif"), t, 6, 7, (2, 1), jpeg_rgb_input=True)
     libtiff_write(p("tiff_ycbcr_lzw.tif"), noise(21, 17, 3, 15), 6, 5, (1, 1))
 
+    make_format_corpus.make_good(out)
+
 
 def make_bad(out):
     os.makedirs(out, exist_ok=True)
@@ -618,6 +622,7 @@ def make_bad(out):
     write(p("random_bytes.jpg"), bytes(rng.integers(0, 256, 4096, dtype=np.uint8)))
     # Uncompressed YCbCr: Pillow's raw decoder reads it as 4-byte pixels and runs out of data.
     libtiff_write(p("tiff_ycbcr_uncompressed.tif"), noise(40, 50, 3, 22), 6, 1, (1, 1))
+    make_format_corpus.make_bad(out)
 
 
 def main():

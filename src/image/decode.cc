@@ -21,6 +21,8 @@ bool StartsWith(std::span<const uint8_t> bytes, std::string_view prefix, size_t 
   return bytes.size() >= at + prefix.size() && std::memcmp(bytes.data() + at, prefix.data(), prefix.size()) == 0;
 }
 
+constexpr const char* kSupported = "JPEG, PNG, GIF, WebP, BMP, TIFF, PNM, TGA";
+
 // Formats Pillow opens that we deliberately do not: a clear "unsupported" beats "not an image".
 const char* OtherKnownFormat(std::span<const uint8_t> bytes) {
   using namespace std::string_view_literals;
@@ -28,7 +30,7 @@ const char* OtherKnownFormat(std::span<const uint8_t> bytes) {
   if (StartsWith(bytes, "\0\0\1\0"sv) || StartsWith(bytes, "\0\0\2\0"sv)) return "ICO/CUR";
   if (StartsWith(bytes, "8BPS"sv)) return "PSD";
   if (StartsWith(bytes, "\0\0\0\x0cjP  "sv) || StartsWith(bytes, "\xff\x4f\xff\x51"sv)) return "JPEG 2000";
-  if (bytes.size() >= 2 && bytes[0] == 'P' && bytes[1] >= '1' && bytes[1] <= '7') return "PNM";
+  if (StartsWith(bytes, "P7"sv)) return "PAM";
   if (StartsWith(bytes, "DDS "sv)) return "DDS";
   if (StartsWith(bytes, "qoif"sv)) return "QOI";
   if (StartsWith(bytes, "%PDF"sv)) return "PDF";
@@ -36,10 +38,19 @@ const char* OtherKnownFormat(std::span<const uint8_t> bytes) {
   return nullptr;
 }
 
+bool LooksLikeIconDirectory(std::span<const uint8_t> bytes) {
+  using namespace std::string_view_literals;
+  if (!StartsWith(bytes, "\0\0\1\0"sv) && !StartsWith(bytes, "\0\0\2\0"sv)) return false;
+  if (bytes.size() < 6) return false;
+  const size_t count = bytes[4] | (size_t{bytes[5]} << 8);
+  return count != 0 && (bytes.size() - 6) / 16 >= count;
+}
+
 }  // namespace
 
 Format SniffFormat(std::span<const uint8_t> bytes) {
   using namespace std::string_view_literals;
+  constexpr auto npos = std::string_view::npos;
   if (StartsWith(bytes, "\xff\xd8\xff"sv)) return Format::kJpeg;
   if (StartsWith(bytes, "\x89PNG\r\n\x1a\n"sv)) return Format::kPng;
   if (StartsWith(bytes, "GIF87a"sv) || StartsWith(bytes, "GIF89a"sv)) return Format::kGif;
@@ -49,6 +60,12 @@ Format SniffFormat(std::span<const uint8_t> bytes) {
       StartsWith(bytes, "II\0\x2a"sv) || StartsWith(bytes, "MM\0\x2b"sv) || StartsWith(bytes, "II\x2b\0"sv)) {
     return Format::kTiff;
   }
+  if (bytes.size() >= 2 && bytes[0] == 'P' && std::string_view("0123456y").find(static_cast<char>(bytes[1])) != npos) {
+    return Format::kPnm;  // Pillow's PPM _accept; P0 and Py are its own variants, which we refuse
+  }
+  // Pillow tries ICO and CUR before TGA, and goes on to TGA when their directory is empty or cut short.
+  if (LooksLikeIconDirectory(bytes)) return Format::kUnknown;
+  if (LooksLikeTga(bytes)) return Format::kTga;
   return Format::kUnknown;
 }
 
@@ -66,6 +83,10 @@ const char* FormatName(Format format) {
       return "BMP";
     case Format::kTiff:
       return "TIFF";
+    case Format::kPnm:
+      return "PNM";
+    case Format::kTga:
+      return "TGA";
     case Format::kUnknown:
       break;
   }
@@ -145,12 +166,17 @@ Image DecodeImage(std::span<const uint8_t> bytes, const std::string& name, const
     case Format::kTiff:
       decoded = DecodeTiff(ctx);
       break;
+    case Format::kPnm:
+      decoded = DecodePnm(ctx);
+      break;
+    case Format::kTga:
+      decoded = DecodeTga(ctx);
+      break;
     case Format::kUnknown:
       if (const char* other = OtherKnownFormat(bytes)) {
-        ctx.Fail(std::string(other) + " images are not supported (JPEG, PNG, GIF, WebP, BMP and TIFF are)",
-                 ErrorKind::kUnsupported);
+        ctx.Fail(std::string(other) + " images are not supported (" + kSupported + " are)", ErrorKind::kUnsupported);
       }
-      ctx.Fail("not an image: the bytes match none of JPEG, PNG, GIF, WebP, BMP or TIFF");
+      ctx.Fail(std::string("not an image: the bytes match none of ") + kSupported);
   }
   } catch (const std::bad_alloc&) {
     FailOutOfMemory(ctx);

@@ -300,8 +300,8 @@ TEST(DecodeErrorsTest, EmptyAndNonImages) {
 }
 
 TEST(DecodeErrorsTest, OtherFormatsAreUnsupported) {
-  const std::string ppm = "P6\n2 2\n255\n............";
-  ExpectRefused(std::vector<uint8_t>(ppm.begin(), ppm.end()), "x.ppm", "PNM images are not supported",
+  const std::string psd = "8BPS\0\1\0\0\0\0\0\0\0\3";
+  ExpectRefused(std::vector<uint8_t>(psd.begin(), psd.end()), "x.psd", "PSD images are not supported",
                 ErrorKind::kUnsupported);
 }
 

@@ -15,7 +15,7 @@
 
 namespace vit::image {
 
-enum class Format { kUnknown, kJpeg, kPng, kGif, kWebp, kBmp, kTiff };
+enum class Format { kUnknown, kJpeg, kPng, kGif, kWebp, kBmp, kTiff, kPnm, kTga };
 
 // From the leading bytes only, as Pillow's _accept() checks do; the file name is never consulted.
 Format SniffFormat(std::span<const uint8_t> bytes);
@@ -60,6 +60,11 @@ Decoded DecodeGif(const DecodeContext& ctx);
 Decoded DecodeWebp(const DecodeContext& ctx);
 Decoded DecodeBmp(const DecodeContext& ctx);
 Decoded DecodeTiff(const DecodeContext& ctx);
+Decoded DecodePnm(const DecodeContext& ctx);
+Decoded DecodeTga(const DecodeContext& ctx);
+// TGA has no signature: Pillow tries it after every format that has one, and takes a file whose
+// header holds a known image type, depth and a non-zero size.
+bool LooksLikeTga(std::span<const uint8_t> bytes);
 
 // A sink that keeps every row: the whole picture.
 class ImageSink : public RowSink {

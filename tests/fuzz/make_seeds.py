@@ -49,4 +49,10 @@ with tempfile.TemporaryDirectory() as tmp:
     npy("f4_v3.npy", np.zeros((0, 3), np.float32), version=(3, 0))
     npy("fortran.npy", np.asfortranarray(np.ones((2, 3), np.float32)))
     npy("int.npy", np.arange(3, dtype=np.int64))
+
+    sys.path.insert(0, os.path.join(root, "tests"))
+    import make_format_corpus  # noqa: E402
+
+    for name, data in make_format_corpus.seeds().items():
+        put("image", name, data)
 print("seeds written to", corpus)

@@ -1,0 +1,215 @@
+"""The part of the image corpus for the formats beyond JPEG, PNG, GIF, WebP, BMP and TIFF: files written
+by Pillow 9.4 where it can, and built byte by byte for the variants it cannot write (plain PNM,
+comments where Pillow's reader treats them oddly, odd maxvals) and for truncated or hostile files.
+
+tests/make_image_corpus.py calls make_good(OUTDIR/good) and make_bad(OUTDIR/bad).
+"""
+import io
+import os
+import struct
+
+import numpy as np
+from PIL import Image
+
+
+def _noise(h, w, c, seed):
+    return np.random.default_rng(seed).integers(0, 256, (h, w, c), dtype=np.uint8)
+
+
+def _write(path, data):
+    with open(path, "wb") as f:
+        f.write(data)
+
+
+def _plain(a, maxval, per_line=7, sep=b" "):
+    """Samples of `a` (any shape) as ASCII tokens, `per_line` to a line."""
+    flat = [b"%d" % v for v in a.reshape(-1)]
+    lines = [sep.join(flat[i:i + per_line]) for i in range(0, len(flat), per_line)]
+    return b"\n".join(lines) + b"\n"
+
+
+def _pnm_good(p):
+    rgb = _noise(23, 31, 3, 101)
+    im = Image.fromarray(rgb)
+    im.save(p("pnm_p6.ppm"))
+    im.convert("L").save(p("pnm_p5.pgm"))
+    im.convert("1").save(p("pnm_p4.pbm"))
+    g16 = (np.arange(23 * 31).reshape(23, 31) * 97 % 65536).astype(np.uint16)
+    g16[0, :4] = [0, 255, 256, 65535]
+    Image.fromarray(g16.astype(np.int32), "I").save(p("pnm_p5_16bit.pgm"))
+    h, w = 9, 13
+    a = _noise(h, w, 3, 102)
+    bits = (a[..., 0] > 127).astype(np.uint8)
+    # Plain bitmap: comments anywhere, digits without whitespace between them.
+    body = b"".join(b"%d" % v for v in bits.reshape(-1))
+    body = body[:40] + b"# a comment\n" + body[40:77] + b"\r\n" + body[77:]
+    _write(p("pnm_p1_plain.pbm"), b"P1\n# made by hand\n%d %d\n" % (w, h) + body + b"\n")
+    _write(p("pnm_p2_plain.pgm"), b"P2 %d %d 255\n" % (w, h) + _plain(a[..., 0], 255))
+    _write(p("pnm_p2_maxval15.pgm"), b"P2\n%d %d\n15\n" % (w, h) + _plain(a[..., 0] % 16, 15))
+    _write(p("pnm_p2_maxval1000.pgm"), b"P2 %d %d 1000\n" % (w, h) + _plain(a[..., 0].astype(int) * 3 + 7, 1000))
+    _write(p("pnm_p3_plain.ppm"), b"P3\r\n%d %d\r\n255\r\n" % (w, h) + _plain(a, 255, sep=b"\t"))
+    _write(p("pnm_p3_maxval100.ppm"), b"P3 %d %d 100\n" % (w, h) + _plain(a % 101, 100))
+    # A comment inside the data joins the digits either side of it ("1#x\n2" reads as 12).
+    joined = _plain(a[..., 0] // 30, 255)
+    cut = joined.index(b" ", 20)
+    _write(p("pnm_p2_comment_joins.pgm"),
+           b"P2 %d %d 255\n" % (w, h) + joined[:cut] + b"# c\n" + joined[cut + 1:] + b"9\n")
+    # Cut short after a token with no whitespace after it: Pillow repeats that token to the end.
+    tokens = _plain(a, 255).split()
+    _write(p("pnm_p3_short_last_token_repeats.ppm"), b"P3 %d %d 255\n" % (w, h) + b" ".join(tokens[:150]))
+    # Comments inside header tokens, and a negative sample (Pillow's o8 keeps its low byte).
+    _write(p("pnm_p2_header_comments.pgm"), b"P2 1#w\n3 #h\n 2 2#m\n55\n" + _plain(a[:2, :13, 1], 255)[:-1] +
+           b" -1\n")
+    _write(p("pnm_p5_maxval15.pgm"), b"P5 %d %d 15\n" % (w, h) + (a[..., 0] % 20).tobytes())
+    _write(p("pnm_p5_maxval1000.pgm"), b"P5 %d %d 1000\n" % (w, h) +
+           (a[..., 0].astype(">u2") * 5).tobytes())
+    _write(p("pnm_p6_maxval65535.ppm"), b"P6 %d %d 65535\n" % (w, h) + (a.astype(">u2") * 257 + 3).tobytes())
+    _write(p("pnm_p6_maxval1000.ppm"), b"P6 %d %d 1000\n" % (w, h) + (a.astype(">u2") * 4).tobytes())
+    _write(p("pnm_p6_maxval7.ppm"), b"P6\t%d\t%d\t7 " % (w, h) + (a % 9).tobytes() + b"trailing bytes")
+    _write(p("pnm_p4_odd_width.pbm"), b"P4 %d %d\n" % (w, h) + np.packbits(bits, axis=1).tobytes())
+
+
+def _pnm_bad(p):
+    rgb = _noise(20, 30, 3, 103)
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, "PPM")
+    ppm = buf.getvalue()
+    _write(p("pnm_p6_truncated.ppm"), ppm[: len(ppm) // 2])
+    _write(p("pnm_header_only.ppm"), b"P6 30 20\n")
+    _write(p("pnm_p1_bad_digit.pbm"), b"P1 2 2\n0 1\n2 0\n")
+    _write(p("pnm_p2_over_maxval.pgm"), b"P2 2 1 100\n5 101\n")
+    _write(p("pnm_p2_short.pgm"), b"P2 3 3 255\n1 2 3\n4 5\n")
+    _write(p("pnm_p3_not_a_number.ppm"), b"P3 1 1 255\n1 x 3\n")
+    _write(p("pnm_maxval_zero.pgm"), b"P5 2 2 0\n\0\0\0\0")
+    _write(p("pnm_maxval_70000.pgm"), b"P5 2 2 70000\n" + b"\0" * 8)
+    _write(p("pnm_token_too_long.pgm"), b"P5 00000000002 2 255\n\0\0\0\0")
+    _write(p("pnm_p7_pam.pam"), b"P7\nWIDTH 2\nHEIGHT 1\nDEPTH 3\nMAXVAL 255\nTUPLTYPE RGB\nENDHDR\n" + b"\0" * 6)
+    _write(p("pnm_bomb_30000x30000.ppm"), b"P6 30000 30000 255\n" + b"\0" * 64)
+
+
+def _tga(w, h, image_type, depth, data, flags=0x20, map_type=0, map_start=0, map_len=0, map_depth=0, cmap=b"",
+         image_id=b""):
+    return struct.pack("<BBBHHBHHHHBB", len(image_id), map_type, image_type, map_start, map_len, map_depth, 0, 0, w, h,
+                       depth, flags) + image_id + cmap + data
+
+
+def _tga_rle(rows, pixel_bytes):
+    """Rows (bytes each) as TGA RLE packets: runs where pixels repeat, literals elsewhere, never across rows."""
+    out = bytearray()
+    for row in rows:
+        px = [row[i:i + pixel_bytes] for i in range(0, len(row), pixel_bytes)]
+        i = 0
+        while i < len(px):
+            j = i
+            while j + 1 < len(px) and px[j + 1] == px[i] and j - i < 127:
+                j += 1
+            if j > i:
+                out += bytes([0x80 | (j - i)]) + px[i]
+                i = j + 1
+                continue
+            j = i
+            while j + 1 < len(px) and px[j + 1] != px[j] and j - i < 127:
+                j += 1
+            out += bytes([j - i]) + b"".join(px[i:j + 1])
+            i = j + 1
+    return bytes(out)
+
+
+def _tga_good(p):
+    rgb = _noise(19, 27, 3, 111)
+    rgb[4:9, 3:20] = [200, 30, 90]  # runs for the RLE writer
+    im = Image.fromarray(rgb)
+    for rle in (False, True):
+        tag = "_rle" if rle else ""
+        im.save(p(f"tga_rgb{tag}.tga"), rle=rle)
+        im.convert("L").save(p(f"tga_gray{tag}.tga"), rle=rle)
+        im.convert("LA").save(p(f"tga_gray_alpha{tag}.tga"), rle=rle)
+        im.convert("RGBA").save(p(f"tga_rgba{tag}.tga"), rle=rle)
+        im.convert("P", palette=Image.ADAPTIVE, colors=60).save(p(f"tga_palette{tag}.tga"), rle=rle)
+    im.convert("1").save(p("tga_bilevel.tga"))
+    im.save(p("tga_rgb_bottom_up.tga"), orientation=-1)
+    im.save(p("tga_rgb_id_section.tga"), id_section=b"made for the corpus")
+    h, w = 11, 14
+    a = _noise(h, w, 3, 112)
+    bgr = a[..., ::-1].copy()
+    rows24 = [bgr[y].tobytes() for y in range(h)]
+    for flags, name in [(0x00, "bottom_left"), (0x10, "bottom_right"), (0x20, "top_left"), (0x30, "top_right")]:
+        _write(p(f"tga_rgb_origin_{name}.tga"), _tga(w, h, 2, 24, b"".join(rows24), flags=flags))
+    _write(p("tga_rgb_rle_top_right.tga"), _tga(w, h, 10, 24, _tga_rle(rows24, 3), flags=0x30))
+    v15 = (a[..., 0] >> 3).astype(np.uint16) << 10 | (a[..., 1] >> 3).astype(np.uint16) << 5 | a[..., 2] >> 3
+    v15[0, :3] = [0x8000 | 0x1F, 0x7C00, 0x03E0]
+    _write(p("tga_rgb16.tga"), _tga(w, h, 2, 16, v15.astype("<u2").tobytes()))
+    _write(p("tga_rgb16_rle.tga"), _tga(w, h, 10, 16, _tga_rle([v15[y].astype("<u2").tobytes() for y in range(h)], 2)))
+    rgba = np.dstack([bgr, a[..., 0]])
+    _write(p("tga_bgra_rle_bottom_up.tga"), _tga(w, h, 10, 32, _tga_rle([rgba[y].tobytes() for y in range(h)], 4),
+                                                flags=0x08))
+    idx = (a[..., 0] % 40).astype(np.uint8)
+    pal = _noise(1, 30, 3, 113)[0]
+    map16 = ((pal[:, 0] >> 3).astype(np.uint16) << 10 | (pal[:, 1] >> 3).astype(np.uint16) << 5 | pal[:, 2] >> 3)
+    _write(p("tga_palette_map16_start5.tga"), _tga(w, h, 1, 8, idx.tobytes(), map_type=1, map_start=5, map_len=30,
+                                                   map_depth=16, cmap=map16.astype("<u2").tobytes()))
+    # A map of an unread depth is not skipped: the pixels start where it does.
+    _write(p("tga_palette_map15_unskipped.tga"), _tga(w, h, 1, 8, idx.tobytes(), map_type=1, map_len=4, map_depth=15,
+                                                      cmap=b"\x01\x02\x03\x04\x05\x06\x07\x08"))
+    # A grey file with a map is looked up as a palette image, grey+alpha by its grey byte.
+    _write(p("tga_gray_with_map.tga"), _tga(w, h, 3, 8, idx.tobytes(), map_type=1, map_len=30, map_depth=24,
+                                            cmap=pal[:, ::-1].tobytes()))
+    ga = np.dstack([idx, a[..., 1]])
+    _write(p("tga_gray_alpha_with_map_rle.tga"), _tga(w, h, 11, 16, _tga_rle([ga[y].tobytes() for y in range(h)], 2),
+                                                      map_type=1, map_len=30, map_depth=24,
+                                                      cmap=pal[:, ::-1].tobytes()))
+
+
+def _tga_bad(p):
+    im = Image.fromarray(_noise(20, 30, 3, 114))
+    for rle in (False, True):
+        buf = io.BytesIO()
+        im.save(buf, "TGA", rle=rle)
+        data = buf.getvalue()
+        _write(p(f"tga_truncated{'_rle' if rle else ''}.tga"), data[: len(data) // 2])
+    _write(p("tga_rle_run_across_rows.tga"), _tga(3, 2, 11, 8, bytes([0x85, 77])))
+    _write(p("tga_rle_bilevel.tga"), _tga(8, 1, 11, 1, b"\x80\xff" * 3))
+    _write(p("tga_rgb_with_map.tga"), _tga(2, 1, 2, 24, b"\1\2\3\4\5\6", map_type=1, map_len=2, map_depth=24,
+                                           cmap=b"\x10" * 6))
+    _write(p("tga_map_over_256.tga"), _tga(3, 1, 1, 8, b"\0\1\2", map_type=1, map_start=200, map_len=100,
+                                           map_depth=24, cmap=b"\x05" * 300))
+    # Pillow has no raw mode for 32-bit map entries.
+    h, w = 11, 14
+    idx = np.arange(h * w, dtype=np.uint8).reshape(h, w) % 30
+    pal = _noise(1, 30, 3, 113)[0]
+    map32 = np.dstack([pal[None, :, ::-1], np.full((1, 30, 1), 128, np.uint8)])[0]
+    _write(p("tga_palette_map32_rle.tga"), _tga(w, h, 9, 8, _tga_rle([idx[y].tobytes() for y in range(h)], 1),
+                                                map_type=1, map_len=30, map_depth=32, cmap=map32.tobytes()))
+    _write(p("tga_palette_depth16.tga"), _tga(2, 1, 1, 16, b"\1\0\2\0"))
+    _write(p("tga_bomb_65535x65535.tga"), _tga(65535, 65535, 10, 24, b"\xff\0\0\0" * 64))
+
+
+def seeds(limit=4096):
+    """The fuzz replay's seeds (tests/fuzz/make_seeds.py): every file of this corpus up to `limit` bytes."""
+    import tempfile  # noqa: PLC0415
+
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        make_good(os.path.join(tmp, "good"))
+        make_bad(os.path.join(tmp, "bad"))
+        for kind in ("good", "bad"):
+            for name in sorted(os.listdir(os.path.join(tmp, kind))):
+                with open(os.path.join(tmp, kind, name), "rb") as f:
+                    data = f.read()
+                if len(data) <= limit:
+                    out[f"{kind}_{name}"] = data
+    return out
+
+
+def make_good(out):
+    os.makedirs(out, exist_ok=True)
+    p = lambda name: os.path.join(out, name)  # noqa: E731
+    _pnm_good(p)
+    _tga_good(p)
+
+
+def make_bad(out):
+    os.makedirs(out, exist_ok=True)
+    p = lambda name: os.path.join(out, name)  # noqa: E731
+    _pnm_bad(p)
+    _tga_bad(p)
