@@ -17,12 +17,12 @@
 namespace vit::adapt {
 namespace {
 
-constexpr char kFileMagic[8] = {'V', 'I', 'T', 'F', 'E', 'A', 'T', '1'};
+constexpr char kFileMagic[8] = {'V', 'I', 'T', 'F', 'E', 'A', 'T', '2'};
 constexpr uint32_t kRecordMagic = 0x31434552;  // "REC1"
 constexpr uint32_t kMaxPathBytes = 1 << 16;
 constexpr uint32_t kMaxKeyBytes = 1 << 16;
-// magic, path length, size, mtime
-constexpr size_t kRecordHeadBytes = 4 + 4 + 8 + 8;
+// magic, path length, size, mtime, inode, ctime, content hash
+constexpr size_t kRecordHeadBytes = 4 + 4 + 8 + 8 + 8 + 8 + 8;
 
 template <typename T>
 void Put(std::vector<unsigned char>& out, const T& value) {
@@ -69,6 +69,25 @@ class FileLock {
   int fd_;
 };
 
+// 64-bit FNV-1a of a file's bytes, never 0 (0 means unknown); 0 when it cannot be read.
+uint64_t ContentHash(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  uint64_t h = 0xcbf29ce484222325ull;
+  unsigned char buffer[1 << 16];
+  ssize_t n;
+  while ((n = ::read(fd, buffer, sizeof buffer)) != 0) {
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      ::close(fd);
+      return 0;
+    }
+    for (ssize_t i = 0; i < n; ++i) h = (h ^ buffer[i]) * 0x100000001b3ull;
+  }
+  ::close(fd);
+  return h == 0 ? 1 : h;
+}
+
 }  // namespace
 
 FileStamp StampOf(const std::filesystem::path& file) {
@@ -76,7 +95,9 @@ FileStamp StampOf(const std::filesystem::path& file) {
   if (::stat(file.c_str(), &st) != 0)
     throw Error(SystemError("cannot stat", file), errno == ENOENT ? ErrorKind::kNotFound : ErrorKind::kIo);
   return {static_cast<uint64_t>(st.st_size),
-          static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + static_cast<int64_t>(st.st_mtim.tv_nsec)};
+          static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + static_cast<int64_t>(st.st_mtim.tv_nsec),
+          static_cast<uint64_t>(st.st_ino),
+          static_cast<int64_t>(st.st_ctim.tv_sec) * 1'000'000'000 + static_cast<int64_t>(st.st_ctim.tv_nsec)};
 }
 
 FeatureCache::FeatureCache(const std::filesystem::path& dir, const std::string& model_key, int64_t dim)
@@ -144,10 +165,11 @@ void FeatureCache::Load() {
     const size_t record_bytes = kRecordHeadBytes + path_len + vector_bytes + 4;
     if (left < record_bytes) break;
     if (Get<uint32_t>(p + record_bytes - 4) != Crc(p + 4, record_bytes - 8)) break;
-    const FileStamp stamp{Get<uint64_t>(p + 8), Get<int64_t>(p + 16)};
+    const FileStamp stamp{Get<uint64_t>(p + 8), Get<int64_t>(p + 16), Get<uint64_t>(p + 24), Get<int64_t>(p + 32)};
+    const auto content = Get<uint64_t>(p + 40);
     const std::string path(reinterpret_cast<const char*>(p + kRecordHeadBytes), path_len);
     std::memcpy(vector.data(), p + kRecordHeadBytes + path_len, vector_bytes);
-    Remember(path, stamp, vector.data());
+    Remember(path, stamp, content, vector.data());
     pos += record_bytes;
   }
   if (pos < bytes.size()) {
@@ -157,29 +179,44 @@ void FeatureCache::Load() {
   }
 }
 
-void FeatureCache::Remember(const std::string& path, const FileStamp& stamp, const float* vector) {
+void FeatureCache::Remember(const std::string& path, const FileStamp& stamp, uint64_t content, const float* vector) {
   auto it = entries_.find(path);
   if (it == entries_.end()) {
-    it = entries_.emplace(path, Entry{stamp, vectors_.size()}).first;
+    it = entries_.emplace(path, Entry{stamp, content, vectors_.size()}).first;
     vectors_.resize(vectors_.size() + static_cast<size_t>(dim_));
   }
   it->second.stamp = stamp;  // a later record of the same path supersedes the earlier one
+  it->second.content = content;
   std::memcpy(vectors_.data() + it->second.offset, vector, static_cast<size_t>(dim_) * sizeof(float));
 }
 
 const float* FeatureCache::Find(const std::string& path, const FileStamp& stamp) const {
   const auto it = entries_.find(path);
-  if (it == entries_.end() || !(it->second.stamp == stamp)) return nullptr;
+  if (it == entries_.end() || it->second.stamp.size != stamp.size) return nullptr;
+  if (!(it->second.stamp == stamp)) {
+    // Copied, restored, touched or rewritten: the bytes decide.
+    if (it->second.content == 0 || ContentHash(path) != it->second.content) return nullptr;
+  }
   return vectors_.data() + it->second.offset;
 }
 
 void FeatureCache::Append(const std::string& path, const FileStamp& stamp, const float* vector) {
   if (path.size() > kMaxPathBytes) return;  // not cacheable; computing it again is only slower
+  // The bytes now, if the file still has the stat the vector was computed under.
+  uint64_t content = ContentHash(path);
+  try {
+    if (!(StampOf(path) == stamp)) content = 0;
+  } catch (const Error&) {
+    content = 0;
+  }
   std::vector<unsigned char> record;
   Put(record, kRecordMagic);
   Put(record, static_cast<uint32_t>(path.size()));
   Put(record, stamp.size);
   Put(record, stamp.mtime_ns);
+  Put(record, stamp.inode);
+  Put(record, stamp.ctime_ns);
+  Put(record, content);
   record.insert(record.end(), path.begin(), path.end());
   const auto* v = reinterpret_cast<const unsigned char*>(vector);
   record.insert(record.end(), v, v + static_cast<size_t>(dim_) * sizeof(float));
@@ -188,7 +225,7 @@ void FeatureCache::Append(const std::string& path, const FileStamp& stamp, const
     FileLock lock(fd_);
     WriteAll(fd_, record, file_);
   }
-  Remember(path, stamp, vector);
+  Remember(path, stamp, content, vector);
 }
 
 }  // namespace vit::adapt

@@ -1,6 +1,11 @@
-// An append-only on-disk cache of feature vectors, one file per (model, feature kind), keyed by
-// an image's absolute path, size and modification time. Each record is written with one write() and
-// carries a CRC, so an interrupted run leaves at worst a torn last record, which the next run drops.
+// An append-only on-disk cache of feature vectors, one file per (model, feature kind), keyed by an
+// image's absolute path and its content. A record keeps the file's stat (size, mtime, inode, ctime)
+// and a hash of its bytes: a lookup whose stat matches in full is a hit without reading the file
+// (ctime cannot be set back, so content written since shows), and one whose stat differs only in
+// what copying or touching changes is a hit only when the bytes hash the same. An image replaced by
+// other bytes of the same size with its mtime restored is therefore a miss, never another image's
+// vector. Each record is written with one write() and carries a CRC, so an interrupted run leaves at
+// worst a torn last record, which the next run drops.
 #pragma once
 
 #include <cstdint>
@@ -14,6 +19,8 @@ namespace vit::adapt {
 struct FileStamp {
   uint64_t size = 0;
   int64_t mtime_ns = 0;
+  uint64_t inode = 0;
+  int64_t ctime_ns = 0;
   bool operator==(const FileStamp&) const = default;
 };
 // Throws vit::Error(kNotFound / kIo) when the file cannot be stat'ed.
@@ -40,10 +47,11 @@ class FeatureCache {
  private:
   struct Entry {
     FileStamp stamp;
-    size_t offset = 0;  // into vectors_
+    uint64_t content = 0;  // ContentHash of the file when its vector was stored; 0: unknown
+    size_t offset = 0;     // into vectors_
   };
   void Load();
-  void Remember(const std::string& path, const FileStamp& stamp, const float* vector);
+  void Remember(const std::string& path, const FileStamp& stamp, uint64_t content, const float* vector);
 
   std::filesystem::path file_;
   std::string model_key_;

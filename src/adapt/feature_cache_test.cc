@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <fstream>
+#include <thread>
 
 #include "adapt/adapt_testing.h"
 
@@ -73,6 +75,42 @@ TEST(FeatureCache, DropsATornTailAndKeepsWorking) {
   FeatureCache damaged(dir, "m", 4);
   EXPECT_EQ(damaged.size(), 1u);
   EXPECT_EQ(damaged.Find("/3.png", {3, 3}), nullptr);
+}
+
+void WriteBytes(const std::filesystem::path& file, const std::string& bytes) {
+  std::ofstream(file, std::ios::binary | std::ios::trunc) << bytes;
+}
+
+// An image replaced by other bytes of the same size, its mtime then set back, kept its old vector.
+TEST(FeatureCache, OtherContentUnderTheSameSizeAndMtimeIsAMiss) {
+  const auto dir = testing_util::FreshDir("cache");
+  const auto image = dir / "cat.png";
+  WriteBytes(image, std::string(1000, 'a'));
+  const float a[2] = {1, 2};
+  const FileStamp first = StampOf(image);
+  FeatureCache(dir / "c", "m", 2).Append(image.string(), first, a);
+  ASSERT_NE(FeatureCache(dir / "c", "m", 2).Find(image.string(), StampOf(image)), nullptr);
+
+  // Timestamps tick at the kernel's clock granularity: let one tick pass before rewriting.
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  const auto mtime = std::filesystem::last_write_time(image);
+  WriteBytes(image, std::string(1000, 'b'));
+  std::filesystem::last_write_time(image, mtime);
+  const FileStamp replaced = StampOf(image);
+  ASSERT_EQ(replaced.size, first.size);
+  ASSERT_EQ(replaced.mtime_ns, first.mtime_ns);
+  EXPECT_EQ(FeatureCache(dir / "c", "m", 2).Find(image.string(), replaced), nullptr);
+
+  // The same bytes under another stat (copied back in place: new inode and ctime) are still a hit.
+  WriteBytes(dir / "copy.png", std::string(1000, 'a'));
+  std::filesystem::rename(dir / "copy.png", image);
+  std::filesystem::last_write_time(image, mtime);
+  const FileStamp copied = StampOf(image);
+  EXPECT_NE(copied.inode, first.inode);
+  const FeatureCache reopened(dir / "c", "m", 2);
+  const float* hit = reopened.Find(image.string(), copied);
+  ASSERT_NE(hit, nullptr);
+  EXPECT_EQ(hit[1], 2.0f);
 }
 
 TEST(FeatureCache, AGarbageFileIsStartedAfresh) {
