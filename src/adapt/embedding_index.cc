@@ -15,6 +15,7 @@
 #include <sstream>
 #include <string>
 
+#include "io/file_set.h"
 #include "io/json.h"
 #include "vit/error.h"
 #include "vit/index.h"
@@ -45,19 +46,6 @@ std::vector<uint8_t> ReadBytes(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(path.string() + ": cannot open (is the index folder complete?)", ErrorKind::kNotFound);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-void WriteFileAtomically(const fs::path& path, const void* data, size_t n) {
-  const fs::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out.write(static_cast<const char*>(data), static_cast<std::streamsize>(n));
-    out.close();
-    if (!out) throw Error(tmp.string() + ": cannot write", ErrorKind::kIo);
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) throw Error(path.string() + ": cannot replace: " + ec.message(), ErrorKind::kIo);
 }
 
 // Rows scaled to unit length, as FAISS's inner product then is the cosine similarity.
@@ -236,9 +224,6 @@ const IndexMetadata& EmbeddingIndex::metadata() const { return impl_->metadata; 
 const std::vector<std::string>& EmbeddingIndex::paths() const { return impl_->paths; }
 
 void EmbeddingIndex::Save(const fs::path& dir) const {
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) throw Error(dir.string() + ": cannot create the index folder: " + ec.message(), ErrorKind::kIo);
   faiss::VectorIOWriter writer;
   Faiss("index: serialising", [&] { faiss::write_index(impl_->index.get(), &writer); return 0; });
   std::string paths_text;
@@ -259,11 +244,13 @@ void EmbeddingIndex::Save(const fs::path& dir) const {
   meta["index_crc32"] = Crc(writer.data.data(), writer.data.size());
   meta["paths_crc32"] = Crc(paths_text.data(), paths_text.size());
   const std::string meta_text = meta.dump(2) + "\n";
-  // index.json last: until it is replaced, a reader still sees the old, consistent trio... unless it
-  // reads in between, which the checksums then report.
-  WriteFileAtomically(dir / kIndexFile, writer.data.data(), writer.data.size());
-  WriteFileAtomically(dir / kPathsFile, paths_text.data(), paths_text.size());
-  WriteFileAtomically(dir / kMetaFile, meta_text.data(), meta_text.size());
+  // The three replaced together: a reader (or `index add` after a crash) finds the old trio or the new.
+  // (Where they are replaced one by one, index.json goes last and its checksums catch a mix.)
+  io::FileSet set(dir);
+  set.Write(kIndexFile, std::string_view(reinterpret_cast<const char*>(writer.data.data()), writer.data.size()));
+  set.Write(kPathsFile, paths_text);
+  set.Write(kMetaFile, meta_text);
+  set.Commit();
 }
 
 EmbeddingIndex EmbeddingIndex::Load(const fs::path& dir) {

@@ -6,10 +6,10 @@
 #include "adapt/blas_threads.h"
 
 #include <cstring>
-#include <fstream>
 #include <set>
 #include <string>
 
+#include "io/file_set.h"
 #include "io/json.h"
 #include "io/safetensors.h"
 #include "io/tensor_source.h"
@@ -66,11 +66,6 @@ void LinearHead::Save(const std::filesystem::path& dir) const {
     throw Error("linear head: " + std::to_string(id2label.size()) + " labels for " + std::to_string(num_labels()) +
                     " classifier rows",
                 ErrorKind::kInternal);
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) throw Error(dir.string() + ": cannot create the head folder: " + ec.message(), ErrorKind::kIo);
-  io::WriteSafetensors(dir / kWeightsFile, {io::F32Record("classifier.weight", weight), io::F32Record("classifier.bias", bias)},
-                       {{"format", "pt"}});
   io::Json config = io::Json::object();
   config["model"] = model;
   config["features"] = PoolingName(features);
@@ -84,9 +79,14 @@ void LinearHead::Save(const std::filesystem::path& dir) const {
   }
   config["id2label"] = id2;
   config["label2id"] = label2;
-  std::ofstream out(dir / kConfigFile);
-  out << config.dump(2) << "\n";
-  if (!out) throw Error((dir / kConfigFile).string() + ": cannot write", ErrorKind::kIo);
+  // Weights and labels replaced together: a head of one run's weights with another's labels would
+  // answer wrong labels with high confidence.
+  io::FileSet set(dir);
+  set.Write(kWeightsFile, io::EncodeSafetensors({io::F32Record("classifier.weight", weight),
+                                                 io::F32Record("classifier.bias", bias)},
+                                                {{"format", "pt"}}));
+  set.Write(kConfigFile, config.dump(2) + "\n");
+  set.Commit();
 }
 
 LinearHead LinearHead::Load(const std::filesystem::path& dir) {

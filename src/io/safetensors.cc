@@ -1,6 +1,7 @@
 #include "io/safetensors.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <limits>
@@ -201,8 +202,11 @@ std::vector<TensorRecord> ParseSafetensors(std::span<const std::byte> bytes, con
   return records;
 }
 
-void WriteSafetensors(const std::filesystem::path& path, const std::vector<TensorRecord>& tensors,
-                      const std::map<std::string, std::string>& metadata) {
+namespace {
+
+// The 8-byte length and the JSON header, padded so that the data area starts at a 64-byte offset.
+std::string SafetensorsPreamble(const std::string& where, const std::vector<TensorRecord>& tensors,
+                                const std::map<std::string, std::string>& metadata) {
   Json header = Json::object();
   if (!metadata.empty()) {
     Json meta = Json::object();
@@ -212,12 +216,12 @@ void WriteSafetensors(const std::filesystem::path& path, const std::vector<Tenso
   uint64_t offset = 0;
   for (const TensorRecord& t : tensors) {
     if (header.contains(t.name)) {
-      throw Error("cannot write " + path.string() + ": tensor name \"" + t.name + "\" appears twice",
+      throw Error("cannot write " + where + ": tensor name \"" + t.name + "\" appears twice",
                   ErrorKind::kInvalidArgument);
     }
     const size_t expected = static_cast<size_t>(t.numel()) * DTypeSize(t.dtype);
     if (t.nbytes != expected) {
-      throw Error("cannot write " + path.string() + ": tensor \"" + t.name + "\" has " + std::to_string(t.nbytes) +
+      throw Error("cannot write " + where + ": tensor \"" + t.name + "\" has " + std::to_string(t.nbytes) +
                       " bytes, its shape needs " + std::to_string(expected),
                   ErrorKind::kInvalidArgument);
     }
@@ -228,16 +232,30 @@ void WriteSafetensors(const std::filesystem::path& path, const std::vector<Tenso
   // Spaces up to a 64-byte boundary for the data area (8-byte aligned, as the format asks, and aligned
   // for SIMD loads when the file is mapped).
   text.append((64 - (sizeof(uint64_t) + text.size()) % 64) % 64, ' ');
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) throw Error("cannot create " + path.string(), ErrorKind::kIo);
   const uint64_t len = text.size();
-  out.write(reinterpret_cast<const char*>(&len), sizeof len);
-  out.write(text.data(), static_cast<std::streamsize>(text.size()));
+  return std::string(reinterpret_cast<const char*>(&len), sizeof len) + text;
+}
+
+}  // namespace
+
+void WriteSafetensors(const std::filesystem::path& path, const std::vector<TensorRecord>& tensors,
+                      const std::map<std::string, std::string>& metadata) {
+  const std::string preamble = SafetensorsPreamble(path.string(), tensors, metadata);
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out) throw Error("cannot create " + path.string() + ": " + std::strerror(errno), ErrorKind::kIo);
+  out.write(preamble.data(), static_cast<std::streamsize>(preamble.size()));
   for (const TensorRecord& t : tensors) {
     if (t.nbytes > 0) out.write(reinterpret_cast<const char*>(t.data), static_cast<std::streamsize>(t.nbytes));
   }
   out.close();
-  if (!out) throw Error("cannot write " + path.string(), ErrorKind::kIo);
+  if (!out) throw Error("cannot write " + path.string() + ": " + std::strerror(errno), ErrorKind::kIo);
+}
+
+std::string EncodeSafetensors(const std::vector<TensorRecord>& tensors,
+                              const std::map<std::string, std::string>& metadata) {
+  std::string bytes = SafetensorsPreamble("safetensors", tensors, metadata);
+  for (const TensorRecord& t : tensors) bytes.append(reinterpret_cast<const char*>(t.data), t.nbytes);
+  return bytes;
 }
 
 std::unique_ptr<TensorSource> OpenSafetensors(const std::filesystem::path& file) {

@@ -32,5 +32,8 @@ std::vector<TensorRecord> ParseSafetensors(std::span<const std::byte> bytes, con
 // area starts at a 64-byte file offset.
 void WriteSafetensors(const std::filesystem::path& path, const std::vector<TensorRecord>& tensors,
                       const std::map<std::string, std::string>& metadata = {});
+// The same file's bytes, for writers that put them in place themselves (io::FileSet).
+std::string EncodeSafetensors(const std::vector<TensorRecord>& tensors,
+                              const std::map<std::string, std::string>& metadata = {});
 
 }  // namespace vit::io
