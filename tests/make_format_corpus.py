@@ -184,6 +184,124 @@ def _tga_bad(p):
     _write(p("tga_bomb_65535x65535.tga"), _tga(65535, 65535, 10, 24, b"\xff\0\0\0" * 64))
 
 
+def _dib(a, bits, palette=None, height=None, masks=None, header=40):
+    """A bare DIB of the (top-down) array `a`: indices for bits <= 8, RGB otherwise (bits 16 are 5-5-5
+    values). `height` overrides the header's height (icons give twice the rows)."""
+    h, w = a.shape[:2]
+    stride = ((w * bits + 31) >> 3) & ~3
+    rows = []
+    for y in range(h - 1, -1, -1):
+        r = a[y]
+        if bits == 32:
+            b = np.dstack([r[None, :, 2], r[None, :, 1], r[None, :, 0], r[None, :, 0] ^ 0x5A])[0].tobytes()
+        elif bits == 24:
+            b = r[:, ::-1].astype(np.uint8).tobytes()
+        elif bits == 16:
+            b = r.astype("<u2").tobytes()
+        elif bits == 8:
+            b = r.astype(np.uint8).tobytes()
+        else:
+            b = np.packbits(np.unpackbits(r.astype(np.uint8)[:, None], axis=1)[:, 8 - bits:].reshape(-1)).tobytes()
+        rows.append(b + b"\0" * (stride - len(b)))
+    pal = b"".join(bytes([b, g, r, 0]) for r, g, b in (palette if palette is not None else []))
+    compression = 3 if masks else 0
+    info = struct.pack("<IiiHHIIiiII", header, w, h if height is None else height, 1, bits, compression, 0, 0, 0,
+                       0 if palette is None else len(palette), 0)
+    if header > 40:
+        info += struct.pack("<IIII", *(list(masks or (0, 0, 0)) + [0])[:4]) + b"\0" * (header - 56)
+    elif masks:
+        info += struct.pack("<III", *masks)
+    return info + pal + b"".join(rows)
+
+
+def _and_mask(h, w, seed):
+    stride = (w + 31) // 32 * 4
+    return _noise(h, stride, 1, seed).tobytes()
+
+
+def _icon_file(kind, entries):
+    """An ICO (kind 1) or CUR (kind 2) of (width byte, height byte, colours, bpp, payload) entries."""
+    head = struct.pack("<HHH", 0, kind, len(entries))
+    offset = 6 + 16 * len(entries)
+    directory, data = b"", b""
+    for w, h, colors, bpp, payload in entries:
+        directory += struct.pack("<BBBBHHII", w, h, colors, 0, 1, bpp, len(payload), offset + len(data))
+        data += payload
+    return head + directory + data
+
+
+def _png(im):
+    buf = io.BytesIO()
+    im.save(buf, "PNG")
+    return buf.getvalue()
+
+
+def _ico_good(p):
+    rgb = _noise(48, 48, 3, 121)
+    rgba = Image.fromarray(np.dstack([rgb, _noise(48, 48, 1, 122)]))
+    rgba.save(p("ico_png_sizes.ico"), sizes=[(16, 16), (32, 32), (48, 48)])
+    Image.fromarray(rgb).convert("P", palette=Image.ADAPTIVE, colors=20).save(p("ico_png_palette.ico"),
+                                                                            sizes=[(24, 24)])
+    h, w = 13, 21
+    a = _noise(h, w, 3, 123)
+    idx = (a[..., 0] % 16).astype(np.uint8)
+    pal16 = [tuple(int(v) for v in c) for c in _noise(1, 16, 3, 124)[0]]
+    pal256 = [tuple(int(v) for v in c) for c in _noise(1, 256, 3, 125)[0]]
+    mask = _and_mask(h, w, 126)
+    bmp = lambda bits, arr, pal=None: _dib(arr, bits, pal, height=2 * h) + mask  # noqa: E731
+    _write(p("ico_bmp24.ico"), _icon_file(1, [(w, h, 0, 24, bmp(24, a))]))
+    _write(p("ico_bmp32_alpha.ico"), _icon_file(1, [(w, h, 0, 32, bmp(32, a))]))
+    _write(p("ico_bmp8.ico"), _icon_file(1, [(w, h, 0, 8, bmp(8, a[..., 1], pal256))]))
+    _write(p("ico_bmp4.ico"), _icon_file(1, [(w, h, 16, 0, bmp(4, idx, pal16))]))
+    _write(p("ico_bmp1.ico"), _icon_file(1, [(w, h, 2, 1, bmp(1, idx & 1, [(10, 200, 30), (250, 5, 100)]))]))
+    # The largest entry wins, then the deepest, then the last of equals; a PNG entry's own size wins.
+    small = _png(Image.fromarray(a[:8, :8]))
+    _write(p("ico_mixed_largest_wins.ico"), _icon_file(1, [(8, 8, 0, 32, small), (w, h, 16, 0, bmp(4, idx, pal16)),
+                                                           (w, h, 0, 8, bmp(8, a[..., 1], pal256)),
+                                                           (w, h, 0, 8, bmp(8, a[..., 2], pal256))]))
+    _write(p("ico_png_size_differs.ico"), _icon_file(1, [(16, 16, 0, 32, _png(Image.fromarray(a)))]))
+    big = _noise(256, 256, 1, 127)[..., 0]
+    _write(p("ico_256_bmp8.ico"), _icon_file(1, [(0, 0, 0, 8, _dib(big, 8, pal256, height=512) +
+                                                  _and_mask(256, 256, 128))]))
+    _write(p("ico_odd_height.ico"), _icon_file(1, [(w, h, 0, 24, _dib(a, 24, height=2 * h + 1) + mask + b"\0" * 4)]))
+    # Cursors: the first entry unless a later one is wider and taller; no AND mask is read.
+    _write(p("cur_two.cur"), _icon_file(2, [(8, 8, 0, 0, _dib(a[:8, :8], 24, height=16)),
+                                            (w, h, 0, 0, _dib(a, 24, height=2 * h)),
+                                            (w, 200, 0, 0, _dib(a[:5], 24, height=10))]))
+    _write(p("cur_bmp8.cur"), _icon_file(2, [(w, h, 0, 0, _dib(a[..., 0], 8, pal256, height=2 * h) + mask)]))
+    # Bare DIBs (a BMP without its 14-byte file header).
+    _write(p("dib_24.dib"), _dib(a, 24))
+    _write(p("dib_8.dib"), _dib(a[..., 2], 8, pal256))
+    _write(p("dib_4_v5_header.dib"), _dib(idx, 4, pal16, header=124))
+    v555 = (a[..., 0] >> 3).astype(np.uint16) << 10 | (a[..., 1] >> 3).astype(np.uint16) << 5 | a[..., 2] >> 3
+    _write(p("dib_16_bitfields.dib"), _dib(v555, 16, masks=(0x7C00, 0x3E0, 0x1F)))
+    _write(p("dib_32.dib"), _dib(a, 32))
+    os2 = struct.pack("<IHHHH", 12, w, h, 1, 8) + b"".join(bytes([b, g, r]) for r, g, b in pal256)
+    _write(p("dib_8_os2.dib"), os2 + _dib(a[..., 1], 8, pal256)[40 + 4 * 256:])
+    # A BMP whose file header gives pixel offset 0: Pillow reads the pixels where its file pointer is.
+    dib = _dib(a[..., 0], 8, pal256)
+    _write(p("bmp_offset_zero.bmp"), b"BM" + struct.pack("<IHHI", 14 + len(dib), 0, 0, 0) + dib)
+
+
+def _ico_bad(p):
+    h, w = 13, 21
+    a = _noise(h, w, 3, 131)
+    mask = _and_mask(h, w, 132)
+    good = _icon_file(1, [(w, h, 0, 24, _dib(a, 24, height=2 * h) + mask)])
+    _write(p("ico_and_mask_cut.ico"), good[:-3])
+    _write(p("ico_pixels_cut.ico"), good[: len(good) // 2])
+    alpha = _icon_file(1, [(w, h, 0, 32, _dib(a, 32, height=2 * h))])
+    _write(p("ico_bmp32_alpha_cut.ico"), alpha[:-5])
+    _write(p("ico_offset_past_end.ico"), struct.pack("<HHHBBBBHHII", 0, 1, 1, 16, 16, 0, 0, 1, 32, 100, 5000) +
+           b"\0" * 64)
+    _write(p("ico_bomb.ico"), _icon_file(1, [(16, 16, 0, 24, struct.pack("<IiiHHIIiiII", 40, 30000, 60000, 1, 24, 0, 0,
+                                                                         0, 0, 0, 0) + b"\0" * 64)]))
+    _write(p("ico_unsupported_depth.ico"), _icon_file(1, [(16, 16, 0, 7, struct.pack("<IiiHHIIiiII", 40, 16, 32, 1, 7,
+                                                                                     0, 0, 0, 0, 0, 0) + b"\0" * 64)]))
+    _write(p("dib_truncated.dib"), _dib(a, 24)[:300])
+    _write(p("dib_header_only.dib"), _dib(a, 24)[:20])
+
+
 def seeds(limit=4096):
     """The fuzz replay's seeds (tests/fuzz/make_seeds.py): every file of this corpus up to `limit` bytes."""
     import tempfile  # noqa: PLC0415
@@ -206,6 +324,7 @@ def make_good(out):
     p = lambda name: os.path.join(out, name)  # noqa: E731
     _pnm_good(p)
     _tga_good(p)
+    _ico_good(p)
 
 
 def make_bad(out):
@@ -213,3 +332,4 @@ def make_bad(out):
     p = lambda name: os.path.join(out, name)  # noqa: E731
     _pnm_bad(p)
     _tga_bad(p)
+    _ico_bad(p)

@@ -21,13 +21,12 @@ bool StartsWith(std::span<const uint8_t> bytes, std::string_view prefix, size_t 
   return bytes.size() >= at + prefix.size() && std::memcmp(bytes.data() + at, prefix.data(), prefix.size()) == 0;
 }
 
-constexpr const char* kSupported = "JPEG, PNG, GIF, WebP, BMP, TIFF, PNM, TGA";
+constexpr const char* kSupported = "JPEG, PNG, GIF, WebP, BMP, TIFF, PNM, TGA, ICO, CUR, DIB";
 
 // Formats Pillow opens that we deliberately do not: a clear "unsupported" beats "not an image".
 const char* OtherKnownFormat(std::span<const uint8_t> bytes) {
   using namespace std::string_view_literals;
   if (StartsWith(bytes, "ftyp"sv, 4)) return "HEIF/AVIF/MP4";
-  if (StartsWith(bytes, "\0\0\1\0"sv) || StartsWith(bytes, "\0\0\2\0"sv)) return "ICO/CUR";
   if (StartsWith(bytes, "8BPS"sv)) return "PSD";
   if (StartsWith(bytes, "\0\0\0\x0cjP  "sv) || StartsWith(bytes, "\xff\x4f\xff\x51"sv)) return "JPEG 2000";
   if (StartsWith(bytes, "P7"sv)) return "PAM";
@@ -56,6 +55,10 @@ Format SniffFormat(std::span<const uint8_t> bytes) {
   if (StartsWith(bytes, "GIF87a"sv) || StartsWith(bytes, "GIF89a"sv)) return Format::kGif;
   if (StartsWith(bytes, "RIFF"sv) && StartsWith(bytes, "WEBP"sv, 8)) return Format::kWebp;
   if (StartsWith(bytes, "BM"sv)) return Format::kBmp;
+  if (bytes.size() >= 4 && bytes[1] == 0 && bytes[2] == 0 && bytes[3] == 0 &&
+      (bytes[0] == 12 || bytes[0] == 40 || bytes[0] == 64 || bytes[0] == 108 || bytes[0] == 124)) {
+    return Format::kDib;  // a bare info header, as Pillow's DIB plugin (tried right after BMP) accepts it
+  }
   if (StartsWith(bytes, "MM\0\x2a"sv) || StartsWith(bytes, "II\x2a\0"sv) || StartsWith(bytes, "MM\x2a\0"sv) ||
       StartsWith(bytes, "II\0\x2a"sv) || StartsWith(bytes, "MM\0\x2b"sv) || StartsWith(bytes, "II\x2b\0"sv)) {
     return Format::kTiff;
@@ -64,7 +67,7 @@ Format SniffFormat(std::span<const uint8_t> bytes) {
     return Format::kPnm;  // Pillow's PPM _accept; P0 and Py are its own variants, which we refuse
   }
   // Pillow tries ICO and CUR before TGA, and goes on to TGA when their directory is empty or cut short.
-  if (LooksLikeIconDirectory(bytes)) return Format::kUnknown;
+  if (LooksLikeIconDirectory(bytes)) return bytes[2] == 1 ? Format::kIco : Format::kCur;
   if (LooksLikeTga(bytes)) return Format::kTga;
   return Format::kUnknown;
 }
@@ -87,6 +90,12 @@ const char* FormatName(Format format) {
       return "PNM";
     case Format::kTga:
       return "TGA";
+    case Format::kDib:
+      return "DIB";
+    case Format::kIco:
+      return "ICO";
+    case Format::kCur:
+      return "CUR";
     case Format::kUnknown:
       break;
   }
@@ -171,6 +180,15 @@ Image DecodeImage(std::span<const uint8_t> bytes, const std::string& name, const
       break;
     case Format::kTga:
       decoded = DecodeTga(ctx);
+      break;
+    case Format::kDib:
+      decoded = DecodeDib(ctx);
+      break;
+    case Format::kIco:
+      decoded = DecodeIco(ctx);
+      break;
+    case Format::kCur:
+      decoded = DecodeCur(ctx);
       break;
     case Format::kUnknown:
       if (const char* other = OtherKnownFormat(bytes)) {

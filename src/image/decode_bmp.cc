@@ -1,4 +1,4 @@
-// BMP by hand, following Pillow 9.4's BmpImagePlugin: header sizes 12 (OS/2 v1), 40, 64, 108 and 124;
+// BMP and headerless DIB by hand, following Pillow 9.4's BmpImagePlugin: header sizes 12 (OS/2 v1), 40, 64, 108 and 124;
 // 1/4/8-bit palettes, 16-bit 5-5-5 and 5-6-5, 24-bit, 32-bit (alpha ignored), the bit-field layouts
 // Pillow accepts, and RLE8/RLE4. Every read is bounds-checked against the file.
 //
@@ -122,18 +122,18 @@ struct Header {
 
 constexpr uint32_t kRaw = 0, kRle8 = 1, kRle4 = 2, kBitfields = 3;
 
-Header ReadHeader(const DecodeContext& ctx) {
+Header ReadHeader(const DecodeContext& ctx, size_t at) {
   const auto bytes = ctx.bytes();
-  if (bytes.size() < 18) ctx.Fail("truncated BMP: the file ends inside its headers");
+  if (bytes.size() < 4 || bytes.size() - 4 < at) ctx.Fail("truncated BMP: the file ends inside its headers");
   Header h;
-  h.header_size = U32(bytes.data() + 14);
+  h.header_size = U32(bytes.data() + at);
   if (h.header_size != 12 && h.header_size != 40 && h.header_size != 64 && h.header_size != 108 &&
       h.header_size != 124) {
     ctx.Fail("unsupported BMP header type (" + std::to_string(h.header_size) + " bytes)", ErrorKind::kUnsupported);
   }
-  if (bytes.size() < 14 + static_cast<size_t>(h.header_size)) ctx.Fail("truncated BMP: the file ends inside its headers");
-  const uint8_t* d = bytes.data() + 18;  // header_data: the header after its size field
-  h.after_header = 14 + h.header_size;
+  if (bytes.size() - at < h.header_size) ctx.Fail("truncated BMP: the file ends inside its headers");
+  const uint8_t* d = bytes.data() + at + 4;  // header_data: the header after its size field
+  h.after_header = at + h.header_size;
   if (h.header_size == 12) {
     h.width = U16(d);
     h.height = U16(d + 2);
@@ -239,10 +239,10 @@ std::vector<uint8_t> DecodeRle(const DecodeContext& ctx, size_t offset, int64_t 
 
 }  // namespace
 
-Decoded DecodeBmp(const DecodeContext& ctx) {
+Decoded DecodeBitmap(const DecodeContext& ctx, const BitmapPlace& place) {
   const auto bytes = ctx.bytes();
-  const Header h = ReadHeader(ctx);
-  size_t offset = U32(bytes.data() + 10);
+  Header h = ReadHeader(ctx, place.header_at);
+  size_t offset = place.data_offset;
   if (offset == 14 + h.header_size && h.bits <= 8) offset += 4 * static_cast<size_t>(h.colors);
 
   RawMode mode;
@@ -279,6 +279,10 @@ Decoded DecodeBmp(const DecodeContext& ctx) {
     ctx.Fail("unsupported BMP compression (" + std::to_string(h.compression) + ")", ErrorKind::kUnsupported);
   }
   ctx.CheckSize(h.width, h.height);
+  if (place.rows == BitmapRows::kHalf) {
+    h.height /= 2;  // an icon's or cursor's colour rows; its AND mask follows them
+    ctx.CheckSize(h.width, h.height);
+  }
 
   Palette palette;
   bool gray = false, bilevel = false;
@@ -289,7 +293,7 @@ Decoded DecodeBmp(const DecodeContext& ctx) {
     if (h.colors > 256) ctx.Fail("BMP palette of " + std::to_string(h.colors) + " colours is more than 256");
     const size_t entry = static_cast<size_t>(h.palette_padding);
     const size_t n = static_cast<size_t>(h.colors);
-    if (bytes.size() < h.after_header + entry * n) ctx.Fail("truncated BMP: the file ends inside its palette");
+    if (bytes.size() - h.after_header < entry * n) ctx.Fail("truncated BMP: the file ends inside its palette");
     const uint8_t* pal = bytes.data() + h.after_header;
     // Pillow drops a palette that is exactly black/white (2 colours) or a grey ramp.
     gray = true;
@@ -304,6 +308,11 @@ Decoded DecodeBmp(const DecodeContext& ctx) {
       mode = bilevel ? RawMode::kBilevel : RawMode::kGray;
     }
   }
+
+  // Without an offset (a bare DIB, or a BMP whose header says 0), the pixels follow the header, the masks
+  // and the palette, where Pillow's file pointer then is.
+  if (offset == 0) offset = h.after_header + (palettised ? static_cast<size_t>(h.palette_padding * h.colors) : 0);
+  if (place.pixel_offset != nullptr) *place.pixel_offset = offset;
 
   Decoded decoded;
   decoded.image = AllocateImage(ctx, h.width, h.height);
@@ -332,5 +341,16 @@ Decoded DecodeBmp(const DecodeContext& ctx) {
   }
   return decoded;
 }
+
+Decoded DecodeBmp(const DecodeContext& ctx) {
+  const auto bytes = ctx.bytes();
+  if (bytes.size() < 14) ctx.Fail("truncated BMP: the file ends inside its headers");
+  BitmapPlace place;
+  place.header_at = 14;
+  place.data_offset = U32(bytes.data() + 10);
+  return DecodeBitmap(ctx, place);
+}
+
+Decoded DecodeDib(const DecodeContext& ctx) { return DecodeBitmap(ctx, BitmapPlace{}); }
 
 }  // namespace vit::image

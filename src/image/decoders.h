@@ -15,7 +15,7 @@
 
 namespace vit::image {
 
-enum class Format { kUnknown, kJpeg, kPng, kGif, kWebp, kBmp, kTiff, kPnm, kTga };
+enum class Format { kUnknown, kJpeg, kPng, kGif, kWebp, kBmp, kTiff, kPnm, kTga, kDib, kIco, kCur };
 
 // From the leading bytes only, as Pillow's _accept() checks do; the file name is never consulted.
 Format SniffFormat(std::span<const uint8_t> bytes);
@@ -59,6 +59,21 @@ Decoded DecodePng(const DecodeContext& ctx);
 Decoded DecodeGif(const DecodeContext& ctx);
 Decoded DecodeWebp(const DecodeContext& ctx);
 Decoded DecodeBmp(const DecodeContext& ctx);
+// A bare BITMAPINFOHEADER (or OS/2 or v4/v5 header) and its pixels, without the 14-byte file header.
+Decoded DecodeDib(const DecodeContext& ctx);
+// Where a bitmap sits in a file: its info header, the pixel offset a BMP file header gives (0: right
+// after the header, masks and palette), and whether only the upper half of its rows are colour (icons
+// and cursors keep an AND mask in the rest). pixel_offset, when set, receives where the pixels start.
+enum class BitmapRows { kAll, kHalf };
+struct BitmapPlace {
+  size_t header_at = 0;
+  size_t data_offset = 0;
+  BitmapRows rows = BitmapRows::kAll;
+  size_t* pixel_offset = nullptr;
+};
+Decoded DecodeBitmap(const DecodeContext& ctx, const BitmapPlace& place);
+Decoded DecodeIco(const DecodeContext& ctx);
+Decoded DecodeCur(const DecodeContext& ctx);
 Decoded DecodeTiff(const DecodeContext& ctx);
 Decoded DecodePnm(const DecodeContext& ctx);
 Decoded DecodeTga(const DecodeContext& ctx);
