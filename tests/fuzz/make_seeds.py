@@ -55,4 +55,12 @@ with tempfile.TemporaryDirectory() as tmp:
 
     for name, data in make_format_corpus.seeds().items():
         put("image", name, data)
+
+    sys.path.insert(0, here)
+    import make_decoder_seeds  # noqa: E402
+
+    for name, data in make_decoder_seeds.image_seeds().items():
+        put("image", name, data)
+    for name, data in make_decoder_seeds.json_seeds().items():
+        put("json", name, data)
 print("seeds written to", corpus)
