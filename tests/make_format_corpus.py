@@ -302,6 +302,80 @@ def _ico_bad(p):
     _write(p("dib_header_only.dib"), _dib(a, 24)[:20])
 
 
+def _pcx(w, h, bits, planes, data, version=5, stride=None, pal16=b"\0" * 48, x0=0, y0=0):
+    if stride is None:
+        stride = (w * bits + 7) // 8
+    head = struct.pack("<BBBBHHHHHH", 10, version, 1, bits, x0, y0, x0 + w - 1, y0 + h - 1, 72, 72) + pal16
+    head += b"\0" + bytes([planes]) + struct.pack("<HH", stride, 1)
+    return head + b"\0" * (128 - len(head)) + data
+
+
+def _pcx_rle(rows):
+    """PCX RLE of whole rows (runs never cross rows; bytes of 0xC0 and above always go as runs)."""
+    out = bytearray()
+    for row in rows:
+        i = 0
+        while i < len(row):
+            j = i
+            while j + 1 < len(row) and row[j + 1] == row[i] and j - i < 62:
+                j += 1
+            if j > i or row[i] >= 0xC0:
+                out += bytes([0xC0 | (j - i + 1), row[i]])
+            else:
+                out.append(row[i])
+            i = j + 1
+    return bytes(out)
+
+
+def _pcx_good(p):
+    rgb = _noise(17, 23, 3, 141)
+    rgb[3:9, 2:20] = [10, 220, 99]
+    im = Image.fromarray(rgb)
+    im.save(p("pcx_rgb.pcx"))
+    im.convert("L").save(p("pcx_gray.pcx"))
+    im.convert("P", palette=Image.ADAPTIVE, colors=70).save(p("pcx_palette.pcx"))
+    im.convert("1").save(p("pcx_bilevel.pcx"))
+    Image.fromarray(_noise(40, 41, 3, 142)).save(p("pcx_rgb_odd_width.pcx"))
+    h, w = 9, 13
+    a = _noise(h, w, 3, 143)
+    idx = (a[..., 0] % 16).astype(np.uint8)
+    pal16 = _noise(1, 16, 3, 144).tobytes()
+    for planes in (2, 4):
+        v = idx % (1 << planes)
+        rows = []
+        for y in range(h):
+            bitplanes = [np.packbits((v[y] >> k) & 1).tobytes() for k in range(planes)]
+            rows.append(b"".join(bp + b"\0" * (2 - len(bp)) for bp in bitplanes))
+        _write(p(f"pcx_{planes}planes.pcx"), _pcx(w, h, 1, planes, _pcx_rle(rows), version=2, stride=2, pal16=pal16))
+    # Stride in the header other than the computed one: rows padded to even, bands moved together.
+    rows = [bytes(a[y, :, c]) + b"\7" for y in range(h) for c in range(1)]
+    planar = [b"".join(bytes(a[y, :, c]) + b"\7" for c in range(3)) for y in range(h)]
+    _write(p("pcx_rgb_padded_stride.pcx"), _pcx(w, h, 8, 3, _pcx_rle(planar), stride=w + 1))
+    # Pillow's quirks on narrow rows: three bands of 3 padded to 4 are not moved together, and bit planes
+    # are read (width + 7) / 8 bytes apart whatever the stride.
+    narrow = [b"".join(bytes(a[y, :3, c]) + b"\1" for c in range(3)) for y in range(h)]
+    _write(p("pcx_rgb_width3_padded.pcx"), _pcx(3, h, 8, 3, _pcx_rle(narrow), stride=5))
+    planes8 = [bytes(_noise(1, 8, 1, 146 + y).reshape(-1)) for y in range(h)]
+    _write(p("pcx_4planes_width8_stride2.pcx"), _pcx(8, h, 1, 4, _pcx_rle(planes8), version=2, stride=1, pal16=pal16))
+    _write(p("pcx_bilevel_stride_differs.pcx"), _pcx(20, h, 1, 1, _pcx_rle([bytes(_noise(1, 4, 1, 150 + y).reshape(-1))
+                                                                            for y in range(h)]), stride=7))
+    grey_ramp = b"\x0c" + bytes(np.repeat(np.arange(256, dtype=np.uint8), 3))
+    _write(p("pcx_gray_ramp_palette_offset_origin.pcx"), _pcx(w, h, 8, 1, _pcx_rle(rows) + grey_ramp, x0=5, y0=3,
+                                                             stride=w + 1))
+
+
+def _pcx_bad(p):
+    im = Image.fromarray(_noise(30, 40, 3, 145))
+    buf = io.BytesIO()
+    im.save(buf, "PCX")
+    data = buf.getvalue()
+    _write(p("pcx_truncated.pcx"), data[: len(data) // 2])
+    _write(p("pcx_run_across_rows.pcx"), _pcx(3, 2, 8, 1, bytes([0xC6, 9]) + b"\0" * 800))
+    _write(p("pcx_gray_short_file.pcx"), _pcx(3, 2, 8, 1, bytes([0xC3, 9, 0xC3, 7])))
+    _write(p("pcx_unknown_mode.pcx"), _pcx(3, 2, 4, 1, b"\0" * 800))
+    _write(p("pcx_bomb.pcx"), _pcx(65535, 65535, 8, 3, b"\xff\0" * 400))
+
+
 def seeds(limit=4096):
     """The fuzz replay's seeds (tests/fuzz/make_seeds.py): every file of this corpus up to `limit` bytes."""
     import tempfile  # noqa: PLC0415
@@ -325,6 +399,7 @@ def make_good(out):
     _pnm_good(p)
     _tga_good(p)
     _ico_good(p)
+    _pcx_good(p)
 
 
 def make_bad(out):
@@ -333,3 +408,4 @@ def make_bad(out):
     _pnm_bad(p)
     _tga_bad(p)
     _ico_bad(p)
+    _pcx_bad(p)

@@ -21,7 +21,7 @@ bool StartsWith(std::span<const uint8_t> bytes, std::string_view prefix, size_t 
   return bytes.size() >= at + prefix.size() && std::memcmp(bytes.data() + at, prefix.data(), prefix.size()) == 0;
 }
 
-constexpr const char* kSupported = "JPEG, PNG, GIF, WebP, BMP, TIFF, PNM, TGA, ICO, CUR, DIB";
+constexpr const char* kSupported = "JPEG, PNG, GIF, WebP, BMP, TIFF, PNM, TGA, ICO, CUR, DIB, PCX";
 
 // Formats Pillow opens that we deliberately do not: a clear "unsupported" beats "not an image".
 const char* OtherKnownFormat(std::span<const uint8_t> bytes) {
@@ -67,6 +67,7 @@ Format SniffFormat(std::span<const uint8_t> bytes) {
     return Format::kPnm;  // Pillow's PPM _accept; P0 and Py are its own variants, which we refuse
   }
   // Pillow tries ICO and CUR before TGA, and goes on to TGA when their directory is empty or cut short.
+  if (LooksLikePcx(bytes)) return Format::kPcx;
   if (LooksLikeIconDirectory(bytes)) return bytes[2] == 1 ? Format::kIco : Format::kCur;
   if (LooksLikeTga(bytes)) return Format::kTga;
   return Format::kUnknown;
@@ -96,6 +97,8 @@ const char* FormatName(Format format) {
       return "ICO";
     case Format::kCur:
       return "CUR";
+    case Format::kPcx:
+      return "PCX";
     case Format::kUnknown:
       break;
   }
@@ -189,6 +192,9 @@ Image DecodeImage(std::span<const uint8_t> bytes, const std::string& name, const
       break;
     case Format::kCur:
       decoded = DecodeCur(ctx);
+      break;
+    case Format::kPcx:
+      decoded = DecodePcx(ctx);
       break;
     case Format::kUnknown:
       if (const char* other = OtherKnownFormat(bytes)) {

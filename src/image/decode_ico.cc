@@ -27,7 +27,9 @@ const uint8_t* Directory(const DecodeContext& ctx, const char* kind, size_t& cou
   if (bytes.size() < 6) ctx.Fail(std::string("truncated ") + kind + ": the file ends inside its header");
   count = U16(bytes.data() + 4);
   if (count == 0) ctx.Fail(std::string(kind) + " file with no images in its directory");
-  if ((bytes.size() - 6) / 16 < count) ctx.Fail(std::string("truncated ") + kind + ": the file ends inside its directory");
+  if ((bytes.size() - 6) / 16 < count) {
+    ctx.Fail(std::string("truncated ") + kind + ": the file ends inside its directory");
+  }
   return bytes.data() + 6;
 }
 

@@ -15,7 +15,7 @@
 
 namespace vit::image {
 
-enum class Format { kUnknown, kJpeg, kPng, kGif, kWebp, kBmp, kTiff, kPnm, kTga, kDib, kIco, kCur };
+enum class Format { kUnknown, kJpeg, kPng, kGif, kWebp, kBmp, kTiff, kPnm, kTga, kDib, kIco, kCur, kPcx };
 
 // From the leading bytes only, as Pillow's _accept() checks do; the file name is never consulted.
 Format SniffFormat(std::span<const uint8_t> bytes);
@@ -74,6 +74,9 @@ struct BitmapPlace {
 Decoded DecodeBitmap(const DecodeContext& ctx, const BitmapPlace& place);
 Decoded DecodeIco(const DecodeContext& ctx);
 Decoded DecodeCur(const DecodeContext& ctx);
+Decoded DecodePcx(const DecodeContext& ctx);
+// Pillow's PCX check: the signature, a known version, a header long enough to read and a non-empty box.
+bool LooksLikePcx(std::span<const uint8_t> bytes);
 Decoded DecodeTiff(const DecodeContext& ctx);
 Decoded DecodePnm(const DecodeContext& ctx);
 Decoded DecodeTga(const DecodeContext& ctx);
