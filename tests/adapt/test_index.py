@@ -48,7 +48,7 @@ class Index(unittest.TestCase):
         base, names = self.embed(self.data)
         queries, qnames = self.embed(self.queries)
         index = os.path.join(self.tmp.name, "flat")
-        run_vit(["index", "build", "--model", self.model, "--out", index, "--no-cache", self.data])
+        run_vit(["index", "build", "--model", self.model, "--pooling", "cls", "--out", index, "--no-cache", self.data])
         results = self.search(index, 10)
         order, scores = cosine_neighbours(base, queries, 10)
         self.assertEqual([r["query"] for r in results], qnames)
@@ -60,7 +60,7 @@ class Index(unittest.TestCase):
         index = os.path.join(self.tmp.name, "grown")
         first = os.path.join(self.data, "blue_disc_smooth")
         rest = [os.path.join(self.data, c) for c in sorted(os.listdir(self.data)) if c != "blue_disc_smooth"]
-        run_vit(["index", "build", "--model", self.model, "--out", index, "--no-cache", first])
+        run_vit(["index", "build", "--model", self.model, "--pooling", "cls", "--out", index, "--no-cache", first])
         run_vit(["index", "add", index, "--no-cache", *rest])
         results = self.search(index, 5)
         base, names = self.embed(self.data)
@@ -107,7 +107,7 @@ class Index(unittest.TestCase):
         img = np.asarray(Image.open(os.path.join(src, originals[1])), dtype=np.int16)
         noisy = np.clip(img + np.random.default_rng(0).integers(-2, 3, img.shape), 0, 255).astype(np.uint8)
         Image.fromarray(noisy).save(os.path.join(folder, "noisy_of_1.png"))
-        r = run_vit(["dedup", "--model", self.model, "--threshold", "0.999", "--no-cache", folder])
+        r = run_vit(["dedup", "--model", self.model, "--pooling", "cls", "--threshold", "0.999", "--no-cache", folder])
         import json
         out = json.loads(r.stdout)
         groups = [sorted(os.path.basename(f) for f in g["files"]) for g in out["groups"]]

@@ -24,7 +24,7 @@ class ProbeOnImages(unittest.TestCase):
         cls.cache = os.path.join(cls.tmp.name, "cache")
         cls.head = os.path.join(cls.tmp.name, "head")
         cls.first = run_vit(["probe", "train", "--model", cls.model, "--data", cls.data, "--val", cls.val,
-                             "--out", cls.head, "--cache-dir", cls.cache])
+                             "--out", cls.head, "--feature-cache", cls.cache])
 
     @classmethod
     def tearDownClass(cls):
@@ -46,7 +46,7 @@ class ProbeOnImages(unittest.TestCase):
     def test_second_run_uses_the_cache(self):
         again = os.path.join(self.tmp.name, "head2")
         run_vit(["probe", "train", "--model", self.model, "--data", self.data, "--val", self.val, "--out", again,
-                 "--cache-dir", self.cache])
+                 "--feature-cache", self.cache])
         report = read_json(os.path.join(again, "report.json"))
         self.assertEqual(report["features_from_cache"], 55 * len(CLASSES))
         a = read_safetensors(os.path.join(self.head, "head.safetensors"))["classifier.weight"]
@@ -59,7 +59,7 @@ class ProbeOnImages(unittest.TestCase):
         os.utime(touched, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
         third = os.path.join(self.tmp.name, "head4")
         run_vit(["probe", "train", "--model", self.model, "--data", self.data, "--val", self.val, "--out", third,
-                 "--cache-dir", self.cache])
+                 "--feature-cache", self.cache])
         self.assertEqual(read_json(os.path.join(third, "report.json"))["features_from_cache"], 55 * len(CLASSES))
         replaced = os.path.join(self.data, sorted(CLASSES)[1], "0004.png")
         donor = os.path.join(self.data, sorted(CLASSES)[1], "0005.png")
@@ -75,7 +75,7 @@ class ProbeOnImages(unittest.TestCase):
         os.utime(replaced, ns=(st.st_atime_ns, st.st_mtime_ns))
         fourth = os.path.join(self.tmp.name, "head5")
         r = run_vit(["probe", "train", "--model", self.model, "--data", self.data, "--val", self.val, "--out", fourth,
-                     "--cache-dir", self.cache, "--skip-invalid"], check=False)
+                     "--feature-cache", self.cache, "--skip-invalid"], check=False)
         self.assertIn(r.returncode, (0, 3), r.stderr)
         self.assertEqual(read_json(os.path.join(fourth, "report.json"))["features_from_cache"], 55 * len(CLASSES) - 1)
 

@@ -17,6 +17,7 @@
 
 #include "checks.h"
 #include "commands.h"
+#include "help.h"
 #include "exit_codes.h"
 #include "model_args.h"
 #include "vit/bench.h"
@@ -27,7 +28,7 @@ namespace {
 
 struct BenchArgs {
   ModelArgs model;
-  int batch_size = 1;
+  int batch_size = kDefaultBatchSize;
   int iterations = 10;
   int warmup = 2;
   bool json = false;
@@ -256,6 +257,8 @@ void AddBenchCommand(CLI::App& app, CommandRunner& run) {
   cmd->add_flag("--stages", args->stages,
                 "also time each stage (embeddings, layernorm, query/key/value, attention, the dense layers, "
                 "head): ms/image, share of the run, GFLOP/s and % of peak");
+  cmd->footer(Examples({"vit bench -m google/vit-large-patch16-224-in21k -b 1 -t 2 -n 10",
+                        "vit bench -m ./my-model -p int8 --stages --json"}));
   cmd->callback([args, &run] { run = [args] { return RunBench(*args); }; });
 }
 

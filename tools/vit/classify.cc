@@ -10,6 +10,7 @@
 #include "commands.h"
 #include "exit_codes.h"
 #include "feature_args.h"
+#include "help.h"
 #include "model_args.h"
 #include "progress.h"
 #include "vit/extract.h"
@@ -23,7 +24,7 @@ struct ClassifyArgs {
   ModelArgs model;
   std::string head;
   int top_k = 5;
-  int batch_size = 8;
+  int batch_size = kDefaultBatchSize;
   bool skip_invalid = false;
   bool exif_transpose = false;
   std::vector<std::string> inputs;
@@ -104,10 +105,12 @@ void AddClassifyCommand(CLI::App& app, CommandRunner& run) {
   args->model.AddTo(*cmd);
   cmd->add_option("--head", args->head, "probe head folder (vit probe train); default: the checkpoint's classifier");
   cmd->add_option("-k,--top-k", args->top_k, "labels per image")->check(CLI::Range(1, 1000000))->capture_default_str();
-  cmd->add_option("-b,--batch-size", args->batch_size, "images per forward pass")->check(CLI::Range(1, 4096))->capture_default_str();
+  AddBatchSizeOption(*cmd, args->batch_size);
   cmd->add_flag("--skip-invalid", args->skip_invalid, "report unreadable images on stderr, classify the rest, exit with 3");
   cmd->add_flag("--exif-transpose", args->exif_transpose, "apply EXIF orientation (as transformers' pipelines)");
   cmd->add_option("inputs", args->inputs, "image files or folders (recursed, sorted)")->required();
+  cmd->footer(Examples({"vit classify -m google/vit-base-patch16-224 -k 3 photos/",
+                        "vit classify -m google/vit-base-patch16-224-in21k --head head photos/ > labels.jsonl"}));
   cmd->callback([args, &run] { run = [args] { return RunClassify(*args); }; });
 }
 

@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "exit_codes.h"
 #include "feature_args.h"
+#include "help.h"
 #include "model_args.h"
 #include "vit/index.h"
 #include "vit/probe.h"
@@ -27,7 +28,8 @@ struct DedupArgs {
 int RunDedup(const DedupArgs& args) {
   const std::vector<std::filesystem::path> files = ListImageFiles(args.inputs);
   auto model = LoadModel(args.model.model, args.model.ToLoadOptions());
-  const ExtractedFeatures features = args.extraction.Extract(*model, files, "vit dedup");
+  const Pooling pooling = args.extraction.PoolingOr(DefaultPooling(model->info().has_pooler));
+  const ExtractedFeatures features = args.extraction.Extract(*model, files, "vit dedup", pooling);
   const auto groups = FindNearDuplicates(features.features, args.threshold);
   nlohmann::json out_groups = nlohmann::json::array();
   for (const auto& group : groups) {
@@ -37,7 +39,7 @@ int RunDedup(const DedupArgs& args) {
   }
   nlohmann::json skipped = nlohmann::json::array();
   for (const SkippedFile& s : features.skipped) skipped.push_back(s.file.string());
-  const nlohmann::json out = {{"model", args.model.model},  {"features", args.extraction.features},
+  const nlohmann::json out = {{"model", args.model.model},  {"features", PoolingName(pooling)},
                               {"threshold", args.threshold}, {"images", features.kept.size()},
                               {"groups", out_groups},        {"skipped", skipped}};
   std::printf("%s\n", out.dump(2).c_str());
@@ -55,6 +57,8 @@ void AddDedupCommand(CLI::App& app, CommandRunner& run) {
       ->check(CLI::Range(-1.0f, 1.0f))
       ->capture_default_str();
   cmd->add_option("inputs", args->inputs, "image files or folders (recursed, sorted)")->required();
+  cmd->footer(Examples({"vit dedup -m google/vit-base-patch16-224-in21k photos/",
+                        "vit dedup -m ./my-model --pooling cls --threshold 0.98 photos/ > groups.json"}));
   cmd->callback([args, &run] { run = [args] { return RunDedup(*args); }; });
 }
 

@@ -6,6 +6,8 @@
 #include <memory>
 
 #include "commands.h"
+#include "help.h"
+#include "verbosity.h"
 #include "exit_codes.h"
 #include "vit/hub.h"
 
@@ -17,7 +19,6 @@ struct DownloadArgs {
   std::string revision;
   std::string cache_dir;
   bool offline = false;
-  bool quiet = false;
 };
 
 int RunDownload(const DownloadArgs& args) {
@@ -25,7 +26,7 @@ int RunDownload(const DownloadArgs& args) {
   options.revision = args.revision;
   if (args.offline) options.offline = true;
   if (!args.cache_dir.empty()) options.cache_dir = args.cache_dir;
-  options.progress = !args.quiet;
+  options.progress = !Quiet();
   const std::filesystem::path snapshot = DownloadModel(args.id, options);
   std::printf("%s\n", snapshot.string().c_str());
   return kExitOk;
@@ -43,7 +44,9 @@ void AddDownloadCommand(CLI::App& app, CommandRunner& run) {
   cmd->add_option("--revision", args->revision, "branch, tag or commit (default: main)");
   cmd->add_flag("--offline", args->offline, "only check the cache; no network (also HF_HUB_OFFLINE=1)");
   cmd->add_option("--cache-dir", args->cache_dir, "hub cache folder (default: HF_HUB_CACHE, else $HF_HOME/hub)");
-  cmd->add_flag("-q,--quiet", args->quiet, "no progress bar");
+  cmd->footer(Examples({"vit download google/vit-base-patch16-224-in21k",
+                        "HF_ENDPOINT=https://hf-mirror.example vit download google/vit-base-patch16-224@main"},
+                       "Then --model accepts the id (from the cache, also with --offline) or the printed folder."));
   cmd->callback([args, &run] { run = [args] { return RunDownload(*args); }; });
 }
 

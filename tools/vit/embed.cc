@@ -1,20 +1,26 @@
-// vit embed: images or pixel_values in, .npy arrays of the model's outputs out, batch by batch.
+// vit embed: images or pixel_values in, the model's outputs out (.npy, JSON lines or safetensors), batch by
+// batch, replacing the output folder's earlier set as a whole (output_set.h).
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "commands.h"
+#include "embed_writer.h"
 #include "exit_codes.h"
+#include "help.h"
 #include "inputs.h"
 #include "model_args.h"
+#include "name_list.h"
+#include "output_set.h"
 #include "progress.h"
+#include "verbosity.h"
 #include "vit/extract.h"
-#include "vit/npy.h"
 #include "vit/pooling.h"
 #include "vit/vit.h"
 
@@ -23,12 +29,16 @@ namespace {
 
 const std::vector<std::string> kOutputNames = {"last_hidden_state", "pooler_output", "logits", "cls", "mean",
                                                "pixel_values",      "hidden_states", "attentions"};
+constexpr const char* kManifest = "vit-embed.json";
 
 struct EmbedArgs {
   ModelArgs model;
   std::string out = ".";
-  std::string outputs = "pooler_output";
-  int batch_size = 8;
+  std::string outputs;  // empty: the pooled vector
+  std::string pooling;  // empty: DefaultPooling
+  std::string format = "npy";
+  bool normalize = false;
+  int batch_size = kDefaultBatchSize;
   bool interpolate_pos_encoding = false;
   std::vector<int> image_size;
   bool skip_invalid = false;
@@ -36,120 +46,56 @@ struct EmbedArgs {
   std::vector<std::string> inputs;
 };
 
-std::vector<std::string> ParseOutputs(const std::string& list, const Model& model) {
+bool IsPooled(const std::string& name) { return name == "pooler_output" || name == "cls" || name == "mean"; }
+
+// --outputs as a list of known names ("pooler" for pooler_output), each checked against the checkpoint;
+// --pooling's output first when given, the default pooling's when neither is.
+std::vector<std::string> ParseOutputs(const EmbedArgs& args, const Model& model) {
   std::vector<std::string> names;
   std::set<std::string> seen;
-  size_t start = 0;
-  while (start <= list.size()) {
-    const size_t comma = std::min(list.find(',', start), list.size());
-    std::string name = list.substr(start, comma - start);
-    start = comma + 1;
-    if (name.empty()) continue;
+  auto add = [&](std::string name) {
+    if (name == "pooler") name = "pooler_output";
     if (std::find(kOutputNames.begin(), kOutputNames.end(), name) == kOutputNames.end())
       throw Error("--outputs: unknown output '" + name + "'; expected some of last_hidden_state, pooler_output, "
                   "logits, cls, mean, pixel_values, hidden_states, attentions", ErrorKind::kInvalidArgument);
     if (name == "pooler_output" && !model.info().has_pooler)
-      throw Error("--outputs pooler_output: this checkpoint has no pooler (no pooler.dense tensors)",
+      throw Error(name + ": " + args.model.model + " has no pooler (no pooler.dense tensors, as in "
+                  "ViTForImageClassification checkpoints); use cls or mean",
                   ErrorKind::kInvalidArgument);
     if (name == "logits" && !model.info().has_classifier)
-      throw Error("--outputs logits: this checkpoint has no classifier (no classifier.* tensors)",
+      throw Error("--outputs logits: " + args.model.model + " has no classifier (no classifier.* tensors)",
                   ErrorKind::kInvalidArgument);
     if (seen.insert(name).second) names.push_back(name);
+  };
+  if (!args.pooling.empty()) add(PoolingOutputName(ParsePooling(args.pooling)));
+  for (size_t start = 0; start <= args.outputs.size();) {
+    const size_t comma = std::min(args.outputs.find(',', start), args.outputs.size());
+    const std::string name = args.outputs.substr(start, comma - start);
+    start = comma + 1;
+    if (!name.empty()) add(name);
   }
-  if (names.empty()) throw Error("--outputs names no output", ErrorKind::kInvalidArgument);
+  if (names.empty()) add(PoolingOutputName(DefaultPooling(model.info().has_pooler)));
   return names;
 }
 
-class Embedder {
- public:
-  Embedder(const EmbedArgs& args, Model& model, std::vector<std::string> outputs)
-      : args_(args), model_(model), outputs_(std::move(outputs)) {}
+std::string Join(const std::vector<std::string>& names) {
+  std::string s;
+  for (const auto& n : names) s += (s.empty() ? "" : ",") + n;
+  return s;
+}
 
-  int Run(const std::vector<ExtractInput>& inputs) {
-    std::filesystem::create_directories(args_.out);
-    std::ofstream names(std::filesystem::path(args_.out) / "inputs.txt");
-    if (!names) throw Error(args_.out + "/inputs.txt: cannot create", ErrorKind::kIo);
-    Progress progress("vit embed", static_cast<int64_t>(inputs.size()));
-    ExtractOptions options;
-    options.batch_size = args_.batch_size;
-    options.embeddings = false;
-    options.run.output_hidden_states = Wants("hidden_states");
-    options.run.output_attentions = Wants("attentions");
-    options.run.interpolate_pos_encoding = args_.interpolate_pos_encoding;
-    options.keep_pixel_values = Wants("pixel_values");
-    options.skip_invalid = args_.skip_invalid;
-    options.decode.exif_transpose = args_.exif_transpose;
-    if (!args_.image_size.empty()) {
-      ImageProcessorConfig config = model_.processor().config();
-      config.height = args_.image_size[0];
-      config.width = args_.image_size[1];
-      options.processor = ImageProcessor(config);
-    }
-    options.progress = [&](const ExtractProgress& p) { progress.Update(static_cast<int64_t>(p.done)); };
-    const auto planned = static_cast<int64_t>(inputs.size());
-    const ExtractSummary summary = Extract(
-        model_, inputs,
-        [&](ExtractedBatch& batch) {
-          Write(batch, planned);
-          for (const std::string& name : batch.names) names << name << '\n';
-          rows_ += static_cast<int64_t>(batch.indices.size());
-        },
-        options);
-    progress.Finish();
-    for (const SkippedInput& s : summary.skipped) std::fprintf(stderr, "vit embed: skipped %s\n", s.reason.c_str());
-    for (auto& [name, writer] : writers_) writer->Finish(rows_);
-    names.close();
-    if (!names) throw Error(args_.out + "/inputs.txt: write failed", ErrorKind::kIo);
-    const auto skipped = static_cast<long long>(summary.skipped.size());
-    std::fprintf(stderr, "vit embed: wrote %lld row(s) of %s to %s", static_cast<long long>(rows_), args_.outputs.c_str(),
-                 args_.out.c_str());
-    if (skipped > 0) std::fprintf(stderr, "; skipped %lld invalid input(s)", skipped);
-    std::fprintf(stderr, "\n");
-    if (rows_ == 0) throw Error("no input could be read", ErrorKind::kInvalidInput);
-    return skipped > 0 ? kExitPartial : kExitOk;
-  }
-
- private:
-  bool Wants(const std::string& name) const {
-    return std::find(outputs_.begin(), outputs_.end(), name) != outputs_.end();
-  }
-
-  NpyWriter& WriterFor(const std::string& name, std::vector<int64_t> shape, int row_axis, int64_t planned) {
-    auto it = writers_.find(name);
-    if (it == writers_.end()) {
-      shape[static_cast<size_t>(row_axis)] = planned;
-      it = writers_.emplace(name, std::make_unique<NpyWriter>(std::filesystem::path(args_.out) / (name + ".npy"), shape,
-                                                              row_axis)).first;
-    }
-    return *it->second;
-  }
-
-  void Write(const ExtractedBatch& batch, int64_t planned) {
-    const ModelOutput& out = batch.output;
-    for (const std::string& name : outputs_) {
-      if (name == "hidden_states" || name == "attentions") {
-        const auto& slices = name == "hidden_states" ? out.hidden_states : out.attentions;
-        std::vector<int64_t> shape = slices.front().shape();
-        shape.insert(shape.begin(), static_cast<int64_t>(slices.size()));
-        WriterFor(name, shape, 1, planned).WriteRows(rows_, slices);
-        continue;
-      }
-      Tensor t = name == "last_hidden_state" ? out.last_hidden_state
-                 : name == "pooler_output"   ? out.pooler_output
-                 : name == "logits"          ? out.logits
-                 : name == "cls"             ? ClsTokens(out.last_hidden_state)
-                 : name == "mean"            ? MeanOfPatchTokens(out.last_hidden_state)
-                                             : batch.pixel_values;
-      WriterFor(name, t.shape(), 0, planned).WriteRows(rows_, t);
+// JSON lines hold names as JSON strings, which must be UTF-8: refuse before any work what they cannot hold.
+void CheckJsonNames(const std::vector<ExtractInput>& inputs) {
+  for (const ExtractInput& input : inputs) {
+    try {
+      (void)nlohmann::json(input.name).dump();
+    } catch (const nlohmann::json::exception&) {
+      throw Error(input.name + ": the name is not UTF-8, which JSON lines cannot hold; use --format npy or "
+                  "safetensors (inputs.txt keeps the bytes)",
+                  ErrorKind::kInvalidArgument);
     }
   }
-
-  const EmbedArgs& args_;
-  Model& model_;
-  std::vector<std::string> outputs_;
-  std::map<std::string, std::unique_ptr<NpyWriter>> writers_;
-  int64_t rows_ = 0;
-};
+}
 
 int RunEmbed(const EmbedArgs& args) {
   const std::vector<InputItem> items = ExpandInputs(args.inputs);
@@ -160,25 +106,107 @@ int RunEmbed(const EmbedArgs& args) {
   inputs.reserve(items.size());
   for (const InputItem& item : items)
     inputs.push_back(item.npy_row >= 0 ? ExtractInput::PixelValuesRow(item.path, item.npy_row) : ExtractInput::File(item.path));
+  if (args.format == "jsonl") CheckJsonNames(inputs);
   auto model = LoadModel(args.model.model, args.model.ToLoadOptions());
-  Embedder embedder(args, *model, ParseOutputs(args.outputs, *model));
-  return embedder.Run(inputs);
+  const std::vector<std::string> outputs = ParseOutputs(args, *model);
+  auto wants = [&](const char* name) { return std::find(outputs.begin(), outputs.end(), name) != outputs.end(); };
+
+  ExtractOptions options;
+  options.batch_size = args.batch_size;
+  options.embeddings = false;  // pooled below, as each output asks
+  options.run.output_hidden_states = wants("hidden_states");
+  options.run.output_attentions = wants("attentions");
+  options.run.interpolate_pos_encoding = args.interpolate_pos_encoding;
+  options.keep_pixel_values = wants("pixel_values");
+  options.skip_invalid = args.skip_invalid;
+  options.decode.exif_transpose = args.exif_transpose;
+  if (!args.image_size.empty()) {
+    ImageProcessorConfig config = model->processor().config();
+    config.height = args.image_size[0];
+    config.width = args.image_size[1];
+    options.processor = ImageProcessor(config);
+  }
+
+  OutputSet set(args.out, kManifest, EmbedFileNames(), "inputs.txt");
+  std::unique_ptr<EmbedWriter> writer = MakeEmbedWriter(args.format, set, static_cast<int64_t>(inputs.size()));
+  const auto names_path = set.Stage("inputs.txt");
+  FILE* names = std::fopen(names_path.c_str(), "wb");
+  if (!names) throw Error(names_path.string() + ": cannot create: " + std::strerror(errno), ErrorKind::kIo);
+  std::unique_ptr<FILE, int (*)(FILE*)> names_closer(names, std::fclose);
+
+  Progress progress("vit embed", static_cast<int64_t>(inputs.size()));
+  options.progress = [&](const ExtractProgress& p) { progress.Update(static_cast<int64_t>(p.done)); };
+  int64_t rows = 0;
+  const ExtractSummary summary = Extract(
+      *model, inputs,
+      [&](ExtractedBatch& batch) {
+        const ModelOutput& out = batch.output;
+        std::vector<OutputBlock> blocks;
+        for (const std::string& name : outputs) {
+          OutputBlock b{name, {}, {}};
+          if (name == "hidden_states") b.slices = out.hidden_states;
+          else if (name == "attentions") b.slices = out.attentions;
+          else if (name == "last_hidden_state") b.tensor = out.last_hidden_state;
+          else if (name == "logits") b.tensor = out.logits;
+          else if (name == "pixel_values") b.tensor = batch.pixel_values;
+          else b.tensor = Pool(out.last_hidden_state, out.pooler_output, ParsePooling(name));
+          if (args.normalize && IsPooled(name)) L2NormalizeRows(b.tensor);
+          blocks.push_back(std::move(b));
+        }
+        writer->Write(rows, blocks, batch.names);
+        for (const std::string& name : batch.names) {
+          const std::string line = NameLine(name) + "\n";
+          if (std::fwrite(line.data(), 1, line.size(), names) != line.size())
+            throw Error(names_path.string() + ": cannot write: " + std::strerror(errno), ErrorKind::kIo);
+        }
+        rows += static_cast<int64_t>(batch.indices.size());
+      },
+      options);
+  progress.Finish();
+  for (const SkippedInput& s : summary.skipped) std::fprintf(stderr, "vit embed: skipped %s\n", s.reason.c_str());
+  // Nothing replaces the earlier set unless the whole new one is written.
+  if (rows == 0) throw Error("no input could be read; " + args.out + " keeps its earlier outputs", ErrorKind::kInvalidInput);
+  writer->Finish(rows);
+  if (std::fflush(names) != 0 || std::ferror(names))
+    throw Error(names_path.string() + ": cannot write: " + std::strerror(errno), ErrorKind::kIo);
+  names_closer.reset();
+  set.Commit({{"tool", "vit embed"},
+              {"rows", rows},
+              {"format", args.format},
+              {"outputs", outputs},
+              {"normalized", args.normalize},
+              {"model", args.model.model},
+              {"inputs", "inputs.txt"},
+              {"skipped", summary.skipped.size()}});
+  const auto skipped = static_cast<long long>(summary.skipped.size());
+  if (!Quiet()) {
+    std::fprintf(stderr, "vit embed: wrote %lld row(s) of %s to %s (%s)", static_cast<long long>(rows),
+                 Join(outputs).c_str(), args.out.c_str(), args.format.c_str());
+    if (skipped > 0) std::fprintf(stderr, "; skipped %lld invalid input(s)", skipped);
+    std::fprintf(stderr, "\n");
+  }
+  return skipped > 0 ? kExitPartial : kExitOk;
 }
 
 }  // namespace
 
 void AddEmbedCommand(CLI::App& app, CommandRunner& run) {
   auto args = std::make_shared<EmbedArgs>();
-  CLI::App* cmd = app.add_subcommand("embed", "Run the model on images or pixel_values and write .npy outputs");
+  CLI::App* cmd = app.add_subcommand("embed", "Run the model on images or pixel_values and write its outputs");
   args->model.AddTo(*cmd);
-  cmd->add_option("-o,--out", args->out, "output folder for <output>.npy and inputs.txt")->capture_default_str();
+  cmd->add_option("-o,--out", args->out,
+                  "output folder: <output>.npy (or embeddings.jsonl / embeddings.safetensors), inputs.txt and "
+                  "vit-embed.json; an earlier run's set there is replaced whole")
+      ->capture_default_str();
   cmd->add_option("--outputs", args->outputs,
                   "comma-separated: last_hidden_state, pooler_output, logits, cls, mean, pixel_values, "
-                  "hidden_states, attentions")
+                  "hidden_states, attentions (default: the --pooling vector)");
+  AddPoolingOption(*cmd, args->pooling);
+  cmd->add_option("-f,--format", args->format, "npy (one file per output) | jsonl (one line per input) | safetensors")
+      ->check(CLI::IsMember({"npy", "jsonl", "safetensors"}))
       ->capture_default_str();
-  cmd->add_option("-b,--batch-size", args->batch_size, "images per forward pass")
-      ->check(CLI::Range(1, 4096))
-      ->capture_default_str();
+  cmd->add_flag("--normalize", args->normalize, "scale pooler_output, cls and mean rows to unit L2 norm");
+  AddBatchSizeOption(*cmd, args->batch_size);
   cmd->add_flag("--interpolate-pos-encoding", args->interpolate_pos_encoding,
                 "accept other input sizes (bicubic-interpolated position embeddings, as transformers)");
   cmd->add_option("--image-size", args->image_size, "resize images to H W instead of the model's size")
@@ -189,6 +217,12 @@ void AddEmbedCommand(CLI::App& app, CommandRunner& run) {
   cmd->add_flag("--exif-transpose", args->exif_transpose, "apply EXIF orientation (as transformers' pipelines)");
   cmd->add_option("inputs", args->inputs, "image files, folders (recursed, sorted) or pixel_values .npy files")
       ->required();
+  cmd->footer(Examples({
+      "vit embed -m google/vit-base-patch16-224-in21k -o out photos/",
+      "vit embed -m ./my-model --outputs cls,mean --normalize -o out a.jpg b.png",
+      "vit embed -m google/vit-base-patch16-224 --format jsonl -o out --skip-invalid photos/",
+  }, "inputs.txt names row i's input, one per line; a name holding a line break, a tab or another control\n"
+     "character, or beginning with '\"', is written as a JSON string (json.loads reads it back)."));
   cmd->callback([args, &run] { run = [args] { return RunEmbed(*args); }; });
 }
 

@@ -14,6 +14,8 @@
 #include "commands.h"
 #include "exit_codes.h"
 #include "feature_args.h"
+#include "help.h"
+#include "name_list.h"
 #include "model_args.h"
 #include "vit/index.h"
 #include "vit/npy.h"
@@ -68,7 +70,7 @@ Embedded ReadEmbeddings(const IndexArgs& args) {
   }
   std::ifstream in(names);
   if (!in) throw Error(names.string() + ": cannot open the names file", ErrorKind::kNotFound);
-  for (std::string line; std::getline(in, line);) out.paths.push_back(line);
+  for (std::string line; std::getline(in, line);) out.paths.push_back(NameFromLine(line, names.string()));
   if (static_cast<int64_t>(out.paths.size()) != out.vectors.dim(0))
     throw Error(names.string() + " names " + std::to_string(out.paths.size()) + " rows but " + args.npy + " has " +
                     std::to_string(out.vectors.dim(0)),
@@ -76,7 +78,8 @@ Embedded ReadEmbeddings(const IndexArgs& args) {
   return out;
 }
 
-Embedded Embed(const IndexArgs& args, const std::string& model_name, const std::string& what) {
+// `pooling`: the index's, or empty for build (--pooling, else the model's default).
+Embedded Embed(const IndexArgs& args, const std::string& model_name, const std::string& what, std::string& pooling) {
   if (args.npy.empty() == args.inputs.empty())
     throw Error(what + ": give either images or --npy with embeddings, not both or neither",
                 ErrorKind::kInvalidArgument);
@@ -86,7 +89,10 @@ Embedded Embed(const IndexArgs& args, const std::string& model_name, const std::
   LoadOptions load = args.model.ToLoadOptions();
   auto model = LoadModel(model_name, load);
   const auto start = std::chrono::steady_clock::now();
-  ExtractedFeatures features = args.extraction.Extract(*model, files, what);
+  const Pooling kind = pooling.empty() ? args.extraction.PoolingOr(DefaultPooling(model->info().has_pooler))
+                                       : ParsePooling(pooling);
+  pooling = PoolingName(kind);
+  ExtractedFeatures features = args.extraction.Extract(*model, files, what, kind);
   std::fprintf(stderr, "%s: embedded %zu image(s) in %.2f s (%zu from the cache)\n", what.c_str(), features.kept.size(),
                Seconds(start), features.from_cache);
   if (features.kept.empty()) throw Error("no input could be read", ErrorKind::kInvalidInput);
@@ -105,10 +111,17 @@ int RunBuild(const IndexArgs& args) {
   if (args.ef_search > 0) options.hnsw_ef_search = args.ef_search;
   options.ivf_nlist = args.nlist;
   if (args.nprobe > 0) options.ivf_nprobe = args.nprobe;
-  const Embedded e = Embed(args, args.model.model, "vit index build");
+  std::string pooling;
+  const Embedded e = Embed(args, args.model.model, "vit index build", pooling);
+  if (pooling.empty()) {  // --npy: --pooling, else what `vit embed` named the file, else cls
+    const std::string stem = fs::path(args.npy).stem().string();
+    pooling = !args.extraction.pooling.empty() ? PoolingName(ParsePooling(args.extraction.pooling))
+              : (stem == "pooler_output" || stem == "mean") ? PoolingName(ParsePooling(stem))
+                                                            : "cls";
+  }
   const auto start = std::chrono::steady_clock::now();
   const EmbeddingIndex index =
-      EmbeddingIndex::Build(e.vectors, e.paths, {ModelReference(args.model.model), args.extraction.features}, options);
+      EmbeddingIndex::Build(e.vectors, e.paths, {ModelReference(args.model.model), pooling}, options);
   index.Save(args.index);
   std::fprintf(stderr, "vit index build: %s index of %lld %lld-d vectors in %.3f s -> %s\n", IndexKindName(index.kind()),
                static_cast<long long>(index.size()), static_cast<long long>(index.dim()), Seconds(start),
@@ -118,10 +131,9 @@ int RunBuild(const IndexArgs& args) {
 
 int RunAdd(const IndexArgs& args) {
   EmbeddingIndex index = EmbeddingIndex::Load(args.index);
-  IndexArgs effective = args;
-  effective.extraction.features = index.metadata().features;
+  std::string pooling = index.metadata().features;
   const std::string model = args.model.model.empty() ? index.metadata().model : args.model.model;
-  const Embedded e = Embed(effective, model, "vit index add");
+  const Embedded e = Embed(args, model, "vit index add", pooling);
   const auto start = std::chrono::steady_clock::now();
   index.Add(e.vectors, e.paths);
   index.Save(args.index);
@@ -137,10 +149,9 @@ int RunSearch(const IndexArgs& args) {
     index.SetSearchEffort(args.ef_search > 0 ? args.ef_search : defaults.hnsw_ef_search,
                           args.nprobe > 0 ? args.nprobe : defaults.ivf_nprobe);
   }
-  IndexArgs effective = args;
-  effective.extraction.features = index.metadata().features;
+  std::string pooling = index.metadata().features;
   const std::string model = args.model.model.empty() ? index.metadata().model : args.model.model;
-  const Embedded q = Embed(effective, model, "vit index search");
+  const Embedded q = Embed(args, model, "vit index search", pooling);
   const auto start = std::chrono::steady_clock::now();
   const auto results = index.Search(q.vectors, args.k);
   const double seconds = Seconds(start);
@@ -188,25 +199,30 @@ void AddIndexCommand(CLI::App& app, CommandRunner& run) {
   b->add_option("--nlist", build->nlist, "IVF cells (default: about 4 sqrt(N))")->check(CLI::Range(1, 1 << 24));
   b->add_option("--nprobe", build->nprobe, "IVF cells visited per query, stored with the index (default 16)")->check(CLI::Range(1, 1 << 24));
   AddInputs(*b, *build, "image files or folders (recursed, sorted)");
+  b->footer(Examples({"vit index build -m google/vit-base-patch16-224-in21k --out photos.index photos/",
+                      "vit embed -m M --outputs cls -o emb photos/ && vit index build --npy emb/cls.npy --out photos.index"}));
   b->callback([build, &run] { run = [build] { return RunBuild(*build); }; });
 
   auto add = std::make_shared<IndexArgs>();
   CLI::App* a = index->add_subcommand("add", "Embed images and append them to an index");
   a->add_option("index", add->index, "index folder")->required();
   AddOptionalModel(*a, add->model);
-  add->extraction.AddTo(*a, /*with_kind=*/false);
+  add->extraction.AddTo(*a, /*with_pooling=*/false);
   AddInputs(*a, *add, "image files or folders (recursed, sorted)");
+  a->footer(Examples({"vit index add photos.index new-photos/"}));
   a->callback([add, &run] { run = [add] { return RunAdd(*add); }; });
 
   auto search = std::make_shared<IndexArgs>();
   CLI::App* s = index->add_subcommand("search", "Nearest stored images of each query image (JSON lines)");
   s->add_option("index", search->index, "index folder")->required();
   AddOptionalModel(*s, search->model);
-  search->extraction.AddTo(*s, /*with_kind=*/false);
-  s->add_option("-k,--k", search->k, "neighbours per query")->check(CLI::Range(1, 1 << 20))->capture_default_str();
+  search->extraction.AddTo(*s, /*with_pooling=*/false);
+  s->add_option("-k,--top-k", search->k, "neighbours per query")->check(CLI::Range(1, 1 << 20))->capture_default_str();
+  s->add_option("--k", search->k, "the same as --top-k")->check(CLI::Range(1, 1 << 20))->group("");
   s->add_option("--ef-search", search->ef_search, "HNSW search breadth (default: the index's)")->check(CLI::Range(1, 1 << 20));
   s->add_option("--nprobe", search->nprobe, "IVF cells visited (default: the index's)")->check(CLI::Range(1, 1 << 24));
   AddInputs(*s, *search, "query image files or folders");
+  s->footer(Examples({"vit index search photos.index -k 5 query.jpg"}));
   s->callback([search, &run] { run = [search] { return RunSearch(*search); }; });
 }
 

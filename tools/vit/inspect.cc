@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "help.h"
 #include "exit_codes.h"
 #include "model_args.h"
 #include "vit/inspect.h"
@@ -53,6 +54,7 @@ void AddInspectCommand(CLI::App& app, CommandRunner& run) {
   CLI::App* cmd = app.add_subcommand("inspect", "Show a checkpoint's config, parameter count and tensors");
   args->model.AddTo(*cmd, /*with_precision=*/false);
   cmd->add_flag("--json", args->json, "print JSON instead of text");
+  cmd->footer(Examples({"vit inspect -m google/vit-base-patch16-224", "vit inspect -m ./my-model --json"}));
   cmd->callback([args, &run] { run = [args] { return RunInspect(*args); }; });
 }
 

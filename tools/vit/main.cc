@@ -6,6 +6,8 @@
 
 #include "commands.h"
 #include "exit_codes.h"
+#include "help.h"
+#include "verbosity.h"
 #include "vit/error.h"
 
 int main(int argc, char** argv) {
@@ -14,6 +16,27 @@ int main(int argc, char** argv) {
                "with outputs equal to transformers'."};
   app.require_subcommand(1);
   app.set_version_flag("--version", "vit 0.1.0");
+  // -q and -v are the top level's, and every command takes them (options fall through to the parent).
+  app.fallthrough();
+  bool quiet = false, verbose = false;
+  auto* q = app.add_flag("-q,--quiet", quiet, "errors and warnings only: no progress, no summary");
+  app.add_flag("-v,--verbose", verbose, "progress also when stderr is not a terminal, and details")->excludes(q);
+  // Usage errors as every other error: prefixed with the tool's name, then where to find help.
+  app.failure_message([](const CLI::App* failed, const CLI::Error& e) {
+    // The command that was being parsed: the chain of subcommands chosen under the one that reports.
+    std::string command;
+    for (const CLI::App* a = failed; a != nullptr;) {
+      if (a->get_parent() != nullptr) command += " " + a->get_name();
+      const auto chosen = a->get_subcommands();
+      a = chosen.empty() ? nullptr : chosen.front();
+    }
+    return "vit: usage error: " + std::string(e.what()) + "\nRun 'vit" + command + " --help' for more information.\n";
+  });
+  app.footer(Examples({"vit embed -m google/vit-base-patch16-224-in21k -o out photos/",
+                       "vit classify -m google/vit-base-patch16-224 photos/",
+                       "vit <command> --help"},
+                      "--model is a folder (config.json, preprocessor_config.json, weights) or a hub id\n"
+                      "org/name[@revision]. Exit codes: 0 done, 1 failed, 2 bad usage, 3 some inputs skipped."));
 
   CommandRunner run;
   AddEmbedCommand(app, run);
@@ -33,6 +56,7 @@ int main(int argc, char** argv) {
     const int code = app.exit(e);
     return code == 0 ? kExitOk : kExitUsage;
   }
+  SetVerbosity(quiet ? Verbosity::kQuiet : verbose ? Verbosity::kVerbose : Verbosity::kNormal);
   try {
     return run ? run() : kExitUsage;
   } catch (const vit::Error& e) {

@@ -1,5 +1,5 @@
 // Flags shared by every command that loads a model: --model, --revision, --offline, --threads,
-// --precision, --packed-cache.
+// --precision, --packed-cache, --cache-dir (the Hugging Face hub cache, in every command).
 #pragma once
 
 #include <memory>
@@ -22,6 +22,7 @@ struct ModelArgs {
   int threads = 0;
   std::string precision = "f32";
   std::optional<std::string> packed_cache;
+  std::string cache_dir;
 
   void AddTo(CLI::App& command, bool with_precision = true);
   LoadOptions ToLoadOptions() const;

@@ -17,6 +17,7 @@
 #include "commands.h"
 #include "exit_codes.h"
 #include "feature_args.h"
+#include "help.h"
 #include "model_args.h"
 #include "vit/inspect.h"
 #include "vit/npy.h"
@@ -75,11 +76,11 @@ struct TrainArgs {
 
 struct FitArgs {
   SolverArgs solver;
-  std::string train_npy, train_labels, val_npy, val_labels, model, features = "cls";
+  std::string train_npy, train_labels, val_npy, val_labels, model, features;  // features: --pooling
 };
 
 struct ExportArgs {
-  std::string head, out, model, revision;
+  std::string head, out, model, revision, cache_dir;
   bool offline = false;
 };
 
@@ -154,7 +155,7 @@ int TrainAndReport(const Tensor& train_x, const std::vector<int>& train_y, const
 }
 
 int RunTrain(const TrainArgs& args) {
-  const Pooling features = ParsePooling(args.extraction.features);
+  const Pooling features = args.extraction.PoolingOr(Pooling::kCls);
   const ImageFolder train = ScanImageFolder(args.data);
   if (train.classes.size() < 2)
     throw Error(args.data + ": only one class folder (\"" + train.classes[0] + "\"); a classifier needs at least 2",
@@ -177,7 +178,7 @@ int RunTrain(const TrainArgs& args) {
 
   auto model = LoadModel(args.model.model, args.model.ToLoadOptions());
   const auto start = std::chrono::steady_clock::now();
-  const ExtractedFeatures extracted = args.extraction.Extract(*model, files, "vit probe");
+  const ExtractedFeatures extracted = args.extraction.Extract(*model, files, "vit probe", features);
   const double extraction_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::fprintf(stderr, "vit probe: features of %zu images in %.2f s (%zu from the cache)\n", extracted.kept.size(),
                extraction_seconds, extracted.from_cache);
@@ -239,7 +240,7 @@ Tensor ReadFeatureRows(const std::string& path, size_t expected_rows, const std:
 }
 
 int RunFit(const FitArgs& args) {
-  const Pooling features = ParsePooling(args.features);
+  const Pooling features = args.features.empty() ? Pooling::kCls : ParsePooling(args.features);
   const std::vector<std::string> train_names = ReadLabelLines(args.train_labels);
   const Tensor train_x = ReadFeatureRows(args.train_npy, train_names.size(), args.train_labels);
   const std::set<std::string> distinct(train_names.begin(), train_names.end());
@@ -279,6 +280,7 @@ int RunExport(const ExportArgs& args) {
   HubOptions hub;
   hub.revision = args.revision;
   if (args.offline) hub.offline = true;
+  if (!args.cache_dir.empty()) hub.cache_dir = args.cache_dir;
   const ModelInspection inspection = InspectModel(model, hub);
   ExportImageClassifier(head, inspection.directory, args.out);
   std::fprintf(stderr, "vit probe export: wrote %s (ViTForImageClassification over %s, %lld labels)\n",
@@ -301,8 +303,11 @@ void AddProbeCommand(CLI::App& app, CommandRunner& run) {
       ->check(CLI::Range(0.0, 0.95))
       ->capture_default_str()
       ->excludes(val);
-  train->extraction.AddTo(*t);
+  train->extraction.AddTo(*t, /*with_pooling=*/true, "cls, the token a ViTForImageClassification classifier reads, so that the head exports");
   train->solver.AddTo(*t);
+  t->footer(Examples({"vit probe train -m google/vit-base-patch16-224-in21k --data train/ --out head",
+                      "vit probe train -m ./my-model --data train/ --val val/ --pooling mean --out head-mean"},
+                     "--data is an ImageFolder: one sub-folder per class, images inside."));
   t->callback([train, &run] { run = [train] { return RunTrain(*train); }; });
 
   auto fit = std::make_shared<FitArgs>();
@@ -314,10 +319,10 @@ void AddProbeCommand(CLI::App& app, CommandRunner& run) {
   vn->needs(vl);
   vl->needs(vn);
   f->add_option("--model", fit->model, "the model the features came from (recorded for classify and export)");
-  f->add_option("--features", fit->features, "what the rows are: cls | pooler | mean")
-      ->check(CLI::IsMember({"cls", "pooler", "mean"}))
-      ->capture_default_str();
+  AddPoolingOption(*f, fit->features, "cls");
   fit->solver.AddTo(*f);
+  f->footer(Examples({"vit embed -m M --outputs cls -o emb train/ && vit probe fit --train-npy emb/cls.npy "
+                      "--train-labels labels.txt --model M --out head"}));
   f->callback([fit, &run] { run = [fit] { return RunFit(*fit); }; });
 
   auto exp = std::make_shared<ExportArgs>();
@@ -327,6 +332,9 @@ void AddProbeCommand(CLI::App& app, CommandRunner& run) {
   e->add_option("-m,--model", exp->model, "backbone folder or hub id (default: the one recorded in the head)");
   e->add_option("--revision", exp->revision, "hub branch, tag or commit (default: main)");
   e->add_flag("--offline", exp->offline, "use the Hugging Face cache only (also HF_HUB_OFFLINE=1)");
+  e->add_option("--cache-dir", exp->cache_dir, "Hugging Face hub cache (default: HF_HUB_CACHE, else $HF_HOME/hub)");
+  e->footer(Examples({"vit probe export --head head --out my-classifier",
+                      "vit classify -m my-classifier photos/"}));
   e->callback([exp, &run] { run = [exp] { return RunExport(*exp); }; });
 }
 

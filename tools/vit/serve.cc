@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "commands.h"
+#include "help.h"
 #include "model_args.h"
 #include "serve/server.h"
 
@@ -46,6 +47,9 @@ void AddServeCommand(CLI::App& app, CommandRunner& run) {
                   "an embedding index folder (vit index build): POST /search, and nearest neighbours on the page");
   cmd->add_flag("--serve-indexed-files", options->serve_indexed_files,
                 "let clients fetch the indexed image files (GET /indexed/{id}: thumbnails on the page)");
+  cmd->footer(Examples({"vit serve -m google/vit-base-patch16-224-in21k --port 8080",
+                        "curl -s localhost:8080/embed -H 'Content-Type: image/jpeg' --data-binary @cat.jpg"},
+                       "The routes, their fields and errors: src/serve/README.md."));
   cmd->callback([&run, model, options] {
     run = [model, options] {
       options->model = model->model;

@@ -1,0 +1,31 @@
+#include "help.h"
+
+#include <CLI/CLI.hpp>
+
+#include "vit/extract.h"
+
+namespace vit::tool {
+
+std::string Examples(const std::vector<std::string>& lines, const std::string& note) {
+  std::string text = "\nExamples:\n";
+  for (const std::string& line : lines) text += "  " + line + "\n";
+  if (!note.empty()) text += "\n" + note + "\n";
+  return text;
+}
+
+void AddPoolingOption(CLI::App& command, std::string& pooling, const std::string& default_text) {
+  const std::string help = "one vector per image: pooler (pooler_output), cls (last_hidden_state[:, 0]) or mean (of "
+                           "the patch tokens); default: " + default_text;
+  auto names = CLI::IsMember({"pooler", "pooler_output", "cls", "mean"});
+  command.add_option("--pooling", pooling, help)->check(names);
+  command.add_option("--features", pooling, "the same as --pooling")->check(names)->group("");
+}
+
+void AddBatchSizeOption(CLI::App& command, int& batch_size) {
+  batch_size = kDefaultBatchSize;
+  command.add_option("-b,--batch-size", batch_size, "images per forward pass")
+      ->check(CLI::Range(1, 4096))
+      ->capture_default_str();
+}
+
+}  // namespace vit::tool

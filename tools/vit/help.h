@@ -1,0 +1,24 @@
+// Pieces of --help and flags that mean the same in every command: examples in the footer, --pooling,
+// --batch-size.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace CLI {
+class App;
+}
+
+namespace vit::tool {
+
+// "Examples:" and one indented line per example, then `note` (if any) as a paragraph.
+std::string Examples(const std::vector<std::string>& lines, const std::string& note = "");
+
+// --pooling pooler|cls|mean into `pooling` (empty: the command's default, named in the help). `--features`
+// stays as a hidden alias (the probes' earlier name).
+void AddPoolingOption(CLI::App& command, std::string& pooling,
+                      const std::string& default_text = "pooler when the checkpoint has one, else cls");
+// -b/--batch-size, images per forward pass, kDefaultBatchSize unless given.
+void AddBatchSizeOption(CLI::App& command, int& batch_size);
+
+}  // namespace vit::tool
