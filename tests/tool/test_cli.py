@@ -21,7 +21,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "parity"))
 from harness import VIT, checkpoint, run_vit  # noqa: E402
 
 COMMANDS = [["embed"], ["inspect"], ["download"], ["bench"], ["serve"], ["probe", "train"], ["probe", "fit"],
-            ["probe", "export"], ["classify"], ["index", "build"], ["index", "add"], ["index", "search"], ["dedup"]]
+            ["probe", "export"], ["classify"], ["index", "build"], ["index", "add"], ["index", "search"], ["dedup"],
+            ["attention"]]
 
 
 def write_images(folder, names, seed=0):

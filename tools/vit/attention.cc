@@ -14,9 +14,12 @@
 #include "checks.h"
 #include "commands.h"
 #include "exit_codes.h"
+#include "help.h"
 #include "inputs.h"
 #include "model_args.h"
+#include "name_list.h"
 #include "progress.h"
+#include "verbosity.h"
 #include "vit/vit.h"
 #include "vit/npy.h"
 
@@ -31,7 +34,7 @@ struct AttentionArgs {
   double discard_ratio = 0.0;
   int layer = -1;
   double alpha = 0.6;
-  int batch_size = 8;
+  int batch_size = kDefaultBatchSize;
   bool interpolate_pos_encoding = false;
   std::vector<int> image_size;
   bool exif_transpose = false;
@@ -80,80 +83,62 @@ int RunAttention(const AttentionArgs& args) {
     processor_config.height = args.image_size[0];
     processor_config.width = args.image_size[1];
   }
-  const ImageProcessor processor(processor_config);
-  DecodeOptions decode;
-  decode.exif_transpose = args.exif_transpose;
-  RunOptions run;
-  run.output_attentions = true;
-  run.interpolate_pos_encoding = args.interpolate_pos_encoding;
+  ExtractOptions extract;
+  extract.batch_size = args.batch_size;
+  extract.embeddings = false;
+  extract.keep_pixel_values = true;
+  extract.decode.exif_transpose = args.exif_transpose;
+  extract.processor = ImageProcessor(processor_config);
+  extract.run.output_attentions = true;
+  extract.run.interpolate_pos_encoding = args.interpolate_pos_encoding;
+  std::vector<ExtractInput> inputs;
+  inputs.reserve(items.size());
+  for (const InputItem& item : items)
+    inputs.push_back(item.npy_row >= 0 ? ExtractInput::PixelValuesRow(item.path, item.npy_row) : ExtractInput::File(item.path));
 
   const std::filesystem::path out(args.out);
   std::filesystem::create_directories(out);
   std::ofstream names_file(out / "inputs.txt");
   if (!names_file) throw Error((out / "inputs.txt").string() + ": cannot create", ErrorKind::kIo);
   const std::vector<std::string> picture_names = PictureNames(items);
-  std::map<std::filesystem::path, std::unique_ptr<NpyReader>> npy_files;
   std::unique_ptr<NpyWriter> maps_file;
-  std::vector<int64_t> input_shape;
   const int resolved_layer = args.layer < 0 ? args.layer + layers : args.layer;
   const std::string title = "layer " + std::to_string(resolved_layer) + " of " + std::to_string(layers) +
                             ": [CLS] attention of each head";
   Progress progress("vit attention", static_cast<int64_t>(items.size()));
-  const auto batch_size = static_cast<size_t>(args.batch_size);
-  for (size_t begin = 0; begin < items.size(); begin += batch_size) {
-    const size_t end = std::min(items.size(), begin + batch_size);
-    const auto n = static_cast<int64_t>(end - begin);
-    std::vector<Tensor> rows(static_cast<size_t>(n));
-    for (int64_t i = 0; i < n; ++i) {
-      const InputItem& item = items[begin + static_cast<size_t>(i)];
-      if (item.npy_row < 0) {
-        rows[static_cast<size_t>(i)] = processor.PreprocessFile(item.path, decode);
-        continue;
-      }
-      auto& reader = npy_files[item.path];
-      if (!reader) reader = std::make_unique<NpyReader>(item.path);
-      const auto& dims = reader->shape();
-      Tensor row({dims[1], dims[2], dims[3]});
-      reader->ReadRows(item.npy_row, 1, row.data());
-      rows[static_cast<size_t>(i)] = row;
-    }
-    if (input_shape.empty()) input_shape = rows[0].shape();
-    Tensor pixel_values({n, input_shape[0], input_shape[1], input_shape[2]});
-    const int64_t plane = rows[0].numel();
-    for (int64_t i = 0; i < n; ++i) {
-      const Tensor& row = rows[static_cast<size_t>(i)];
-      if (row.shape() != input_shape)
-        throw Error(items[begin + static_cast<size_t>(i)].Name() + ": pixel_values " + row.ShapeString() +
-                        " cannot share attention_maps.npy with earlier inputs of " + rows[0].ShapeString(),
-                    ErrorKind::kInvalidArgument);
-      std::memcpy(pixel_values.data() + i * plane, row.data(), static_cast<size_t>(plane) * sizeof(float));
-    }
-    const ModelOutput output = model->Run(pixel_values, run);
-    const PatchGridSize grid = PatchGrid(model->config(), pixel_values);
-    const Tensor maps = AttentionMaps(output.attentions, grid, options);
-    if (!maps_file)
-      maps_file = std::make_unique<NpyWriter>(out / "attention_maps.npy",
-                                              std::vector<int64_t>{static_cast<int64_t>(items.size()), grid.height,
-                                                                   grid.width});
-    maps_file->WriteRows(static_cast<int64_t>(begin), maps);
-    if (!args.no_pictures) {
-      const Tensor heads = HeadAttentionMaps(output.attentions, grid, args.layer);
-      for (int64_t i = 0; i < n; ++i) {
-        const std::string& name = picture_names[begin + static_cast<size_t>(i)];
-        const Tensor image = pixel_values.Rows(i, i + 1);
-        SavePng(AttentionOverlay(image, maps.Rows(i, i + 1), processor_config, args.alpha), out / (name + ".png"));
-        SavePng(AttentionHeadsGrid(image, heads.Rows(i, i + 1), processor_config, title, args.alpha),
-                out / (name + "_heads.png"));
-      }
-    }
-    for (size_t i = begin; i < end; ++i) names_file << items[i].Name() << '\n';
-    progress.Update(static_cast<int64_t>(end));
-  }
+  extract.progress = [&](const ExtractProgress& p) { progress.Update(static_cast<int64_t>(p.done)); };
+  Extract(
+      *model, inputs,
+      [&](ExtractedBatch& batch) {
+        const Tensor& pixel_values = batch.pixel_values;
+        const auto begin = static_cast<int64_t>(batch.indices.front());  // every input is kept: rows in order
+        const auto n = static_cast<int64_t>(batch.indices.size());
+        const PatchGridSize grid = PatchGrid(model->config(), pixel_values);
+        const Tensor maps = AttentionMaps(batch.output.attentions, grid, options);
+        if (!maps_file)
+          maps_file = std::make_unique<NpyWriter>(out / "attention_maps.npy",
+                                                  std::vector<int64_t>{static_cast<int64_t>(items.size()), grid.height,
+                                                                       grid.width});
+        maps_file->WriteRows(begin, maps);
+        if (!args.no_pictures) {
+          const Tensor heads = HeadAttentionMaps(batch.output.attentions, grid, args.layer);
+          for (int64_t i = 0; i < n; ++i) {
+            const std::string& name = picture_names[static_cast<size_t>(begin + i)];
+            const Tensor image = pixel_values.Rows(i, i + 1);
+            SavePng(AttentionOverlay(image, maps.Rows(i, i + 1), processor_config, args.alpha), out / (name + ".png"));
+            SavePng(AttentionHeadsGrid(image, heads.Rows(i, i + 1), processor_config, title, args.alpha),
+                    out / (name + "_heads.png"));
+          }
+        }
+        for (const std::string& name : batch.names) names_file << NameLine(name) << '\n';
+      },
+      extract);
   progress.Finish();
   maps_file->Finish(static_cast<int64_t>(items.size()));
   names_file.close();
   if (!names_file) throw Error((out / "inputs.txt").string() + ": write failed", ErrorKind::kIo);
-  std::fprintf(stderr, "vit attention: wrote %zu map(s) (%s, heads fused by %s) to %s\n", items.size(),
+  if (!Quiet())
+    std::fprintf(stderr, "vit attention: wrote %zu map(s) (%s, heads fused by %s) to %s\n", items.size(),
                AttentionMethodName(options.method), HeadFusionName(options.head_fusion), args.out.c_str());
   return kExitOk;
 }
@@ -185,9 +170,7 @@ void AddAttentionCommand(CLI::App& app, CommandRunner& run) {
   cmd->add_option("--alpha", args->alpha, "opacity of the heat map over the image, in [0, 1]")
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
-  cmd->add_option("-b,--batch-size", args->batch_size, "images per forward pass")
-      ->check(CLI::Range(1, 4096))
-      ->capture_default_str();
+  AddBatchSizeOption(*cmd, args->batch_size);
   cmd->add_flag("--interpolate-pos-encoding", args->interpolate_pos_encoding,
                 "accept other input sizes (bicubic-interpolated position embeddings, as transformers)");
   cmd->add_option("--image-size", args->image_size, "resize images to H W instead of the model's size")
@@ -198,6 +181,9 @@ void AddAttentionCommand(CLI::App& app, CommandRunner& run) {
   cmd->add_flag("--no-pictures", args->no_pictures, "write attention_maps.npy and inputs.txt only");
   cmd->add_option("inputs", args->inputs, "image files, folders (recursed, sorted) or pixel_values .npy files")
       ->required();
+  cmd->footer(Examples({"vit attention -m google/vit-base-patch16-224 -o maps photos/",
+                        "vit attention -m ./my-model --method last --layer -1 --head-fusion max -o maps cat.jpg"},
+                       "inputs.txt follows vit embed's rule: names a line cannot hold are JSON strings."));
   cmd->callback([args, &run] { run = [args] { return RunAttention(*args); }; });
 }
 
