@@ -17,4 +17,10 @@ namespace vit {
 // HF_TOKEN), kIo (network or disk; a cut download is kept as .incomplete and resumed next time).
 std::filesystem::path DownloadModel(const std::string& id, const HubOptions& options = {});
 
+// The folder Model::Load reads for `model`: a local folder as it is, or a hub id's snapshot folder
+// (DownloadModel). A value that starts with ./, ../, / or ~, ends with /, has more than one '/', or whose
+// first part is an existing folder is a path: a missing one is a kNotFound error saying so. Hub failures
+// say how to work without the hub.
+std::filesystem::path ResolveModel(const std::string& model, const HubOptions& options = {});
+
 }  // namespace vit

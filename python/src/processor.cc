@@ -123,6 +123,24 @@ void RegisterProcessor(py::module_& m) {
       py::arg("id"), py::arg("revision") = "", py::arg("cache_dir") = py::none(), py::arg("offline") = py::none(),
       py::arg("token") = "", py::arg("progress") = true,
       "Fills the Hugging Face cache with what a model needs; returns its snapshot folder.");
+
+  m.def(
+      "resolve_model",
+      [](const std::string& model, const std::string& revision, std::optional<std::filesystem::path> cache_dir,
+         std::optional<bool> offline, const std::string& token, bool progress) {
+        HubOptions hub;
+        hub.revision = revision;
+        hub.cache_dir = std::move(cache_dir);
+        hub.offline = offline;
+        hub.token = token;
+        hub.progress = progress;
+        py::gil_scoped_release release;
+        return ResolveModel(model, hub);
+      },
+      py::arg("model"), py::arg("revision") = "", py::arg("cache_dir") = py::none(), py::arg("offline") = py::none(),
+      py::arg("token") = "", py::arg("progress") = true,
+      "The folder a model is read from: a local folder as it is, a hub id's snapshot folder (downloaded if "
+      "needed); the errors Model::Load gives.");
 }
 
 }  // namespace vit::python

@@ -17,14 +17,6 @@ def hub_options(revision: Optional[str], cache_dir: Union[str, os.PathLike, None
 
 
 def model_directory(name_or_path: Union[str, os.PathLike], **hub) -> str:
-    """A local folder as given; otherwise the hub id's snapshot folder, downloaded into the cache if needed."""
-    path = os.fspath(name_or_path)
-    if os.path.isdir(path):
-        return path
-    if os.path.exists(path):
-        raise _vit.InvalidArgumentError(
-            f"model '{path}' is a file; expected a folder with config.json and the weights, or a hub id")
-    try:
-        return os.fspath(_vit.download_model(path, **hub_options(**hub)))
-    except _vit.InvalidArgumentError:  # not a hub id either: what Model::Load says of it
-        raise _vit.NotFoundError(f"model '{path}' is not a folder, nor a hub id org/name[@revision]") from None
+    """A local folder as given; otherwise the hub id's snapshot folder, downloaded into the cache if needed. The
+    library decides which it is, with the errors ViTModel.from_pretrained and the CLI give."""
+    return os.fspath(_vit.resolve_model(os.fspath(name_or_path), **hub_options(**hub)))

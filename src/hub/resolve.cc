@@ -125,4 +125,8 @@ std::filesystem::path DownloadModel(const std::string& id, const HubOptions& opt
   return hub::DownloadHubModel(id, options);
 }
 
+std::filesystem::path ResolveModel(const std::string& model, const HubOptions& options) {
+  return hub::ResolveModel(model, options);
+}
+
 }  // namespace vit
