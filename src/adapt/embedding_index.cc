@@ -17,6 +17,7 @@
 
 #include "io/file_set.h"
 #include "io/json.h"
+#include "io/json_fields.h"
 #include "vit/error.h"
 #include "vit/index.h"
 #include "vit/pooling.h"
@@ -261,35 +262,26 @@ EmbeddingIndex EmbeddingIndex::Load(const fs::path& dir) {
   if (!fs::exists(meta_path, ec)) throw Error(meta_path.string() + ": missing; not an index folder", ErrorKind::kNotFound);
   const io::Json meta = io::ReadJsonFile(meta_path);
   const std::string where = meta_path.string();
-  auto field = [&](const char* name) -> const io::Json& {
-    if (!meta.is_object() || !meta.contains(name))
-      throw Error(where + ": field \"" + name + "\" is missing", ErrorKind::kInvalidInput);
-    return meta[name];
-  };
+  const io::JsonFields r(meta, where);
 
   auto impl = std::make_unique<Impl>();
-  int64_t dim = 0, count = 0;
-  uint64_t index_bytes = 0;
-  uint32_t index_crc = 0, paths_crc = 0;
+  if (r.Get<std::string>("format") != kFormat || r.Get<int>("version") != 1)
+    throw Error(where + ": format is not " + kFormat + " version 1", ErrorKind::kUnsupported);
+  impl->metadata.model = r.Get<std::string>("model");
+  impl->metadata.features = r.Get<std::string>("features");
   try {
-    if (field("format").get<std::string>() != kFormat || field("version").get<int>() != 1)
-      throw Error(where + ": format is not " + kFormat + " version 1", ErrorKind::kUnsupported);
-    impl->metadata.model = field("model").get<std::string>();
-    impl->metadata.features = field("features").get<std::string>();
-    impl->kind = ParseIndexKind(field("kind").get<std::string>());
-    dim = field("dim").get<int64_t>();
-    count = field("count").get<int64_t>();
-    impl->hnsw_ef_search = field("hnsw_ef_search").get<int>();
-    impl->ivf_nprobe = field("ivf_nprobe").get<int>();
-    index_bytes = field("index_bytes").get<uint64_t>();
-    index_crc = field("index_crc32").get<uint32_t>();
-    paths_crc = field("paths_crc32").get<uint32_t>();
-  } catch (const io::Json::exception& e) {
-    throw Error(where + ": a field has the wrong type: " + e.what(), ErrorKind::kInvalidInput);
+    impl->kind = ParseIndexKind(r.Get<std::string>("kind"));
   } catch (const Error& e) {
-    if (e.kind() == ErrorKind::kInvalidArgument) throw Error(where + ": " + e.what(), ErrorKind::kInvalidInput);
-    throw;
+    if (e.kind() != ErrorKind::kInvalidArgument) throw;
+    r.Fail("kind", e.what());
   }
+  const auto dim = r.Get<int64_t>("dim");
+  const auto count = r.Get<int64_t>("count");
+  impl->hnsw_ef_search = r.Get<int>("hnsw_ef_search");
+  impl->ivf_nprobe = r.Get<int>("ivf_nprobe");
+  const auto index_bytes = r.Get<uint64_t>("index_bytes");
+  const auto index_crc = r.Get<uint32_t>("index_crc32");
+  const auto paths_crc = r.Get<uint32_t>("paths_crc32");
   if (impl->kind == IndexKind::kAuto || dim < 1 || count < 0 || impl->hnsw_ef_search < 1 || impl->ivf_nprobe < 1)
     throw Error(where + ": kind, dim, count, hnsw_ef_search or ivf_nprobe out of range", ErrorKind::kInvalidInput);
 

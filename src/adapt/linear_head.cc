@@ -11,6 +11,7 @@
 
 #include "io/file_set.h"
 #include "io/json.h"
+#include "io/json_fields.h"
 #include "io/safetensors.h"
 #include "io/tensor_source.h"
 #include "vit/error.h"
@@ -95,40 +96,29 @@ LinearHead LinearHead::Load(const std::filesystem::path& dir) {
     throw Error(config_path.string() + ": no such file (is " + dir.string() + " a folder made by `vit probe train`?)",
                 ErrorKind::kNotFound);
   const io::Json config = io::ReadJsonFile(config_path);
-  const std::string where = config_path.string();
-  auto field = [&](const char* name) -> const io::Json& {
-    if (!config.is_object() || !config.contains(name))
-      throw Error(where + ": field \"" + name + "\" is missing", ErrorKind::kInvalidInput);
-    return config[name];
-  };
+  const io::JsonFields r(config, config_path.string());
   LinearHead head;
-  try {
-    head.model = field("model").get<std::string>();
-    head.features = ParsePooling(field("features").get<std::string>());
-    head.C = field("C").get<double>();
-    const auto hidden = field("hidden_size").get<int64_t>();
-    const auto labels = field("num_labels").get<int64_t>();
-    if (hidden < 1 || labels < 2 || hidden > (1 << 20) || labels > (1 << 20))
-      throw Error(where + ": hidden_size " + std::to_string(hidden) + " / num_labels " + std::to_string(labels) +
-                      " out of range (expected >= 1 and >= 2)",
-                  ErrorKind::kInvalidInput);
-    const io::Json& id2 = field("id2label");
-    if (!id2.is_object() || static_cast<int64_t>(id2.size()) != labels)
-      throw Error(where + ": id2label must be an object with num_labels entries", ErrorKind::kInvalidInput);
-    std::set<std::string> seen;
-    for (int64_t i = 0; i < labels; ++i) {
-      const std::string key = std::to_string(i);
-      if (!id2.contains(key)) throw Error(where + ": id2label has no entry \"" + key + "\"", ErrorKind::kInvalidInput);
-      head.id2label.push_back(id2[key].get<std::string>());
-      if (!seen.insert(head.id2label.back()).second)
-        throw Error(where + ": id2label repeats the label \"" + head.id2label.back() + "\"", ErrorKind::kInvalidInput);
-    }
-    const auto source = io::OpenSafetensors(dir / kWeightsFile);
-    head.weight = ReadTensor(*source, "classifier.weight", {labels, hidden});
-    head.bias = ReadTensor(*source, "classifier.bias", {labels});
-  } catch (const io::Json::exception& e) {
-    throw Error(where + ": a field has the wrong type: " + e.what(), ErrorKind::kInvalidInput);
+  head.model = r.Get<std::string>("model");
+  head.features = ParsePooling(r.Get<std::string>("features"));
+  head.C = r.Get<double>("C");
+  const auto hidden = r.Get<int64_t>("hidden_size");
+  const auto labels = r.Get<int64_t>("num_labels");
+  if (hidden < 1 || hidden > (1 << 20)) r.Fail("hidden_size", "must be in 1..2^20, got " + std::to_string(hidden));
+  if (labels < 2 || labels > (1 << 20)) r.Fail("num_labels", "must be in 2..2^20, got " + std::to_string(labels));
+  const io::Json& id2 = r.Require("id2label");
+  if (!id2.is_object() || static_cast<int64_t>(id2.size()) != labels)
+    r.Fail("id2label", "must be an object with num_labels entries");
+  std::set<std::string> seen;
+  for (int64_t i = 0; i < labels; ++i) {
+    const std::string key = std::to_string(i);
+    if (!id2.contains(key)) r.Fail("id2label", "has no entry \"" + key + "\"");
+    head.id2label.push_back(r.Convert<std::string>("id2label", id2[key]));
+    if (!seen.insert(head.id2label.back()).second)
+      r.Fail("id2label", "repeats the label \"" + head.id2label.back() + "\"");
   }
+  const auto source = io::OpenSafetensors(dir / kWeightsFile);
+  head.weight = ReadTensor(*source, "classifier.weight", {labels, hidden});
+  head.bias = ReadTensor(*source, "classifier.bias", {labels});
   return head;
 }
 

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "io/json.h"
+#include "io/json_fields.h"
 #include "io/regular_file.h"
 #include "vit/error.h"
 #include "vit/image_processor.h"
@@ -19,16 +20,13 @@ using io::Json;
 
 class ConfigReader {
  public:
-  ConfigReader(const Json& json, const std::string& name) : json_(json), name_(name) {}
+  ConfigReader(const Json& json, const std::string& name) : fields_(json, name) {}
 
   [[noreturn]] void Fail(const std::string& key, const std::string& what, ErrorKind kind = ErrorKind::kInvalidInput) const {
-    throw Error(name_ + ": \"" + key + "\" " + what, kind);
+    fields_.Fail(key, what, kind);
   }
 
-  const Json* Find(const std::string& key) const {
-    const auto it = json_.find(key);
-    return it == json_.end() ? nullptr : &*it;
-  }
+  const Json* Find(const std::string& key) const { return fields_.Find(key); }
 
   // Python truthiness of what from_dict stores: null is falsy (preprocess then sees None).
   void Bool(const std::string& key, bool& out) const {
@@ -78,8 +76,7 @@ class ConfigReader {
   }
 
  private:
-  const Json& json_;
-  const std::string& name_;
+  io::JsonFields fields_;
 };
 
 bool IsVitProcessorType(const std::string& type) {

@@ -66,7 +66,7 @@ TEST(ProcessorConfigTest, NullsBehaveAsInTransformers) {
 TEST(ProcessorConfigTest, ShortestEdgeIsRefusedOnlyWhenResizing) {
   ErrorKind kind = ErrorKind::kInternal;
   const std::string message = ErrorOf(R"({"size": {"shortest_edge": 224}})", &kind);
-  EXPECT_NE(message.find("model/preprocessor_config.json: \"size\""), std::string::npos) << message;
+  EXPECT_NE(message.find("model/preprocessor_config.json: field \"size\""), std::string::npos) << message;
   EXPECT_NE(message.find("shortest_edge"), std::string::npos) << message;
   EXPECT_EQ(kind, ErrorKind::kUnsupported);
   EXPECT_NO_THROW(ImageProcessor::FromJson(R"({"do_resize": false, "size": {"shortest_edge": 224}})"));
@@ -74,15 +74,15 @@ TEST(ProcessorConfigTest, ShortestEdgeIsRefusedOnlyWhenResizing) {
 
 TEST(ProcessorConfigTest, BadFieldsNameFileAndField) {
   ErrorKind kind = ErrorKind::kInternal;
-  EXPECT_NE(ErrorOf(R"({"resample": 9})", &kind).find("\"resample\" is 9"), std::string::npos);
+  EXPECT_NE(ErrorOf(R"({"resample": 9})", &kind).find("field \"resample\": is 9"), std::string::npos);
   EXPECT_EQ(kind, ErrorKind::kInvalidInput);
-  EXPECT_NE(ErrorOf(R"({"size": 0})").find("\"size\" must be at least 1"), std::string::npos);
-  EXPECT_NE(ErrorOf(R"({"size": 22.5})").find("\"size\" must be a whole number"), std::string::npos);
+  EXPECT_NE(ErrorOf(R"({"size": 0})").find("field \"size\": must be at least 1"), std::string::npos);
+  EXPECT_NE(ErrorOf(R"({"size": 22.5})").find("field \"size\": must be a whole number"), std::string::npos);
   EXPECT_NE(ErrorOf(R"({"size": {"height": 10}})").find("both \"height\" and \"width\""), std::string::npos);
-  EXPECT_NE(ErrorOf(R"({"image_mean": [0.5, 0.5]})").find("\"image_mean\" must have 3 elements"), std::string::npos);
-  EXPECT_NE(ErrorOf(R"({"image_std": "0.5"})").find("\"image_std\" must be a number"), std::string::npos);
-  EXPECT_NE(ErrorOf(R"({"do_resize": "yes"})").find("\"do_resize\" must be true or false"), std::string::npos);
-  EXPECT_NE(ErrorOf(R"({"rescale_factor": null})").find("\"rescale_factor\" is null"), std::string::npos);
+  EXPECT_NE(ErrorOf(R"({"image_mean": [0.5, 0.5]})").find("field \"image_mean\": must have 3 elements"), std::string::npos);
+  EXPECT_NE(ErrorOf(R"({"image_std": "0.5"})").find("field \"image_std\": must be a number"), std::string::npos);
+  EXPECT_NE(ErrorOf(R"({"do_resize": "yes"})").find("field \"do_resize\": must be true or false"), std::string::npos);
+  EXPECT_NE(ErrorOf(R"({"rescale_factor": null})").find("field \"rescale_factor\": is null"), std::string::npos);
   EXPECT_NE(ErrorOf(R"([1, 2])").find("expected a JSON object"), std::string::npos);
   EXPECT_NE(ErrorOf(R"({"size": )").find("model/preprocessor_config.json"), std::string::npos);
   EXPECT_NE(ErrorOf(R"({"image_processor_type": "DeiTImageProcessor"})", &kind).find("DeiTImageProcessor"),

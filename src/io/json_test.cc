@@ -6,7 +6,9 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 
+#include "io/json_fields.h"
 #include "io/peak_memory_testing.h"
 #include "vit/error.h"
 
@@ -107,6 +109,52 @@ TEST(JsonTest, CheckAppliesTheSameRulesWithoutBuilding) {
   EXPECT_THROW(CheckJson(R"({"a": 1, "a": 1})", "body"), Error);
   EXPECT_THROW(CheckJson(std::string(100, '[') + std::string(100, ']'), "body"), Error);
   EXPECT_THROW(CheckJson("{", "body"), Error);
+}
+
+}  // namespace
+}  // namespace vit::io
+
+namespace vit::io {
+namespace {
+
+std::string FieldError(const std::function<void(const JsonFields&)>& read,
+                       const std::string& text = R"({"n": 300, "s": "x", "b": true, "neg": -1, "f": 1.5, "z": null})") {
+  const Json json = ParseJson(text, "c.json");
+  try {
+    read(JsonFields(json, "c.json"));
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(JsonFieldsTest, OneErrorFormatForEveryField) {
+  EXPECT_EQ(FieldError([](const JsonFields& r) { r.Get<std::string>("missing"); }), "c.json: field \"missing\": is missing");
+  EXPECT_EQ(FieldError([](const JsonFields& r) { r.Get<int>("s"); }), "c.json: field \"s\": expected a whole number, got \"x\"");
+  EXPECT_EQ(FieldError([](const JsonFields& r) { r.Get<uint8_t>("n"); }),
+            "c.json: field \"n\": expected a whole number in 0..255, got 300");
+  EXPECT_EQ(FieldError([](const JsonFields& r) { r.Get<uint32_t>("neg"); }),
+            "c.json: field \"neg\": expected a whole number in 0..4294967295, got -1");
+  EXPECT_EQ(FieldError([](const JsonFields& r) { r.Get<int>("f"); }), "c.json: field \"f\": expected a whole number, got 1.5");
+  EXPECT_EQ(FieldError([](const JsonFields& r) { r.Get<bool>("n"); }), "c.json: field \"n\": expected true or false, got 300");
+  EXPECT_EQ(FieldError([](const JsonFields& r) { r.Get<std::string>("z"); }), "c.json: field \"z\": expected a string, got null");
+  EXPECT_EQ(FieldError([](const JsonFields&) {}, "[1]"), "c.json: expected a JSON object, got array");
+  // A long value is cut short in the message.
+  const std::string long_text = "{\"v\": [" + std::string(200, '1') + "]}";
+  EXPECT_LT(FieldError([](const JsonFields& r) { r.Get<std::string>("v"); }, long_text).size(), 150u);
+}
+
+TEST(JsonFieldsTest, ReadKeepsTheDefaultForAbsentOrNull) {
+  const Json json = ParseJson(R"({"n": 7, "z": null})", "c.json");
+  const JsonFields r(json, "c.json");
+  int n = 1, z = 2, absent = 3;
+  r.Read("n", n);
+  r.Read("z", z);
+  r.Read("absent", absent);
+  EXPECT_EQ(n, 7);
+  EXPECT_EQ(z, 2);
+  EXPECT_EQ(absent, 3);
+  EXPECT_DOUBLE_EQ(r.Get<double>("n"), 7.0);
 }
 
 }  // namespace

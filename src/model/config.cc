@@ -1,6 +1,7 @@
 #include "model/config.h"
 
 #include "io/json.h"
+#include "io/json_fields.h"
 #include "io/regular_file.h"
 #include "vit/error.h"
 
@@ -9,64 +10,29 @@ namespace {
 
 using json = io::Json;
 
-class FieldReader {
- public:
-  FieldReader(const json& root, const std::string& name) : root_(root), name_(name) {}
-
-  template <typename T>
-  void Read(const char* field, T& out) const {
-    auto it = root_.find(field);
-    if (it == root_.end() || it->is_null()) return;  // missing: ViTConfig's default
-    try {
-      if constexpr (std::is_same_v<T, bool>) {
-        if (!it->is_boolean()) throw std::runtime_error("expected true or false");
-      } else if constexpr (std::is_integral_v<T>) {
-        if (!it->is_number_integer()) throw std::runtime_error("expected an integer");
-      } else if constexpr (std::is_floating_point_v<T>) {
-        if (!it->is_number()) throw std::runtime_error("expected a number");
-      } else if constexpr (std::is_same_v<T, std::string>) {
-        if (!it->is_string()) throw std::runtime_error("expected a string");
-      }
-      out = it->get<T>();
-    } catch (const std::exception& e) {
-      throw Fail(field, std::string(e.what()) + ", got " + it->dump());
-    }
+// image_size and patch_size may be an int or a square [n, n] pair.
+void ReadSquare(const io::JsonFields& r, const char* field, int64_t& out) {
+  const json* v = r.Find(field);
+  if (v == nullptr || v->is_null()) return;
+  if (v->is_number_integer()) {
+    out = r.Convert<int64_t>(field, *v);
+  } else if (v->is_array() && v->size() == 2 && (*v)[0].is_number_integer() && (*v)[0] == (*v)[1]) {
+    out = r.Convert<int64_t>(field, (*v)[0]);
+  } else {
+    r.Fail(field, "expected an integer or a square [n, n] pair, got " + io::JsonFields::Shown(*v));
   }
+}
 
-  // image_size and patch_size may be an int or a square [n, n] pair.
-  void ReadSquare(const char* field, int64_t& out) const {
-    auto it = root_.find(field);
-    if (it == root_.end() || it->is_null()) return;
-    if (it->is_number_integer()) {
-      out = it->get<int64_t>();
-    } else if (it->is_array() && it->size() == 2 && (*it)[0].is_number_integer() && (*it)[0] == (*it)[1]) {
-      out = (*it)[0].get<int64_t>();
-    } else {
-      throw Fail(field, "expected an integer or a square [n, n] pair, got " + it->dump());
-    }
-  }
-
-  Error Fail(const std::string& field, const std::string& what) const {
-    return Error(name_ + ": field '" + field + "': " + what, ErrorKind::kInvalidInput);
-  }
-
- private:
-  const json& root_;
-  const std::string& name_;
-};
-
-void Require(bool ok, const FieldReader& r, const char* field, const std::string& what) {
-  if (!ok) throw r.Fail(field, what);
+void Require(bool ok, const io::JsonFields& r, const char* field, const std::string& what) {
+  if (!ok) r.Fail(field, what);
 }
 
 }  // namespace
 
 ViTConfig ParseConfig(std::string_view text, const std::string& name) {
   const json root = io::ParseJson(text, name);
-  if (!root.is_object()) throw Error(name + ": expected a JSON object", ErrorKind::kInvalidInput);
-
+  const io::JsonFields r(root, name);
   ViTConfig c;
-  FieldReader r(root, name);
   r.Read("model_type", c.model_type);
   r.Read("hidden_size", c.hidden_size);
   r.Read("num_hidden_layers", c.num_hidden_layers);
@@ -74,8 +40,8 @@ ViTConfig ParseConfig(std::string_view text, const std::string& name) {
   r.Read("intermediate_size", c.intermediate_size);
   r.Read("hidden_act", c.hidden_act);
   r.Read("layer_norm_eps", c.layer_norm_eps);
-  r.ReadSquare("image_size", c.image_size);
-  r.ReadSquare("patch_size", c.patch_size);
+  ReadSquare(r, "image_size", c.image_size);
+  ReadSquare(r, "patch_size", c.patch_size);
   r.Read("num_channels", c.num_channels);
   r.Read("qkv_bias", c.qkv_bias);
   r.Read("encoder_stride", c.encoder_stride);
@@ -95,11 +61,11 @@ ViTConfig ParseConfig(std::string_view text, const std::string& name) {
         index = std::stoul(key, &used);
         if (used != key.size()) throw std::invalid_argument(key);
       } catch (const std::exception&) {
-        throw r.Fail("id2label", "key '" + key + "' is not a class index");
+        r.Fail("id2label", "key '" + key + "' is not a class index");
       }
       if (index >= c.id2label.size())
-        throw r.Fail("id2label", "class indices must be 0.." + std::to_string(c.id2label.size() - 1) + ", got " + key);
-      if (!value.is_string()) throw r.Fail("id2label", "label of " + key + " is not a string");
+        r.Fail("id2label", "class indices must be 0.." + std::to_string(c.id2label.size() - 1) + ", got " + key);
+      if (!value.is_string()) r.Fail("id2label", "label of " + key + " is not a string");
       c.id2label[index] = value.get<std::string>();
     }
   }

@@ -36,7 +36,7 @@ TEST(Config, ReadsViTLargeAndDefaults) {
 }
 
 TEST(Config, ErrorsNameTheField) {
-  EXPECT_NE(ErrorOf(R"({"hidden_size": "big"})").find("field 'hidden_size': expected an integer"), std::string::npos);
+  EXPECT_NE(ErrorOf(R"({"hidden_size": "big"})").find("config.json: field \"hidden_size\": expected a whole number"), std::string::npos);
   EXPECT_NE(ErrorOf(R"({"hidden_size": 100, "num_attention_heads": 3})").find("num_attention_heads"), std::string::npos);
   EXPECT_NE(ErrorOf(R"({"hidden_act": "relu"})").find("hidden_act"), std::string::npos);
   EXPECT_NE(ErrorOf(R"({"model_type": "deit"})").find("model_type"), std::string::npos);
