@@ -376,6 +376,77 @@ def _pcx_bad(p):
     _write(p("pcx_bomb.pcx"), _pcx(65535, 65535, 8, 3, b"\xff\0" * 400))
 
 
+def _sgi(w, h, bpc, dimension, zsize, data, compression=0):
+    head = struct.pack(">HBBHHHHIII", 474, compression, bpc, dimension, w, h, zsize, 0, 255, 0)
+    return head + b"\0" * (512 - len(head)) + data
+
+
+def _sgi_rle(planes, terminate=True):
+    """8-bit RLE of `planes` ([band][row] byte strings, rows bottom-up): offset and length tables, then
+    each row as literal packets of up to 127 bytes and runs where bytes repeat, ending in 0."""
+    bands, h = len(planes), len(planes[0])
+    rows = []
+    for c in range(bands):
+        for y in range(h):
+            row, out, i = planes[c][y], bytearray(), 0
+            while i < len(row):
+                j = i
+                while j + 1 < len(row) and row[j + 1] == row[i] and j - i < 126:
+                    j += 1
+                if j - i >= 2:
+                    out += bytes([j - i + 1, row[i]])
+                    i = j + 1
+                    continue
+                k = min(len(row), i + 127)
+                out += bytes([0x80 | (k - i)]) + row[i:k]
+                i = k
+            rows.append(bytes(out) + (b"\0" if terminate else b""))
+    table = 512 + 8 * bands * h
+    starts, offset = [], table
+    for r in rows:
+        starts.append(offset)
+        offset += len(r)
+    return struct.pack(f">{len(rows)}I", *starts) + struct.pack(f">{len(rows)}I", *map(len, rows)) + b"".join(rows)
+
+
+def _sgi_good(p):
+    rgb = _noise(15, 22, 3, 161)
+    rgb[2:6] = [40, 41, 42]
+    im = Image.fromarray(rgb)
+    im.save(p("sgi_rgb.sgi"))
+    im.convert("L").save(p("sgi_gray.bw"))
+    im.convert("RGBA").save(p("sgi_rgba.rgba"))
+    h, w = 11, 17
+    a = _noise(h, w, 4, 162)
+    a[4:7, :] = 99
+    planes = [[bytes(a[y, :, c]) for y in range(h - 1, -1, -1)] for c in range(4)]
+    _write(p("sgi_rgb_rle.sgi"), _sgi(w, h, 1, 3, 3, _sgi_rle(planes[:3]), compression=1))
+    _write(p("sgi_rgba_rle.sgi"), _sgi(w, h, 1, 3, 4, _sgi_rle(planes), compression=1))
+    _write(p("sgi_gray_rle_dim1.bw"), _sgi(w, h, 1, 1, 1, _sgi_rle(planes[:1]), compression=1))
+    # A row shorter than the width keeps the previous row's samples; a row whose length ends on a packet
+    # rather than on its closing 0 stops the decoding there, every row not yet stored left black.
+    rows = bytes([0x82, 5, 6, 0, 0x81, 9, 0])
+    _write(p("sgi_rle_short_row.sgi"), _sgi(2, 2, 1, 2, 1, struct.pack(">IIII", 528, 532, 4, 3) + rows, compression=1))
+    rows = bytes([0x82, 5, 6, 0x82, 7, 8, 0])
+    _write(p("sgi_rle_stops.sgi"), _sgi(2, 2, 1, 2, 1, struct.pack(">IIII", 528, 531, 2, 4) + rows, compression=1))
+    g16 = (a[..., :3].astype(">u2") * 251 + 7)
+    _write(p("sgi_rgb16.sgi"), _sgi(w, h, 2, 3, 3, b"".join(g16[::-1, :, c].tobytes() for c in range(3))))
+    _write(p("sgi_gray16.sgi"), _sgi(w, h, 2, 2, 1, g16[::-1, :, 0].tobytes()))
+
+
+def _sgi_bad(p):
+    buf = io.BytesIO()
+    Image.fromarray(_noise(20, 30, 3, 163)).save(buf, "SGI")
+    data = buf.getvalue()
+    _write(p("sgi_truncated.sgi"), data[: len(data) // 2])
+    _write(p("sgi_bad_mode.sgi"), _sgi(4, 4, 1, 3, 2, b"\0" * 64))
+    _write(p("sgi_rle_tables_cut.sgi"), _sgi(4, 400, 1, 3, 3, b"\0" * 100, compression=1))
+    _write(p("sgi_rle_row_outside.sgi"), _sgi(2, 1, 1, 2, 1, struct.pack(">II", 5000, 3) + b"\x82\1\2\0", compression=1))
+    _write(p("sgi_rle_unterminated.sgi"), _sgi(17, 3, 1, 2, 1, _sgi_rle([[bytes(range(17))] * 3], terminate=False),
+                                               compression=1))
+    _write(p("sgi_bomb.sgi"), _sgi(65535, 65535, 1, 3, 3, b"\0" * 64))
+
+
 def seeds(limit=4096):
     """The fuzz replay's seeds (tests/fuzz/make_seeds.py): every file of this corpus up to `limit` bytes."""
     import tempfile  # noqa: PLC0415
@@ -400,6 +471,7 @@ def make_good(out):
     _tga_good(p)
     _ico_good(p)
     _pcx_good(p)
+    _sgi_good(p)
 
 
 def make_bad(out):
@@ -409,3 +481,4 @@ def make_bad(out):
     _tga_bad(p)
     _ico_bad(p)
     _pcx_bad(p)
+    _sgi_bad(p)

@@ -21,7 +21,7 @@ bool StartsWith(std::span<const uint8_t> bytes, std::string_view prefix, size_t 
   return bytes.size() >= at + prefix.size() && std::memcmp(bytes.data() + at, prefix.data(), prefix.size()) == 0;
 }
 
-constexpr const char* kSupported = "JPEG, PNG, GIF, WebP, BMP, TIFF, PNM, TGA, ICO, CUR, DIB, PCX";
+constexpr const char* kSupported = "JPEG, PNG, GIF, WebP, BMP, TIFF, PNM, TGA, ICO, CUR, DIB, PCX, SGI";
 
 // Formats Pillow opens that we deliberately do not: a clear "unsupported" beats "not an image".
 const char* OtherKnownFormat(std::span<const uint8_t> bytes) {
@@ -68,6 +68,7 @@ Format SniffFormat(std::span<const uint8_t> bytes) {
   }
   // Pillow tries ICO and CUR before TGA, and goes on to TGA when their directory is empty or cut short.
   if (LooksLikePcx(bytes)) return Format::kPcx;
+  if (LooksLikeSgi(bytes)) return Format::kSgi;
   if (LooksLikeIconDirectory(bytes)) return bytes[2] == 1 ? Format::kIco : Format::kCur;
   if (LooksLikeTga(bytes)) return Format::kTga;
   return Format::kUnknown;
@@ -99,6 +100,8 @@ const char* FormatName(Format format) {
       return "CUR";
     case Format::kPcx:
       return "PCX";
+    case Format::kSgi:
+      return "SGI";
     case Format::kUnknown:
       break;
   }
@@ -195,6 +198,9 @@ Image DecodeImage(std::span<const uint8_t> bytes, const std::string& name, const
       break;
     case Format::kPcx:
       decoded = DecodePcx(ctx);
+      break;
+    case Format::kSgi:
+      decoded = DecodeSgi(ctx);
       break;
     case Format::kUnknown:
       if (const char* other = OtherKnownFormat(bytes)) {

@@ -15,7 +15,7 @@
 
 namespace vit::image {
 
-enum class Format { kUnknown, kJpeg, kPng, kGif, kWebp, kBmp, kTiff, kPnm, kTga, kDib, kIco, kCur, kPcx };
+enum class Format { kUnknown, kJpeg, kPng, kGif, kWebp, kBmp, kTiff, kPnm, kTga, kDib, kIco, kCur, kPcx, kSgi };
 
 // From the leading bytes only, as Pillow's _accept() checks do; the file name is never consulted.
 Format SniffFormat(std::span<const uint8_t> bytes);
@@ -77,6 +77,8 @@ Decoded DecodeCur(const DecodeContext& ctx);
 Decoded DecodePcx(const DecodeContext& ctx);
 // Pillow's PCX check: the signature, a known version, a header long enough to read and a non-empty box.
 bool LooksLikePcx(std::span<const uint8_t> bytes);
+Decoded DecodeSgi(const DecodeContext& ctx);
+bool LooksLikeSgi(std::span<const uint8_t> bytes);
 Decoded DecodeTiff(const DecodeContext& ctx);
 Decoded DecodePnm(const DecodeContext& ctx);
 Decoded DecodeTga(const DecodeContext& ctx);
