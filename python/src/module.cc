@@ -8,4 +8,5 @@ PYBIND11_MODULE(_vit, m) {
   vit::python::RegisterProcessor(m);
   vit::python::RegisterModel(m);
   vit::python::RegisterAdapt(m);
+  vit::python::RegisterAttention(m);
 }

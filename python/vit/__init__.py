@@ -7,6 +7,7 @@ outputs transformers computes and no PyTorch needed at run time.
     out = model(**processor(images=["cat.jpg"], return_tensors="np"))
     out.pooler_output                                  # numpy float32 [1, 1024]
     model.embed(["cat.jpg", "dog.png"], pooling="cls")  # [2, 1024], decoded and batched in C++
+    model.attention_maps(["cat.jpg"])                  # [1, 14, 14]: where [CLS] looks (vit.attention_maps)
 """
 from ._vit import (
     InvalidArgumentError,
@@ -18,6 +19,7 @@ from ._vit import (
     VitIOError,
 )
 from .adapt import EmbeddingIndex, LinearProbe, find_near_duplicates
+from .attention import attention_maps, attention_overlay, head_attention_maps
 from .image_processing import BatchFeature, ViTImageProcessor
 from .modeling import (
     BaseModelOutputWithPooling,
@@ -48,5 +50,8 @@ __all__ = [
     "ViTModel",
     "VitError",
     "VitIOError",
+    "attention_maps",
+    "attention_overlay",
     "find_near_duplicates",
+    "head_attention_maps",
 ]

@@ -9,6 +9,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from . import _vit
+from .attention import attention_maps
 from .image_processing import ViTImageProcessor, convert_tensors, image_inputs, is_torch_tensor
 
 
@@ -206,6 +207,38 @@ class ViTModel:
         for index, reason in skipped:
             warnings.warn(f"vit embed: skipping images[{index}]: {reason}", RuntimeWarning, stacklevel=2)
         return (features, kept) if skip_invalid else features
+
+    def attention_maps(self, images: Any, method: str = "rollout", head_fusion: str = "mean",
+                       discard_ratio: float = 0.0, layer: Optional[int] = None, batch_size: int = 8,
+                       interpolate_pos_encoding: bool = False, exif_transpose: bool = False) -> np.ndarray:
+        """Where the [CLS] token looks, per image: float32 [N, grid_h, grid_w], each image's largest value
+        1, as `vit attention --method --head-fusion --discard-ratio --layer` writes to attention_maps.npy.
+
+        images: pixel_values (a float array or tensor [N, 3, H, W] or [3, H, W]), or images the checkpoint's
+        processor takes (paths, bytes, PIL images, uint8 arrays), run batch_size at a time. The other
+        arguments are vit.attention_maps's; overlay a map with vit.attention_overlay(pixel_values[i],
+        maps[i], model.processor).
+        """
+        if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
+            raise _vit.InvalidArgumentError(f"batch_size: expected a positive integer, got {batch_size!r}")
+        array = images.detach().cpu().numpy() if is_torch_tensor(images) else images
+        if isinstance(array, np.ndarray) and array.dtype.kind == "f":
+            pixel_values = _pixel_values(array[None] if array.ndim == 3 else array)
+        else:
+            pixel_values = self.processor(images=images, exif_transpose=exif_transpose)["pixel_values"]
+        if pixel_values.ndim != 4:
+            raise _vit.InvalidArgumentError(f"images: expected pixel_values [N, 3, H, W], got shape {pixel_values.shape}")
+        patch = self.config.patch_size
+        grid = (pixel_values.shape[2] // patch, pixel_values.shape[3] // patch)
+        maps = []
+        for begin in range(0, pixel_values.shape[0], batch_size):
+            out = self._model.run(pixel_values[begin:begin + batch_size], output_attentions=True,
+                                  interpolate_pos_encoding=bool(interpolate_pos_encoding))
+            maps.append(attention_maps(out["attentions"], method=method, head_fusion=head_fusion,
+                                       discard_ratio=discard_ratio, layer=layer, grid=grid))
+        if not maps:
+            return np.zeros((0,) + grid, dtype=np.float32)
+        return maps[0] if len(maps) == 1 else np.concatenate(maps)
 
     def __repr__(self) -> str:
         info = self._model.info
