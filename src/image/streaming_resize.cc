@@ -25,7 +25,7 @@ int Coord(double v) { return v < 0.0 ? -1 : static_cast<int>(v); }
 }  // namespace
 
 StreamingResizer::StreamingResizer(int src_w, int src_h, int dst_w, int dst_h, Resample filter)
-    : src_w_(src_w), src_h_(src_h), dst_w_(dst_w), dst_h_(dst_h) {
+    : src_w_(src_w), dst_w_(dst_w), dst_h_(dst_h) {
   if (src_w <= 0 || src_h <= 0 || dst_w <= 0 || dst_h <= 0) {
     throw Error("resize from " + std::to_string(src_w) + "x" + std::to_string(src_h) + " to " + std::to_string(dst_w) +
                     "x" + std::to_string(dst_h) + ": sizes must be positive",

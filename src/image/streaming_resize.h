@@ -27,7 +27,7 @@ class StreamingResizer {
  private:
   enum class Kind { kCopy, kNearest, kConvolve };
   Kind kind_;
-  int src_w_, src_h_, dst_w_, dst_h_;
+  int src_w_, dst_w_, dst_h_;
   // Source rows kept or produced: [row_first_, row_end_).
   int row_first_ = 0, row_end_ = 0;
   std::vector<uint8_t> rows_;  // kCopy: the picture; kConvolve: the band the vertical pass reads
