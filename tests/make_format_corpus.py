@@ -447,6 +447,42 @@ def _sgi_bad(p):
     _write(p("sgi_bomb.sgi"), _sgi(65535, 65535, 1, 3, 3, b"\0" * 64))
 
 
+def _xbm_body(bits, per_line=12):
+    """Rows of 0/1 as XBM bytes (least significant bit first), written as C hex literals."""
+    h, w = bits.shape
+    packed = np.packbits(np.pad(bits, ((0, 0), (0, (-w) % 8))).astype(np.uint8), axis=1, bitorder="little")
+    values = ["0x%02x" % v for v in packed.reshape(-1)]
+    lines = [", ".join(values[i:i + per_line]) for i in range(0, len(values), per_line)]
+    return ("{\n   " + ",\n   ".join(lines) + " };\n").encode()
+
+
+def _xbm_good(p):
+    im = Image.fromarray(_noise(14, 19, 1, 171)[..., 0]).convert("1")
+    im.save(p("xbm_pillow.xbm"))
+    im.save(p("xbm_pillow_hotspot.xbm"), hotspot=(3, 4))
+    h, w = 7, 13
+    bits = (_noise(h, w, 1, 172)[..., 0] > 127).astype(np.uint8)
+    body = _xbm_body(bits)
+    _write(p("xbm_hand.xbm"), b"#define icon_width %d\n#define icon_height %d\nstatic unsigned char icon_bits[] = " %
+           (w, h) + body)
+    # CRLF lines and blank lines, leading whitespace, upper-case hex and a letter that is no hex digit.
+    _write(p("xbm_crlf_odd_hex.xbm"), b"  \n#define a_width %d\r\n\r\n#define a_height %d\r\nchar a_bits[] = " % (w, h) +
+           body.upper().replace(b"0X", b"0x").replace(b"0x0", b"0xG", 1))
+    # The pixel data start after the last "_bits[]" within the first 512 bytes.
+    _write(p("xbm_two_bits_markers.xbm"), b"#define b_width %d\n#define b_height %d\n/* x_bits[] */ char b_bits[] = " %
+           (w, h) + body)
+
+
+def _xbm_bad(p):
+    h, w = 7, 13
+    body = _xbm_body((_noise(h, w, 1, 173)[..., 0] > 127).astype(np.uint8))
+    good = b"#define c_width %d\n#define c_height %d\nstatic char c_bits[] = " % (w, h) + body
+    _write(p("xbm_truncated.xbm"), good[: len(good) - 30])
+    _write(p("xbm_no_bits.xbm"), b"#define c_width 8\n#define c_height 1\nstatic char c[] = { 0x01 };\n")
+    _write(p("xbm_width_trailing_space.xbm"), b"#define c_width 8 \n#define c_height 1\nchar c_bits[] = { 0x01 };\n")
+    _write(p("xbm_bomb.xbm"), b"#define c_width 99999\n#define c_height 99999\nchar c_bits[] = { 0x01 };\n")
+
+
 def seeds(limit=4096):
     """The fuzz replay's seeds (tests/fuzz/make_seeds.py): every file of this corpus up to `limit` bytes."""
     import tempfile  # noqa: PLC0415
@@ -472,6 +508,7 @@ def make_good(out):
     _ico_good(p)
     _pcx_good(p)
     _sgi_good(p)
+    _xbm_good(p)
 
 
 def make_bad(out):
@@ -482,3 +519,4 @@ def make_bad(out):
     _ico_bad(p)
     _pcx_bad(p)
     _sgi_bad(p)
+    _xbm_bad(p)

@@ -21,7 +21,7 @@ bool StartsWith(std::span<const uint8_t> bytes, std::string_view prefix, size_t 
   return bytes.size() >= at + prefix.size() && std::memcmp(bytes.data() + at, prefix.data(), prefix.size()) == 0;
 }
 
-constexpr const char* kSupported = "JPEG, PNG, GIF, WebP, BMP, TIFF, PNM, TGA, ICO, CUR, DIB, PCX, SGI";
+constexpr const char* kSupported = "JPEG, PNG, GIF, WebP, BMP, TIFF, PNM, TGA, ICO, CUR, DIB, PCX, SGI, XBM";
 
 // Formats Pillow opens that we deliberately do not: a clear "unsupported" beats "not an image".
 const char* OtherKnownFormat(std::span<const uint8_t> bytes) {
@@ -71,6 +71,7 @@ Format SniffFormat(std::span<const uint8_t> bytes) {
   if (LooksLikeSgi(bytes)) return Format::kSgi;
   if (LooksLikeIconDirectory(bytes)) return bytes[2] == 1 ? Format::kIco : Format::kCur;
   if (LooksLikeTga(bytes)) return Format::kTga;
+  if (LooksLikeXbm(bytes)) return Format::kXbm;  // Pillow tries XBM after TGA
   return Format::kUnknown;
 }
 
@@ -102,6 +103,8 @@ const char* FormatName(Format format) {
       return "PCX";
     case Format::kSgi:
       return "SGI";
+    case Format::kXbm:
+      return "XBM";
     case Format::kUnknown:
       break;
   }
@@ -201,6 +204,9 @@ Image DecodeImage(std::span<const uint8_t> bytes, const std::string& name, const
       break;
     case Format::kSgi:
       decoded = DecodeSgi(ctx);
+      break;
+    case Format::kXbm:
+      decoded = DecodeXbm(ctx);
       break;
     case Format::kUnknown:
       if (const char* other = OtherKnownFormat(bytes)) {

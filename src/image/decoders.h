@@ -15,7 +15,7 @@
 
 namespace vit::image {
 
-enum class Format { kUnknown, kJpeg, kPng, kGif, kWebp, kBmp, kTiff, kPnm, kTga, kDib, kIco, kCur, kPcx, kSgi };
+enum class Format { kUnknown, kJpeg, kPng, kGif, kWebp, kBmp, kTiff, kPnm, kTga, kDib, kIco, kCur, kPcx, kSgi, kXbm };
 
 // From the leading bytes only, as Pillow's _accept() checks do; the file name is never consulted.
 Format SniffFormat(std::span<const uint8_t> bytes);
@@ -79,6 +79,8 @@ Decoded DecodePcx(const DecodeContext& ctx);
 bool LooksLikePcx(std::span<const uint8_t> bytes);
 Decoded DecodeSgi(const DecodeContext& ctx);
 bool LooksLikeSgi(std::span<const uint8_t> bytes);
+Decoded DecodeXbm(const DecodeContext& ctx);
+bool LooksLikeXbm(std::span<const uint8_t> bytes);
 Decoded DecodeTiff(const DecodeContext& ctx);
 Decoded DecodePnm(const DecodeContext& ctx);
 Decoded DecodeTga(const DecodeContext& ctx);
