@@ -65,7 +65,7 @@ std::unique_ptr<Model> Model::Load(const std::string& source, const LoadOptions&
   impl->info.has_classifier = weights.classifier.has_value();
   impl->info.precision = options.precision;
   if (!weights.layers.empty()) impl->info.gemm_kernel = weights.layers.front().qkv.kernel();
-  impl->vit = std::make_unique<model::ViT>(std::move(config), std::move(weights));
+  impl->vit = std::make_unique<model::ViT>(std::move(config), std::move(weights), options.threads);
   return std::unique_ptr<Model>(new Model(std::move(impl)));
 }
 

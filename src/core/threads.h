@@ -12,6 +12,22 @@ namespace vit::core {
 // n <= 0: every core the process may run on.
 void SetNumThreads(int n);
 int NumThreads();
+// n, or for n <= 0 the number of cores the process may run on.
+int ResolveNumThreads(int n);
+
+// The pool size is per calling thread in OpenMP (omp_set_num_threads changes only the caller's ICV; a
+// thread that never set it gets every core), so a model run from a thread other than the one that loaded
+// it sets its own count for the length of the run and leaves the caller's as it was.
+class ScopedNumThreads {
+ public:
+  explicit ScopedNumThreads(int n) : saved_(omp_get_max_threads()) { omp_set_num_threads(n); }
+  ~ScopedNumThreads() { omp_set_num_threads(saved_); }
+  ScopedNumThreads(const ScopedNumThreads&) = delete;
+  ScopedNumThreads& operator=(const ScopedNumThreads&) = delete;
+
+ private:
+  int saved_;
+};
 
 // Runs fn(thread, threads) once on each thread of the pool; a kernel with phases separates them with
 // Barrier() instead of paying for a parallel region each.

@@ -194,6 +194,7 @@ Tensor ViT::LastHiddenState(std::vector<int64_t> shape) {
 }
 
 ModelOutput ViT::Forward(const Tensor& pixel_values, const RunOptions& options) {
+  const core::ScopedNumThreads pool(threads_);
   const ViTConfig& c = config_;
   const Shape s = CheckInput(pixel_values, options);
   const int64_t d = c.hidden_size, rows = s.batch * s.tokens;

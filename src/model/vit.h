@@ -8,10 +8,11 @@
 #include <utility>
 #include <vector>
 
+#include "core/threads.h"
 #include "model/weights.h"
 #include "model/workspace.h"
 #include "vit/config.h"
-#include "vit/model.h"
+#include "vit/model_output.h"
 #include "vit/options.h"
 #include "vit/stages.h"
 #include "vit/tensor.h"
@@ -20,13 +21,16 @@ namespace vit::model {
 
 class ViT {
  public:
-  ViT(ViTConfig config, ViTWeights weights) : config_(std::move(config)), weights_(std::move(weights)) {}
+  // threads: the size of the pool every Forward runs on, whichever thread calls it; <= 0 for every core.
+  ViT(ViTConfig config, ViTWeights weights, int threads = 0)
+      : config_(std::move(config)), weights_(std::move(weights)), threads_(core::ResolveNumThreads(threads)) {}
 
   // pixel_values [B, C, H, W]. Not reentrant (one workspace).
   ModelOutput Forward(const Tensor& pixel_values, const RunOptions& options);
 
   const ViTConfig& config() const { return config_; }
   const ViTWeights& weights() const { return weights_; }
+  int threads() const { return threads_; }
 
  private:
   struct Shape {
@@ -56,6 +60,7 @@ class ViT {
 
   ViTConfig config_;
   ViTWeights weights_;
+  int threads_;
   Workspace ws_;
   // The last run's last_hidden_state, whose storage the next run reuses once the caller has let go of it.
   Tensor last_hidden_state_;

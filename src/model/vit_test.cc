@@ -2,9 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include <omp.h>
+
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
+#include <iterator>
+#include <thread>
 
 #include "model/model_testing.h"
 #include "model/weights.h"
@@ -21,6 +26,34 @@ Tensor Pixels(int64_t batch) {
 bool SameBits(const Tensor& a, const Tensor& b) {
   return a.shape() == b.shape() &&
          std::memcmp(a.data(), b.data(), static_cast<size_t>(a.numel()) * sizeof(float)) == 0;
+}
+
+// Threads of this process, as Linux lists them.
+int64_t ProcessThreads() {
+  const std::filesystem::directory_iterator tasks("/proc/self/task");
+  return std::distance(std::filesystem::begin(tasks), std::filesystem::end(tasks));
+}
+
+// OpenMP's pool size is per calling thread: a count set on the loading thread alone leaves a run from
+// another thread (a server's batcher) on every core, each with a pool thread of its own.
+TEST(ViTThreads, ARunFromAnotherThreadKeepsTheModelsThreadCount) {
+  const ViTConfig c = TinyConfig();
+  MemorySource source = TinyCheckpoint("", /*pooler=*/true, /*labels=*/0, /*varied=*/true);
+  ViT vit(c, BindWeights(source, c, kernels::GemmPrecision::kF32), /*threads=*/1);
+  EXPECT_EQ(vit.threads(), 1);
+  int64_t before = 0, after = 0;
+  int caller_before = 0, caller_after = 0;
+  std::thread runner([&] {
+    caller_before = omp_get_max_threads();  // never set on this thread: every core (or OMP_NUM_THREADS)
+    before = ProcessThreads();
+    vit.Forward(Pixels(2), {});
+    after = ProcessThreads();  // a pool started for this thread lives until the thread ends
+    caller_after = omp_get_max_threads();
+  });
+  runner.join();
+  if (caller_before < 2) GTEST_SKIP() << "one core: every count is one thread";
+  EXPECT_EQ(after, before) << "the run started pool threads of its own";
+  EXPECT_EQ(caller_after, caller_before) << "the caller's own count is left as it was";
 }
 
 TEST(ViTStages, ATimedRunTimesEveryStageAndChangesNoOutput) {

@@ -1,0 +1,22 @@
+// What one forward pass returns, apart from the Model that produces it, so that the model layer
+// (src/model) and the public Model share the type without the model layer including the Model's header.
+#pragma once
+
+#include <vector>
+
+#include "vit/stages.h"
+#include "vit/tensor.h"
+
+namespace vit {
+
+// Named as transformers names them. Tensors a checkpoint or the options do not produce stay empty.
+struct ModelOutput {
+  Tensor last_hidden_state;          // [B, T, D] after the final LayerNorm
+  Tensor pooler_output;              // [B, pooler_output_size] when the checkpoint has a pooler
+  Tensor logits;                     // [B, num_labels] for ViTForImageClassification checkpoints
+  std::vector<Tensor> hidden_states; // num_hidden_layers + 1 of [B, T, D]; the last before the final LN
+  std::vector<Tensor> attentions;    // num_hidden_layers of [B, heads, T, T]
+  StageValues stage_seconds;         // with RunOptions::time_stages: seconds per stage of this run; else 0
+};
+
+}  // namespace vit
