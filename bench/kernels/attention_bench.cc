@@ -21,7 +21,7 @@ std::vector<float> Random(size_t n) {
 }
 
 void BM_Attention(benchmark::State& state, vit::bench::VitSize s, bool with_probs,
-                  vit::kernels::AttentionPrecision precision) {
+                  vit::kernels::AttentionProducts precision) {
   const int64_t batch = state.range(0);
   const int64_t rows = batch * s.tokens;
   const int64_t head_dim = s.hidden / s.heads;
@@ -55,15 +55,15 @@ void BM_LayerNorm(benchmark::State& state, vit::bench::VitSize s) {
 
 const bool registered = [] {
   for (const auto& s : vit::bench::VitSizes()) {
-    using vit::kernels::AttentionPrecision;
+    using vit::kernels::AttentionProducts;
     benchmark::RegisterBenchmark((std::string("Attention/") + s.name).c_str(), BM_Attention, s, false,
-                                 AttentionPrecision::kF32)
+                                 AttentionProducts::kF32)
         ->Arg(1)->Arg(8)->ArgName("batch")->Unit(benchmark::kMillisecond)->UseRealTime();
     benchmark::RegisterBenchmark((std::string("AttentionBf16/") + s.name).c_str(), BM_Attention, s, false,
-                                 AttentionPrecision::kBF16)
+                                 AttentionProducts::kBF16)
         ->Arg(1)->Arg(8)->ArgName("batch")->Unit(benchmark::kMillisecond)->UseRealTime();
     benchmark::RegisterBenchmark((std::string("AttentionWithProbs/") + s.name).c_str(), BM_Attention, s, true,
-                                 AttentionPrecision::kF32)
+                                 AttentionProducts::kF32)
         ->Arg(1)->ArgName("batch")->Unit(benchmark::kMillisecond)->UseRealTime();
     benchmark::RegisterBenchmark((std::string("LayerNorm/") + s.name).c_str(), BM_LayerNorm, s)
         ->Arg(1)->Arg(8)->ArgName("batch")->Unit(benchmark::kMicrosecond)->UseRealTime();

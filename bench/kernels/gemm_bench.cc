@@ -13,7 +13,7 @@
 namespace {
 
 using vit::kernels::Epilogue;
-using vit::kernels::GemmPrecision;
+using vit::kernels::Precision;
 using vit::kernels::PackedLinear;
 
 std::vector<float> Random(size_t n, float scale) {
@@ -24,7 +24,7 @@ std::vector<float> Random(size_t n, float scale) {
   return v;
 }
 
-void BM_Gemm(benchmark::State& state, GemmPrecision precision, vit::bench::GemmShape shape, Epilogue epilogue,
+void BM_Gemm(benchmark::State& state, Precision precision, vit::bench::GemmShape shape, Epilogue epilogue,
              int copies) {
   const int64_t rows = shape.tokens * state.range(0);
   const auto w = Random(static_cast<size_t>(shape.n * shape.k), 0.02f);
@@ -53,8 +53,8 @@ Epilogue EpilogueOf(const std::string& name) {
 }
 
 const bool registered = [] {
-  const std::pair<const char*, GemmPrecision> precisions[] = {
-      {"f32", GemmPrecision::kF32}, {"bf16", GemmPrecision::kBF16}, {"s8", GemmPrecision::kInt8}};
+  const std::pair<const char*, Precision> precisions[] = {
+      {"f32", Precision::kF32}, {"bf16", Precision::kBF16}, {"s8", Precision::kInt8}};
   for (const auto& [pname, precision] : precisions) {
     for (const auto& shape : vit::bench::VitGemmShapes()) {
       auto add = [&](const std::string& family, int copies) {

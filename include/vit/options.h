@@ -5,12 +5,12 @@
 #include <optional>
 #include <string>
 
+#include "vit/precision.h"
+
 namespace vit {
 
-enum class Precision { kF32, kBF16, kInt8 };
-// "f32" | "bf16" | "int8"; throws vit::Error(kInvalidArgument) otherwise.
+// "f32" | "bf16" | "int8" (and their long names); throws vit::Error(kInvalidArgument) otherwise.
 Precision ParsePrecision(const std::string& name);
-const char* PrecisionName(Precision precision);
 
 // Where a hub id's files come from. Empty fields fall back to the environment as huggingface_hub does
 // (HF_ENDPOINT, HF_TOKEN or $HF_HOME/token, HF_HUB_CACHE / HF_HOME / XDG_CACHE_HOME, HF_HUB_OFFLINE).

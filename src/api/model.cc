@@ -21,15 +21,6 @@ struct Model::Impl {
 
 namespace {
 
-kernels::GemmPrecision ToGemmPrecision(Precision p) {
-  switch (p) {
-    case Precision::kF32: return kernels::GemmPrecision::kF32;
-    case Precision::kBF16: return kernels::GemmPrecision::kBF16;
-    case Precision::kInt8: return kernels::GemmPrecision::kInt8;
-  }
-  throw Error("unknown precision", ErrorKind::kInvalidArgument);
-}
-
 std::filesystem::path PackedCacheDir(const LoadOptions& options) {
   if (options.packed_cache) return *options.packed_cache;
   const char* env = std::getenv("VIT_PACKED_CACHE");
@@ -50,8 +41,8 @@ std::unique_ptr<Model> Model::Load(const std::string& source, const LoadOptions&
   auto weights_source = io::OpenCheckpoint(dir);
   std::optional<model::PackedCache> cache;
   const std::filesystem::path cache_dir = PackedCacheDir(options);
-  if (!cache_dir.empty()) cache.emplace(cache_dir, *weights_source, ToGemmPrecision(options.precision));
-  model::ViTWeights weights = model::BindWeights(*weights_source, config, ToGemmPrecision(options.precision),
+  if (!cache_dir.empty()) cache.emplace(cache_dir, *weights_source, options.precision);
+  model::ViTWeights weights = model::BindWeights(*weights_source, config, options.precision,
                                                  cache ? &*cache : nullptr);
   if (cache) impl->info.packed_cache = cache->Save();
   // Everything is packed now: the mapped file's pages need not stay in this process's memory.

@@ -11,13 +11,4 @@ Precision ParsePrecision(const std::string& name) {
   throw Error("unknown precision '" + name + "': expected f32, bf16 or int8", ErrorKind::kInvalidArgument);
 }
 
-const char* PrecisionName(Precision precision) {
-  switch (precision) {
-    case Precision::kF32: return "f32";
-    case Precision::kBF16: return "bf16";
-    case Precision::kInt8: return "int8";
-  }
-  return "?";
-}
-
 }  // namespace vit

@@ -12,6 +12,7 @@
 #include "kernels/attention_bf16.h"
 #include "kernels/avx512_math.h"
 #include "kernels/blocks.h"
+#include "kernels/dispatch.h"
 
 namespace vit::kernels {
 // Scratch of the calling thread, at least `floats` long; defined once below.
@@ -152,7 +153,7 @@ void TransposeHead(const float* src, int64_t ld_src, int64_t rows, int64_t cols,
 }
 
 // e^x for x <= 0. On AVX-512, avx512::ExpNonPositive: 2e-7 relative, in a third of the instructions of
-// Highway's general Exp, with which the softmax took a fifth of fp32 attention's time.
+// Highway's general Exp, which made the softmax a large share of fp32 attention's time (attention_bench).
 HWY_INLINE hn::Vec<hn::ScalableTag<float>> ExpNonPositive(hn::ScalableTag<float> d,
                                                           hn::Vec<hn::ScalableTag<float>> x) {
 #if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
@@ -166,7 +167,8 @@ HWY_INLINE hn::Vec<hn::ScalableTag<float>> ExpNonPositive(hn::ScalableTag<float>
 // exp(row - max) in place for kRows rows `ld` apart, each allocated to a whole number of vectors: the last,
 // partial vector is masked instead of finished lane by lane, and the padding ends up zero. The rows go
 // through each step together, so that one row's chain (maximum, reduction, exponentials, sum, reduction)
-// overlaps the other's: two rows made ViT-L's attention 4% faster, four no faster than two.
+// overlaps the other's: two rows beat one, four gained nothing over two (attention_bench on ViT-L's
+// shape, bench/RESULTS.md).
 // inverse[r] = 1 / row r's sum; with `normalize` the row is multiplied by it (softmax), else the caller
 // applies it later.
 template <int kRows>
@@ -252,7 +254,7 @@ void SoftmaxScores(float* scores, int64_t ld, const AttentionShape& shape, int64
 // straight into the output.
 void AttentionHeadBf16(const float* q, const float* k, const float* v, int64_t ld_qkv, const AttentionShape& shape,
                        float scale, int64_t b, int64_t h, float* out, float* probs) {
-  const bool amx = HasAmxBf16();
+  const bool amx = Kernels().attention_bf16 == AttentionKernel::kBf16Amx;
   const auto matmul = amx ? MatMulBf16PairsAmx : MatMulBf16Pairs;
   const int64_t tokens = shape.tokens;
   const int64_t head_dim = shape.head_dim;
@@ -361,7 +363,7 @@ float* AttentionScratch(size_t floats) {
 }
 
 void MultiHeadAttention(const float* q, const float* k, const float* v, int64_t ld_qkv, const AttentionShape& shape,
-                        float scale, float* out, float* probs, AttentionPrecision precision) {
+                        float scale, float* out, float* probs, AttentionProducts precision) {
   if (shape.batch <= 0 || shape.tokens <= 0 || shape.heads <= 0 || shape.head_dim <= 0 ||
       shape.head_stride < 0 || (shape.head_stride > 0 && shape.head_stride < shape.head_dim) ||
       ld_qkv < (shape.heads - 1) * shape.stride() + shape.head_dim) {
@@ -372,11 +374,10 @@ void MultiHeadAttention(const float* q, const float* k, const float* v, int64_t 
                     " ld_qkv=" + std::to_string(ld_qkv),
                 ErrorKind::kInvalidArgument);
   }
-  // AMX where Linux grants it; else AVX512-BF16's dot products, but only on CPUs without AMX hardware: on
-  // those that have it (Sapphire Rapids on), VDPBF16PS runs at half the rate of fp32 FMAs, and fp32 wins.
-  // (HasAmxBf16 also asks Linux for the tile state, once, before the pool's threads use it.)
-  const bool bf16 = precision == AttentionPrecision::kBF16 && shape.head_dim % 16 == 0 &&
-                    (HasAmxBf16() || (HasAvx512Bf16() && !CpuHasAmx()));
+  // The table (dispatch.h) says which bf16 products this CPU runs, if any; it is filled before the pool's
+  // threads could use a tile, and asks Linux for the tile state then.
+  const bool bf16 = precision == AttentionProducts::kBF16 && shape.head_dim % 16 == 0 &&
+                    Kernels().attention_bf16 != AttentionKernel::kF32;
   const auto head = bf16 ? VIT_DISPATCH(AttentionHeadBf16) : VIT_DISPATCH(AttentionHead);
   core::BalancedFor(shape.batch * shape.heads, [&](int64_t task) {
     head(q, k, v, ld_qkv, shape, scale, task / shape.heads, task % shape.heads, out, probs);

@@ -20,7 +20,7 @@ struct AttentionShape {
 // dot products on CPUs without AMX, where they run at twice the fp32 rate), for models whose GEMMs already
 // run in bf16 or int8; the softmax stays fp32. Where neither is usable, or head_dim is not a multiple of 16,
 // kBF16 computes as kF32.
-enum class AttentionPrecision { kF32, kBF16 };
+enum class AttentionProducts { kF32, kBF16 };
 
 // q, k, v: row (b*tokens + t) holds all heads, head h at columns [h*stride(), h*stride() + head_dim);
 // consecutive rows are ld_qkv floats apart (so q, k, v may be slices of one fused QKV output).
@@ -28,6 +28,6 @@ enum class AttentionPrecision { kF32, kBF16 };
 // probs: if not null, [batch, heads, tokens, tokens] softmax(q k^T * scale) is written there.
 void MultiHeadAttention(const float* q, const float* k, const float* v, int64_t ld_qkv, const AttentionShape& shape,
                         float scale, float* out, float* probs,
-                        AttentionPrecision precision = AttentionPrecision::kF32);
+                        AttentionProducts precision = AttentionProducts::kF32);
 
 }  // namespace vit::kernels

@@ -12,30 +12,6 @@
 
 namespace vit::kernels {
 
-// Each answered once per process: attention asks for every head.
-bool HasAvx512Bf16() {
-  static const bool has = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bf16");
-  }();
-  return has;
-}
-
-bool CpuHasAmx() {
-  static const bool has = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("amx-tile") != 0;
-  }();
-  return has;
-}
-
-bool HasAmxBf16() {
-  static const bool has = HasAvx512Bf16() && CpuHasAmx() && __builtin_cpu_supports("amx-bf16") &&
-                          AmxTileStateGranted();
-  return has;
-}
-
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx512bf16")
 

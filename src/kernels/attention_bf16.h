@@ -12,15 +12,8 @@
 
 namespace vit::kernels {
 
-// True where the CPU has AVX512-BF16 (and the OS saves the AVX-512 state).
-bool HasAvx512Bf16();
-
-// True where the CPU also has AMX-BF16 and Linux grants this process the tile state.
-bool HasAmxBf16();
-// True where the CPU has AMX tiles, whether or not this process may use them.
-bool CpuHasAmx();
-
-// The functions below require HasAvx512Bf16().
+// The functions below require AVX512-BF16 with AVX512-BW and -VL (core::Cpu()); the table of kernels
+// (dispatch.h) chooses where they run.
 
 // dst[r * ld_dst + c] = bf16(src[r * ld_src + c] * scale), round to nearest even; columns [cols, ld_dst)
 // are zeroed. ld_dst is even.
@@ -47,7 +40,7 @@ void PackPairsInterleaved(const float* src, int64_t ld_src, int64_t rows, int64_
 void MatMulBf16Pairs(const uint32_t* a, int64_t lda, const uint32_t* b, int64_t ldb, int64_t rows, int64_t depth,
                      int64_t vectors, float* c, int64_t ldc, float scale, const float* row_scale);
 
-// MatMulBf16Pairs on AMX tiles (requires HasAmxBf16()): depth is a multiple of 16 pairs, and `a` holds
+// MatMulBf16Pairs on AMX tiles (requires the table's AttentionKernel::kBf16Amx: AMX-BF16 with the tile state granted): depth is a multiple of 16 pairs, and `a` holds
 // rows rounded up to 16 (the extra rows are read, their results dropped).
 void MatMulBf16PairsAmx(const uint32_t* a, int64_t lda, const uint32_t* b, int64_t ldb, int64_t rows, int64_t depth,
                         int64_t vectors, float* c, int64_t ldc, float scale, const float* row_scale);

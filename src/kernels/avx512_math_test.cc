@@ -5,12 +5,13 @@
 #include <cmath>
 #include <limits>
 
+#include "core/cpu.h"
 #include "kernels/reference.h"
 
 namespace vit::kernels::avx512 {
 namespace {
 
-bool HasAvx512() { return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq"); }
+bool HasAvx512() { return core::Cpu().avx512f && core::Cpu().avx512dq; }
 
 __attribute__((target("avx512f,avx512dq"))) void Gelu16(const float* in, float* out) {
   _mm512_storeu_ps(out, GeluErf(_mm512_loadu_ps(in), LoadGeluTable()));

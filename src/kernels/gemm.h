@@ -1,7 +1,9 @@
 // Linear layers: y[M,N] = epilogue(x[M,K] · W[N,K]^T + b), W in PyTorch nn.Linear layout.
-// Weights are packed once (oneDNN's preferred layout, optionally bf16 or int8; int8 on AVX512-VNNI in
-// gemm_vnni.h's, f32 on AVX-512 in gemm_f32.h's); Forward reuses primitives cached by row count, so the
-// steady state allocates nothing.
+// The front end of the linear back ends (linear_backend.h): Pack converts the weights to the precision
+// (bf16, or int8 with per-channel scales) and hands them to the back end the table of kernels
+// (dispatch.h) names for the precision on this CPU: oneDNN's matmul (linear_onednn.h), our AVX-512 fp32
+// panels (linear_f32_avx512.h) or our AVX512-VNNI int8 panels (linear_int8_vnni.h). The steady state
+// allocates nothing.
 #pragma once
 
 #include <cstddef>
@@ -11,19 +13,11 @@
 #include <string>
 
 #include "core/aligned.h"
+#include "kernels/linear_types.h"
 
 namespace vit::kernels {
 
-enum class GemmPrecision { kF32, kBF16, kInt8 };
-// "f32", "bf16", "int8".
-const char* GemmPrecisionName(GemmPrecision precision);
-
-enum class Epilogue {
-  kBias,          // y = xW^T + b
-  kBiasGelu,      // y = gelu_erf(xW^T + b)
-  kBiasResidual,  // y = xW^T + b + y   (y holds the residual on entry)
-  kBiasTanh,      // y = tanh(xW^T + b)
-};
+class LinearBackend;
 
 class PackedLinear {
  public:
@@ -36,7 +30,7 @@ class PackedLinear {
   // convert the weight first; given `scratch`, into it, so that a loader packing layer after layer reuses
   // the same pages (fresh ones cost a first touch each, which dominated packing).
   static PackedLinear Pack(const float* weight, const float* bias, int64_t out_features, int64_t in_features,
-                           GemmPrecision precision, core::FloatBuffer* scratch = nullptr);
+                           Precision precision, core::FloatBuffer* scratch = nullptr);
 
   // x [rows, in_features] and y [rows, out_features], both contiguous. Thread-safe.
   // int8 quantizes the activations with a scale chosen from the data: on the VNNI kernel one per row;
@@ -73,19 +67,11 @@ class PackedLinear {
   static PackedLinear FromPacked(std::span<const std::byte> weights, const std::string& layout,
                                  std::span<const float> bias, std::span<const float> weight_scales,
                                  std::span<const float> offset_terms, int64_t out_features, int64_t in_features,
-                                 GemmPrecision precision, std::shared_ptr<const void> owner);
+                                 Precision precision, std::shared_ptr<const void> owner);
 
  private:
-  struct Impl;
-  static std::unique_ptr<Impl> NewImpl(int64_t out_features, int64_t in_features, GemmPrecision precision);
-  // Reorders weights already in the precision's type (nn.Linear layout) into oneDNN's blocking, sets the bias.
-  static void PackForOneDnn(Impl& impl, const void* user_data, const float* bias);
-  // x in the precision's input type, y f32 or (y_bf16) bf16; int8 also takes the activation scale and
-  // the bias that goes with it.
-  void Execute(const void* x, int64_t rows, void* y, bool y_bf16, Epilogue epilogue,
-               const float* x_scale = nullptr, const float* int8_bias = nullptr) const;
   void CheckBf16Input(bool y_bf16, Epilogue epilogue) const;
-  std::unique_ptr<Impl> impl_;
+  std::unique_ptr<LinearBackend> backend_;
 };
 
 }  // namespace vit::kernels

@@ -10,9 +10,7 @@
 #include <omp.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <cstring>
-#include <oneapi/dnnl/dnnl.hpp>
 
 #include "core/aligned.h"
 #include "core/threads.h"
@@ -25,25 +23,17 @@ namespace {
 constexpr int kTileRows = 6;
 // k-values summed from zero in registers before they join the tile's sum (see Tile).
 constexpr int64_t kPart = 128;
-// k-values per chunk: 64 KiB of a panel. Of 64, 128, 192, 256, 384, 512 and 1024, 256 ran ViT-L fastest:
-// 298-309 ms/image against 314-319 with 512 and 315-332 with 1024 (the chunk and its rows' activations
-// then stay in L2 together), 302 with 128 and 315-318 with 64 (3 interleaved rounds of `vit bench -p f32
-// -b 1 --stages`).
+// k-values per chunk: 64 KiB of a panel, so that the chunk and its rows' activations stay in L2 together;
+// larger chunks spill, smaller ones pay more partial sums. Chosen by interleaved rounds of `vit bench -p f32
+// -b 1 --stages` over 64 to 1024 (bench/RESULTS.md).
 constexpr int64_t kMaxChunk = 256;
 // Rows per block, in tiles: 252 rows, one image's tokens for ViT at 224 (197) and 384 (577 in three blocks).
 constexpr int64_t kMaxBlockTiles = 42;  // bounds the per-thread buffer of partial sums
 // Panels per item where the rows take several blocks (a batch of images): the block's activations, read
-// from L3, then serve two panels. ViT-L at batch 8: 296.7-302.1 ms/image against 299.9-303.1 with one
-// panel per item (3 interleaved rounds of `vit bench -p f32 -b 8 --stages`; four per item: 296.8-301.1).
+// from L3, then serve two panels instead of one; four gained nothing more. Measured by interleaved rounds
+// of `vit bench -p f32 -b 8 --stages` (bench/RESULTS.md).
 constexpr int64_t kGroup = 2;
 constexpr int64_t kLineBytes = 64;
-
-bool CpuRunsKernel() {
-  const dnnl::cpu_isa isa = dnnl::get_effective_cpu_isa();
-  const bool avx512_isa = isa == dnnl::cpu_isa::avx512_core || isa == dnnl::cpu_isa::avx512_core_vnni ||
-                          isa == dnnl::cpu_isa::avx512_core_bf16 || isa == dnnl::cpu_isa::avx512_core_amx;
-  return avx512_isa && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
-}
 
 struct Job {
   Weights w;
@@ -239,8 +229,8 @@ VIT_F32_TARGET void PanelRows(const Job& job, int64_t panel_begin, int64_t panel
 
 // A 16 x 16 block of the weights (16 output columns' rows of 16 k-values, `rows` and `k_count` of them
 // real, the rest zeros) transposed into a panel: out[k * 64 + c] = w[c * stride + k]. Loading the rows
-// whole and shuffling them in registers packs ViT-L's weights several times faster than copying one
-// float at a time, which was a third of an fp32 load's CPU time.
+// whole and shuffling them in registers replaces a copy of one float at a time, which dominated an fp32
+// load's CPU time (`vit bench -p f32` reports the load's seconds).
 VIT_F32_TARGET void PackBlock(const float* w, int64_t stride, int64_t rows, int64_t k_count, float* out) {
   const __mmask16 k_mask = static_cast<__mmask16>((uint32_t{1} << k_count) - 1);
   __m512 r[16];
@@ -278,15 +268,6 @@ VIT_F32_TARGET void PackBlock(const float* w, int64_t stride, int64_t rows, int6
 #undef VIT_F32_TARGET
 
 }  // namespace
-
-bool Enabled() {
-  static const bool enabled = [] {
-    const char* choice = std::getenv("VIT_F32_GEMM");
-    if (choice != nullptr && std::strcmp(choice, "onednn") == 0) return false;
-    return CpuRunsKernel();
-  }();
-  return enabled;
-}
 
 size_t PackedFloats(int64_t out_features, int64_t in_features) {
   const int64_t panels = (out_features + kPanelColumns - 1) / kPanelColumns;

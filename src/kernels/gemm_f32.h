@@ -9,21 +9,17 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "kernels/gemm.h"
+#include "kernels/linear_types.h"
 
 namespace vit::kernels::f32 {
 
 inline constexpr int64_t kPanelColumns = 64;
 
-// True where this kernel runs: a CPU with AVX-512F whose oneDNN ISA is not capped below AVX-512
-// (ONEDNN_MAX_CPU_ISA caps both, so that a capped run tests the other kernels). VIT_F32_GEMM=onednn turns
-// it off, for comparisons.
-bool Enabled();
 // Floats of the packed weights: out_features rounded up to whole panels, times in_features.
 size_t PackedFloats(int64_t out_features, int64_t in_features);
 
 // w [out_features, in_features] row-major into panels (the last zero-padded); on the OpenMP pool. Needs
-// AVX-512F, as Forward does: callers check Enabled().
+// AVX-512F and -DQ, as Forward does: the table of kernels (dispatch.h) says where it runs.
 void PackWeights(const float* w, int64_t out_features, int64_t in_features, float* packed);
 
 struct Weights {

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "kernels/bf16.h"
+#include "kernels/dispatch.h"
 #include "kernels/gemm_f32.h"
 #include "kernels/gemm_quantize.h"
 #include "kernels/kernels_testing.h"
@@ -28,7 +29,7 @@ struct Shape {
 // Packs; where this CPU has no kernel for the precision, says why in `unsupported` (the test then skips)
 // and returns an empty layer. Any other error fails the test.
 PackedLinear PackOrExplain(const std::vector<float>& w, const std::vector<float>& bias, int64_t n_out, int64_t k_in,
-                           GemmPrecision precision, std::string& unsupported) {
+                           Precision precision, std::string& unsupported) {
   try {
     return PackedLinear::Pack(w.data(), bias.data(), n_out, k_in, precision);
   } catch (const Error& e) {
@@ -73,7 +74,7 @@ TEST(PackedLinear, Float32MatchesDoublePrecision) {
                                 static_cast<uint32_t>(s.in_features));
     const auto bias = RandomFloats(static_cast<size_t>(s.out_features), -1.f, 1.f, 3);
     const PackedLinear linear = PackedLinear::Pack(w.data(), bias.data(), s.out_features, s.in_features,
-                                                   GemmPrecision::kF32);
+                                                   Precision::kF32);
     ASSERT_EQ(linear.out_features(), s.out_features);
     ASSERT_EQ(linear.in_features(), s.in_features);
     ASSERT_GE(linear.packed_bytes(), static_cast<size_t>(s.out_features * s.in_features) * sizeof(float));
@@ -101,7 +102,7 @@ TEST(PackedLinear, Float32MatchesDoublePrecision) {
 TEST(PackedLinear, NullBiasMeansZero) {
   const auto w = RandomFloats(6 * 4, -1.f, 1.f, 1);
   const auto x = RandomFloats(2 * 4, -1.f, 1.f, 2);
-  const PackedLinear linear = PackedLinear::Pack(w.data(), nullptr, 6, 4, GemmPrecision::kF32);
+  const PackedLinear linear = PackedLinear::Pack(w.data(), nullptr, 6, 4, Precision::kF32);
   std::vector<float> y(12);
   linear.Forward(x.data(), 2, y.data(), Epilogue::kBias);
   const auto want = reference::Linear(x.data(), 2, w.data(), nullptr, 6, 4, reference::Epilogue::kBias);
@@ -114,7 +115,7 @@ TEST(PackedLinear, BFloat16AccumulatesInFloat) {
   auto x = RandomFloats(static_cast<size_t>(rows * k_in), -2.f, 2.f, 22);
   const auto bias = RandomFloats(static_cast<size_t>(n_out), -1.f, 1.f, 23);
   std::string unsupported;
-  const PackedLinear linear = PackOrExplain(w, bias, n_out, k_in, GemmPrecision::kBF16, unsupported);
+  const PackedLinear linear = PackOrExplain(w, bias, n_out, k_in, Precision::kBF16, unsupported);
   if (!unsupported.empty()) GTEST_SKIP() << unsupported;
   std::vector<float> y(static_cast<size_t>(rows * n_out));
   linear.Forward(x.data(), rows, y.data(), Epilogue::kBias);
@@ -141,7 +142,7 @@ TEST(PackedLinear, Int8StaysWithinQuantizationError) {
     const auto w = RandomFloats(static_cast<size_t>(n_out * k_in), -0.1f, 0.1f, 31);
     const auto bias = RandomFloats(static_cast<size_t>(n_out), -1.f, 1.f, 33);
     std::string unsupported;
-    const PackedLinear linear = PackOrExplain(w, bias, n_out, k_in, GemmPrecision::kInt8, unsupported);
+    const PackedLinear linear = PackOrExplain(w, bias, n_out, k_in, Precision::kInt8, unsupported);
     if (!unsupported.empty()) GTEST_SKIP() << unsupported;
     for (int64_t rows : {1, 17, 197}) {
       const auto x = RandomFloats(static_cast<size_t>(rows * k_in), -2.f, 2.f, static_cast<uint32_t>(32 + rows));
@@ -183,7 +184,7 @@ TEST(PackedLinear, ConcurrentCallersAndFreshBuffersGetTheirOwnResults) {
   const int64_t n_out = 48, k_in = 40, rows = 9;
   const auto w = RandomFloats(static_cast<size_t>(n_out * k_in), -1.f, 1.f, 41);
   const auto bias = RandomFloats(static_cast<size_t>(n_out), -1.f, 1.f, 42);
-  for (GemmPrecision precision : {GemmPrecision::kF32, GemmPrecision::kBF16, GemmPrecision::kInt8}) {
+  for (Precision precision : {Precision::kF32, Precision::kBF16, Precision::kInt8}) {
     std::string unsupported;
     const PackedLinear linear = PackOrExplain(w, bias, n_out, k_in, precision, unsupported);
     if (!unsupported.empty()) continue;
@@ -218,7 +219,7 @@ TEST(PackedLinear, Int8GroupsDoNotDependOnTheirBatchMates) {
   const auto w = RandomFloats(static_cast<size_t>(n_out * k_in), -0.1f, 0.1f, 61);
   const auto bias = RandomFloats(static_cast<size_t>(n_out), -1.f, 1.f, 62);
   std::string unsupported;
-  const PackedLinear linear = PackOrExplain(w, bias, n_out, k_in, GemmPrecision::kInt8, unsupported);
+  const PackedLinear linear = PackOrExplain(w, bias, n_out, k_in, Precision::kInt8, unsupported);
   if (!unsupported.empty()) GTEST_SKIP() << unsupported;
   // Three groups of very different magnitudes: one shared scale would crush the small ones.
   auto x = RandomFloats(static_cast<size_t>(3 * group * k_in), -1.f, 1.f, 63);
@@ -249,7 +250,7 @@ TEST(PackedLinear, Bf16ActivationsInAndOutAreTheFloatPathWithoutItsConversions) 
   const auto w = RandomFloats(static_cast<size_t>(n_out * k_in), -0.1f, 0.1f, 71);
   const auto bias = RandomFloats(static_cast<size_t>(n_out), -1.f, 1.f, 72);
   std::string unsupported;
-  const PackedLinear linear = PackOrExplain(w, bias, n_out, k_in, GemmPrecision::kBF16, unsupported);
+  const PackedLinear linear = PackOrExplain(w, bias, n_out, k_in, Precision::kBF16, unsupported);
   if (!unsupported.empty()) GTEST_SKIP() << unsupported;
   for (int64_t rows : {1, 13, 197}) {
     const auto x = RandomFloats(static_cast<size_t>(rows * k_in), -2.f, 2.f, static_cast<uint32_t>(rows));
@@ -272,7 +273,7 @@ TEST(PackedLinear, Bf16ActivationsInAndOutAreTheFloatPathWithoutItsConversions) 
         ASSERT_EQ(y16[i], FloatToBf16(from_float[i])) << rows << " rows, epilogue " << static_cast<int>(e) << " at " << i;
     }
   }
-  const PackedLinear f32 = PackedLinear::Pack(w.data(), bias.data(), n_out, k_in, GemmPrecision::kF32);
+  const PackedLinear f32 = PackedLinear::Pack(w.data(), bias.data(), n_out, k_in, Precision::kF32);
   std::vector<uint16_t> x16(static_cast<size_t>(k_in));
   std::vector<float> y(static_cast<size_t>(n_out));
   EXPECT_THROW(f32.Forward(x16.data(), 1, y.data(), Epilogue::kBias), Error);
@@ -281,7 +282,7 @@ TEST(PackedLinear, Bf16ActivationsInAndOutAreTheFloatPathWithoutItsConversions) 
 TEST(PackedLinear, ManyRowCountsStayCorrectPastTheCacheBound) {
   const int64_t n_out = 8, k_in = 16;
   const auto w = RandomFloats(static_cast<size_t>(n_out * k_in), -1.f, 1.f, 51);
-  const PackedLinear linear = PackedLinear::Pack(w.data(), nullptr, n_out, k_in, GemmPrecision::kF32);
+  const PackedLinear linear = PackedLinear::Pack(w.data(), nullptr, n_out, k_in, Precision::kF32);
   for (int pass = 0; pass < 2; ++pass) {
     for (int64_t rows = 1; rows <= 80; ++rows) {
       const auto x = RandomFloats(static_cast<size_t>(rows * k_in), -1.f, 1.f, static_cast<uint32_t>(rows));
@@ -295,12 +296,12 @@ TEST(PackedLinear, ManyRowCountsStayCorrectPastTheCacheBound) {
 
 TEST(PackedLinear, Float32RunsOnTheKernelItReports) {
   const auto w = RandomFloats(15, -1.f, 1.f, 91);
-  const PackedLinear linear = PackedLinear::Pack(w.data(), nullptr, 3, 5, GemmPrecision::kF32);
+  const PackedLinear linear = PackedLinear::Pack(w.data(), nullptr, 3, 5, Precision::kF32);
   const char* choice = std::getenv("VIT_F32_GEMM");
   if (choice != nullptr && std::string(choice) == "onednn") {
-    EXPECT_FALSE(f32::Enabled());
+    EXPECT_EQ(Kernels().linear_f32, GemmKernel::kOneDnn) << "the override reaches the table";
   }
-  if (f32::Enabled()) {
+  if (Kernels().linear_f32 == GemmKernel::kF32Avx512) {
     EXPECT_EQ(linear.kernel(), "vit avx512 f32");
     EXPECT_EQ(linear.layout().rfind("vit avx512 f32 panels", 0), 0u) << linear.layout();
   } else {
@@ -311,8 +312,8 @@ TEST(PackedLinear, Float32RunsOnTheKernelItReports) {
 
 TEST(PackedLinear, RejectsBadArguments) {
   float w[4] = {};
-  EXPECT_THROW(PackedLinear::Pack(nullptr, nullptr, 2, 2, GemmPrecision::kF32), Error);
-  EXPECT_THROW(PackedLinear::Pack(w, nullptr, 0, 2, GemmPrecision::kF32), Error);
+  EXPECT_THROW(PackedLinear::Pack(nullptr, nullptr, 2, 2, Precision::kF32), Error);
+  EXPECT_THROW(PackedLinear::Pack(w, nullptr, 0, 2, Precision::kF32), Error);
   PackedLinear empty;
   EXPECT_THROW(empty.Forward(w, 1, w, Epilogue::kBias), Error);
 }
@@ -322,7 +323,7 @@ TEST(PackedLinear, Int8FromItsPackedFormGivesTheSameBitsAndRefusesDamagedOffsets
   const auto w = RandomFloats(static_cast<size_t>(n_out * k_in), -0.1f, 0.1f, 81);
   const auto bias = RandomFloats(static_cast<size_t>(n_out), -1.f, 1.f, 82);
   std::string unsupported;
-  const PackedLinear linear = PackOrExplain(w, bias, n_out, k_in, GemmPrecision::kInt8, unsupported);
+  const PackedLinear linear = PackOrExplain(w, bias, n_out, k_in, Precision::kInt8, unsupported);
   if (!unsupported.empty()) GTEST_SKIP() << unsupported;
   const auto x = RandomFloats(static_cast<size_t>(rows * k_in), -1.f, 1.f, 83);
   std::vector<float> want(static_cast<size_t>(rows * n_out)), got(want.size());
@@ -340,7 +341,7 @@ TEST(PackedLinear, Int8FromItsPackedFormGivesTheSameBitsAndRefusesDamagedOffsets
   std::vector<float> offsets(linear.offset_terms().begin(), linear.offset_terms().end());
   const PackedLinear restored =
       PackedLinear::FromPacked({copy.get(), bytes.size()}, linear.layout(), linear.bias(), scales, offsets, n_out,
-                               k_in, GemmPrecision::kInt8, copy);
+                               k_in, Precision::kInt8, copy);
   restored.Forward(x.data(), rows, got.data(), Epilogue::kBiasGelu);
   EXPECT_EQ(got, want);
 
@@ -349,7 +350,7 @@ TEST(PackedLinear, Int8FromItsPackedFormGivesTheSameBitsAndRefusesDamagedOffsets
       offsets[3] = damage;
       try {
         PackedLinear::FromPacked({copy.get(), bytes.size()}, linear.layout(), linear.bias(), scales, offsets, n_out,
-                                 k_in, GemmPrecision::kInt8, copy);
+                                 k_in, Precision::kInt8, copy);
         ADD_FAILURE() << "a damaged offset term was accepted: " << damage;
       } catch (const Error& e) {
         EXPECT_EQ(e.kind(), ErrorKind::kInvalidInput) << e.what();

@@ -8,9 +8,7 @@
 #include <omp.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <cstring>
-#include <oneapi/dnnl/dnnl.hpp>
 
 #include "core/threads.h"
 #include "kernels/avx512_math.h"
@@ -25,13 +23,6 @@ constexpr int64_t kGroup = 4;  // k-values per VPDPBUSD lane
 // Activation bytes per block of rows: half an L2 of 1 MiB (Zen 4/5, Ice Lake and later servers), the
 // rest for the weight panel streaming through.
 constexpr int64_t kBlockBytes = 512 * 1024;
-
-bool CpuRunsKernel() {
-  const dnnl::cpu_isa isa = dnnl::get_effective_cpu_isa();
-  const bool vnni_isa = isa == dnnl::cpu_isa::avx512_core_vnni || isa == dnnl::cpu_isa::avx512_core_bf16;
-  return vnni_isa && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-         __builtin_cpu_supports("avx512vnni");
-}
 
 struct Job {
   Int8Weights w;
@@ -77,7 +68,8 @@ VIT_VNNI_TARGET __attribute__((always_inline)) inline void Tile(const Job& job, 
   }
   // Sixteen k-values per iteration, the first prefetch_lines (<= K/16) iterations asking for one line of
   // the next panel each: the next panel's K lines over 16 tiles, without a test in every step. Into L1
-  // (T0), not L2 only: ViT-L int8 0.9% faster per image, ahead in each of 4 interleaved rounds.
+  // (T0), not L2 only: the next panel's first products then wait on nothing (interleaved rounds of
+  // `vit bench -p int8`, bench/RESULTS.md).
   constexpr int64_t kUnroll = 4 * kGroup, kStride = kPanelColumns * kGroup;
   const int8_t* b = panel;
   int64_t k = 0;
@@ -169,15 +161,6 @@ VIT_VNNI_TARGET void PanelRows(const Job& job, int64_t panel_index, int64_t row_
 #undef VIT_VNNI_TARGET
 
 }  // namespace
-
-bool Enabled() {
-  static const bool enabled = [] {
-    const char* choice = std::getenv("VIT_INT8_GEMM");
-    if (choice != nullptr && std::strcmp(choice, "onednn") == 0) return false;
-    return CpuRunsKernel();
-  }();
-  return enabled;
-}
 
 bool Supports(int64_t out_features, int64_t in_features) {
   return out_features > 0 && in_features > 0 && in_features % kGroup == 0 && in_features <= 65536;

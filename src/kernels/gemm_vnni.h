@@ -1,7 +1,7 @@
 // int8 linear layers on AVX512-VNNI, written for ViT's shapes (a few hundred rows, K and N of 768 to
-// 5120). On the reference machine (Zen 5, two cores, weights streamed from memory: gemm_bench's
-// GemmStreamed/s8 family, VIT_INT8_GEMM=onednn for oneDNN's) ViT-L's four GEMMs per layer took 3.5-3.6 ms
-// here against 3.8-4.0 ms on oneDNN 2.6's brgemm, activation quantization included.
+// 5120): one activation scale per row at no cost, and ahead of oneDNN 2.6's brgemm on ViT-L's four GEMMs
+// per layer, activation quantization included (gemm_bench's GemmStreamed/s8 family, weights streamed from
+// memory; VIT_INT8_GEMM=onednn runs oneDNN's for comparison; figures in bench/RESULTS.md).
 //
 // The weights are packed in panels of 64 output columns, each [K/4][64][4]: one 64-byte load gives
 // VPDPBUSD the four k-values of 16 columns. The activations stay row-major uint8 offset by 128 (as
@@ -11,16 +11,12 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "kernels/gemm.h"
+#include "kernels/linear_types.h"
 
 namespace vit::kernels::vnni {
 
 inline constexpr int64_t kPanelColumns = 64;
 
-// True where this kernel runs and is the better choice: oneDNN's effective ISA is AVX512-VNNI (or -BF16)
-// and the CPU has AVX512-BW; not with AMX, whose tile kernels (oneDNN's) are faster, nor when
-// ONEDNN_MAX_CPU_ISA caps below VNNI. VIT_INT8_GEMM=onednn turns it off, for comparisons.
-bool Enabled();
 // Shapes it takes: in_features a multiple of 4 (rows are read four bytes at a time) and at most 65536
 // (the int32 sums of 255 * 127 products cannot overflow).
 bool Supports(int64_t out_features, int64_t in_features);

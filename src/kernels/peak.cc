@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdint>
 
+#include "core/cpu.h"
 #include "kernels/amx.h"
 
 namespace vit::kernels {
@@ -175,27 +176,27 @@ struct Choice {
 };
 
 Choice Choose(PeakKind kind) {
-  __builtin_cpu_init();
+  const core::CpuFeatures& cpu = core::Cpu();
   switch (kind) {
     case PeakKind::kF32Fma:
-      if (__builtin_cpu_supports("avx512f")) return {FmaAvx512, "avx512f"};
-      if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return {FmaAvx2, "avx2+fma"};
+      if (cpu.avx512f) return {FmaAvx512, "avx512f"};
+      if (cpu.avx2 && cpu.fma) return {FmaAvx2, "avx2+fma"};
       return {};
     case PeakKind::kBF16Dot:
-      if (__builtin_cpu_supports("amx-bf16") && AmxTileStateGranted()) return {Amx<true>, "amx_bf16"};
-      if (__builtin_cpu_supports("avx512bf16")) return {Bf16Avx512, "avx512_bf16"};
+      if (cpu.amx_bf16 && AmxTileStateGranted()) return {Amx<true>, "amx_bf16"};
+      if (cpu.avx512_bf16) return {Bf16Avx512, "avx512_bf16"};
       return {};
     case PeakKind::kInt8Dot:
-      if (__builtin_cpu_supports("amx-int8") && AmxTileStateGranted()) return {Amx<false>, "amx_int8"};
-      if (__builtin_cpu_supports("avx512vnni")) return {VnniAvx512, "avx512_vnni"};
-      if (__builtin_cpu_supports("avxvnni")) return {VnniAvx256, "avx_vnni"};
+      if (cpu.amx_int8 && AmxTileStateGranted()) return {Amx<false>, "amx_int8"};
+      if (cpu.avx512_vnni) return {VnniAvx512, "avx512_vnni"};
+      if (cpu.avx_vnni) return {VnniAvx256, "avx_vnni"};
       return {};
     case PeakKind::kBF16Vector:
-      if (__builtin_cpu_supports("avx512bf16")) return {Bf16Avx512, "avx512_bf16"};
+      if (cpu.avx512_bf16) return {Bf16Avx512, "avx512_bf16"};
       return {};
     case PeakKind::kInt8Vector:
-      if (__builtin_cpu_supports("avx512vnni")) return {VnniAvx512, "avx512_vnni"};
-      if (__builtin_cpu_supports("avxvnni")) return {VnniAvx256, "avx_vnni"};
+      if (cpu.avx512_vnni) return {VnniAvx512, "avx512_vnni"};
+      if (cpu.avx_vnni) return {VnniAvx256, "avx_vnni"};
       return {};
   }
   return {};

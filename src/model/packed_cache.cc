@@ -18,24 +18,24 @@ constexpr const char* kKeyField = "vit.packed.key";
 constexpr const char* kLayoutPrefix = "vit.packed.layout.";
 
 // What identifies the weights: a changed file (new size or time) gets a new key and is packed again.
-std::string KeyOf(const io::TensorSource& source, kernels::GemmPrecision precision) {
+std::string KeyOf(const io::TensorSource& source, Precision precision) {
   std::error_code ec;
   std::filesystem::path path = std::filesystem::canonical(source.path(), ec);
   if (ec) path = source.path();
   const auto mtime = std::filesystem::last_write_time(path, ec);
   return "vit packed linear layers v1; source " + path.string() + "; bytes " + std::to_string(source.file_bytes()) +
          "; mtime " + std::to_string(ec ? 0 : mtime.time_since_epoch().count()) + "; precision " +
-         kernels::GemmPrecisionName(precision);
+         PrecisionName(precision);
 }
 
 }  // namespace
 
 PackedCache::PackedCache(const std::filesystem::path& dir, const io::TensorSource& source,
-                         kernels::GemmPrecision precision)
+                         Precision precision)
     : key_(KeyOf(source, precision)), precision_(precision) {
   char name[64];
   std::snprintf(name, sizeof name, "%016llx-%s.safetensors", static_cast<unsigned long long>(core::Fnv1a64(key_)),
-                kernels::GemmPrecisionName(precision));
+                PrecisionName(precision));
   file_ = dir / name;
   std::error_code ec;
   if (!std::filesystem::exists(file_, ec)) return;

@@ -28,7 +28,7 @@ class PackedCache {
  public:
   // Looks for the file of `source` in `dir`. An unreadable or foreign file is ignored (and replaced by
   // Save), so a cache can never make a load fail.
-  PackedCache(const std::filesystem::path& dir, const io::TensorSource& source, kernels::GemmPrecision precision);
+  PackedCache(const std::filesystem::path& dir, const io::TensorSource& source, Precision precision);
   ~PackedCache();
 
   // The stored layer `name` if it was packed for (out, in) with today's layout.
@@ -54,7 +54,7 @@ class PackedCache {
 
   std::filesystem::path file_;
   std::string key_;
-  kernels::GemmPrecision precision_;
+  Precision precision_;
   std::shared_ptr<const void> mapping_;  // the existing file, mapped; shared with the layers found in it
   std::vector<io::TensorRecord> records_;
   std::map<std::string, std::string> metadata_;

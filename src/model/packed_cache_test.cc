@@ -17,7 +17,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using kernels::Epilogue;
-using kernels::GemmPrecision;
 using kernels::PackedLinear;
 
 constexpr int64_t kOut = 48, kIn = 40, kRows = 5;
@@ -55,14 +54,14 @@ class PackedCacheTest : public ::testing::Test {
     return y;
   }
 
-  static PackedLinear PackFresh(GemmPrecision precision, uint32_t seed = 1) {
+  static PackedLinear PackFresh(Precision precision, uint32_t seed = 1) {
     const std::vector<float> w = Random(kOut * kIn, seed), b = Random(kOut, 2);
     return PackedLinear::Pack(w.data(), b.data(), kOut, kIn, precision);
   }
 
   // Saves `layer` as the only entry of the f32 cache of `source`; returns the file.
   fs::path SaveOne(const PackedLinear& layer, const io::TensorSource& source) const {
-    PackedCache cache(Dir(), source, GemmPrecision::kF32);
+    PackedCache cache(Dir(), source, Precision::kF32);
     cache.Add("layer", layer);
     cache.Save();
     return cache.file();
@@ -73,7 +72,7 @@ class PackedCacheTest : public ::testing::Test {
 };
 
 TEST_F(PackedCacheTest, ASavedLayerComesBackBitIdenticalInEveryPrecision) {
-  for (GemmPrecision precision : {GemmPrecision::kF32, GemmPrecision::kBF16, GemmPrecision::kInt8}) {
+  for (Precision precision : {Precision::kF32, Precision::kBF16, Precision::kInt8}) {
     const PackedLinear fresh = PackFresh(precision);
     {
       PackedCache cache(Dir(), *source_, precision);
@@ -87,18 +86,18 @@ TEST_F(PackedCacheTest, ASavedLayerComesBackBitIdenticalInEveryPrecision) {
     ASSERT_TRUE(found.has_value());
     EXPECT_EQ(again.hits(), 1);
     EXPECT_EQ(Apply(*found), Apply(fresh));
-    EXPECT_EQ(found->weight_scales().size(), precision == GemmPrecision::kInt8 ? size_t{kOut} : 0u);
+    EXPECT_EQ(found->weight_scales().size(), precision == Precision::kInt8 ? size_t{kOut} : 0u);
     EXPECT_TRUE(std::ranges::equal(found->offset_terms(), fresh.offset_terms()));
-    EXPECT_EQ(found->offset_terms().size(), precision == GemmPrecision::kInt8 ? size_t{kOut} : 0u);
+    EXPECT_EQ(found->offset_terms().size(), precision == Precision::kInt8 ? size_t{kOut} : 0u);
     again.Add("layer", *found);
     EXPECT_EQ(again.Save(), "used " + again.file().string()) << "nothing new: the file is left alone";
   }
 }
 
 TEST_F(PackedCacheTest, AnotherShapeOrNameIsAMiss) {
-  const PackedLinear fresh = PackFresh(GemmPrecision::kF32);
+  const PackedLinear fresh = PackFresh(Precision::kF32);
   SaveOne(fresh, *source_);
-  PackedCache again(Dir(), *source_, GemmPrecision::kF32);
+  PackedCache again(Dir(), *source_, Precision::kF32);
   EXPECT_FALSE(again.Find("layer", kOut + 16, kIn).has_value());
   EXPECT_FALSE(again.Find("layer", kOut, kIn + 8).has_value());
   EXPECT_FALSE(again.Find("other", kOut, kIn).has_value());
@@ -106,25 +105,25 @@ TEST_F(PackedCacheTest, AnotherShapeOrNameIsAMiss) {
 }
 
 TEST_F(PackedCacheTest, ChangedWeightsFileGetsAnotherFile) {
-  const PackedLinear fresh = PackFresh(GemmPrecision::kF32);
+  const PackedLinear fresh = PackFresh(Precision::kF32);
   const fs::path first = SaveOne(fresh, *source_);
   fs::last_write_time(weights_file_, fs::last_write_time(weights_file_) + std::chrono::seconds(5));
-  PackedCache again(Dir(), *source_, GemmPrecision::kF32);
+  PackedCache again(Dir(), *source_, Precision::kF32);
   EXPECT_NE(again.file(), first);
   EXPECT_FALSE(again.Find("layer", kOut, kIn).has_value());
 }
 
 TEST_F(PackedCacheTest, ACorruptFileIsIgnoredAndReplaced) {
-  const PackedLinear fresh = PackFresh(GemmPrecision::kF32);
+  const PackedLinear fresh = PackFresh(Precision::kF32);
   const fs::path file = SaveOne(fresh, *source_);
   for (const uintmax_t keep : {uintmax_t{0}, uintmax_t{7}, uintmax_t{100}, fs::file_size(file) - 64}) {
     fs::resize_file(file, keep);
-    PackedCache broken(Dir(), *source_, GemmPrecision::kF32);
+    PackedCache broken(Dir(), *source_, Precision::kF32);
     EXPECT_FALSE(broken.Find("layer", kOut, kIn).has_value()) << "truncated to " << keep;
     broken.Add("layer", fresh);
     const std::string saved = broken.Save();
     EXPECT_NE(saved.find("replacing a file not used"), std::string::npos) << saved;
-    PackedCache repaired(Dir(), *source_, GemmPrecision::kF32);
+    PackedCache repaired(Dir(), *source_, Precision::kF32);
     std::optional<PackedLinear> found = repaired.Find("layer", kOut, kIn);
     ASSERT_TRUE(found.has_value());
     EXPECT_EQ(Apply(*found), Apply(fresh));
@@ -132,23 +131,23 @@ TEST_F(PackedCacheTest, ACorruptFileIsIgnoredAndReplaced) {
 }
 
 TEST_F(PackedCacheTest, AFileOfOtherWeightsUnderTheSameNameIsNotUsed) {
-  const PackedLinear fresh = PackFresh(GemmPrecision::kF32);
+  const PackedLinear fresh = PackFresh(Precision::kF32);
   const fs::path file = SaveOne(fresh, *source_);
   // Another model's cache file copied over this one's name: its recorded key gives it away.
   const fs::path other_weights = root_ / "other.safetensors";
   fs::copy_file(weights_file_, other_weights);
   auto other_source = io::OpenCheckpoint(other_weights);
-  const PackedLinear other_layer = PackFresh(GemmPrecision::kF32, 9);
+  const PackedLinear other_layer = PackFresh(Precision::kF32, 9);
   fs::copy_file(SaveOne(other_layer, *other_source), file, fs::copy_options::overwrite_existing);
-  PackedCache cache(Dir(), *source_, GemmPrecision::kF32);
+  PackedCache cache(Dir(), *source_, Precision::kF32);
   EXPECT_FALSE(cache.Find("layer", kOut, kIn).has_value());
 }
 
 TEST_F(PackedCacheTest, AnUnwritableFolderIsReportedNotThrown) {
   const fs::path blocker = root_ / "not-a-folder";
   std::ofstream(blocker) << "x";
-  PackedCache cache(blocker / "cache", *source_, GemmPrecision::kF32);
-  const PackedLinear fresh = PackFresh(GemmPrecision::kF32);
+  PackedCache cache(blocker / "cache", *source_, Precision::kF32);
+  const PackedLinear fresh = PackFresh(Precision::kF32);
   cache.Add("layer", fresh);
   EXPECT_EQ(cache.Save().rfind("not written: ", 0), 0u);
 }

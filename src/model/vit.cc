@@ -7,6 +7,7 @@
 #include "kernels/attention.h"
 #include "kernels/layer_norm.h"
 #include "model/position_embeddings.h"
+#include "model/precision_policy.h"
 #include "vit/error.h"
 
 namespace vit::model {
@@ -129,13 +130,10 @@ void ViT::SelfAttention(const LayerWeights& layer, const Shape& s, float* probs)
   // The fused output is ordered by head (BindWeights): head h's q, k and v side by side.
   const int64_t head_dim = config_.head_dim();
   kernels::AttentionShape shape{s.batch, s.tokens, config_.num_attention_heads, head_dim, 3 * head_dim};
-  // The precision policy: models whose GEMMs run in bf16 or int8 also take attention's products in bf16.
-  const auto precision = weights_.precision == kernels::GemmPrecision::kF32 ? kernels::AttentionPrecision::kF32
-                                                                             : kernels::AttentionPrecision::kBF16;
   Timed(Stage::kAttention, [&] {
     kernels::MultiHeadAttention(qkv, qkv + head_dim, qkv + 2 * head_dim, 3 * d, shape,
                                 1.0f / std::sqrt(static_cast<float>(head_dim)), ws_.context.data(), probs,
-                                precision);
+                                KernelPrecisionsFor(weights_.precision).attention);
   });
 }
 
@@ -183,9 +181,9 @@ void ViT::Head(const Shape& s, ModelOutput& out) {
 
 // A run writes last_hidden_state into the previous run's storage once nothing outside the model holds it
 // (a caller who keeps an output gets new storage next run). Storage allocated anew each run comes back
-// cold, and from 2 MiB up (ViT-L at batch 3 and more) as fresh pages, each touched for the first time:
-// ViT-L's final LayerNorm took 5.1-5.4 ms per batch of 8 writing into new storage, 0.3-0.9 ms into the
-// reused one, and at batch 1 155-163 us against 95-105.
+// cold, and from 2 MiB up (ViT-L at batch 3 and more) as fresh pages, each touched for the first time,
+// which made the final LayerNorm several times slower (`vit bench --stages`, its layernorm row;
+// bench/RESULTS.md).
 Tensor ViT::LastHiddenState(std::vector<int64_t> shape) {
   if (last_hidden_state_.shape() != shape || !last_hidden_state_.sole_owner()) {
     last_hidden_state_ = Tensor(std::move(shape));

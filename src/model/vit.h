@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/threads.h"
+#include "model/precision_policy.h"
 #include "model/weights.h"
 #include "model/workspace.h"
 #include "vit/config.h"
@@ -38,7 +39,7 @@ class ViT {
   };
   Shape CheckInput(const Tensor& pixel_values, const RunOptions& options) const;
   void Embeddings(const Tensor& pixel_values, const Shape& s, bool interpolate);
-  bool Bf16Activations() const { return weights_.precision == kernels::GemmPrecision::kBF16; }
+  bool Bf16Activations() const { return KernelPrecisionsFor(weights_.precision).bf16_activations; }
   uint16_t* NormedBf16() { return reinterpret_cast<uint16_t*>(ws_.normed_bf16.data()); }
   uint16_t* MlpBf16() { return reinterpret_cast<uint16_t*>(ws_.mlp_bf16.data()); }
   void NormForGemm(const LayerNormWeights& norm, int64_t rows);

@@ -39,7 +39,7 @@ int64_t ProcessThreads() {
 TEST(ViTThreads, ARunFromAnotherThreadKeepsTheModelsThreadCount) {
   const ViTConfig c = TinyConfig();
   MemorySource source = TinyCheckpoint("", /*pooler=*/true, /*labels=*/0, /*varied=*/true);
-  ViT vit(c, BindWeights(source, c, kernels::GemmPrecision::kF32), /*threads=*/1);
+  ViT vit(c, BindWeights(source, c, Precision::kF32), /*threads=*/1);
   EXPECT_EQ(vit.threads(), 1);
   int64_t before = 0, after = 0;
   int caller_before = 0, caller_after = 0;
@@ -59,7 +59,7 @@ TEST(ViTThreads, ARunFromAnotherThreadKeepsTheModelsThreadCount) {
 TEST(ViTStages, ATimedRunTimesEveryStageAndChangesNoOutput) {
   const ViTConfig c = TinyConfig();
   MemorySource source = TinyCheckpoint("", /*pooler=*/true, /*labels=*/3, /*varied=*/true);
-  ViT vit(c, BindWeights(source, c, kernels::GemmPrecision::kF32));
+  ViT vit(c, BindWeights(source, c, Precision::kF32));
   const Tensor pixels = Pixels(2);
 
   const ModelOutput plain = vit.Forward(pixels, {});
@@ -91,7 +91,7 @@ TEST(ViTStages, ATimedRunTimesEveryStageAndChangesNoOutput) {
 TEST(ViTStages, AModelWithoutHeadSpendsNothingThere) {
   const ViTConfig c = TinyConfig();
   MemorySource source = TinyCheckpoint("", /*pooler=*/false, /*labels=*/0, /*varied=*/true);
-  ViT vit(c, BindWeights(source, c, kernels::GemmPrecision::kF32));
+  ViT vit(c, BindWeights(source, c, Precision::kF32));
   RunOptions options;
   options.time_stages = true;
   const ModelOutput out = vit.Forward(Pixels(1), options);
@@ -102,7 +102,7 @@ TEST(ViTStages, AModelWithoutHeadSpendsNothingThere) {
 TEST(ViTOutput, ARunReusesTheStorageOfAnOutputTheCallerDropped) {
   const ViTConfig c = TinyConfig();
   MemorySource source = TinyCheckpoint("", /*pooler=*/true, /*labels=*/0, /*varied=*/true);
-  ViT vit(c, BindWeights(source, c, kernels::GemmPrecision::kF32));
+  ViT vit(c, BindWeights(source, c, Precision::kF32));
   const Tensor pixels = Pixels(2), other_pixels = Pixels(1);
 
   const float* dropped = nullptr;

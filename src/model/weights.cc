@@ -3,6 +3,7 @@
 #include <cstring>
 #include <set>
 
+#include "model/precision_policy.h"
 #include "vit/error.h"
 
 namespace vit::model {
@@ -18,7 +19,7 @@ std::string ShapeString(const std::vector<int64_t>& shape) {
 // leftovers can be reported.
 class Binder {
  public:
-  Binder(io::TensorSource& source, kernels::GemmPrecision precision, PackedCache* cache)
+  Binder(io::TensorSource& source, Precision precision, PackedCache* cache)
       : source_(source), precision_(precision), cache_(cache) {
     for (const auto& t : source.tensors())
       if (t.name.starts_with("vit.")) backbone_prefix_ = "vit.";
@@ -70,7 +71,8 @@ class Binder {
   }
 
   kernels::PackedLinear Pack(const std::string& name, const float* weight, const float* bias, int64_t out, int64_t in) {
-    auto packed = kernels::PackedLinear::Pack(weight, bias, out, in, precision_, &converted_);
+    auto packed =
+        kernels::PackedLinear::Pack(weight, bias, out, in, KernelPrecisionsFor(precision_).linear, &converted_);
     if (cache_ != nullptr) cache_->Add(name, packed);
     return packed;
   }
@@ -164,7 +166,7 @@ class Binder {
 
  private:
   io::TensorSource& source_;
-  kernels::GemmPrecision precision_;
+  Precision precision_;
   PackedCache* cache_;
   std::vector<const io::TensorRecord*> pending_release_;
   std::string backbone_prefix_;
@@ -175,7 +177,7 @@ class Binder {
 
 }  // namespace
 
-ViTWeights BindWeights(io::TensorSource& source, const ViTConfig& c, kernels::GemmPrecision precision,
+ViTWeights BindWeights(io::TensorSource& source, const ViTConfig& c, Precision precision,
                        PackedCache* cache) {
   Binder b(source, precision, cache);
   const int64_t d = c.hidden_size;

@@ -45,13 +45,13 @@ struct ViTWeights {
   std::optional<kernels::PackedLinear> pooler;      // pooler.dense
   std::optional<kernels::PackedLinear> classifier;  // classifier
   int64_t num_parameters = 0;
-  kernels::GemmPrecision precision = kernels::GemmPrecision::kF32;  // what the linear layers were packed as
+  Precision precision = Precision::kF32;  // what the linear layers were packed as
 };
 
 // Binds every tensor of `source` (keys with or without the "vit." prefix). Missing, unexpected or
 // mis-shaped tensors are errors naming the tensor and both shapes. With a cache, linear layers found there
 // are mapped instead of packed (their tensors are still checked), and the others are added to it.
-ViTWeights BindWeights(io::TensorSource& source, const ViTConfig& config, kernels::GemmPrecision precision,
+ViTWeights BindWeights(io::TensorSource& source, const ViTConfig& config, Precision precision,
                        PackedCache* cache = nullptr);
 
 }  // namespace vit::model

@@ -11,7 +11,7 @@ namespace {
 
 std::string BindError(MemorySource& s, const ViTConfig& c) {
   try {
-    BindWeights(s, c, kernels::GemmPrecision::kF32);
+    BindWeights(s, c, Precision::kF32);
   } catch (const Error& e) {
     return e.what();
   }
@@ -21,7 +21,7 @@ std::string BindError(MemorySource& s, const ViTConfig& c) {
 TEST(Weights, BindsViTModelAndClassifierLayouts) {
   const ViTConfig c = TinyConfig();
   MemorySource plain = TinyCheckpoint("", true, 0);
-  ViTWeights w = BindWeights(plain, c, kernels::GemmPrecision::kF32);
+  ViTWeights w = BindWeights(plain, c, Precision::kF32);
   EXPECT_EQ(w.layers.size(), 2u);
   EXPECT_TRUE(w.pooler.has_value());
   EXPECT_FALSE(w.classifier.has_value());
@@ -29,7 +29,7 @@ TEST(Weights, BindsViTModelAndClassifierLayouts) {
   EXPECT_EQ(w.patch_projection.in_features(), 48);
 
   MemorySource prefixed = TinyCheckpoint("vit.", false, 3);
-  ViTWeights cls = BindWeights(prefixed, c, kernels::GemmPrecision::kF32);
+  ViTWeights cls = BindWeights(prefixed, c, Precision::kF32);
   EXPECT_FALSE(cls.pooler.has_value());
   ASSERT_TRUE(cls.classifier.has_value());
   EXPECT_EQ(cls.classifier->out_features(), 3);

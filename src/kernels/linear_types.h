@@ -1,0 +1,18 @@
+// What the linear layers' front end (gemm.h) and its back ends share: the precision the weights are
+// packed in and the epilogues fused into the product.
+#pragma once
+
+#include "vit/precision.h"
+
+namespace vit::kernels {
+
+using vit::Precision;
+
+enum class Epilogue {
+  kBias,          // y = xW^T + b
+  kBiasGelu,      // y = gelu_erf(xW^T + b)
+  kBiasResidual,  // y = xW^T + b + y   (y holds the residual on entry)
+  kBiasTanh,      // y = tanh(xW^T + b)
+};
+
+}  // namespace vit::kernels
