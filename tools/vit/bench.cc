@@ -19,8 +19,10 @@
 #include "commands.h"
 #include "help.h"
 #include "exit_codes.h"
+#include "kernel_table_json.h"
 #include "model_args.h"
 #include "vit/bench.h"
+#include "vit/kernel_table.h"
 #include "vit/vit.h"
 
 namespace vit::tool {
@@ -185,6 +187,7 @@ int RunBench(const BenchArgs& args) {
          ready_seconds >= 0 ? nlohmann::json(ready_seconds) : nlohmann::json(nullptr)},
         {"packed_cache", model->info().packed_cache},
         {"gemm_kernel", model->info().gemm_kernel},
+        {"kernel_table", KernelTableJson(KernelTable())},
         {"peak_rss_mib_after_load", rss_after_load},
         {"peak_rss_mib", PeakRssMiB()},
     };
@@ -210,6 +213,7 @@ int RunBench(const BenchArgs& args) {
               ready_seconds >= 0 ? (", ready " + Fixed(ready_seconds) + " s after process start").c_str() : "",
               model->info().packed_cache.empty() ? "" : (" (packed cache: " + model->info().packed_cache + ")").c_str());
   std::printf("kernel       %s\n", model->info().gemm_kernel.c_str());
+  std::printf("kernels on this CPU:\n%s", FormatKernelTable(KernelTable(), "             ").c_str());
   std::printf("ms/image     %.2f median  (min %.2f, p25 %.2f, p75 %.2f, max %.2f; %d runs after %d warm-up)\n",
               ms_per_image, seconds.front() * 1e3 / batch, Quantile(seconds, 0.25) * 1e3 / batch,
               Quantile(seconds, 0.75) * 1e3 / batch, seconds.back() * 1e3 / batch, args.iterations, args.warmup);

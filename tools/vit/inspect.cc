@@ -9,7 +9,9 @@
 #include "help.h"
 #include "exit_codes.h"
 #include "model_args.h"
+#include "kernel_table_json.h"
 #include "vit/inspect.h"
+#include "vit/kernel_table.h"
 
 namespace vit::tool {
 namespace {
@@ -34,6 +36,7 @@ int RunInspect(const InspectArgs& args) {
                           {"weights_bytes", m.weights_bytes},
                           {"num_parameters", m.num_parameters}};
     for (const auto& t : m.tensors) out["tensors"].push_back({{"name", t.name}, {"dtype", t.dtype}, {"shape", t.shape}});
+    out["kernel_table"] = KernelTableJson(KernelTable());
     std::printf("%s\n", out.dump(2).c_str());
     return kExitOk;
   }
@@ -44,6 +47,7 @@ int RunInspect(const InspectArgs& args) {
   std::printf("config.json:\n%s\n", nlohmann::json::parse(m.config_json).dump(2).c_str());
   std::printf("tensors (%zu):\n", m.tensors.size());
   for (const auto& t : m.tensors) std::printf("  %-70s %-5s %s\n", t.name.c_str(), t.dtype.c_str(), Shape(t.shape).c_str());
+  std::printf("kernels on this CPU:\n%s", FormatKernelTable(KernelTable()).c_str());
   return kExitOk;
 }
 
