@@ -1,6 +1,6 @@
 // Aligned, reusable buffers. Big activations are allocated once and reused: a first touch of fresh
-// memory costs ~10 us per 4 KiB page, so buffers ask for transparent huge pages and are never freed in
-// the steady state.
+// memory costs a page fault per 4 KiB page (costly on a virtual machine), so buffers ask for
+// transparent huge pages and are never freed in the steady state.
 #pragma once
 
 #include <cstddef>

@@ -75,8 +75,8 @@ VIT_AVX512_MATH __m512 GeluFromPhi(__m512 x, __m512 phi, float begin, float end)
 // Phi on [-5, 5) as 32 cubic Hermite pieces (value and slope exact at each knot), each piece's four
 // coefficients picked by VPERMT2PS from two registers. A cubic Hermite piece of width h is off by at most
 // h^4/384 max|Phi''''| = 1.4e-5 here, so GELU is off by at most 1.4e-5 |x| plus rounding: far below an
-// 8-bit step, in half the instructions of an erf through an exponential (the int8 GEMM spent 2.4% of an
-// image there). Beyond the pieces GELU is x (x >= 5, where 1 - Phi < 2.9e-7) or 0 (x < -5).
+// 8-bit step, in half the instructions of an erf through an exponential (whose share of the int8 GEMM's
+// time `perf record` on `vit bench -p int8` shows). Beyond the pieces GELU is x (x >= 5, where 1 - Phi < 2.9e-7) or 0 (x < -5).
 struct GeluPieces {
   alignas(64) float coefficients[4][32];  // Phi(knot + t h) = c0 + t (c1 + t (c2 + t c3)), t in [0, 1)
 };
@@ -121,8 +121,8 @@ VIT_AVX512_MATH __m512 GeluErf(__m512 x, const GeluTable& table) {
 // the pieces' centres, each coefficient picked by VPERMT2PS from two registers. Over a half-width of
 // 0.1875 the Taylor remainder is below 9e-9, so the float evaluation's rounding (6e-8 near Phi = 1) is
 // what is left: the error of simd_math-inl.h's erf-based GeluErf, in half its instructions and without its
-// division and exponential. (In ViT-L's fc1, either GELU made the GEMM 3-5% slower than bias alone; 1
-// thread, gemm_bench's Gemm/f32/L16.fc1.) Beyond the pieces GELU is x (x >= 6, where 1 - Phi < 1e-9) or 0
+// division and exponential. (What either GELU adds to ViT-L's fc1 over bias alone: gemm_bench's
+// Gemm/f32/L16.fc1 on 1 thread, bench/RESULTS.md.) Beyond the pieces GELU is x (x >= 6, where 1 - Phi < 1e-9) or 0
 // (x < -6, where |GELU| < 6e-9).
 struct GeluTaylorPieces {
   alignas(64) float coefficients[7][32];  // Phi(centre + d) = sum_n c_n d^n, |d| <= h/2

@@ -50,8 +50,8 @@ void QuantizeSpanAs(const float* x, int64_t n, float inverse_scale, T* out) {
   // Half the instructions of the portable loop below, with the same results: the values are clamped to
   // +-127 first, so CVTPS2DQ (round half to even) cannot overflow and needs none of NearestInt's fix-up,
   // and VPMOVSDB narrows 32 to 8 bits in one step instead of two packs and two permutes. (The int8
-  // GEMM quantizes every activation it reads here, 34M values per ViT-L image: 1.2-1.9x as fast from cache
-  // in bench/kernels/quantize_bench.cc.)
+  // GEMM quantizes every activation it reads here, tens of millions of values per ViT-L image;
+  // bench/kernels/quantize_bench.cc measures both loops.)
   for (; i + 16 <= n; i += 16) {
     const __m512 product = _mm512_mul_ps(_mm512_loadu_ps(x + i), vscale.raw);
     const __m512 scaled = _mm512_min_ps(hi.raw, _mm512_max_ps(lo.raw, product));
