@@ -160,6 +160,13 @@ def _tga_good(p):
                                                       cmap=pal[:, ::-1].tobytes()))
 
 
+def _tga_cursor_lookalike(p):
+    # "\0\0\2\0" and a map length of 2 read as a cursor directory of two entries, whose first image
+    # starts past the end of the file: Pillow's CUR reader fails and the file opens as the TGA it is.
+    data = b"\xff" * 4 + bytes(range(20))
+    _write(p("tga_rgb_looks_like_cursor.tga"), _tga(4, 2, 2, 24, data, map_len=2))
+
+
 def _tga_bad(p):
     im = Image.fromarray(_noise(20, 30, 3, 114))
     for rle in (False, True):
@@ -381,26 +388,30 @@ def _sgi(w, h, bpc, dimension, zsize, data, compression=0):
     return head + b"\0" * (512 - len(head)) + data
 
 
-def _sgi_rle(planes, terminate=True):
-    """8-bit RLE of `planes` ([band][row] byte strings, rows bottom-up): offset and length tables, then
-    each row as literal packets of up to 127 bytes and runs where bytes repeat, ending in 0."""
+def _sgi_rle(planes, terminate=True, bpc=1):
+    """RLE of `planes` ([band][row] byte strings, rows bottom-up, `bpc` bytes a sample): offset and length
+    tables, then each row as runs where samples repeat and literal packets of up to 127 samples, ending
+    in a 0 header (16-bit headers are words whose low byte counts)."""
     bands, h = len(planes), len(planes[0])
+    head = lambda v: b"\0" * (bpc - 1) + bytes([v])  # noqa: E731
     rows = []
     for c in range(bands):
         for y in range(h):
-            row, out, i = planes[c][y], bytearray(), 0
+            raw = planes[c][y]
+            row = [raw[i:i + bpc] for i in range(0, len(raw), bpc)]
+            out, i = bytearray(), 0
             while i < len(row):
                 j = i
                 while j + 1 < len(row) and row[j + 1] == row[i] and j - i < 126:
                     j += 1
                 if j - i >= 2:
-                    out += bytes([j - i + 1, row[i]])
+                    out += head(j - i + 1) + row[i]
                     i = j + 1
                     continue
                 k = min(len(row), i + 127)
-                out += bytes([0x80 | (k - i)]) + row[i:k]
+                out += head(0x80 | (k - i)) + b"".join(row[i:k])
                 i = k
-            rows.append(bytes(out) + (b"\0" if terminate else b""))
+            rows.append(bytes(out) + (head(0) if terminate else b""))
     table = 512 + 8 * bands * h
     starts, offset = [], table
     for r in rows:
@@ -427,11 +438,21 @@ def _sgi_good(p):
     # rather than on its closing 0 stops the decoding there, every row not yet stored left black.
     rows = bytes([0x82, 5, 6, 0, 0x81, 9, 0])
     _write(p("sgi_rle_short_row.sgi"), _sgi(2, 2, 1, 2, 1, struct.pack(">IIII", 528, 532, 4, 3) + rows, compression=1))
+    # Row lengths only bound the packets: one far past the end of the file is read as far as its 0.
+    _write(p("sgi_rle_length_past_end.sgi"),
+           _sgi(2, 2, 1, 2, 1, struct.pack(">IIII", 528, 532, 99999999, 3) + rows, compression=1))
+    # A length of 2^31 or more is negative to Pillow's decoder: the row reads nothing.
+    _write(p("sgi_rle_length_negative.sgi"),
+           _sgi(2, 2, 1, 2, 1, struct.pack(">IIII", 528, 532, 4, 0x80000003) + rows, compression=1))
     rows = bytes([0x82, 5, 6, 0x82, 7, 8, 0])
     _write(p("sgi_rle_stops.sgi"), _sgi(2, 2, 1, 2, 1, struct.pack(">IIII", 528, 531, 2, 4) + rows, compression=1))
     g16 = (a[..., :3].astype(">u2") * 251 + 7)
     _write(p("sgi_rgb16.sgi"), _sgi(w, h, 2, 3, 3, b"".join(g16[::-1, :, c].tobytes() for c in range(3))))
     _write(p("sgi_gray16.sgi"), _sgi(w, h, 2, 2, 1, g16[::-1, :, 0].tobytes()))
+    g16[5:8, 2:14] = 4321
+    planes16 = [[g16[y, :, c].tobytes() for y in range(h - 1, -1, -1)] for c in range(3)]
+    _write(p("sgi_rgb16_rle.sgi"), _sgi(w, h, 2, 3, 3, _sgi_rle(planes16, bpc=2), compression=1))
+    _write(p("sgi_gray16_rle.sgi"), _sgi(w, h, 2, 1, 1, _sgi_rle(planes16[:1], bpc=2), compression=1))
 
 
 def _sgi_bad(p):
@@ -441,9 +462,12 @@ def _sgi_bad(p):
     _write(p("sgi_truncated.sgi"), data[: len(data) // 2])
     _write(p("sgi_bad_mode.sgi"), _sgi(4, 4, 1, 3, 2, b"\0" * 64))
     _write(p("sgi_rle_tables_cut.sgi"), _sgi(4, 400, 1, 3, 3, b"\0" * 100, compression=1))
-    _write(p("sgi_rle_row_outside.sgi"), _sgi(2, 1, 1, 2, 1, struct.pack(">II", 5000, 3) + b"\x82\1\2\0", compression=1))
+    _write(p("sgi_rle_row_outside.sgi"), _sgi(2, 1, 1, 2, 1, struct.pack(">II", 5000, 3) + b"\x82\1\2\0", 1))
+    _write(p("sgi_rle_row_in_header.sgi"), _sgi(2, 1, 1, 2, 1, struct.pack(">II", 100, 3) + b"\x82\1\2\0", 1))
     _write(p("sgi_rle_unterminated.sgi"), _sgi(17, 3, 1, 2, 1, _sgi_rle([[bytes(range(17))] * 3], terminate=False),
                                                compression=1))
+    _write(p("sgi_rle16_unterminated.sgi"), _sgi(3, 2, 2, 2, 1, _sgi_rle([[b"\1\2\3\4\5\6"] * 2], terminate=False,
+                                                                         bpc=2), compression=1))
     _write(p("sgi_bomb.sgi"), _sgi(65535, 65535, 1, 3, 3, b"\0" * 64))
 
 
@@ -466,7 +490,8 @@ def _xbm_good(p):
     _write(p("xbm_hand.xbm"), b"#define icon_width %d\n#define icon_height %d\nstatic unsigned char icon_bits[] = " %
            (w, h) + body)
     # CRLF lines and blank lines, leading whitespace, upper-case hex and a letter that is no hex digit.
-    _write(p("xbm_crlf_odd_hex.xbm"), b"  \n#define a_width %d\r\n\r\n#define a_height %d\r\nchar a_bits[] = " % (w, h) +
+    _write(p("xbm_crlf_odd_hex.xbm"),
+           b"  \n#define a_width %d\r\n\r\n#define a_height %d\r\nchar a_bits[] = " % (w, h) +
            body.upper().replace(b"0X", b"0x").replace(b"0x0", b"0xG", 1))
     # The pixel data start after the last "_bits[]" within the first 512 bytes.
     _write(p("xbm_two_bits_markers.xbm"), b"#define b_width %d\n#define b_height %d\n/* x_bits[] */ char b_bits[] = " %
@@ -481,6 +506,12 @@ def _xbm_bad(p):
     _write(p("xbm_no_bits.xbm"), b"#define c_width 8\n#define c_height 1\nstatic char c[] = { 0x01 };\n")
     _write(p("xbm_width_trailing_space.xbm"), b"#define c_width 8 \n#define c_height 1\nchar c_bits[] = { 0x01 };\n")
     _write(p("xbm_bomb.xbm"), b"#define c_width 99999\n#define c_height 99999\nchar c_bits[] = { 0x01 };\n")
+
+
+def _mpo_good(p):
+    # MPO (multi-picture JPEG): Pillow opens the first frame, which the JPEG decoder reads.
+    first, second = (Image.fromarray(_noise(21, 34, 3, seed)) for seed in (181, 182))
+    first.save(p("mpo_two_frames.mpo"), "MPO", save_all=True, append_images=[second], quality=90)
 
 
 def seeds(limit=4096):
@@ -505,10 +536,12 @@ def make_good(out):
     p = lambda name: os.path.join(out, name)  # noqa: E731
     _pnm_good(p)
     _tga_good(p)
+    _tga_cursor_lookalike(p)
     _ico_good(p)
     _pcx_good(p)
     _sgi_good(p)
     _xbm_good(p)
+    _mpo_good(p)
 
 
 def make_bad(out):

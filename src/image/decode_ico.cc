@@ -44,6 +44,13 @@ int ColorDepth(const uint8_t* e) {
   return 256;
 }
 
+// Pillow reads the chosen image's header size with struct, whose error on a file that ends first makes
+// Image.open go on to the plugins after ICO and CUR: of those we read, TGA.
+Decoded NotAnIcon(const DecodeContext& ctx, const char* kind) {
+  if (LooksLikeTga(ctx.bytes())) return DecodeTga(ctx);
+  ctx.Fail(std::string("truncated ") + kind + ": the chosen image starts past the end of the file");
+}
+
 }  // namespace
 
 Decoded DecodeIco(const DecodeContext& ctx) {
@@ -64,7 +71,7 @@ Decoded DecodeIco(const DecodeContext& ctx) {
     }
   }
   const size_t offset = U32(best + 12);
-  if (offset >= bytes.size()) ctx.Fail("truncated ICO: the chosen image starts past the end of the file");
+  if (offset > bytes.size() || bytes.size() - offset < 4) return NotAnIcon(ctx, "ICO");
   if (bytes.size() - offset >= 8 && std::memcmp(bytes.data() + offset, "\x89PNG\r\n\x1a\n", 8) == 0) {
     const DecodeContext png(bytes.subspan(offset), ctx.name(), false);
     Decoded decoded = DecodePng(png);
@@ -102,6 +109,7 @@ Decoded DecodeCur(const DecodeContext& ctx) {
   BitmapPlace place;
   // Pillow seeks to the header only when its offset is not 0; otherwise it reads on after the directory.
   place.header_at = U32(m + 12) != 0 ? U32(m + 12) : 6 + 16 * count;
+  if (place.header_at > ctx.bytes().size() || ctx.bytes().size() - place.header_at < 4) return NotAnIcon(ctx, "CUR");
   place.rows = BitmapRows::kHalf;
   return DecodeBitmap(ctx, place);
 }

@@ -237,6 +237,9 @@ Decoded DecodePnm(const DecodeContext& ctx) {
     magic += static_cast<char>(c);
   }
   if (magic.size() != 2 || magic[0] != 'P' || magic[1] < '1' || magic[1] > '6') {
+    for (char& c : magic) {
+      if (c < 0x20 || c > 0x7E) c = '?';  // the message stays printable text
+    }
     ctx.Fail("unsupported PNM variant \"" + magic + "\" (P1 to P6 are read)", ErrorKind::kUnsupported);
   }
   const int kind = magic[1] - '0';

@@ -1,8 +1,9 @@
 // SGI by hand, following Pillow 9.4's SgiImagePlugin and SgiRleDecode.c: grey, RGB and RGBA at 8 or
-// 16 bits per sample, planar and bottom-up; raw, or RLE at 8 bits (16-bit RLE is refused).
+// 16 bits per sample (the high byte kept), planar and bottom-up, raw or RLE.
 //
 // Pillow's RLE reader decides the pixels: it reads the whole file after the 512-byte header, needs the
-// row offset and length tables to fit in it, decodes every row of every channel from its offset, keeps
+// row offset and length tables to fit in it, decodes every row of every channel from its offset (packets
+// past the end of the file are refused, a length past it is not), keeps
 // in its row buffer whatever a short row leaves unwritten (the previous row's samples), and stops
 // quietly, leaving the rows not reached black, at a row whose last byte is not the end-of-row 0.
 #include <cstring>
@@ -21,25 +22,28 @@ constexpr size_t kHeader = 512;
 
 enum class Row { kDone, kStop, kOverrun };
 
-// SgiRleDecode.c's expandrow: n bytes from src (at index `at` of `data`) into every z-th byte of dest.
-Row ExpandRow(uint8_t* dest, const std::vector<uint8_t>& data, size_t at, size_t n, size_t z, size_t xsize) {
+// SgiRleDecode.c's expandrow (bpc 1) and expandrow2 (bpc 2): at most n packets from index `at` of
+// `data` into every z-th sample of dest. A 16-bit packet's header is a word whose low byte counts.
+Row ExpandRow(uint8_t* dest, const std::vector<uint8_t>& data, size_t at, size_t n, size_t z, size_t xsize,
+              size_t bpc) {
   const size_t last = data.size() - 1;  // Pillow's end_of_buffer is the last byte, and its checks are strict
   size_t x = 0;
   for (; n > 0; --n) {
-    if (at > last) return Row::kOverrun;
-    const uint8_t pixel = data[at++];
+    if (at + bpc - 1 > last) return Row::kOverrun;
+    const uint8_t pixel = data[at + bpc - 1];
+    at += bpc;
     if (n == 1 && pixel != 0) return Row::kStop;
     const size_t count = pixel & 0x7F;
     if (count == 0) return Row::kDone;
     if (x + count > xsize) return Row::kOverrun;
     x += count;
     if ((pixel & 0x80) != 0) {
-      if (at + count > last) return Row::kOverrun;
-      for (size_t i = 0; i < count; ++i, dest += z) *dest = data[at++];
+      if (at + bpc * count > last) return Row::kOverrun;
+      for (size_t i = 0; i < count; ++i, dest += z * bpc, at += bpc) std::memcpy(dest, &data[at], bpc);
     } else {
-      if (at > last) return Row::kOverrun;
-      const uint8_t value = data[at++];
-      for (size_t i = 0; i < count; ++i, dest += z) *dest = value;
+      if (at + bpc - 1 + (bpc == 2 ? 1 : 0) > last) return Row::kOverrun;
+      for (size_t i = 0; i < count; ++i, dest += z * bpc) std::memcpy(dest, &data[at], bpc);
+      at += bpc;
     }
   }
   return Row::kDone;
@@ -91,7 +95,6 @@ Decoded DecodeSgi(const DecodeContext& ctx) {
     return decoded;
   }
 
-  if (bpc != 1) ctx.Fail("16-bit RLE SGI images are not supported", ErrorKind::kUnsupported);
   const size_t buffer_size = bytes.size() > kHeader ? bytes.size() - kHeader : 0;
   const size_t entries = bands * h;
   if (buffer_size / 8 < entries) ctx.Fail("truncated SGI: the file ends inside its RLE row tables");
@@ -99,21 +102,23 @@ Decoded DecodeSgi(const DecodeContext& ctx) {
   Decoded decoded;
   decoded.image = AllocateImage(ctx, width, height);
   std::memset(decoded.image.rgb.data(), 0, decoded.image.rgb.size());
-  std::vector<uint8_t> line(w * bands, 0);
+  const auto sample = static_cast<size_t>(bpc);
+  std::vector<uint8_t> line(w * bands * sample, 0);
   for (size_t row = 0; row < h; ++row) {
     for (size_t c = 0; c < bands; ++c) {
       const uint32_t start = U32(data.data() + 4 * (row + c * h));
       const uint32_t length = U32(data.data() + 4 * (entries + row + c * h));
-      if (start < kHeader || uint64_t{start - kHeader} + length > buffer_size) {
-        ctx.Fail("SGI RLE row " + std::to_string(row) + " lies outside the file");
-      }
-      const Row r = ExpandRow(line.data() + c, data, start - kHeader, length, bands, w);
+      // Pillow 9.4 checks the offset against the header only; the length merely bounds the packets.
+      if (start < kHeader) ctx.Fail("SGI RLE row " + std::to_string(row) + " starts inside the header");
+      // expandrow takes the length as an int: from 2^31 up it is negative and no packet is read.
+      const size_t packets = length >= 0x80000000u ? 0 : length;
+      const Row r = ExpandRow(line.data() + c * sample, data, start - kHeader, packets, bands, w, sample);
       if (r == Row::kOverrun) ctx.Fail("SGI RLE row " + std::to_string(row) + " overruns its row or the file");
       if (r == Row::kStop) return decoded;
     }
     uint8_t* out = decoded.image.rgb.data() + (h - 1 - row) * w * 3;
     for (size_t x = 0; x < w; ++x) {
-      for (size_t c = 0; c < 3; ++c) out[3 * x + c] = line[x * bands + (bands == 1 ? 0 : c)];
+      for (size_t c = 0; c < 3; ++c) out[3 * x + c] = line[(x * bands + (bands == 1 ? 0 : c)) * sample];
     }
   }
   return decoded;
