@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "image/image_testing.h"
 #include "vit/error.h"
 #include "vit/image.h"
 
@@ -54,14 +55,7 @@ Bytes Icon(uint16_t kind, const std::vector<std::tuple<uint8_t, uint8_t, uint16_
   return v;
 }
 
-std::string Refusal(const Bytes& bytes) {
-  try {
-    DecodeImage(bytes, "t.ico");
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+std::string Refusal(const Bytes& bytes) { return image::testing::DecodeRefusal(bytes, "t.ico"); }
 
 TEST(DecodeIcoTest, LargestEntryWinsAndHalfTheRowsArePicture) {
   Bytes small = Dib24(1, 2, 2, 10);

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "image/image_testing.h"
 #include "vit/error.h"
 #include "vit/image.h"
 
@@ -27,14 +28,7 @@ std::vector<uint8_t> Pcx(int width, int height, uint8_t bits, uint8_t planes, ui
   return v;
 }
 
-std::string Refusal(const std::vector<uint8_t>& bytes) {
-  try {
-    DecodeImage(bytes, "t.pcx");
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+std::string Refusal(const std::vector<uint8_t>& bytes) { return image::testing::DecodeRefusal(bytes, "t.pcx"); }
 
 TEST(DecodePcxTest, PlanarRgbRowsWithRuns) {
   // One row of 2 pixels: R plane as a run, G and B planes literal.

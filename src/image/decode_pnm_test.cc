@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "image/image_testing.h"
 #include "vit/error.h"
 #include "vit/image.h"
 
@@ -14,12 +15,7 @@ Image DecodeText(const std::string& text) {
 }
 
 std::string Refusal(const std::string& text) {
-  try {
-    DecodeText(text);
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
+  return image::testing::DecodeRefusal(std::vector<uint8_t>(text.begin(), text.end()), "t.pnm");
 }
 
 TEST(DecodePnmTest, BinaryGreyScaledFromMaxval) {

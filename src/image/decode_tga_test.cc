@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "image/image_testing.h"
 #include "vit/error.h"
 #include "vit/image.h"
 
@@ -25,14 +26,7 @@ std::vector<uint8_t> Tga(int width, int height, uint8_t type, uint8_t depth, con
   return v;
 }
 
-std::string Refusal(const std::vector<uint8_t>& bytes) {
-  try {
-    DecodeImage(bytes, "t.tga");
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+std::string Refusal(const std::vector<uint8_t>& bytes) { return image::testing::DecodeRefusal(bytes, "t.tga"); }
 
 TEST(DecodeTgaTest, BottomUpMirroredRgb) {
   // Origin bottom right: the first row in the file is the bottom one, and rows run right to left.

@@ -18,7 +18,20 @@
 #include <png.h>
 #include <webp/encode.h>
 
+#include "vit/error.h"
+#include "vit/image.h"
+
 namespace vit::image::testing {
+
+// DecodeImage's message for `bytes` read as the file `name`, or "" when it decodes them.
+inline std::string DecodeRefusal(const std::vector<uint8_t>& bytes, const std::string& name) {
+  try {
+    DecodeImage(bytes, name);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
 
 inline std::vector<uint8_t> RandomBytes(size_t n, uint32_t seed) {
   std::mt19937 rng(seed);
