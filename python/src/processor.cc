@@ -1,5 +1,9 @@
 // vit.ImageProcessor: ViTImageProcessor's preprocessing (preprocessor_config.json) over paths, bytes and
 // RGB arrays, bit-identical to `vit embed --outputs pixel_values`.
+#include <filesystem>
+#include <optional>
+#include <string>
+
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -77,6 +81,17 @@ Tensor PreprocessAll(const ImageProcessor& processor, const std::vector<ImageInp
   return StackRows(rows, names);
 }
 
+HubOptions MakeHubOptions(const std::string& revision, std::optional<std::filesystem::path> cache_dir,
+                          std::optional<bool> offline, const std::string& token, bool progress) {
+  HubOptions hub;
+  hub.revision = revision;
+  hub.cache_dir = std::move(cache_dir);
+  hub.offline = offline;
+  hub.token = token;
+  hub.progress = progress;
+  return hub;
+}
+
 }  // namespace
 
 void RegisterProcessor(py::module_& m) {
@@ -111,12 +126,7 @@ void RegisterProcessor(py::module_& m) {
       "download_model",
       [](const std::string& id, const std::string& revision, std::optional<std::filesystem::path> cache_dir,
          std::optional<bool> offline, const std::string& token, bool progress) {
-        HubOptions hub;
-        hub.revision = revision;
-        hub.cache_dir = std::move(cache_dir);
-        hub.offline = offline;
-        hub.token = token;
-        hub.progress = progress;
+        const HubOptions hub = MakeHubOptions(revision, std::move(cache_dir), offline, token, progress);
         py::gil_scoped_release release;
         return DownloadModel(id, hub);
       },
@@ -128,12 +138,7 @@ void RegisterProcessor(py::module_& m) {
       "resolve_model",
       [](const std::string& model, const std::string& revision, std::optional<std::filesystem::path> cache_dir,
          std::optional<bool> offline, const std::string& token, bool progress) {
-        HubOptions hub;
-        hub.revision = revision;
-        hub.cache_dir = std::move(cache_dir);
-        hub.offline = offline;
-        hub.token = token;
-        hub.progress = progress;
+        const HubOptions hub = MakeHubOptions(revision, std::move(cache_dir), offline, token, progress);
         py::gil_scoped_release release;
         return ResolveModel(model, hub);
       },
