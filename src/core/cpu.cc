@@ -1,8 +1,24 @@
 #include "core/cpu.h"
 
+#include <cpuid.h>
+
+#include <cstdint>
 #include <utility>
 
 namespace vit::core {
+namespace {
+
+// Bit `bit` of CPUID leaf 7's sub-leaf `subleaf`, register EAX (0) or EDX (3) (Intel SDM vol. 2A,
+// CPUID: "Structured Extended Feature Flags"). Read directly for the features that not every
+// compiler's __builtin_cpu_supports names (clang 14 knows none of AVX-VNNI and AMX).
+bool Leaf7Bit(unsigned subleaf, int reg, int bit) {
+  unsigned regs[4] = {};
+  if (!__get_cpuid_count(7, subleaf, &regs[0], &regs[1], &regs[2], &regs[3])) return false;
+  return (regs[reg] >> bit) & 1u;
+}
+constexpr int kEax = 0, kEdx = 3;
+
+}  // namespace
 
 const CpuFeatures& Cpu() {
   static const CpuFeatures features = [] {
@@ -17,10 +33,12 @@ const CpuFeatures& Cpu() {
     f.avx512vl = __builtin_cpu_supports("avx512vl");
     f.avx512_vnni = __builtin_cpu_supports("avx512vnni");
     f.avx512_bf16 = __builtin_cpu_supports("avx512bf16");
-    f.avx_vnni = __builtin_cpu_supports("avxvnni");
-    f.amx_tile = __builtin_cpu_supports("amx-tile");
-    f.amx_bf16 = __builtin_cpu_supports("amx-bf16");
-    f.amx_int8 = __builtin_cpu_supports("amx-int8");
+    // AVX-VNNI runs on ymm registers, whose state the OS saves wherever AVX2 is reported usable. AMX's tile
+    // state is granted per process on Linux, which kernels/amx.h asks for before the first tile instruction.
+    f.avx_vnni = f.avx2 && Leaf7Bit(1, kEax, 4);
+    f.amx_tile = Leaf7Bit(0, kEdx, 24);
+    f.amx_bf16 = Leaf7Bit(0, kEdx, 22);
+    f.amx_int8 = Leaf7Bit(0, kEdx, 25);
     return f;
   }();
   return features;
