@@ -124,7 +124,10 @@ void DecodeContext::CheckSize(int64_t width, int64_t height) const {
     Fail("image has no pixels (" + std::to_string(width) + "x" + std::to_string(height) + ")");
   }
   if (width > kMaxImagePixels / height) {
-    Fail("image is " + std::to_string(width) + "x" + std::to_string(height) + " = " + std::to_string(width * height) +
+    // Header fields reach 2^32 each, so the product itself may not fit in 64 bits.
+    int64_t pixels = 0;
+    const std::string count = __builtin_mul_overflow(width, height, &pixels) ? "over 2^63" : std::to_string(pixels);
+    Fail("image is " + std::to_string(width) + "x" + std::to_string(height) + " = " + count +
          " pixels, over the decompression-bomb limit of " + std::to_string(kMaxImagePixels) +
          " pixels that Pillow enforces");
   }
