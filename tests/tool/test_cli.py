@@ -193,6 +193,17 @@ class Cli(unittest.TestCase):
         self.assertEqual(r.returncode, 2)
         self.assertIn("no pooler", r.stderr)
 
+    def test_image_size_takes_two_numbers_and_the_inputs_may_follow(self):
+        after, before = self.folder("size-after"), self.folder("size-before")
+        self.embed(after, [], "--outputs", "pixel_values,pooler_output", "--interpolate-pos-encoding",
+                   "--image-size", "48", "40", *self.images[:2])
+        run_vit(["embed", "-m", self.model, "-o", before, *self.images[:2], "--outputs", "pixel_values,pooler_output",
+                 "--interpolate-pos-encoding", "--image-size", "48", "40"])
+        pixels = np.load(os.path.join(after, "pixel_values.npy"))
+        self.assertEqual(pixels.shape, (2, 3, 48, 40))
+        for name in ("pixel_values.npy", "pooler_output.npy"):
+            np.testing.assert_array_equal(np.load(os.path.join(after, name)), np.load(os.path.join(before, name)))
+
     # -- model paths ------------------------------------------------------------------------------------------
     def test_a_mistyped_folder_is_named_and_hub_failures_say_how_to_work_offline(self):
         os.makedirs(os.path.join(self.tmp.name, "models"), exist_ok=True)

@@ -171,12 +171,7 @@ void AddAttentionCommand(CLI::App& app, CommandRunner& run) {
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
   AddBatchSizeOption(*cmd, args->batch_size);
-  cmd->add_flag("--interpolate-pos-encoding", args->interpolate_pos_encoding,
-                "accept other input sizes (bicubic-interpolated position embeddings, as transformers)");
-  cmd->add_option("--image-size", args->image_size, "resize images to H W instead of the model's size")
-      ->expected(2)
-      ->allow_extra_args(false)  // exactly two: the inputs may follow
-      ->check(CLI::Range(1, 16384));
+  AddImageSizeOptions(*cmd, args->interpolate_pos_encoding, args->image_size);
   cmd->add_flag("--exif-transpose", args->exif_transpose, "apply EXIF orientation (as transformers' pipelines)");
   cmd->add_flag("--no-pictures", args->no_pictures, "write attention_maps.npy and inputs.txt only");
   cmd->add_option("inputs", args->inputs, "image files, folders (recursed, sorted) or pixel_values .npy files")

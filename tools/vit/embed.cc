@@ -207,11 +207,7 @@ void AddEmbedCommand(CLI::App& app, CommandRunner& run) {
       ->capture_default_str();
   cmd->add_flag("--normalize", args->normalize, "scale pooler_output, cls and mean rows to unit L2 norm");
   AddBatchSizeOption(*cmd, args->batch_size);
-  cmd->add_flag("--interpolate-pos-encoding", args->interpolate_pos_encoding,
-                "accept other input sizes (bicubic-interpolated position embeddings, as transformers)");
-  cmd->add_option("--image-size", args->image_size, "resize images to H W instead of the model's size")
-      ->expected(2)
-      ->check(CLI::Range(1, 16384));
+  AddImageSizeOptions(*cmd, args->interpolate_pos_encoding, args->image_size);
   cmd->add_flag("--skip-invalid", args->skip_invalid,
                 "report unreadable images on stderr, write the rest, exit with 3");
   cmd->add_flag("--exif-transpose", args->exif_transpose, "apply EXIF orientation (as transformers' pipelines)");

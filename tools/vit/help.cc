@@ -28,4 +28,14 @@ void AddBatchSizeOption(CLI::App& command, int& batch_size) {
       ->capture_default_str();
 }
 
+void AddImageSizeOptions(CLI::App& command, bool& interpolate_pos_encoding, std::vector<int>& image_size) {
+  command.add_flag("--interpolate-pos-encoding", interpolate_pos_encoding,
+                   "accept other input sizes (bicubic-interpolated position embeddings, as transformers)");
+  // CLI11 lets a vector option go on taking values after expected(2); the inputs come next.
+  command.add_option("--image-size", image_size, "resize images to H W instead of the model's size")
+      ->expected(2)
+      ->allow_extra_args(false)
+      ->check(CLI::Range(1, 16384));
+}
+
 }  // namespace vit::tool

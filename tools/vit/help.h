@@ -1,5 +1,5 @@
 // Pieces of --help and flags that mean the same in every command: examples in the footer, --pooling,
-// --batch-size.
+// --batch-size, --interpolate-pos-encoding with --image-size.
 #pragma once
 
 #include <string>
@@ -20,5 +20,8 @@ void AddPoolingOption(CLI::App& command, std::string& pooling,
                       const std::string& default_text = "pooler when the checkpoint has one, else cls");
 // -b/--batch-size, images per forward pass, kDefaultBatchSize unless given.
 void AddBatchSizeOption(CLI::App& command, int& batch_size);
+// --interpolate-pos-encoding, and --image-size H W, which takes exactly two numbers so that the inputs
+// may follow it.
+void AddImageSizeOptions(CLI::App& command, bool& interpolate_pos_encoding, std::vector<int>& image_size);
 
 }  // namespace vit::tool
