@@ -53,6 +53,19 @@ def photo_files():
     return files + [gray, rgba]
 
 
+@pytest.fixture(scope="module")
+def model(tiny224):
+    """ViTModel over the tiny 224x224 checkpoint."""
+    import vit
+    return vit.ViTModel.from_pretrained(tiny224)
+
+
+@pytest.fixture(scope="module")
+def pixel_values(model, photo_files):
+    """photo_files through the model's processor."""
+    return model.processor(images=photo_files)["pixel_values"]
+
+
 def run_cli(args, check=True):
     r = subprocess.run([harness.VIT] + args, capture_output=True, text=True)
     if check and r.returncode != 0:

@@ -14,16 +14,6 @@ CASES = [("rollout", "mean", 0.0, None), ("rollout", "max", 0.0, None), ("rollou
 
 
 @pytest.fixture(scope="module")
-def model(tiny224):
-    return vit.ViTModel.from_pretrained(tiny224)
-
-
-@pytest.fixture(scope="module")
-def pixel_values(model, photo_files):
-    return model.processor(images=photo_files)["pixel_values"]
-
-
-@pytest.fixture(scope="module")
 def attentions(model, pixel_values):
     return model(pixel_values=pixel_values, output_attentions=True).attentions
 

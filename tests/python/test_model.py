@@ -10,16 +10,6 @@ from conftest import cli_embed, cli_embed_pixel_values
 ALL = ["last_hidden_state", "pooler_output", "hidden_states", "attentions", "cls", "mean"]
 
 
-@pytest.fixture(scope="module")
-def model(tiny224):
-    return vit.ViTModel.from_pretrained(tiny224)
-
-
-@pytest.fixture(scope="module")
-def pixel_values(model, photo_files):
-    return model.processor(images=photo_files)["pixel_values"]
-
-
 def test_every_output_equals_the_cli(model, tiny224, pixel_values):
     out = model(pixel_values=pixel_values, output_hidden_states=True, output_attentions=True)
     cli = cli_embed_pixel_values(tiny224, pixel_values, ALL)
