@@ -1,6 +1,7 @@
 #include "io/file_set.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -28,6 +29,35 @@ void SyncFolder(const fs::path& dir) {
   if (rc != 0) Fail("sync", dir, err);
 }
 
+// The pid in a staging name ".NAME.staging-PID-N" (or its ".old" twin), or 0 when `entry` is not one of
+// `name`'s staging folders.
+pid_t StagingOwner(const std::string& entry, const std::string& name) {
+  const std::string prefix = "." + name + ".staging-";
+  if (!entry.starts_with(prefix)) return 0;
+  const std::string rest = entry.substr(prefix.size());
+  const size_t dash = rest.find('-');
+  if (dash == 0 || dash == std::string::npos) return 0;
+  pid_t pid = 0;
+  for (size_t i = 0; i < dash; ++i) {
+    if (rest[i] < '0' || rest[i] > '9' || pid > 1000000000) return 0;
+    pid = pid * 10 + (rest[i] - '0');
+  }
+  return pid;
+}
+
+// Staging folders that a killed writer left beside `dir` (SIGKILL runs no destructor). Only those whose
+// process is gone: a live one may be another writer's set in progress.
+void RemoveAbandonedStaging(const fs::path& parent, const std::string& name) {
+  std::error_code ec;
+  for (fs::directory_iterator it(parent, ec), end; !ec && it != end; it.increment(ec)) {
+    const pid_t pid = StagingOwner(it->path().filename().string(), name);
+    if (pid <= 0 || pid == ::getpid()) continue;
+    if (::kill(pid, 0) == 0 || errno != ESRCH) continue;
+    std::error_code ignored;
+    fs::remove_all(it->path(), ignored);
+  }
+}
+
 }  // namespace
 
 FileSet::FileSet(const fs::path& dir) {
@@ -40,6 +70,7 @@ FileSet::FileSet(const fs::path& dir) {
   }
   const fs::path parent = dir_.has_parent_path() ? dir_.parent_path() : fs::path(".");
   fs::create_directories(parent, ec);
+  RemoveAbandonedStaging(parent, dir_.filename().string());
   static std::atomic<int> counter{0};
   staging_ = parent / ("." + dir_.filename().string() + ".staging-" + std::to_string(::getpid()) + "-" +
                        std::to_string(counter++));

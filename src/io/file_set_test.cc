@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <filesystem>
@@ -99,6 +101,32 @@ TEST(FileSet, AFolderHoldingFoldersHasItsFilesReplacedOneByOne) {
   EXPECT_EQ(testing::ReadFile(tmp / "out" / "a"), "new");
   EXPECT_EQ(testing::ReadFile(tmp / "out" / "data" / "x.png"), "picture");
   EXPECT_EQ(Names(tmp.path()), std::vector<std::string>{"out"});
+}
+
+// A writer killed with SIGKILL leaves its staging folder; the next writer of the folder removes it, but
+// not one whose process still runs (another writer's set in progress).
+TEST(FileSet, TheNextWriterRemovesStagingFoldersOfDeadProcesses) {
+  testing::TempDir tmp;
+  const pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  ASSERT_GT(child, 0);
+  ::waitpid(child, nullptr, 0);  // a pid that no longer runs
+  const std::string dead = ".head.staging-" + std::to_string(child) + "-0";
+  const std::string dead_old = ".head.staging-" + std::to_string(child) + "-1.old";
+  const std::string alive = ".head.staging-1-0";  // init: always running
+  const std::string other = ".tail.staging-" + std::to_string(child) + "-0";
+  for (const auto& name : {dead, dead_old, alive, other}) {
+    fs::create_directories(tmp / name);
+    testing::WriteFile(tmp / name / "a", "partial");
+  }
+  {
+    FileSet set(tmp / "head");
+    set.Write("a", "new");
+    set.Commit();
+  }
+  std::vector<std::string> expected{alive, other, "head"};
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(Names(tmp.path()), expected);
 }
 
 }  // namespace
