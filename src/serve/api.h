@@ -11,6 +11,7 @@ namespace vit::serve {
 Response TeiEmbed(ServeContext& context, const Request& request);
 Response TeiPredict(ServeContext& context, const Request& request);
 Response Health(ServeContext& context, const Request& request);
+Response Ping(ServeContext& context, const Request& request);  // GET /ping: /health under TEI's name
 Response Info(ServeContext& context, const Request& request);
 Response MetricsPage(ServeContext& context, const Request& request);
 
@@ -26,6 +27,8 @@ Response Page(ServeContext& context, const Request& request);
 
 // api_openai.cc
 Response OpenAIEmbeddings(ServeContext& context, const Request& request);
+// GET /v1/models, and /v1/models/{model} with path_params[0] the model.
+Response OpenAIModels(ServeContext& context, const Request& request);
 
 // api_kserve.cc; path_params[0] is the model name, possibly followed by "/versions/<v>".
 Response KServeLive(ServeContext& context, const Request& request);

@@ -5,7 +5,7 @@
 //           with "pictures": also "image" and "overlay", PNG data URLs of the image as the model saw it
 //           and of the map over it)
 //   png  -> the overlay of the one input as image/png
-// A body with Content-Type image/* is one raw image; the query string then carries the options.
+// A raw image body (RawImageBody) is one image; the query string then carries the options.
 #include <nlohmann/json.hpp>
 
 #include "serve/api.h"
@@ -52,9 +52,8 @@ Response Attention(ServeContext& context, const Request& request) {
   AttentionRequest options;
   std::vector<std::vector<uint8_t>> storage;
   std::vector<EncodedImage> images;
-  if (IsImageContentType(request.Header("content-type"))) {
-    if (request.body.empty()) throw Error("request body: empty image", ErrorKind::kInvalidArgument);
-    images.push_back({{reinterpret_cast<const uint8_t*>(request.body.data()), request.body.size()}, "body"});
+  if (auto raw = RawImageBody(request)) {
+    images.push_back(*raw);
     if (auto v = request.Query("method")) options.map.method = ParseAttentionMethod(*v);
     if (auto v = request.Query("head_fusion")) options.map.head_fusion = ParseHeadFusion(*v);
     if (auto v = request.Query("discard_ratio")) options.map.discard_ratio = ParseNumberText(*v, "discard_ratio");

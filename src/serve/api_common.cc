@@ -1,8 +1,10 @@
 #include "serve/api_common.h"
 
+#include <algorithm>
 #include <climits>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <string>
 
 #include "serve/encoding.h"
@@ -104,6 +106,40 @@ bool IsImageContentType(const std::string& content_type) {
   return content_type.rfind("image/", 0) == 0 || content_type.rfind("application/octet-stream", 0) == 0;
 }
 
+bool LooksLikeImage(std::span<const uint8_t> bytes) {
+  auto starts = [&](std::string_view magic, size_t at = 0) {
+    return bytes.size() >= at + magic.size() && std::memcmp(bytes.data() + at, magic.data(), magic.size()) == 0;
+  };
+  using namespace std::string_view_literals;
+  return starts("\xFF\xD8\xFF"sv) || starts("\x89PNG\r\n\x1A\n"sv) || starts("GIF87a"sv) || starts("GIF89a"sv) ||
+         (starts("RIFF"sv) && starts("WEBP"sv, 8)) || starts("BM"sv) || starts("II*\0"sv) || starts("MM\0*"sv) ||
+         starts("\0\0\1\0"sv) || starts("\xFF\x4F\xFF\x51"sv) || starts("\0\0\0\x0CjP  \r\n\x87\n"sv) ||
+         starts("ftyp"sv, 4);
+}
+
+std::optional<EncodedImage> RawImageBody(const Request& request) {
+  const std::string content_type = request.Header("content-type");
+  const auto bytes = std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(request.body.data()), request.body.size());
+  if (!IsImageContentType(content_type) && !(content_type.empty() && LooksLikeImage(bytes))) return std::nullopt;
+  if (bytes.empty()) throw Error("request body: empty image", ErrorKind::kInvalidArgument);
+  return EncodedImage{bytes, "body"};
+}
+
+std::optional<int> DimensionsField(std::optional<int> value, int64_t width) {
+  if (!value) return std::nullopt;
+  if (*value < 1 || *value > width)
+    throw Error("\"dimensions\": expected 1 to " + std::to_string(width) + " (the embedding's width), got " +
+                    std::to_string(*value),
+                ErrorKind::kInvalidArgument);
+  return value;
+}
+
+int64_t EmbeddingWidth(const ServedModel& model, std::optional<Pooling> pooling) {
+  const Pooling p = pooling.value_or(DefaultPooling(model.info.has_pooler));
+  if (p == Pooling::kPooler && model.config.pooler_output_size) return model.config.pooler_output_size;
+  return model.config.hidden_size;
+}
+
 bool ParseBoolText(const std::string& text, const char* field) {
   if (text == "true" || text == "1") return true;
   if (text == "false" || text == "0") return false;
@@ -144,7 +180,8 @@ std::vector<std::vector<float>> Embed(ServeContext& context, std::span<const Enc
   vectors.reserve(rows.size());
   for (const RowOutput& row : rows) {
     const Tensor v = Pool(row.last_hidden_state, row.pooler_output, pooling);
-    vectors.emplace_back(v.data(), v.data() + v.numel());
+    const int64_t keep = options.dimensions ? std::min<int64_t>(*options.dimensions, v.numel()) : v.numel();
+    vectors.emplace_back(v.data(), v.data() + keep);
     if (options.normalize) L2Normalize(vectors.back());
   }
   return vectors;

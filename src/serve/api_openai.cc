@@ -4,7 +4,10 @@
 //       "model": "...", "usage": {"prompt_tokens": n, "total_tokens": n}}
 // Embeddings are pooler_output, L2-normalised, as OpenAI's are unit vectors; the extension fields
 // "pooling" and "normalize" work as in /embed. Usage counts tokens: images x sequence length.
-// base64 is the little-endian float32 bytes, as OpenAI's clients decode it.
+// base64 is the little-endian float32 bytes, as OpenAI's clients decode it. "dimensions" keeps the first
+// values before normalizing, as /embed does. A "model" other than the served one is refused (404,
+// code "model_not_found"), as OpenAI refuses a model it does not have.
+// GET /v1/models, /v1/models/{model}: the one served model, as OpenAI lists models.
 #include <bit>
 #include <nlohmann/json.hpp>
 
@@ -15,6 +18,30 @@
 namespace vit::serve {
 
 static_assert(std::endian::native == std::endian::little, "base64 embeddings are little-endian float32");
+
+namespace {
+
+void CheckModel(const ServeContext& context, const std::string& model) {
+  if (model != context.model().name)
+    throw Error("The model `" + model.substr(0, 200) + "` does not exist; this server serves `" +
+                    context.model().name + "`",
+                ErrorKind::kNotFound);
+}
+
+Json ModelObject(const ServeContext& context) {
+  return {{"id", context.model().name}, {"object", "model"}, {"created", context.started_unix_s}, {"owned_by", "vit"}};
+}
+
+}  // namespace
+
+Response OpenAIModels(ServeContext& context, const Request& request) {
+  if (!request.path_params.empty()) {
+    CheckModel(context, request.path_params[0]);
+    return Response::Json(ModelObject(context).dump(-1, ' ', false, Json::error_handler_t::replace));
+  }
+  const Json list = {{"object", "list"}, {"data", {ModelObject(context)}}};
+  return Response::Json(list.dump(-1, ' ', false, Json::error_handler_t::replace));
+}
 
 Response OpenAIEmbeddings(ServeContext& context, const Request& request) {
   InFlight in_flight(context.metrics);
@@ -28,9 +55,9 @@ Response OpenAIEmbeddings(ServeContext& context, const Request& request) {
   if (format != "float" && format != "base64")
     throw Error("\"encoding_format\": expected \"float\" or \"base64\", got \"" + format.substr(0, 32) + "\"",
                 ErrorKind::kInvalidArgument);
-  if (body.contains("dimensions") && !body["dimensions"].is_null())
-    throw Error("\"dimensions\": not supported; embeddings have the model's width", ErrorKind::kUnsupported);
   const std::string model = OptionalString(body, "model").value_or(context.model().name);
+  CheckModel(context, model);
+  options.dimensions = DimensionsField(OptionalInt(body, "dimensions"), EmbeddingWidth(context.model(), options.pooling));
   std::vector<std::vector<uint8_t>> storage;
   const std::vector<EncodedImage> images = ImagesField(body, "input", storage);
 

@@ -44,9 +44,8 @@ Response Search(ServeContext& context, const Request& request) {
   int k = 5;
   std::vector<std::vector<uint8_t>> storage;
   std::vector<EncodedImage> images;
-  if (IsImageContentType(request.Header("content-type"))) {
-    if (request.body.empty()) throw Error("request body: empty image", ErrorKind::kInvalidArgument);
-    images.push_back({{reinterpret_cast<const uint8_t*>(request.body.data()), request.body.size()}, "body"});
+  if (auto raw = RawImageBody(request)) {
+    images.push_back(*raw);
     if (auto v = request.Query("k")) k = ParseIntText(*v, "k");
   } else {
     const Json body = ParseJsonObject(request.body);

@@ -1,8 +1,9 @@
-// POST /embed as text-embeddings-inference has it, for images:
-//   {"inputs": "<base64 or data URL>" | [...], "normalize": true, "pooling": "pooler" | "cls" | "mean"}
-//   -> [[f32, ...], ...]   (one vector per input, also for a single input)
-// A body with Content-Type image/* (or application/octet-stream) is one raw image; ?normalize= and
-// ?pooling= then carry the options.
+// POST /embed (also POST / and /invocations) as text-embeddings-inference has it, for images:
+//   {"inputs": "<base64 or data URL>" | [...], "normalize": true, "pooling": "pooler" | "cls" | "mean",
+//    "dimensions": d}
+//   -> [[f32, ...], ...]   (one vector per input, also for a single input; the first d values when asked)
+// A raw image body (RawImageBody: Content-Type image/*, or none and an image's signature) is one image;
+// ?normalize=, ?pooling= and ?dimensions= then carry the options.
 // POST /predict, text-embeddings-inference's classification route: {"inputs": img | [...], "top_k": k}
 //   -> [[{"label", "id", "score" (softmax), "logit"}, ...], ...] by falling score, all labels by default.
 #include <nlohmann/json.hpp>
@@ -55,6 +56,16 @@ Json ProcessorJson(const ImageProcessorConfig& p) {
           {"do_convert_rgb", p.do_convert_rgb}};
 }
 
+// As text-embeddings-inference names its dtypes.
+const char* DtypeName(Precision precision) {
+  switch (precision) {
+    case Precision::kF32: return "float32";
+    case Precision::kBF16: return "bfloat16";
+    case Precision::kInt8: return "int8";
+  }
+  return "float32";
+}
+
 }  // namespace
 
 Response TeiEmbed(ServeContext& context, const Request& request) {
@@ -62,19 +73,22 @@ Response TeiEmbed(ServeContext& context, const Request& request) {
   const auto admission = context.inference.Admit();
   const auto deadline = context.inference.Deadline();
   EmbedOptions options;
+  std::optional<int> dimensions;
   std::vector<std::vector<uint8_t>> storage;
   std::vector<EncodedImage> images;
-  if (IsImageContentType(request.Header("content-type"))) {
-    if (request.body.empty()) throw Error("request body: empty image", ErrorKind::kInvalidArgument);
-    images.push_back({{reinterpret_cast<const uint8_t*>(request.body.data()), request.body.size()}, "body"});
+  if (auto raw = RawImageBody(request)) {
+    images.push_back(*raw);
     if (auto v = request.Query("pooling")) options.pooling = ParsePooling(*v);
     if (auto v = request.Query("normalize")) options.normalize = ParseBoolText(*v, "normalize");
+    if (auto v = request.Query("dimensions")) dimensions = ParseIntText(*v, "dimensions");
   } else {
     const Json body = ParseJsonObject(request.body);
     if (auto v = OptionalString(body, "pooling")) options.pooling = ParsePooling(*v);
     if (auto v = OptionalBool(body, "normalize")) options.normalize = *v;
+    dimensions = OptionalInt(body, "dimensions");
     images = ImagesField(body, "inputs", storage);
   }
+  options.dimensions = DimensionsField(dimensions, EmbeddingWidth(context.model(), options.pooling));
   const std::vector<std::vector<float>> vectors = Embed(context, images, options, deadline);
   std::string out = "[";
   for (size_t i = 0; i < vectors.size(); ++i) {
@@ -96,9 +110,8 @@ Response TeiPredict(ServeContext& context, const Request& request) {
   int top_k = static_cast<int>(model.config.id2label.size());
   std::vector<std::vector<uint8_t>> storage;
   std::vector<EncodedImage> images;
-  if (IsImageContentType(request.Header("content-type"))) {
-    if (request.body.empty()) throw Error("request body: empty image", ErrorKind::kInvalidArgument);
-    images.push_back({{reinterpret_cast<const uint8_t*>(request.body.data()), request.body.size()}, "body"});
+  if (auto raw = RawImageBody(request)) {
+    images.push_back(*raw);
     if (auto v = request.Query("top_k")) top_k = ParseIntText(*v, "top_k");
   } else {
     const Json body = ParseJsonObject(request.body);
@@ -136,10 +149,39 @@ Response Health(ServeContext& context, const Request&) {
   return Response::Json(R"({"status":"ok"})");
 }
 
+Response Ping(ServeContext& context, const Request& request) { return Health(context, request); }
+
 Response Info(ServeContext& context, const Request&) {
   const ServedModel& m = context.model();
   const ServeLimits& l = context.limits;
+  const int64_t tokens = m.config.num_patches() + 1;
+  Json model_type;
+  if (m.info.has_classifier) {
+    Json id2label = Json::object(), label2id = Json::object();
+    for (size_t i = 0; i < m.config.id2label.size(); ++i) {
+      id2label[std::to_string(i)] = m.config.id2label[i];
+      label2id[m.config.id2label[i]] = i;
+    }
+    model_type = {{"classifier", {{"id2label", id2label}, {"label2id", label2id}}}};
+  } else {
+    model_type = {{"embedding", {{"pooling", PoolingName(DefaultPooling(m.info.has_pooler))}}}};
+  }
+  // text-embeddings-inference's fields first (its clients read them), in its units: an image is
+  // num_patches + 1 tokens; images are decoded on the requests' own threads.
   Json info = {{"model_id", m.name},
+               {"model_sha", nullptr},
+               {"model_dtype", DtypeName(m.info.precision)},
+               {"model_type", model_type},
+               {"max_concurrent_requests", l.max_concurrent_requests},
+               {"max_input_length", tokens},
+               {"max_batch_tokens", tokens * l.max_batch_size},
+               {"max_batch_requests", l.max_batch_size},
+               {"max_client_batch_size", l.max_client_batch_size},
+               {"auto_truncate", false},
+               {"tokenization_workers", l.max_concurrent_requests},
+               {"version", "0.1.0"},
+               {"sha", nullptr},
+               {"docker_label", nullptr},
                {"model_source", m.info.source},
                {"model_dir", m.info.directory},
                {"weights_file", m.info.weights_file},
@@ -155,8 +197,7 @@ Response Info(ServeContext& context, const Request&) {
                  {"max_concurrent_requests", l.max_concurrent_requests},
                  {"max_body_mb", l.max_body_mb},
                  {"max_client_batch_size", l.max_client_batch_size},
-                 {"request_timeout_ms", l.request_timeout_ms}}},
-               {"version", "0.1.0"}};
+                 {"request_timeout_ms", l.request_timeout_ms}}}};
   if (context.index)
     info["index"] = {{"size", context.index->size()},
                      {"features", context.index->metadata().features},

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "serve/api.h"
+#include "serve/api_common.h"
 #include "serve/serve_testing.h"
 
 namespace vit::serve {
@@ -25,7 +26,8 @@ class ApiTest : public ::testing::Test {
   }
 
   Response Call(Response (*handler)(ServeContext&, const Request&), std::string body,
-                std::map<std::string, std::string> headers = {}, std::vector<std::string> params = {}) {
+                std::map<std::string, std::string> headers = {}, std::vector<std::string> params = {},
+                ErrorStyle style = ErrorStyle::kTei) {
     body_ = std::move(body);
     Request r;
     r.method = "POST";
@@ -33,7 +35,7 @@ class ApiTest : public ::testing::Test {
     r.headers = std::move(headers);
     r.path_params = std::move(params);
     const Handler h = [&](const Request& req) { return handler(context_, req); };
-    return Guarded(h, r, ErrorStyle::kTei);
+    return Guarded(h, r, style);
   }
   Response Infer(const Json& body, std::map<std::string, std::string> headers = {}) {
     return Call(KServeInfer, body.dump(), std::move(headers), {"org/tiny"});
@@ -178,6 +180,122 @@ TEST_F(ApiTest, TeiAndOpenAIRequestErrorsNameTheField) {
   EXPECT_NE(ErrorOf(r).find("encoding_format"), std::string::npos);
   r = Call(OpenAIEmbeddings, R"({"input": [[1, 2, 3]]})");
   EXPECT_EQ(r.status, 400);
+}
+
+TEST_F(ApiTest, KServeVersionsOtherThanOneAre404) {
+  EXPECT_EQ(Call(KServeInfer, Json{{"inputs", {PixelInput(1)}}}.dump(), {}, {"org/tiny/versions/1"}).status, 200);
+  const Response r = Call(KServeInfer, Json{{"inputs", {PixelInput(1)}}}.dump(), {}, {"org/tiny/versions/2"});
+  EXPECT_EQ(r.status, 404);
+  EXPECT_NE(ErrorOf(r).find("version \"2\""), std::string::npos) << r.body;
+  Request request;
+  request.path_params = {"org/tiny/versions/7"};
+  EXPECT_EQ(Guarded([&](const Request& q) { return KServeModelMetadata(context_, q); }, request, ErrorStyle::kKServe).status,
+            404);
+  EXPECT_EQ(Guarded([&](const Request& q) { return KServeModelReady(context_, q); }, request, ErrorStyle::kKServe).status,
+            404);
+}
+
+TEST_F(ApiTest, KServeModelReadyNamesTheModelAndMetadataListsOneInput) {
+  Request r;
+  r.path_params = {"org/tiny/versions/1"};
+  EXPECT_EQ(Json::parse(KServeModelReady(context_, r).body), Json({{"name", "org/tiny"}, {"ready", true}}));
+  const Json meta = Json::parse(KServeModelMetadata(context_, r).body);
+  EXPECT_EQ(meta["versions"], Json({"1"}));
+  ASSERT_EQ(meta["inputs"].size(), 1u);
+  EXPECT_EQ(meta["inputs"][0], Json({{"name", "images"}, {"datatype", "BYTES"}, {"shape", {-1}}}));
+  context_.draining = true;
+  const Response draining = KServeModelReady(context_, r);
+  EXPECT_EQ(draining.status, 503);
+  EXPECT_EQ(Json::parse(draining.body)["ready"], false);
+}
+
+TEST_F(ApiTest, KServeHeaderLengthZeroIsOneRawImage) {
+  // The whole body is the image: not read as JSON (the fake model's processor cannot decode it, so
+  // the answer names the image, not a JSON parse error).
+  const Response r = Call(KServeInfer, "\x89PNG\r\n\x1a\nnot really", {{"inference-header-content-length", "0"}},
+                          {"org/tiny"});
+  EXPECT_NE(r.status, 200);
+  EXPECT_EQ(ErrorOf(r).find("JSON"), std::string::npos) << r.body;
+  EXPECT_NE(ErrorOf(r).find("inputs[0][0]"), std::string::npos) << r.body;
+  EXPECT_EQ(Call(KServeInfer, "", {{"inference-header-content-length", "0"}}, {"org/tiny"}).status, 400);
+}
+
+TEST_F(ApiTest, OpenAIErrorsInOpenAIsShapeAndAWrongModelIs404) {
+  Response r = Call(OpenAIEmbeddings, R"({"input": "Zm9v", "model": "gpt-4"})", {}, {}, ErrorStyle::kOpenAI);
+  EXPECT_EQ(r.status, 404);
+  Json e = Json::parse(r.body)["error"];
+  EXPECT_EQ(e["type"], "invalid_request_error");
+  EXPECT_EQ(e["code"], "model_not_found");
+  EXPECT_TRUE(e["param"].is_null());
+  EXPECT_NE(e["message"].get<std::string>().find("gpt-4"), std::string::npos);
+  r = Call(OpenAIEmbeddings, R"({"input": "Zm9v", "encoding_format": "int8"})", {}, {}, ErrorStyle::kOpenAI);
+  EXPECT_EQ(r.status, 400);
+  e = Json::parse(r.body)["error"];
+  EXPECT_EQ(e["type"], "invalid_request_error");
+  EXPECT_TRUE(e["code"].is_string());
+  r = Call(OpenAIEmbeddings, R"({"input": "Zm9v", "dimensions": 0})", {}, {}, ErrorStyle::kOpenAI);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(Json::parse(r.body)["error"]["message"].get<std::string>().find("dimensions"), std::string::npos);
+}
+
+TEST_F(ApiTest, OpenAIModelsListsTheServedModel) {
+  const Json list = Json::parse(Call(OpenAIModels, "").body);
+  EXPECT_EQ(list["object"], "list");
+  ASSERT_EQ(list["data"].size(), 1u);
+  EXPECT_EQ(list["data"][0]["id"], "org/tiny");
+  EXPECT_EQ(list["data"][0]["object"], "model");
+  EXPECT_GT(list["data"][0]["created"].get<int64_t>(), 1600000000);
+  EXPECT_EQ(Json::parse(Call(OpenAIModels, "", {}, {"org/tiny"}).body)["id"], "org/tiny");
+  EXPECT_EQ(Call(OpenAIModels, "", {}, {"other"}, ErrorStyle::kOpenAI).status, 404);
+}
+
+TEST_F(ApiTest, TeiErrorTypesAreSpelledAsTeiSpellsThem) {
+  auto type = [&](const std::string& body) { return Json::parse(Call(TeiEmbed, body).body)["error_type"]; };
+  EXPECT_EQ(type(R"({"inputs": []})"), "Empty");
+  EXPECT_EQ(type(R"({"inputs": 3})"), "Validation");
+  EXPECT_EQ(type(R"({"inputs": "Zm9v", "dimensions": 5})"), "Validation");  // wider than the model
+  Json many = Json::array();
+  for (int i = 0; i < 40; ++i) many.push_back("Zm9v");
+  EXPECT_EQ(type(Json{{"inputs", many}}.dump()), "Validation");
+  EXPECT_EQ(type(R"({"inputs": "Zm9v"})"), "Tokenizer");  // "foo" is no image
+  EXPECT_EQ(Json::parse(ErrorResponse(429, "busy", ErrorStyle::kTei).body)["error_type"], "Overloaded");
+  EXPECT_EQ(Json::parse(ErrorResponse(503, "draining", ErrorStyle::kTei).body)["error_type"], "Unhealthy");
+}
+
+TEST_F(ApiTest, InfoHasTeisTopLevelFields) {
+  const Json info = Json::parse(Call(Info, "").body);
+  EXPECT_EQ(info["model_id"], "org/tiny");
+  EXPECT_EQ(info["model_dtype"], "float32");
+  EXPECT_EQ(info["model_type"]["embedding"]["pooling"], "pooler");
+  EXPECT_EQ(info["max_client_batch_size"], 32);
+  EXPECT_EQ(info["max_batch_requests"], 8);
+  EXPECT_EQ(info["max_input_length"], 5);  // a 2x2 image of 1x1 patches: 4 patches and [CLS]
+  EXPECT_EQ(info["max_batch_tokens"], 40);
+  EXPECT_EQ(info["auto_truncate"], false);
+  EXPECT_TRUE(info.contains("version") && info.contains("sha") && info.contains("docker_label"));
+  EXPECT_EQ(Call(Ping, "").status, 200);
+}
+
+TEST(RawImageBody, ByContentTypeOrBySignatureWhenThereIsNone) {
+  auto request = [](std::string_view body, std::string content_type) {
+    Request r;
+    r.body = body;
+    if (!content_type.empty()) r.headers["content-type"] = content_type;
+    return r;
+  };
+  const std::string png = "\x89PNG\r\n\x1a\n....", jpeg = "\xff\xd8\xff\xe0..", json = R"({"inputs": "Zm9v"})";
+  EXPECT_TRUE(RawImageBody(request(png, "")));
+  EXPECT_TRUE(RawImageBody(request(jpeg, "")));
+  using namespace std::string_view_literals;
+  EXPECT_TRUE(RawImageBody(request("RIFF\x10\0\0\0WEBPVP8 "sv, "")));
+  EXPECT_TRUE(RawImageBody(request("\0\0\0\x1c" "ftypavif"sv, "")));
+  EXPECT_TRUE(RawImageBody(request("anything", "image/jpeg")));
+  EXPECT_TRUE(RawImageBody(request("anything", "application/octet-stream")));
+  EXPECT_FALSE(RawImageBody(request(json, "")));
+  EXPECT_FALSE(RawImageBody(request(png, "application/json")));  // the client said JSON: a JSON error follows
+  EXPECT_FALSE(RawImageBody(request("", "")));
+  EXPECT_THROW(RawImageBody(request("", "image/png")), Error);
+  EXPECT_EQ(RawImageBody(request(jpeg, ""))->name, "body");
 }
 
 TEST_F(ApiTest, TooManyImagesInOneRequestIs413) {

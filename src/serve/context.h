@@ -3,6 +3,8 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <cstdint>
 #include <string>
 
 #include "serve/inference.h"
@@ -27,6 +29,9 @@ struct ServeContext {
   std::atomic<bool> draining{false};  // set on SIGTERM/SIGINT: /health and readiness answer 503
   const EmbeddingIndex* index = nullptr;  // with --index: POST /search
   bool serve_indexed_files = false;       // with --serve-indexed-files: GET /indexed/{id}
+  // When the server started: OpenAI's "created" for the model.
+  int64_t started_unix_s =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 
   const ServedModel& model() const { return inference.model(); }
 };

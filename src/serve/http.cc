@@ -20,18 +20,29 @@ std::string Lower(std::string s) {
   return s;
 }
 
-const char* ErrorType(int status) {
+// text-embeddings-inference's error_type, as it spells them: Validation (its 400 and 413), Empty (no
+// input), Tokenizer (its 422: input that cannot become model input, here an image that does not
+// decode), Overloaded (429), Unhealthy (503), Backend (the rest of 5xx).
+const char* TeiErrorType(int status, const std::string& message) {
+  if (status == 400 && (message.find("is empty") != std::string::npos || message.find("no images") != std::string::npos))
+    return "Empty";
+  if (status == 422) return "Tokenizer";
+  if (status == 429) return "Overloaded";
+  if (status == 503) return "Unhealthy";
+  if (status >= 500) return "Backend";
+  return "Validation";
+}
+
+// OpenAI's error "code" strings; its "type" is invalid_request_error for the client's errors.
+const char* OpenAICode(int status) {
   switch (status) {
-    case 400: return "invalid_request";
-    case 404: return "not_found";
-    case 405: return "method_not_allowed";
-    case 413: return "payload_too_large";
-    case 415: return "unsupported_media_type";
-    case 422: return "validation";
-    case 429: return "overloaded";
-    case 503: return "unavailable";
+    case 404: return "model_not_found";
+    case 413: return "request_too_large";
+    case 422: return "invalid_image";
+    case 429: return "rate_limit_exceeded";
+    case 503: return "service_unavailable";
     case 504: return "timeout";
-    default: return status >= 500 ? "backend" : "invalid_request";
+    default: return status >= 500 ? "server_error" : "invalid_request";
   }
 }
 
@@ -92,10 +103,14 @@ Response ErrorResponse(int status, const std::string& message, ErrorStyle style)
   nlohmann::json body;
   switch (style) {
     case ErrorStyle::kTei:
-      body = {{"error", message}, {"error_type", ErrorType(status)}};
+      body = {{"error", message}, {"error_type", TeiErrorType(status, message)}};
       break;
     case ErrorStyle::kOpenAI:
-      body = {{"error", {{"message", message}, {"type", ErrorType(status)}, {"param", nullptr}, {"code", status}}}};
+      body = {{"error",
+               {{"message", message},
+                {"type", status >= 500 ? "server_error" : "invalid_request_error"},
+                {"param", nullptr},
+                {"code", OpenAICode(status)}}}};
       break;
     case ErrorStyle::kKServe:
       body = {{"error", message}};

@@ -56,8 +56,9 @@ class HttpError : public std::runtime_error {
 };
 
 // The error body each API family's clients expect:
-//   kTei     {"error": "...", "error_type": "validation"}           (text-embeddings-inference)
-//   kOpenAI  {"error": {"message": "...", "type": "...", "code": 400}}
+//   kTei     {"error": "...", "error_type": "Validation"}           (text-embeddings-inference)
+//   kOpenAI  {"error": {"message": "...", "type": "invalid_request_error", "param": null,
+//                       "code": "model_not_found"}}
 //   kKServe  {"error": "..."}                                       (KServe v2 / Triton)
 enum class ErrorStyle { kTei, kOpenAI, kKServe };
 

@@ -174,10 +174,10 @@ class ServeTiny(unittest.TestCase):
 
     # -- OpenAI /v1/embeddings ----------------------------------------------------------------------------
     def test_openai_embeddings(self):
-        body = {"input": [data_url(p) for p in IMAGES[:2]], "model": "my-vit"}
+        body = {"input": [data_url(p) for p in IMAGES[:2]], "model": "tiny"}
         got = self.server.json("POST", "/v1/embeddings", body)
         self.assertEqual(got["object"], "list")
-        self.assertEqual(got["model"], "my-vit")
+        self.assertEqual(got["model"], "tiny")
         self.assertEqual([d["index"] for d in got["data"]], [0, 1])
         self.assertEqual(got["data"][0]["object"], "embedding")
         tokens = 2 * ((32 // 8) ** 2 + 1)
@@ -251,11 +251,69 @@ class ServeTiny(unittest.TestCase):
         self.assertIn("binary_tensor_data", self.server.json("GET", "/v2")["extensions"])
         meta = self.server.json("GET", "/v2/models/tiny")
         self.assertEqual(meta["name"], "tiny")
-        self.assertEqual({i["name"]: i["shape"] for i in meta["inputs"]}, {"images": [-1], "pixel_values": [-1, 3, 32, 32]})
+        self.assertEqual(meta["inputs"], [{"name": "images", "datatype": "BYTES", "shape": [-1]}])
         self.assertEqual({o["name"]: o["shape"] for o in meta["outputs"]},
                          {"pooler_output": [-1, 64], "last_hidden_state": [-1, 17, 64]})
         self.error("GET", "/v2/models/other", None, 404, needle="tiny")
         self.error("POST", "/v2/models/other/infer", {"inputs": []}, 404)
+
+    def test_kserve_versions_ready_body_and_raw_binary_body(self):
+        self.assertEqual(self.server.json("GET", "/v2/models/tiny/ready"), {"name": "tiny", "ready": True})
+        self.assertEqual(self.server.json("GET", "/v2/models/tiny/versions/1")["name"], "tiny")
+        self.error("GET", "/v2/models/tiny/versions/2", None, 404, needle="version")
+        self.error("GET", "/v2/models/tiny/versions/2/ready", None, 404)
+        self.error("POST", "/v2/models/tiny/versions/3/infer", {"inputs": []}, 404)
+        # Inference-Header-Content-Length: 0: the whole body is the one image
+        status, hdrs, data = self.server.request("POST", "/v2/models/tiny/infer", read(IMAGES[3]),
+                                                 {"Inference-Header-Content-Length": "0"})
+        self.assertEqual(status, 200, data[:300])
+        out = json.loads(data)["outputs"][0]
+        self.assertBits(np.reshape(out["data"], out["shape"]), self.ref["pooler_output"][3:4], "kserve raw body")
+
+    # -- TEI and OpenAI compatibility ---------------------------------------------------------------------
+    def test_tei_aliases_ping_and_raw_body_without_content_type(self):
+        body = {"inputs": [b64(read(p)) for p in IMAGES[:2]], "normalize": False}
+        for path in ("/", "/invocations"):
+            self.assertBits(self.server.json("POST", path, body), self.ref["pooler_output"][:2], path)
+        self.assertEqual(self.server.request("GET", "/ping")[0], 200)
+        # curl --data-binary @cat.jpg without -H: no Content-Type, sniffed as an image
+        status, _, data = self.server.request("POST", "/embed?normalize=false", read(IMAGES[4]))
+        self.assertEqual(status, 200, data[:300])
+        self.assertBits(json.loads(data), self.ref["pooler_output"][4:5], "raw body, no Content-Type")
+
+    def test_dimensions_truncate_then_normalize(self):
+        inputs = [b64(read(p)) for p in IMAGES[:2]]
+        got = self.server.json("POST", "/embed", {"inputs": inputs, "normalize": False, "dimensions": 16})
+        self.assertBits(got, self.ref["pooler_output"][:2, :16], "dimensions 16")
+        got = f32(self.server.json("POST", "/embed", {"inputs": inputs, "dimensions": 8}))
+        np.testing.assert_allclose(got, normalized(self.ref["pooler_output"][:2, :8]), rtol=0, atol=1e-6)
+        got = self.server.json("POST", "/v1/embeddings", {"input": inputs, "dimensions": 8})
+        np.testing.assert_allclose(f32([d["embedding"] for d in got["data"]]),
+                                   normalized(self.ref["pooler_output"][:2, :8]), rtol=0, atol=1e-6)
+        self.error("POST", "/embed", {"inputs": inputs, "dimensions": 65}, 400, needle="dimensions")
+        self.error("POST", "/embed", {"inputs": inputs, "dimensions": 0}, 400, needle="dimensions")
+
+    def test_tei_error_types(self):
+        status, _, data = self.server.request("POST", "/embed", {"inputs": []})
+        self.assertEqual((status, json.loads(data)["error_type"]), (400, "Empty"))
+        status, _, data = self.server.request("POST", "/embed", {"inputs": b64(b"GIF89a")})
+        self.assertEqual((status, json.loads(data)["error_type"]), (422, "Tokenizer"))
+        status, _, data = self.server.request("POST", "/embed", {"inputs": 7})
+        self.assertEqual((status, json.loads(data)["error_type"]), (400, "Validation"))
+
+    def test_openai_models_errors_and_wrong_model(self):
+        models = self.server.json("GET", "/v1/models")
+        self.assertEqual([m["id"] for m in models["data"]], ["tiny"])
+        self.assertEqual(self.server.json("GET", "/v1/models/tiny")["object"], "model")
+        status, _, data = self.server.request("POST", "/v1/embeddings", {"input": b64(read(IMAGES[0])), "model": "x"})
+        self.assertEqual(status, 404)
+        error = json.loads(data)["error"]
+        self.assertEqual((error["type"], error["code"], error["param"]),
+                         ("invalid_request_error", "model_not_found", None))
+        status, _, data = self.server.request("POST", "/v1/embeddings", {"input": 3})
+        self.assertEqual(status, 400)
+        self.assertEqual(json.loads(data)["error"]["type"], "invalid_request_error")
+        self.assertIsInstance(json.loads(data)["error"]["code"], str)
 
     # -- /health /info /metrics ---------------------------------------------------------------------------
     def test_health_info(self):
@@ -269,6 +327,11 @@ class ServeTiny(unittest.TestCase):
         self.assertEqual(info["limits"]["max_batch_size"], 4)
         self.assertEqual(info["limits"]["max_body_mb"], 8)
         self.assertEqual(info["preprocessor"]["size"], {"height": 32, "width": 32})
+        # text-embeddings-inference's top-level fields
+        self.assertEqual(info["model_dtype"], "float32")
+        self.assertEqual(info["model_type"], {"embedding": {"pooling": "pooler"}})
+        self.assertEqual((info["max_client_batch_size"], info["max_batch_requests"]), (8, 4))
+        self.assertEqual(info["max_input_length"], 17)
 
     def test_metrics(self):
         self.server.json("POST", "/embed", {"inputs": b64(read(IMAGES[0]))})
