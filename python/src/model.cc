@@ -57,6 +57,9 @@ class PyModel {
 
   // OpenMP's thread count belongs to the calling thread, and Python may call from any of its threads.
   void UseThreads() const { omp_set_num_threads(threads_); }
+  // For a caller that runs Extract itself with its own sink: hold mutex() around it.
+  std::mutex& mutex() { return mutex_; }
+  Model& mutable_model() { return *model_; }
 
  private:
   std::unique_ptr<Model> model_;
@@ -161,6 +164,97 @@ Embeddings Embed(PyModel& model, const std::vector<ImageInput>& inputs, ExtractO
   return model.Extract(extract_inputs, options);
 }
 
+bool IsPooled(const std::string& name) { return name == "pooler_output" || name == "cls" || name == "mean"; }
+
+// One pass of Extract keeping several outputs, each row as `vit embed --outputs` writes it (the same
+// Pool and L2NormalizeRows on the same batches), so that a caller can write them bit for bit as the tool.
+py::tuple ExtractOutputs(PyModel& model, const std::vector<ImageInput>& inputs, const std::vector<std::string>& outputs,
+                         int batch_size, bool normalize, bool skip_invalid, bool exif_transpose) {
+  const ModelInfo& info = model.model().info();
+  for (const std::string& name : outputs) {
+    if (name != "last_hidden_state" && name != "logits" && !IsPooled(name))
+      throw Error("outputs: unknown output '" + name + "'; expected some of last_hidden_state, pooler_output, logits, "
+                  "cls, mean", ErrorKind::kInvalidArgument);
+    if (name == "pooler_output" && !info.has_pooler)
+      throw Error("pooler_output: " + info.source + " has no pooler (no pooler.dense tensors); use cls or mean",
+                  ErrorKind::kInvalidArgument);
+    if (name == "logits" && !info.has_classifier)
+      throw Error("logits: " + info.source + " has no classifier (no classifier.* tensors)", ErrorKind::kInvalidArgument);
+  }
+  if (!skip_invalid) {
+    for (const ImageInput& in : inputs) {
+      std::error_code ec;
+      if (in.kind == ImageInput::Kind::kPath && !std::filesystem::exists(in.path, ec))
+        throw Error(in.name + ": no such file", ErrorKind::kNotFound);
+    }
+  }
+  std::vector<Image> images;
+  const std::vector<ExtractInput> extract_inputs = ExtractInputs(inputs, images);
+  ExtractOptions options;
+  options.batch_size = batch_size;
+  options.embeddings = false;
+  options.skip_invalid = skip_invalid;
+  options.decode.exif_transpose = exif_transpose;
+  options.processor = model.model().processor();
+  options.cancelled = [] {
+    py::gil_scoped_acquire gil;
+    if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+    return false;
+  };
+  std::vector<std::vector<Tensor>> blocks(outputs.size());
+  std::vector<size_t> kept;
+  ExtractSummary summary;
+  {
+    py::gil_scoped_release release;
+    std::lock_guard<std::mutex> lock(model.mutex());
+    model.UseThreads();
+    summary = Extract(
+        model.mutable_model(), extract_inputs,
+        [&](ExtractedBatch& batch) {
+          const ModelOutput& out = batch.output;
+          for (size_t o = 0; o < outputs.size(); ++o) {
+            const std::string& name = outputs[o];
+            Tensor t = name == "last_hidden_state" ? out.last_hidden_state
+                       : name == "logits"          ? out.logits
+                                                   : Pool(out.last_hidden_state, out.pooler_output, ParsePooling(name));
+            if (normalize && IsPooled(name)) L2NormalizeRows(t);
+            blocks[o].push_back(std::move(t));
+          }
+          kept.insert(kept.end(), batch.indices.begin(), batch.indices.end());
+        },
+        options);
+  }
+  py::dict arrays;
+  const ViTConfig& c = model.model().config();
+  for (size_t o = 0; o < outputs.size(); ++o) {
+    std::vector<int64_t> shape;
+    if (!blocks[o].empty()) {
+      shape = blocks[o].front().shape();
+      shape[0] = 0;
+      for (const Tensor& t : blocks[o]) shape[0] += t.dim(0);
+    } else if (outputs[o] == "last_hidden_state") {
+      const int64_t grid = (c.image_size / c.patch_size) * (c.image_size / c.patch_size);
+      shape = {0, grid + 1, c.hidden_size};
+    } else if (outputs[o] == "logits") {
+      shape = {0, static_cast<int64_t>(c.id2label.size())};
+    } else {
+      shape = {0, outputs[o] == "pooler_output" && c.pooler_output_size > 0 ? c.pooler_output_size : c.hidden_size};
+    }
+    Tensor all(shape);
+    size_t offset = 0;
+    for (const Tensor& t : blocks[o]) {
+      std::memcpy(all.data() + offset, t.data(), static_cast<size_t>(t.numel()) * sizeof(float));
+      offset += static_cast<size_t>(t.numel());
+    }
+    arrays[py::str(outputs[o])] = ToNumpy(all);
+  }
+  py::array_t<int64_t> kept_array(static_cast<py::ssize_t>(kept.size()));
+  for (size_t i = 0; i < kept.size(); ++i) kept_array.mutable_data()[i] = static_cast<int64_t>(kept[i]);
+  py::list skipped;
+  for (const SkippedInput& s : summary.skipped) skipped.append(py::make_tuple(s.index, s.reason));
+  return py::make_tuple(arrays, kept_array, skipped);
+}
+
 }  // namespace
 
 void RegisterModel(py::module_& m) {
@@ -243,7 +337,20 @@ void RegisterModel(py::module_& m) {
           py::arg("images"), py::arg("pooling") = "pooler", py::arg("batch_size") = 8, py::arg("normalize") = false,
           py::arg("skip_invalid") = false, py::arg("exif_transpose") = false, py::arg("progress") = py::none(),
           py::arg("processor") = py::none(),
-          "(features [N, D], kept input indices, [(index, reason)] of skipped inputs).");
+          "(features [N, D], kept input indices, [(index, reason)] of skipped inputs).")
+      .def(
+          "extract",
+          [](PyModel& model, const py::sequence& images, const std::vector<std::string>& outputs, int batch_size,
+             bool normalize, bool skip_invalid, bool exif_transpose) {
+            if (batch_size < 1)
+              throw Error("batch_size must be at least 1, got " + std::to_string(batch_size), ErrorKind::kInvalidArgument);
+            return ExtractOutputs(model, ParseImageInputs(images), outputs, batch_size, normalize, skip_invalid,
+                                  exif_transpose);
+          },
+          py::arg("images"), py::arg("outputs"), py::arg("batch_size") = 8, py::arg("normalize") = false,
+          py::arg("skip_invalid") = false, py::arg("exif_transpose") = false,
+          "({output: [N, ...]} for outputs among last_hidden_state, pooler_output, logits, cls, mean, computed as "
+          "`vit embed --outputs` does in one pass, kept input indices, [(index, reason)] of skipped inputs).");
 }
 
 }  // namespace vit::python

@@ -45,6 +45,9 @@ class Model:
               normalize: bool = False, skip_invalid: bool = False, exif_transpose: bool = False,
               progress: Optional[Callable[[int, int], None]] = None,
               processor: Optional[ImageProcessor] = None) -> Tuple[np.ndarray, np.ndarray, List[Tuple[int, str]]]: ...
+    def extract(self, images: Sequence[_ImageItem], outputs: Sequence[str], batch_size: int = 8,
+                normalize: bool = False, skip_invalid: bool = False,
+                exif_transpose: bool = False) -> Tuple[Dict[str, np.ndarray], np.ndarray, List[Tuple[int, str]]]: ...
 
 class LinearHead:
     model: str
