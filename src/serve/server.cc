@@ -17,6 +17,7 @@
 
 #include "serve/batcher.h"
 #include "serve/context.h"
+#include "serve/grpc_server.h"
 #include "serve/http.h"
 #include "serve/inference.h"
 #include "serve/metrics.h"
@@ -147,6 +148,8 @@ void ServeOptions::Validate() const {
   };
   at_least(port, 0, "--port");
   if (port > 65535) throw Error("--port: expected at most 65535", ErrorKind::kInvalidArgument);
+  at_least(grpc_port, -1, "--grpc-port");
+  if (grpc_port > 65535) throw Error("--grpc-port: expected at most 65535", ErrorKind::kInvalidArgument);
   at_least(max_batch_size, 1, "--max-batch-size");
   at_least(max_wait_ms, 0, "--max-wait-ms");
   at_least(max_concurrent_requests, 1, "--max-concurrent-requests");
@@ -217,16 +220,29 @@ int Serve(const ServeOptions& options) {
   });
   RegisterRoutes(http, context);
   const int port = http.Bind(options.host, options.port);
+  std::unique_ptr<GrpcServer> grpc;
+  if (options.grpc_port >= 0) {
+    GrpcOptions grpc_options;
+    grpc_options.host = options.host;
+    grpc_options.port = options.grpc_port;
+    grpc_options.max_message_bytes = http_options.max_body_bytes;
+    grpc_options.max_threads = http_options.worker_threads;
+    grpc = std::make_unique<GrpcServer>(context, grpc_options);
+    std::fprintf(stderr, "vit serve: gRPC (KServe v2) listening on %s:%d\n", options.host.c_str(), grpc->port());
+  }
 
   signals.OnSignal([&] {
     context.draining = true;
     http.Stop();
+    // RPCs in flight get as long as a request may take; new ones are refused at once.
+    if (grpc) grpc->Shutdown(std::chrono::milliseconds(options.request_timeout_ms));
   });
   std::fprintf(stderr, "vit serve: %s (%s, %s) listening on http://%s:%d\n", served.name.c_str(),
                served.info.directory.c_str(), PrecisionName(served.info.precision), options.host.c_str(), port);
   std::fflush(stderr);
   const bool stopped = http.Listen();  // returns when every connection being served has been answered
   signals.OnSignal([] {});              // `http` and `context` are about to go
+  grpc.reset();                         // after the RPCs in flight are answered
   batcher.Stop();
   if (!stopped) {
     std::fprintf(stderr, "vit serve: the listening socket failed\n");

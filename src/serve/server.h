@@ -14,6 +14,7 @@ struct ServeOptions {
   std::string served_model_name;  // empty: the hub id, or the folder's name
   std::string host = "127.0.0.1";
   int port = 8080;                // 0: any free port (printed at start)
+  int grpc_port = -1;             // the KServe v2 gRPC service: -1 off, 0 any free port (printed at start)
   int max_batch_size = 8;
   int max_wait_ms = 5;
   int max_concurrent_requests = 512;

@@ -13,7 +13,7 @@ void AddServeCommand(CLI::App& app, CommandRunner& run) {
   CLI::App* cmd = app.add_subcommand(
       "serve",
       "Serve a model over HTTP: POST /embed (text-embeddings-inference style), POST /v1/embeddings (OpenAI),\n"
-      "POST /v2/models/{name}/infer (KServe v2 / Triton), POST /predict (labels), POST /attention (maps),\n"
+      "POST /v2/models/{name}/infer (KServe v2 / Triton; also over gRPC with --grpc-port), POST /predict (labels), POST /attention (maps),\n"
       "POST /search (with --index), GET /health, /info, /metrics (Prometheus), and a page to try it at GET /.\n"
       "Requests from all clients are batched together. SIGTERM or SIGINT finishes the requests in flight\n"
       "and exits 0.");
@@ -24,6 +24,9 @@ void AddServeCommand(CLI::App& app, CommandRunner& run) {
                   "the model's name in the APIs (default: the hub id, or the folder's name)");
   cmd->add_option("--host", options->host, "address to listen on")->capture_default_str();
   cmd->add_option("--port", options->port, "port to listen on (0: any free port)")->capture_default_str();
+  cmd->add_option("--grpc-port", options->grpc_port,
+                  "also serve KServe v2 over gRPC (inference.GRPCInferenceService) on this port (0: any free port; "
+                  "default: off)");
   cmd->add_option("--max-batch-size", options->max_batch_size, "most images in one model run")
       ->capture_default_str();
   cmd->add_option("--max-wait-ms", options->max_wait_ms,
