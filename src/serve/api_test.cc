@@ -252,6 +252,7 @@ TEST_F(ApiTest, OpenAIModelsListsTheServedModel) {
 TEST_F(ApiTest, TeiErrorTypesAreSpelledAsTeiSpellsThem) {
   auto type = [&](const std::string& body) { return Json::parse(Call(TeiEmbed, body).body)["error_type"]; };
   EXPECT_EQ(type(R"({"inputs": []})"), "Empty");
+  EXPECT_EQ(Json::parse(Call(TeiEmbed, "", {{"content-type", "image/png"}}).body)["error_type"], "Empty");
   EXPECT_EQ(type(R"({"inputs": 3})"), "Validation");
   EXPECT_EQ(type(R"({"inputs": "Zm9v", "dimensions": 5})"), "Validation");  // wider than the model
   Json many = Json::array();

@@ -24,7 +24,7 @@ std::string Lower(std::string s) {
 // input), Tokenizer (its 422: input that cannot become model input, here an image that does not
 // decode), Overloaded (429), Unhealthy (503), Backend (the rest of 5xx).
 const char* TeiErrorType(int status, const std::string& message) {
-  if (status == 400 && (message.find("is empty") != std::string::npos || message.find("no images") != std::string::npos))
+  if (status == 400 && (message.find("empty") != std::string::npos || message.find("no images") != std::string::npos))
     return "Empty";
   if (status == 422) return "Tokenizer";
   if (status == 429) return "Overloaded";

@@ -225,8 +225,10 @@ int Serve(const ServeOptions& options) {
     GrpcOptions grpc_options;
     grpc_options.host = options.host;
     grpc_options.port = options.grpc_port;
-    grpc_options.max_message_bytes = http_options.max_body_bytes;
-    grpc_options.max_threads = http_options.worker_threads;
+    grpc_options.max_message_bytes = static_cast<size_t>(options.max_body_mb) << 20;
+    // Enough for every admitted request, plus a few so that requests over the limit still get their
+    // RESOURCE_EXHAUSTED and health checks still answer.
+    grpc_options.max_threads = options.max_concurrent_requests + 8;
     grpc = std::make_unique<GrpcServer>(context, grpc_options);
     std::fprintf(stderr, "vit serve: gRPC (KServe v2) listening on %s:%d\n", options.host.c_str(), grpc->port());
   }
