@@ -39,6 +39,16 @@ TEST(DecodePnmTest, PlainLastTokenWithoutNewlineFillsThePicture) {
   EXPECT_EQ(image.rgb, (std::vector<uint8_t>{1, 1, 1, 2, 2, 2, 3, 3, 3, 3, 3, 3}));
 }
 
+TEST(DecodePnmTest, HeldTokenFillsTheRestOfALargePicture) {
+  // Pillow repeats the held token for every sample left (3 million here); the decoder fills them at
+  // once. tests/fuzz/corpus/image/good_pnm_p2_held_token_20m_samples.pgm bounds the time it takes.
+  const Image image = DecodeText("P2\n3000 1000\n255\n1 2 3 4 5 6 7 8 9");
+  ASSERT_EQ(image.rgb.size(), size_t{3000} * 1000 * 3);
+  EXPECT_EQ(image.rgb[23], 8);
+  EXPECT_EQ(image.rgb[24], 9);
+  EXPECT_EQ(image.rgb.back(), 9);
+}
+
 TEST(DecodePnmTest, CommentInsideDataJoinsDigits) {
   const Image image = DecodeText("P2 2 1 255\n1#x\n2 5\n");
   EXPECT_EQ(image.rgb, (std::vector<uint8_t>{12, 12, 12, 5, 5, 5}));
