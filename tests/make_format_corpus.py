@@ -7,6 +7,7 @@ tests/make_image_corpus.py calls make_good(OUTDIR/good) and make_bad(OUTDIR/bad)
 import io
 import os
 import struct
+import zlib
 
 import numpy as np
 from PIL import Image
@@ -508,6 +509,175 @@ def _xbm_bad(p):
     _write(p("xbm_bomb.xbm"), b"#define c_width 99999\n#define c_height 99999\nchar c_bits[] = { 0x01 };\n")
 
 
+
+def _png_chunk(kind, data):
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+
+def _png_parts(seed, h=13, w=17, level=9, interlace=False):
+    """Signature + IHDR of an 8-bit RGB picture, and its zlib-compressed rows (filter 0)."""
+    a = _noise(h, w, 3, seed)
+    if interlace:
+        rows = b""
+        for x0, y0, dx, dy in [(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2),
+                               (0, 1, 1, 2)]:
+            sub = a[y0::dy, x0::dx]
+            if sub.shape[0] and sub.shape[1]:
+                rows += b"".join(b"\0" + r.tobytes() for r in sub)
+    else:
+        rows = b"".join(b"\0" + r.tobytes() for r in a)
+    head = b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, int(interlace)))
+    return head, zlib.compress(rows, level), a
+
+
+def _png_open_idat(z):
+    """An IDAT chunk's length and type followed by `z`, with no CRC (the file is cut there)."""
+    return struct.pack(">I", len(z)) + b"IDAT" + z
+
+
+def _fctl(seq, w, h, x=0, y=0):
+    return _png_chunk(b"fcTL", struct.pack(">IIIIIHHBB", seq, w, h, x, y, 1, 10, 0, 0))
+
+
+def _actl(frames):
+    return _png_chunk(b"acTL", struct.pack(">II", frames, 0))
+
+
+def _png_good(p):
+    # Pillow's ZIP decoder stops at the last row: what follows it in the file is never needed.
+    head, z, _ = _png_parts(191)
+    iend = _png_chunk(b"IEND", b"")
+    _write(p("png_cut_no_idat_crc.png"), head + _png_open_idat(z))
+    _write(p("png_cut_no_adler32.png"), head + _png_open_idat(z)[:-4])
+    _write(p("png_cut_inside_adler32.png"), head + _png_open_idat(z)[:-2])
+    _write(p("png_second_idat_cut_after_rows.png"), head + _png_chunk(b"IDAT", z[:40]) + _png_open_idat(z[40:])[:-4])
+    _write(p("png_bad_idat_crc.png"), head + _png_open_idat(z) + b"\0\0\0\0" + iend)
+    stored_head, stored, _ = _png_parts(192, level=0)
+    _write(p("png_stored_cut_after_rows.png"), stored_head + _png_open_idat(stored)[:-4])
+    ihead, iz, _ = _png_parts(193, interlace=True)
+    _write(p("png_interlaced_cut_no_adler32.png"), ihead + _png_open_idat(iz)[:-4])
+    # After the image data Pillow reads on until the file ends or a chunk header is broken, without CRCs.
+    body = head + _png_chunk(b"IDAT", z)
+    _write(p("png_trailing_garbage.png"), body + b"\x00\x00\x00\x05!!!!!hello")
+    _write(p("png_trailing_text_bad_crc.png"), body + _png_chunk(b"tEXt", b"a\0b")[:-1] + b"\0" + iend)
+    _write(p("png_trailing_text_cut_in_crc.png"), body + _png_chunk(b"tEXt", b"Comment\0hello")[:-2])
+    _write(p("png_trailing_iccp_broken.png"), body + _png_chunk(b"iCCP", b"icc\0\1xx") + iend)
+    _write(p("png_trailing_exif_odd.png"), body + _png_chunk(b"eXIf", b"12345") + iend)
+    _write(p("png_trailing_fctl_seq0.png"), body + _fctl(0, 17, 13) + iend)
+    # iCCP: Pillow reads the method from the keyword's terminator, so a 1 after it is not looked at.
+    _write(p("png_iccp_method_after_nul.png"), head + _png_chunk(b"iCCP", b"icc\0\1xx") + _png_chunk(b"IDAT", z) + iend)
+    # APNG: frame 0 is the image; a default image is the IDAT without an fcTL before it; an animation
+    # stops load_end at its second fcTL, so a sequence error after that is not seen.
+    _, z2, _ = _png_parts(194)
+    fdat = lambda seq, d: _png_chunk(b"fdAT", struct.pack(">I", seq) + d)  # noqa: E731
+    _write(p("apng_two_frames.png"), head + _actl(2) + _fctl(0, 17, 13) + _png_chunk(b"IDAT", z) + _fctl(1, 17, 13) +
+           fdat(2, z2) + iend)
+    _write(p("apng_default_image.png"), head + _actl(1) + _png_chunk(b"IDAT", z) + _fctl(0, 17, 13) + fdat(1, z2) + iend)
+    _write(p("apng_later_sequence_error.png"), head + _actl(2) + _fctl(0, 17, 13) + _png_chunk(b"IDAT", z) +
+           _fctl(5, 17, 13) + fdat(6, z2) + iend)
+    # A first frame smaller than the image fills its box; the rest stays 0.
+    a = _noise(5, 7, 3, 195)
+    zsub = zlib.compress(b"".join(b"\0" + r.tobytes() for r in a))
+    _write(p("apng_first_frame_box.png"), head + _actl(2) + _fctl(0, 7, 5, 3, 2) + _png_chunk(b"IDAT", zsub) +
+           _fctl(1, 17, 13) + fdat(2, z2) + iend)
+
+
+def _png_bad(p):
+    head, z, _ = _png_parts(196)
+    iend = _png_chunk(b"IEND", b"")
+    body = head + _png_chunk(b"IDAT", z)
+    _write(p("png_cut_before_last_row.png"), head + _png_open_idat(z)[:-12])
+    stored_head, stored, _ = _png_parts(197, level=0)
+    _write(p("png_stored_cut_in_last_row.png"), stored_head + _png_open_idat(stored)[:-5])
+    _write(p("png_first_idat_only.png"), head + _png_chunk(b"IDAT", z[:40]))
+    _write(p("png_second_idat_header_cut.png"), head + _png_chunk(b"IDAT", z[:40]) + struct.pack(">I", 9) + b"IDA")
+    # The inflate call that gives the last row goes on to the adler32 when it is there: a wrong one is an error.
+    _write(p("png_bad_adler32.png"), head + _png_chunk(b"IDAT", z[:-4] + bytes(4)) + iend)
+    # load_end after the image data: a chunk cut short, and the handlers' own errors.
+    _write(p("png_trailing_text_cut.png"), body + _png_chunk(b"tEXt", b"Comment\0hello world")[:-8])
+    _write(p("png_trailing_unknown_cut.png"), body + _png_chunk(b"abCD", b"x" * 50)[:-20])
+    _write(p("png_trailing_idat_cut.png"), body + _png_chunk(b"IDAT", b"x" * 50)[:-20])
+    _write(p("png_trailing_ztxt_over_1mb.png"), body + _png_chunk(b"zTXt", b"Comment\0\0" + zlib.compress(b"a" * (1 << 21))) + iend)
+    _write(p("png_trailing_ztxt_method_1.png"), body + _png_chunk(b"zTXt", b"Comment\0\1" + zlib.compress(b"a")) + iend)
+    for name, data in [(b"gAMA", b""), (b"sRGB", b""), (b"pHYs", b"12345678"), (b"IHDR", b"1234"), (b"tRNS", b"12"),
+                       (b"acTL", b"1234"), (b"cHRM", b"12345"), (b"fdAT", b"ab")]:
+        _write(p(f"png_trailing_{name.decode()}_short.png"), body + _png_chunk(name, data) + iend)
+    _write(p("png_trailing_ihdr_filter_1.png"), body + _png_chunk(b"IHDR", struct.pack(">IIBBBBB", 17, 13, 8, 2, 0, 1, 0)) + iend)
+    _write(p("png_trailing_fctl_sequence_error.png"), body + _fctl(3, 17, 13) + iend)
+    _write(p("png_trailing_fdat_sequence_error.png"), body + _png_chunk(b"fdAT", struct.pack(">I", 0) + b"abc") + iend)
+    _write(p("apng_one_frame_later_sequence_error.png"), head + _actl(1) + _fctl(0, 17, 13) + _png_chunk(b"IDAT", z) +
+           _fctl(5, 17, 13) + iend)
+    # Image.open's handlers before the image data.
+    for name, data in [(b"gAMA", b""), (b"gAMA", b"\0\0\1"), (b"sRGB", b""), (b"tRNS", b"12")]:
+        _write(p(f"png_{name.decode()}_{len(data)}_bytes.png"), head + _png_chunk(name, data) + _png_chunk(b"IDAT", z) + iend)
+    _write(p("png_ztxt_method_1.png"), head + _png_chunk(b"zTXt", b"Comment\0\1" + zlib.compress(b"a")) +
+           _png_chunk(b"IDAT", z) + iend)
+    _write(p("apng_first_fctl_sequence_1.png"), head + _actl(2) + _fctl(1, 17, 13) + _png_chunk(b"IDAT", z) + iend)
+    _write(p("apng_fctl_outside_image.png"), head + _actl(2) + _fctl(0, 18, 13) + _png_chunk(b"IDAT", z) + iend)
+    _write(p("apng_fctl_short.png"), head + _actl(2) + _png_chunk(b"fcTL", bytes(20)) + _png_chunk(b"IDAT", z) + iend)
+
+
+def _exif_ifd(orientation, order=b"MM", magic=b"\x00\x2a"):
+    """A TIFF block whose IFD0 holds one SHORT orientation, in either byte order, with Pillow's accepted magics."""
+    e = ">" if order == b"MM" else "<"
+    return order + magic + struct.pack(e + "IHHHIHHI", 8, 1, 0x0112, 3, 1, orientation, 0, 0)
+
+
+_BIGTIFF_EXIF = b"Exif\0\0II\x2b\x00\x08\x00\x00\x00" + bytes(16)
+
+
+def _exif_bad(p):
+    # Image.open reads the EXIF block of a JPEG without a JFIF dpi, and lets struct.error through.
+    buf = io.BytesIO()
+    Image.fromarray(_noise(5, 6, 3, 203)).save(buf, "JPEG")
+    jpeg = buf.getvalue()
+    _write(p("jpeg_exif_bigtiff.jpg"), jpeg[:2] + b"\xff\xe1" + struct.pack(">H", len(_BIGTIFF_EXIF) + 2) +
+           _BIGTIFF_EXIF + jpeg[2:])
+
+
+def _exif_good(p):
+    # Image.getexif() reads the EXIF block under exif_transpose, and raises where it does not start
+    # with a classic TIFF header: the plain pass opens these files, the exif_transpose pass refuses them.
+    rgb = _noise(11, 7, 3, 201)
+    im = Image.fromarray(rgb)
+    _, z, _ = _png_parts(202, h=11, w=7)
+    head = b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", struct.pack(">IIBBBBB", 7, 11, 8, 2, 0, 0, 0))
+    idat, iend = _png_chunk(b"IDAT", z), _png_chunk(b"IEND", b"")
+    _write(p("png_exif_not_tiff.png"), head + idat + _png_chunk(b"eXIf", b"12345") + iend)
+    _write(p("png_exif_empty.png"), head + _png_chunk(b"eXIf", b"") + idat + iend)
+    _write(p("png_exif_swapped_magic.png"), head + _png_chunk(b"eXIf", _exif_ifd(6, b"MM", b"\x2a\x00")) + idat + iend)
+    _write(p("png_exif_text_key_bytes.png"), head + _png_chunk(b"tEXt", b"exif\0" + _exif_ifd(3, b"II", b"\x2a\x00")) +
+           idat + iend)
+    _write(p("png_exif_ztxt_key_text.png"), head + _png_chunk(b"zTXt", b"exif\0\0" + zlib.compress(b"text")) + idat + iend)
+    hexdump = "\nexif\n      26\n" + _exif_ifd(8).hex()
+    _write(p("png_exif_raw_profile.png"), head + _png_chunk(b"tEXt", b"Raw profile type exif\0" + hexdump.encode()) +
+           idat + iend)
+    _write(p("png_exif_raw_profile_not_hex.png"), head + _png_chunk(b"tEXt", b"Raw profile type exif\0\nexif\n 2\n4d4x") +
+           idat + iend)
+    _write(p("png_exif_raw_profile_odd_digits.png"), head + _png_chunk(b"tEXt", b"Raw profile type exif\0\nexif\n 2\n4d 4d") +
+           idat + iend)
+    buf = io.BytesIO()
+    im.save(buf, "JPEG", quality=90)
+    jpeg = buf.getvalue()
+
+    def app1(payload):
+        return jpeg[:2] + b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload + jpeg[2:]
+
+    _write(p("jpeg_exif_not_tiff.jpg"), app1(b"Exif\0\0garbage!!"))
+    _write(p("jpeg_exif_one_nul.jpg"), app1(b"Exif\0" + _exif_ifd(6)))
+    _write(p("jpeg_exif_only_prefix.jpg"), app1(b"Exif\0\0"))
+    # With a JFIF dpi before it, Image.open leaves the EXIF block alone: only exif_transpose reads it.
+    buf = io.BytesIO()
+    im.save(buf, "JPEG", quality=90, dpi=(72, 72))
+    jpeg = buf.getvalue()
+    app0_end = 4 + struct.unpack(">H", jpeg[4:6])[0]
+    with_dpi = lambda payload: (jpeg[:app0_end] + b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload +  # noqa: E731
+                                jpeg[app0_end:])
+    _write(p("jpeg_exif_not_tiff_after_dpi.jpg"), with_dpi(b"Exif\0\0garbage!!"))
+    _write(p("jpeg_exif_bigtiff_after_dpi.jpg"), with_dpi(_BIGTIFF_EXIF))
+    _write(p("jpeg_exif_swapped_magic.jpg"), app1(b"Exif\0\0" + _exif_ifd(5, b"II", b"\x00\x2a")))
+    im.save(p("webp_exif_not_tiff.webp"), "WEBP", lossless=True, exif=b"Exif\0\0nonsense")
+
 def _mpo_good(p):
     # MPO (multi-picture JPEG): Pillow opens the first frame, which the JPEG decoder reads.
     first, second = (Image.fromarray(_noise(21, 34, 3, seed)) for seed in (181, 182))
@@ -542,6 +712,8 @@ def make_good(out):
     _sgi_good(p)
     _xbm_good(p)
     _mpo_good(p)
+    _png_good(p)
+    _exif_good(p)
 
 
 def make_bad(out):
@@ -553,3 +725,5 @@ def make_bad(out):
     _pcx_bad(p)
     _sgi_bad(p)
     _xbm_bad(p)
+    _png_bad(p)
+    _exif_bad(p)

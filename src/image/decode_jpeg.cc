@@ -92,6 +92,34 @@ struct JpegState {
   ctx.Fail(std::string("truncated JPEG: the data ends ") + where + " (Pillow: image file is truncated)");
 }
 
+// JpegImagePlugin.APP: the first APP1 that starts "Exif\0" is info["exif"]; a JFIF APP0 with unit 1
+// before it sets info["dpi"]. Without that dpi, Image.open calls getexif() right away to look for one,
+// catching SyntaxError (the block is then cached empty) but not struct.error (Image.open then refuses
+// the file). With it, the block is first read by exif_transpose's getexif(), where both raise.
+int ExifOrientationAsPillowReadsIt(const DecodeContext& ctx, jpeg_saved_marker_ptr markers) {
+  bool dpi = false;
+  for (jpeg_saved_marker_ptr m = markers; m != nullptr; m = m->next) {
+    if (m->marker == JPEG_APP0 && m->data_length >= 12 && std::memcmp(m->data, "JFIF", 4) == 0 && m->data[7] == 1) {
+      dpi = true;
+    }
+    if (m->marker != JPEG_APP0 + 1 || m->data_length < 5 || std::memcmp(m->data, "Exif\0", 5) != 0) continue;
+    const std::span<const uint8_t> block(m->data, m->data_length);
+    const ExifLoad load = PillowExifLoad(block);
+    if (!dpi) {
+      if (load == ExifLoad::kStructError) {
+        ctx.Fail("JPEG EXIF segment holds a BigTIFF or cut TIFF header (Pillow: unpack requires a buffer of 4 bytes)");
+      }
+      if (load == ExifLoad::kSyntaxError) return 1;  // read once at open, failed quietly, cached empty
+    }
+    if (!ctx.want_orientation()) return 1;
+    if (load != ExifLoad::kOk) {
+      ctx.Fail("JPEG EXIF segment does not hold a TIFF header after \"Exif\\0\\0\" (Pillow: not a TIFF file)");
+    }
+    return ExifOrientation(block);
+  }
+  return 1;
+}
+
 }  // namespace
 
 int DecodeJpegInto(const DecodeContext& ctx, RowSink& sink) {
@@ -116,7 +144,10 @@ int DecodeJpegInto(const DecodeContext& ctx, RowSink& sink) {
   cinfo.src = &s.source;
   s.progress.progress_monitor = CountScans;
   cinfo.progress = &s.progress;
-  if (ctx.want_orientation()) jpeg_save_markers(&cinfo, JPEG_APP0 + 1, 0xFFFF);
+  // JFIF (APP0) and EXIF (APP1), in file order: Image.open reads the EXIF block already where no dpi
+  // precedes it (JpegImagePlugin.APP), and what that read raises decides the file's fate.
+  jpeg_save_markers(&cinfo, JPEG_APP0, 0xFFFF);
+  jpeg_save_markers(&cinfo, JPEG_APP0 + 1, 0xFFFF);
 
   int header;
   do {
@@ -132,14 +163,7 @@ int DecodeJpegInto(const DecodeContext& ctx, RowSink& sink) {
     ctx.Fail("cannot handle " + std::to_string(components) + "-component JPEG images", ErrorKind::kUnsupported);
   }
   ctx.CheckSize(cinfo.image_width, cinfo.image_height);
-  if (ctx.want_orientation()) {
-    for (jpeg_saved_marker_ptr m = cinfo.marker_list; m != nullptr; m = m->next) {
-      if (m->marker == JPEG_APP0 + 1 && m->data_length >= 5 && std::memcmp(m->data, "Exif\0", 5) == 0) {
-        s.orientation = ExifOrientation({m->data, m->data_length});
-        break;  // Pillow keeps the first Exif segment
-      }
-    }
-  }
+  s.orientation = ExifOrientationAsPillowReadsIt(ctx, cinfo.marker_list);
 
   cinfo.out_color_space = components == 1 ? JCS_GRAYSCALE : components == 3 ? JCS_RGB : JCS_CMYK;
   cinfo.dct_method = JDCT_ISLOW;

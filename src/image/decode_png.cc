@@ -1,11 +1,14 @@
-// PNG through libpng, with the modes of Pillow's PngImagePlugin (_MODES) and what convert("RGB") then
-// does with them: 1/2/4-bit grey scaled to 0..255 ("1", "L;2", "L;4"), 16-bit grey opened as "I" and
-// clipped at 255, other 16-bit samples reduced to their high byte (";16B" raw modes), palettes looked up
-// with Pillow's grey ramp behind the entries PLTE defines, alpha and tRNS ignored.
+// PNG with the modes of Pillow's PngImagePlugin (_MODES) and what convert("RGB") then does with them:
+// 1/2/4-bit grey scaled to 0..255 ("1", "L;2", "L;4"), 16-bit grey opened as "I" and clipped at 255,
+// other 16-bit samples reduced to their high byte (";16B" raw modes), palettes looked up with Pillow's
+// grey ramp behind the entries PLTE defines, alpha and tRNS ignored.
 //
-// Pillow reads PNG with its own chunk reader: it checks the CRC of every chunk before the first IDAT
-// and none after, and it does not need IEND. A walk over the chunks here does the same checks (and picks
-// up EXIF for exif_transpose); libpng is then told to leave CRCs alone and is never asked for IEND.
+// libpng reads the header and the palette. The image data is inflated here as Pillow's ZIP decoder
+// does it (ZipDecode.c, fed by ImageFile.load and PngImageFile.load_read): one row per inflate call,
+// over the IDAT chunks that follow each other, done as soon as the last row is in. A file cut after
+// that row, or missing the IDAT CRC, the zlib adler32 or IEND, is therefore an image, while a zlib error
+// met on the way (a wrong adler32 right after the last row included) refuses it. The chunks around the
+// image data follow Pillow's rules too (png_chunks.h).
 #include <png.h>
 #include <zlib.h>
 
@@ -17,249 +20,52 @@
 #include <vector>
 
 #include "image/decoders.h"
-#include "image/exif.h"
+#include "image/png_chunks.h"
 #include "image/pil_convert.h"
 
 namespace vit::image {
 namespace {
 
-uint32_t BigEndian32(const uint8_t* p) {
-  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
-}
-
-// Pillow's is_cid: four word characters.
-bool IsChunkType(const uint8_t* p) {
-  for (int i = 0; i < 4; ++i) {
-    const uint8_t c = p[i];
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) return false;
+// The header fields the image data needs, and the rectangle it fills (the whole picture, or an APNG
+// first frame's fcTL box).
+struct PngLayout {
+  uint32_t width = 0, height = 0;  // of the rectangle
+  int bit_depth = 0, color_type = 0, channels = 1;
+  bool interlaced = false;
+  size_t RowBytes(uint32_t pixels) const {
+    return static_cast<size_t>((uint64_t{pixels} * static_cast<uint64_t>(channels * bit_depth) + 7) / 8);
   }
-  return true;
-}
-
-std::string ChunkName(const uint8_t* p) { return std::string(reinterpret_cast<const char*>(p), 4); }
-
-// Pillow's limits on text chunks (PngImagePlugin): a compressed text may inflate to MAX_TEXT_CHUNK
-// (ImageFile.SAFEBLOCK, 1 MB), else "Decompressed Data Too Large"; all text together to
-// MAX_TEXT_MEMORY (64 MB), else "Too much memory used in text chunks". Both refuse the image.
-constexpr size_t kMaxTextChunk = size_t{1} << 20;
-constexpr size_t kMaxTextMemory = 64 * kMaxTextChunk;
-
-// Inflates a zlib stream as Pillow's _safe_zlib_decompress does, through a small buffer: the text is
-// kept only when `out` is given, the bytes it would take are counted in `produced`. A stream that
-// ends early gives what it had (zlib's decompressobj does the same); one that is broken gives nothing.
-enum class Inflated { kOk, kBroken, kTooLarge };
-Inflated InflateText(const uint8_t* data, size_t size, std::string* out, size_t& produced) {
-  produced = 0;
-  z_stream z{};
-  if (inflateInit(&z) != Z_OK) return Inflated::kBroken;
-  z.next_in = const_cast<Bytef*>(data);
-  z.avail_in = static_cast<uInt>(size);
-  uint8_t buffer[1 << 14];
-  Inflated result = Inflated::kOk;
-  while (true) {
-    z.next_out = buffer;
-    z.avail_out = sizeof(buffer);
-    const int rc = inflate(&z, Z_NO_FLUSH);
-    const size_t n = sizeof(buffer) - z.avail_out;
-    produced += n;
-    if (produced > kMaxTextChunk) {
-      result = Inflated::kTooLarge;
-      break;
-    }
-    if (out != nullptr) out->append(reinterpret_cast<const char*>(buffer), n);
-    if (rc == Z_STREAM_END || (rc == Z_BUF_ERROR && z.avail_in == 0) || (rc == Z_OK && n == 0 && z.avail_in == 0)) break;
-    if (rc != Z_OK) {
-      result = Inflated::kBroken;
-      if (out != nullptr) out->clear();
-      break;
-    }
-  }
-  inflateEnd(&z);
-  return result;
-}
-
-// The orientation Pillow's getexif() finds in PNG metadata: eXIf, else a "Raw profile type exif" text
-// (ImageMagick's hex dump), then the XMP fallback from an "XML:com.adobe.xmp" iTXt.
-struct PngMetadata {
-  std::vector<uint8_t> exif;
-  bool has_exif = false;
-  std::string raw_profile_exif;
-  std::string xmp;
-
-  int Orientation() const {
-    if (has_exif) {
-      const int o = ExifOrientation(exif);
-      if (o != 1) return o;
-    } else if (!raw_profile_exif.empty()) {
-      // "".join(text.split("\n")[3:]) then bytes.fromhex (whitespace ignored).
-      size_t line = 0, at = 0;
-      while (line < 3 && at < raw_profile_exif.size()) {
-        if (raw_profile_exif[at++] == '\n') ++line;
-      }
-      std::vector<uint8_t> bytes;
-      int high = -1;
-      for (; at < raw_profile_exif.size(); ++at) {
-        const char c = raw_profile_exif[at];
-        int v;
-        if (c >= '0' && c <= '9') {
-          v = c - '0';
-        } else if (c >= 'a' && c <= 'f') {
-          v = c - 'a' + 10;
-        } else if (c >= 'A' && c <= 'F') {
-          v = c - 'A' + 10;
-        } else if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f') {
-          continue;
-        } else {
-          return 1;
-        }
-        if (high < 0) {
-          high = v;
-        } else {
-          bytes.push_back(static_cast<uint8_t>(high * 16 + v));
-          high = -1;
-        }
-      }
-      const int o = ExifOrientation(bytes);
-      if (o != 1) return o;
-    }
-    return XmpOrientation(xmp);
-  }
-};
-
-// One tEXt, zTXt or iTXt chunk, split as Pillow splits it. Every text counts towards Pillow's
-// MAX_TEXT_MEMORY (`text_memory`); only EXIF's and XMP's are kept, and only when `keep`. Inflated
-// bytes of a broken stream count too, where Pillow counts nothing: without that, chunks that each
-// inflate a megabyte and then break would cost unbounded time.
-void ReadTextChunk(const DecodeContext& ctx, const uint8_t* type, const uint8_t* data, size_t size, bool keep,
-                   PngMetadata& meta, size_t& text_memory) {
-  const auto* text = reinterpret_cast<const char*>(data);
-  const size_t nul = std::string_view(text, size).find('\0');
-  const std::string_view keyword(text, nul == std::string_view::npos ? size : nul);
-  const bool wanted = keep && (keyword == "Raw profile type exif" || keyword == "XML:com.adobe.xmp");
-  std::string value;
-  size_t value_bytes = 0;
-  Inflated inflated = Inflated::kOk;
-  const std::string kind = ChunkName(type);
-  if (nul == std::string_view::npos) {
-    // no text
-  } else if (kind == "tEXt") {
-    value_bytes = size - nul - 1;
-    if (wanted) value.assign(text + nul + 1, value_bytes);
-  } else if (kind == "zTXt") {
-    if (size >= nul + 2) inflated = InflateText(data + nul + 2, size - nul - 2, wanted ? &value : nullptr, value_bytes);
-  } else {  // iTXt: keyword\0 flag method language\0 translated\0 text
-    if (size < nul + 3) return;
-    const bool compressed = data[nul + 1] != 0;
-    size_t at = nul + 3;
-    for (int skip = 0; skip < 2; ++skip) {
-      const size_t end = std::string_view(text + at, size - at).find('\0');
-      if (end == std::string_view::npos) return;
-      at += end + 1;
-    }
-    if (compressed) {
-      inflated = InflateText(data + at, size - at, wanted ? &value : nullptr, value_bytes);
-    } else {
-      value_bytes = size - at;
-      if (wanted) value.assign(text + at, value_bytes);
-    }
-  }
-  if (inflated == Inflated::kTooLarge) {
-    ctx.Fail("PNG text chunk " + kind + " inflates to more than " + std::to_string(kMaxTextChunk) +
-             " bytes (Pillow: Decompressed Data Too Large)");
-  }
-  text_memory += value_bytes;
-  if (text_memory > kMaxTextMemory) {
-    ctx.Fail("PNG text chunks hold more than " + std::to_string(kMaxTextMemory) +
-             " bytes (Pillow: Too much memory used in text chunks)");
-  }
-  if (wanted && inflated == Inflated::kOk) {
-    (keyword == "Raw profile type exif" ? meta.raw_profile_exif : meta.xmp) = std::move(value);
-  }
-}
-
-// The IHDR fields the image-data check needs.
-struct PngHeader {
-  bool seen = false;
-  uint32_t width = 0, height = 0;
-  int bit_depth = 0, color_type = 0;
+  // Bytes per pixel once packed samples are expanded (what RowToRgb reads).
+  size_t PixelBytes() const { return static_cast<size_t>(channels) * (bit_depth == 16 ? 2 : 1); }
 };
 
 // Deflate turns at most 1032 bytes of output from one byte of input (258-byte matches at 2 bits each).
 constexpr uint64_t kMaxDeflateRatio = 1032;
 
-// A header claims a size; the image data has to be able to hold it. Checked before libpng allocates
-// its rows (a 69-byte file claiming 178,956,970 x 1 pixels of 16-bit RGBA would otherwise cost gigabytes
-// before "Not enough image data"), so memory only goes to images whose data is in the file.
-void CheckImageDataCanHoldTheImage(const DecodeContext& ctx, const PngHeader& h, uint64_t idat_bytes) {
-  if (!h.seen) return;  // libpng reports a missing IHDR
-  const int channels = h.color_type == PNG_COLOR_TYPE_RGB         ? 3
-                       : h.color_type == PNG_COLOR_TYPE_RGB_ALPHA  ? 4
-                       : h.color_type == PNG_COLOR_TYPE_GRAY_ALPHA ? 2
-                                                                   : 1;
+// A header claims a size; the image data has to be able to hold it. Checked before any row is
+// allocated (a 69-byte file claiming 178,956,970 x 1 pixels of 16-bit RGBA would otherwise cost
+// gigabytes before it is found short), so memory only goes to images whose data is in the file.
+void CheckImageDataCanHoldTheImage(const DecodeContext& ctx, const PngLayout& l, uint64_t idat_bytes) {
   // Every pass of an interlaced image holds its share of the pixels, so this is a lower bound for both.
-  const uint64_t raw_bits = uint64_t{h.width} * h.height * static_cast<uint64_t>(channels * h.bit_depth);
-  const uint64_t raw_bytes = raw_bits / 8;
+  const uint64_t raw_bytes = uint64_t{l.width} * l.height * static_cast<uint64_t>(l.channels * l.bit_depth) / 8;
   if (idat_bytes * kMaxDeflateRatio + 64 < raw_bytes) {
-    ctx.Fail("truncated PNG: " + std::to_string(h.width) + "x" + std::to_string(h.height) + " pixels need " +
+    ctx.Fail("truncated PNG: " + std::to_string(l.width) + "x" + std::to_string(l.height) + " pixels need " +
              std::to_string(raw_bytes) + " bytes of image data, which the file's " + std::to_string(idat_bytes) +
              " compressed bytes of IDAT cannot hold (Pillow: image file is truncated)");
   }
 }
 
-// Walks the chunks with Pillow's checks; returns the metadata found (when asked for).
-PngMetadata ScanChunks(const DecodeContext& ctx) {
-  const auto bytes = ctx.bytes();
-  PngMetadata meta;
-  PngHeader header;
-  uint64_t idat_bytes = 0;
-  size_t text_memory = 0;
-  size_t at = 8;
-  bool seen_idat = false;
-  while (true) {
-    if (bytes.size() - at < 8) {
-      if (seen_idat) break;  // Pillow stops quietly once the image data is in
-      ctx.Fail("truncated PNG: the file ends before the image data (IDAT)");
-    }
-    const uint8_t* head = bytes.data() + at;
-    const uint32_t length = BigEndian32(head);
-    const uint8_t* type = head + 4;
-    if (!IsChunkType(type)) {
-      if (seen_idat) break;
-      ctx.Fail("broken PNG file: chunk type " + std::to_string(type[0]) + "," + std::to_string(type[1]) + "," +
-               std::to_string(type[2]) + "," + std::to_string(type[3]) + " is not four letters");
-    }
-    const std::string name = ChunkName(type);
-    const bool is_idat = name == "IDAT";
-    if (length > 0x7fffffffu || bytes.size() - at - 8 < static_cast<size_t>(length) + 4) {
-      if (is_idat) idat_bytes += bytes.size() - at - 8;
-      if (seen_idat || is_idat) break;  // libpng reports a short IDAT itself
-      ctx.Fail("truncated PNG: chunk " + name + " runs past the end of the file");
-    }
-    const uint8_t* data = head + 8;
-    if (!seen_idat && !is_idat) {
-      const uLong crc = crc32(crc32(0L, type, 4), data, length);
-      if (crc != BigEndian32(data + length)) ctx.Fail("broken PNG file: bad checksum in chunk " + name);
-    }
-    // The size is judged from IHDR alone, before anything else is read.
-    if (name == "IHDR" && length >= 8) ctx.CheckSize(BigEndian32(data), BigEndian32(data + 4));
-    if (name == "IHDR" && length >= 13 && !header.seen) {
-      header = {true, BigEndian32(data), BigEndian32(data + 4), data[8], data[9]};
-    }
-    if (is_idat) {
-      seen_idat = true;
-      idat_bytes += length;
-    }
-    if (name == "eXIf" && ctx.want_orientation()) {
-      meta.has_exif = true;
-      meta.exif.assign(data, data + length);
-    } else if (name == "tEXt" || name == "zTXt" || name == "iTXt") {
-      ReadTextChunk(ctx, type, data, length, ctx.want_orientation(), meta, text_memory);
-    }
-    if (name == "IEND") break;
-    at += 12 + static_cast<size_t>(length);
+// The compressed bytes in the run of IDAT chunks that starts at `at` (what the file holds of them).
+uint64_t ImageDataBytes(std::span<const uint8_t> bytes, size_t at) {
+  uint64_t total = 0;
+  while (bytes.size() - at >= 8 && std::memcmp(bytes.data() + at + 4, "IDAT", 4) == 0) {
+    const size_t length = PngBigEndian32(bytes.data() + at);
+    const size_t held = std::min(length, bytes.size() - at - 8);
+    total += held;
+    if (held < length || bytes.size() - at - 8 - length < 4) break;
+    at += 12 + length;
   }
-  CheckImageDataCanHoldTheImage(ctx, header, idat_bytes);
-  return meta;
+  return total;
 }
 
 struct PngState {
@@ -269,9 +75,6 @@ struct PngState {
   std::string message;
   std::span<const uint8_t> bytes;
   size_t offset = 0;
-  Image image;
-  std::vector<uint8_t> raw;
-  std::vector<png_bytep> rows;
   ~PngState() {
     if (png != nullptr) png_destroy_read_struct(&png, info != nullptr ? &info : nullptr, nullptr);
   }
@@ -287,12 +90,12 @@ void OnPngWarning(png_structp, png_const_charp) {}
 
 void ReadFromMemory(png_structp png, png_bytep out, size_t n) {
   auto* s = static_cast<PngState*>(png_get_io_ptr(png));
-  if (s->bytes.size() - s->offset < n) png_error(png, "truncated PNG: the image data ends early");
+  if (s->bytes.size() - s->offset < n) png_error(png, "truncated PNG: the file ends inside the header chunks");
   std::memcpy(out, s->bytes.data() + s->offset, n);
   s->offset += n;
 }
 
-// One row of libpng output (packing expanded to a byte per sample, 16-bit left big-endian) to RGB.
+// One row of samples (packed ones expanded to a byte each, 16-bit ones left big-endian) to RGB.
 void RowToRgb(const uint8_t* in, size_t width, int color_type, int bit_depth, const Palette& palette, uint8_t* out) {
   switch (color_type) {
     case PNG_COLOR_TYPE_GRAY:
@@ -330,10 +133,171 @@ void RowToRgb(const uint8_t* in, size_t width, int color_type, int bit_depth, co
   }
 }
 
+
+// Adam7 (passes 1..7) or one pass over the whole rectangle.
+struct Pass {
+  uint32_t x0, y0, dx, dy;
+};
+constexpr Pass kAdam7[7] = {{0, 0, 8, 8}, {4, 0, 8, 8}, {0, 4, 4, 8}, {2, 0, 4, 4},
+                            {0, 2, 2, 4}, {1, 0, 2, 2}, {0, 1, 1, 2}};
+constexpr Pass kWhole = {0, 0, 1, 1};
+
+uint8_t Paeth(int a, int b, int c) {
+  const int p = a + b - c;
+  const int pa = std::abs(p - a), pb = std::abs(p - b), pc = std::abs(p - c);
+  return static_cast<uint8_t>(pa <= pb && pa <= pc ? a : pb <= pc ? b : c);
+}
+
+// Pillow's ZIP decoder for PNG: rows (each a filter byte and the filtered samples) inflated one per
+// inflate call into a buffer of exactly one row, unfiltered against the previous row of their pass,
+// handed to `emit` with the pass and the row's number in it. Feed() returns true once the last row of
+// the last pass is in; nothing after it is inflated.
+class RowInflater {
+ public:
+  RowInflater(const DecodeContext& ctx, const PngLayout& layout) : ctx_(ctx), layout_(layout) {
+    if (layout.interlaced) {
+      for (const Pass& p : kAdam7) passes_.push_back(p);
+    } else {
+      passes_.push_back(kWhole);
+    }
+    SkipEmptyPasses();
+    const size_t row = layout.RowBytes(layout.width) + 1;
+    current_.assign(row, 0);
+    previous_.assign(row, 0);
+    if (inflateInit(&z_) != Z_OK) ctx.Fail("zlib could not start", ErrorKind::kInternal);
+    started_ = true;
+  }
+  ~RowInflater() {
+    if (started_) inflateEnd(&z_);
+  }
+  RowInflater(const RowInflater&) = delete;
+  RowInflater& operator=(const RowInflater&) = delete;
+
+  uint32_t PassWidth(const Pass& p) const { return (layout_.width - std::min(layout_.width, p.x0) + p.dx - 1) / p.dx; }
+  uint32_t PassHeight(const Pass& p) const { return (layout_.height - std::min(layout_.height, p.y0) + p.dy - 1) / p.dy; }
+
+  template <typename Emit>
+  bool Feed(const uint8_t* data, size_t size, Emit&& emit) {
+    if (done()) return true;
+    z_.next_in = const_cast<Bytef*>(data);
+    z_.avail_in = static_cast<uInt>(size);
+    while (z_.avail_in > 0) {
+      const Pass& pass = passes_[pass_];
+      const size_t row = layout_.RowBytes(PassWidth(pass)) + 1;
+      z_.next_out = current_.data() + filled_;
+      z_.avail_out = static_cast<uInt>(row - filled_);
+      const int rc = inflate(&z_, Z_NO_FLUSH);
+      if (rc < 0) {
+        ctx_.Fail(std::string("broken PNG image data: zlib: ") + (z_.msg != nullptr ? z_.msg : "error " + std::to_string(rc)) +
+                  " (Pillow: broken data stream when reading image file)");
+      }
+      filled_ = row - z_.avail_out;
+      if (filled_ < row) break;  // needs more input
+      filled_ = 0;
+      Unfilter(row);
+      emit(pass, row_in_pass_, current_.data() + 1, PassWidth(pass));
+      std::swap(current_, previous_);
+      if (++row_in_pass_ == PassHeight(pass)) {
+        ++pass_;
+        row_in_pass_ = 0;
+        std::fill(previous_.begin(), previous_.end(), 0);
+        SkipEmptyPasses();
+        if (done()) return true;
+      }
+    }
+    return false;
+  }
+  bool done() const { return pass_ >= passes_.size(); }
+
+ private:
+  void SkipEmptyPasses() {
+    while (pass_ < passes_.size() && (PassWidth(passes_[pass_]) == 0 || PassHeight(passes_[pass_]) == 0)) ++pass_;
+  }
+
+  void Unfilter(size_t row) {
+    uint8_t* cur = current_.data() + 1;
+    const uint8_t* up = previous_.data() + 1;
+    const size_t n = row - 1;
+    const size_t bpp = std::max<size_t>(1, static_cast<size_t>(layout_.channels * layout_.bit_depth) / 8);
+    switch (current_[0]) {
+      case 0:
+        break;
+      case 1:
+        for (size_t i = bpp; i < n; ++i) cur[i] = static_cast<uint8_t>(cur[i] + cur[i - bpp]);
+        break;
+      case 2:
+        for (size_t i = 0; i < n; ++i) cur[i] = static_cast<uint8_t>(cur[i] + up[i]);
+        break;
+      case 3:
+        for (size_t i = 0; i < n; ++i) {
+          const int left = i >= bpp ? cur[i - bpp] : 0;
+          cur[i] = static_cast<uint8_t>(cur[i] + ((left + up[i]) >> 1));
+        }
+        break;
+      case 4:
+        for (size_t i = 0; i < n; ++i) {
+          const int left = i >= bpp ? cur[i - bpp] : 0;
+          const int upper_left = i >= bpp ? up[i - bpp] : 0;
+          cur[i] = static_cast<uint8_t>(cur[i] + Paeth(left, up[i], upper_left));
+        }
+        break;
+      default:
+        ctx_.Fail("broken PNG image data: unknown row filter type " + std::to_string(current_[0]));
+    }
+  }
+
+  const DecodeContext& ctx_;
+  const PngLayout& layout_;
+  std::vector<Pass> passes_;
+  size_t pass_ = 0;
+  uint32_t row_in_pass_ = 0;
+  std::vector<uint8_t> current_, previous_;
+  size_t filled_ = 0;
+  z_stream z_{};
+  bool started_ = false;
+};
+
+// A row's packed samples (1, 2 or 4 bits, most significant first) expanded to a byte each.
+void ExpandPacked(const uint8_t* in, size_t samples, int bit_depth, uint8_t* out) {
+  const int per_byte = 8 / bit_depth;
+  const int mask = (1 << bit_depth) - 1;
+  for (size_t i = 0; i < samples; ++i) {
+    const int shift = 8 - bit_depth * (1 + static_cast<int>(i % per_byte));
+    out[i] = static_cast<uint8_t>((in[i / per_byte] >> shift) & mask);
+  }
+}
+
+// The image data, from the first IDAT chunk at `at`, as ImageFile.load reads it: each chunk's data in
+// blocks of at most 64 KB (decodermaxblock), the next chunk taken while it is an IDAT. Returns where
+// the data of the chunk that held the last row ends.
+template <typename Emit>
+size_t InflateImageData(const DecodeContext& ctx, size_t at, RowInflater& rows, Emit&& emit) {
+  const auto bytes = ctx.bytes();
+  constexpr size_t kBlock = 65536;
+  while (true) {
+    const size_t length = PngBigEndian32(bytes.data() + at);
+    const size_t data_at = at + 8;
+    const size_t held = std::min(length, bytes.size() - data_at);
+    for (size_t off = 0; off < held; off += kBlock) {
+      if (rows.Feed(bytes.data() + data_at + off, std::min(kBlock, held - off), emit)) return data_at + length;
+    }
+    if (held < length || bytes.size() - data_at - length < 4 + 8) {
+      ctx.Fail("truncated PNG: the file ends inside the image data, before the last row (Pillow: image file is truncated)");
+    }
+    at = data_at + length + 4;
+    if (std::memcmp(bytes.data() + at + 4, "IDAT", 4) != 0) {
+      ctx.Fail("truncated PNG: the image data stops at a " +
+               std::string(reinterpret_cast<const char*>(bytes.data() + at + 4), 4) +
+               " chunk before the last row (Pillow: image file is truncated)");
+    }
+  }
+}
+
 }  // namespace
 
 Decoded DecodePng(const DecodeContext& ctx) {
-  const PngMetadata meta = ScanChunks(ctx);
+  PngChunkWalk chunks(ctx);
+  const size_t first_idat = chunks.ToImageData();
   auto state = std::make_unique<PngState>();
   PngState& s = *state;
   s.bytes = ctx.bytes();
@@ -351,7 +315,6 @@ Decoded DecodePng(const DecodeContext& ctx) {
   static const png_byte kSkipped[] = "tEXt\0zTXt\0iTXt\0eXIf\0iCCP\0sPLT\0";
   png_set_keep_unknown_chunks(s.png, PNG_HANDLE_CHUNK_NEVER, kSkipped, 6);
   png_set_chunk_cache_max(s.png, 64);
-  png_set_check_for_invalid_index(s.png, 0);  // out-of-range palette indices are Pillow's grey ramp
   png_read_info(s.png, s.info);
 
   png_uint_32 width = 0, height = 0;
@@ -366,32 +329,63 @@ Decoded DecodePng(const DecodeContext& ctx) {
       for (int i = 0; i < count && i < 256; ++i) palette.Set(i, entries[i].red, entries[i].green, entries[i].blue);
     }
   }
-  if (bit_depth < 8) png_set_packing(s.png);
-  const int passes = png_set_interlace_handling(s.png);
-  png_read_update_info(s.png, s.info);
-  const size_t row_bytes = png_get_rowbytes(s.png, s.info);
 
-  s.image = AllocateImage(ctx, width, height);
+  PngLayout layout;
+  layout.width = width;
+  layout.height = height;
+  layout.bit_depth = bit_depth;
+  layout.color_type = color_type;
+  layout.channels = png_get_channels(s.png, s.info);
+  layout.interlaced = interlace != PNG_INTERLACE_NONE;
+  PngChunkWalk::Box box{0, 0, width, height};
+  if (chunks.frame_box().has_value()) {
+    box = *chunks.frame_box();
+    if (box.width == 0 || box.height == 0) ctx.Fail("APNG first frame (fcTL) is empty");
+    layout.width = box.width;
+    layout.height = box.height;
+  }
+  CheckImageDataCanHoldTheImage(ctx, layout, ImageDataBytes(ctx.bytes(), first_idat));
+
+  Image image = AllocateImage(ctx, width, height);
   const size_t stride = static_cast<size_t>(width) * 3;
-  if (passes > 1) {
-    s.raw.resize(row_bytes * height);
-    s.rows.resize(height);
-    for (png_uint_32 y = 0; y < height; ++y) s.rows[y] = s.raw.data() + y * row_bytes;
-    png_read_image(s.png, s.rows.data());
-    for (png_uint_32 y = 0; y < height; ++y) {
-      RowToRgb(s.rows[y], width, color_type, bit_depth, palette, s.image.rgb.data() + y * stride);
+  const bool whole_rows = !layout.interlaced && box.width == width && box.height == height;
+  const size_t pixel_bytes = layout.PixelBytes();
+  // Rows that go straight to RGB, or the picture's samples when passes or a frame box scatter them
+  // (zero where the image data does not reach, as in Pillow's new image).
+  std::vector<uint8_t> samples, expanded;
+  try {
+    expanded.resize(static_cast<size_t>(layout.width) * pixel_bytes);
+    if (!whole_rows) samples.assign(static_cast<size_t>(width) * height * pixel_bytes, 0);
+  } catch (const std::bad_alloc&) {
+    FailOutOfMemory(ctx);
+  }
+  RowInflater rows(ctx, layout);
+  const auto emit = [&](const Pass& pass, uint32_t y, const uint8_t* data, uint32_t pixels) {
+    const uint8_t* in = data;
+    if (bit_depth < 8) {
+      ExpandPacked(data, pixels, bit_depth, expanded.data());
+      in = expanded.data();
     }
-  } else {
-    s.raw.resize(row_bytes);
-    for (png_uint_32 y = 0; y < height; ++y) {
-      png_read_row(s.png, s.raw.data(), nullptr);
-      RowToRgb(s.raw.data(), width, color_type, bit_depth, palette, s.image.rgb.data() + y * stride);
+    if (whole_rows) {
+      RowToRgb(in, width, color_type, bit_depth, palette, image.rgb.data() + y * stride);
+      return;
+    }
+    const size_t image_y = box.y + pass.y0 + static_cast<size_t>(y) * pass.dy;
+    uint8_t* out = samples.data() + (image_y * width + box.x + pass.x0) * pixel_bytes;
+    for (uint32_t i = 0; i < pixels; ++i) std::memcpy(out + i * pass.dx * pixel_bytes, in + i * pixel_bytes, pixel_bytes);
+  };
+  const size_t image_data_end = InflateImageData(ctx, first_idat, rows, emit);
+  if (!whole_rows) {
+    for (uint32_t y = 0; y < height; ++y) {
+      RowToRgb(samples.data() + static_cast<size_t>(y) * width * pixel_bytes, width, color_type, bit_depth, palette,
+               image.rgb.data() + y * stride);
     }
   }
+  chunks.AfterImageData(image_data_end);
 
   Decoded decoded;
-  decoded.image = std::move(s.image);
-  if (ctx.want_orientation()) decoded.orientation = meta.Orientation();
+  decoded.image = std::move(image);
+  if (ctx.want_orientation()) decoded.orientation = chunks.metadata().Orientation(ctx);
   return decoded;
 }
 

@@ -40,8 +40,10 @@ Decoded DecodeWebp(const DecodeContext& ctx) {
     const WebPDemuxer* demux = WebPAnimDecoderGetDemuxer(dec.get());
     WebPChunkIterator chunk;
     if (WebPDemuxGetChunk(demux, "EXIF", 1, &chunk)) {
-      decoded.orientation = ExifOrientation({chunk.chunk.bytes, chunk.chunk.size});
+      const bool raises = ExifLoadRaises({chunk.chunk.bytes, chunk.chunk.size});
+      if (!raises) decoded.orientation = ExifOrientation({chunk.chunk.bytes, chunk.chunk.size});
       WebPDemuxReleaseChunkIterator(&chunk);
+      if (raises) ctx.Fail("WebP EXIF chunk does not start with a TIFF header (Pillow: not a TIFF file)");
     }
   }
   uint8_t* rgba = nullptr;

@@ -42,24 +42,58 @@ int IntegerTypeSize(uint32_t type) {
   }
 }
 
-}  // namespace
-
-int ExifOrientation(std::span<const uint8_t> exif) {
+std::span<const uint8_t> WithoutExifPrefix(std::span<const uint8_t> exif) {
   static constexpr uint8_t kPrefix[] = {'E', 'x', 'i', 'f', 0, 0};
   if (exif.size() >= sizeof(kPrefix) && std::memcmp(exif.data(), kPrefix, sizeof(kPrefix)) == 0) {
-    exif = exif.subspan(sizeof(kPrefix));
+    return exif.subspan(sizeof(kPrefix));
   }
-  if (exif.size() < 8) return 1;
-  bool big_endian;
-  if (exif[0] == 'M' && exif[1] == 'M') {
-    big_endian = true;
-  } else if (exif[0] == 'I' && exif[1] == 'I') {
-    big_endian = false;
-  } else {
-    return 1;
+  return exif;
+}
+
+// TiffImagePlugin.PREFIXES without BigTIFF: the byte order from the first two bytes, 42 in either.
+bool ClassicTiffHeader(std::span<const uint8_t> exif) {
+  if (exif.size() < 8) return false;
+  const bool order = (exif[0] == 'M' && exif[1] == 'M') || (exif[0] == 'I' && exif[1] == 'I');
+  const bool magic = (exif[2] == 0 && exif[3] == 42) || (exif[2] == 42 && exif[3] == 0);
+  return order && magic;
+}
+
+}  // namespace
+
+ExifLoad PillowExifLoad(std::span<const uint8_t> exif) {
+  exif = WithoutExifPrefix(exif);
+  if (exif.empty() || ClassicTiffHeader(exif)) return ExifLoad::kOk;
+  // TiffImagePlugin._accept: the first four bytes among PREFIXES (BigTIFF's included).
+  if (exif.size() < 4) return ExifLoad::kSyntaxError;
+  const bool order = (exif[0] == 'M' && exif[1] == 'M') || (exif[0] == 'I' && exif[1] == 'I');
+  const bool big = exif[0] == 'M';
+  const bool magic = (exif[2] == 0 && exif[3] == 42) || (exif[2] == 42 && exif[3] == 0) ||
+                     (big && exif[2] == 0 && exif[3] == 43) || (!big && exif[2] == 43 && exif[3] == 0);
+  return order && magic ? ExifLoad::kStructError : ExifLoad::kSyntaxError;
+}
+
+bool FromHex(std::string_view text, std::vector<uint8_t>& out) {
+  const auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; };
+  const auto digit = [](char c) {
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+  };
+  out.clear();
+  size_t at = 0;
+  while (true) {
+    while (at < text.size() && space(text[at])) ++at;
+    if (at == text.size()) return true;
+    if (at + 1 >= text.size()) return false;
+    const int high = digit(text[at]), low = digit(text[at + 1]);
+    if (high < 0 || low < 0) return false;
+    out.push_back(static_cast<uint8_t>(high * 16 + low));
+    at += 2;
   }
-  const Reader r(exif, big_endian);
-  if (r.U16(2) != 42) return 1;  // BigTIFF (43) never carries EXIF
+}
+
+int ExifOrientation(std::span<const uint8_t> exif) {
+  exif = WithoutExifPrefix(exif);
+  if (!ClassicTiffHeader(exif)) return 1;
+  const Reader r(exif, exif[0] == 'M');
   const size_t ifd = r.U32(4);
   if (!r.Has(ifd, 2)) return 1;
   const uint32_t entries = r.U16(ifd);
