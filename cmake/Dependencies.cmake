@@ -16,7 +16,7 @@ find_package(OpenSSL REQUIRED)       # SHA-256 of downloaded blobs
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(WEBP REQUIRED IMPORTED_TARGET libwebp libwebpdemux)
 pkg_check_modules(HWY_CONTRIB REQUIRED IMPORTED_TARGET libhwy-contrib)
-pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
+find_package(Boost 1.81 REQUIRED)   # Beast and Asio (header-only): the HTTP/1.1 layer of `vit serve`
 if(VIT_BUILD_TESTS)
   find_package(GTest REQUIRED)
 endif()

@@ -1,24 +1,11 @@
 #include "serve/http.h"
 
-#include <httplib.h>
-#include <sys/socket.h>
-
-#include <algorithm>
-#include <atomic>
-#include <cctype>
 #include <exception>
 #include <new>
 #include <nlohmann/json.hpp>
 
 namespace vit::serve {
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
 
 // text-embeddings-inference's error_type, as it spells them: Validation (its 400 and 413), Empty (no
 // input), Tokenizer (its 422: input that cannot become model input, here an image that does not
@@ -45,26 +32,6 @@ const char* OpenAICode(int status) {
     default: return status >= 500 ? "server_error" : "invalid_request";
   }
 }
-
-// The connection pool of the HTTP library, which also lets Stop() win a race with the start of
-// Listen(): the accept loop calls on_idle() every idle interval.
-class WorkerPool : public httplib::ThreadPool {
- public:
-  WorkerPool(size_t threads, std::function<void()> on_idle) : ThreadPool(threads), on_idle_(std::move(on_idle)) {}
-  void on_idle() override { on_idle_(); }
-
- private:
-  std::function<void()> on_idle_;
-};
-
-// The library listens with a backlog of 5 (CPPHTTPLIB_LISTEN_BACKLOG, fixed when Debian compiled it): a
-// burst of new clients overflows it and connections fail. listen() again on the bound socket raises it.
-class Listener : public httplib::Server {
- public:
-  bool RaiseBacklog(int backlog) { return ::listen(svr_sock_, backlog) == 0; }
-};
-
-constexpr int kListenBacklog = 1024;
 
 }  // namespace
 
@@ -147,124 +114,6 @@ Response Guarded(const Handler& handler, const Request& request, ErrorStyle styl
     r.content_type = "text/plain";
     return r;
   }
-}
-
-struct HttpServer::Impl {
-  HttpOptions options;
-  Observer observer;
-  Listener server;
-  std::atomic<bool> stop_requested{false};
-
-  static void Answer(Response from, httplib::Response& to) {
-    to.status = from.status;
-    for (const auto& [name, value] : from.headers) to.set_header(name, value);
-    to.set_header("Content-Type", from.content_type);
-    to.body = std::move(from.body);
-  }
-
-  static Request Convert(const httplib::Request& from) {
-    Request to;
-    to.method = from.method;
-    to.path = from.path;
-    to.body = from.body;
-    for (size_t i = 1; i < from.matches.size(); ++i) to.path_params.push_back(from.matches[i].str());
-    for (const auto& [name, value] : from.headers) to.headers.emplace(Lower(name), value);
-    for (const auto& [name, value] : from.params) to.query.emplace(name, value);
-    return to;
-  }
-};
-
-HttpServer::HttpServer(HttpOptions options, Observer observer) : impl_(std::make_unique<Impl>()) {
-  impl_->options = options;
-  impl_->observer = std::move(observer);
-  httplib::Server& s = impl_->server;
-  Impl* impl = impl_.get();
-  s.new_task_queue = [impl] {
-    return new WorkerPool(static_cast<size_t>(std::max(1, impl->options.worker_threads)), [impl] {
-      if (impl->stop_requested) impl->server.stop();
-    });
-  };
-  s.set_idle_interval(0, 100000);
-  s.set_payload_max_length(options.max_body_bytes);
-  s.set_read_timeout(std::chrono::duration_cast<std::chrono::microseconds>(options.read_timeout));
-  s.set_write_timeout(std::chrono::duration_cast<std::chrono::microseconds>(options.write_timeout));
-  s.set_keep_alive_timeout(options.keep_alive_timeout_s);
-  s.set_keep_alive_max_count(static_cast<size_t>(std::max(1, options.keep_alive_max_requests)));
-  s.set_tcp_nodelay(true);
-  // The library's default also sets SO_REUSEPORT, with which a second server on the same port starts
-  // without error and silently takes half the connections. SO_REUSEADDR alone still allows a restart
-  // while old connections linger in TIME_WAIT.
-  s.set_socket_options([](socket_t sock) {
-    const int yes = 1;
-    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-  });
-  // Errors the library answers itself (no route, body over the limit, unparsable request line):
-  // give them the same JSON shape. Handler answers already carry a body and pass through.
-  s.set_error_handler(httplib::Server::HandlerWithResponse([impl](const httplib::Request& req,
-                                                                  httplib::Response& res) {
-    if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-    std::string message;
-    if (res.status == 413)
-      message = "request body exceeds the limit of " + std::to_string(impl->options.max_body_bytes) +
-                " bytes (--max-body-mb)";
-    else if (res.status == 404)
-      message = "no route for " + req.method + " " + req.path;
-    else
-      message = "malformed HTTP request";
-    Impl::Answer(ErrorResponse(res.status, message, ErrorStyle::kTei), res);
-    if (impl->observer) impl->observer("unmatched", res.status, 0.0);
-    return httplib::Server::HandlerResponse::Handled;
-  }));
-  s.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
-    res.status = 500;
-    res.set_content(R"({"error":"internal error"})", "application/json");
-  });
-}
-
-HttpServer::~HttpServer() = default;
-
-void HttpServer::Route(const std::string& method, const std::string& pattern, const std::string& label,
-                       ErrorStyle style, Handler handler) {
-  Impl* impl = impl_.get();
-  httplib::Server::Handler adapter = [impl, label, style, handler = std::move(handler)](
-                                         const httplib::Request& req, httplib::Response& res) {
-    const auto start = Clock::now();
-    Response response = Guarded(handler, Impl::Convert(req), style);
-    const int status = response.status;
-    Impl::Answer(std::move(response), res);
-    if (impl->observer) impl->observer(label, status, std::chrono::duration<double>(Clock::now() - start).count());
-  };
-  if (method == "GET")
-    impl_->server.Get(pattern, std::move(adapter));
-  else if (method == "POST")
-    impl_->server.Post(pattern, std::move(adapter));
-  else
-    throw Error("HttpServer::Route: unsupported method " + method, ErrorKind::kInternal);
-}
-
-int HttpServer::Bind(const std::string& host, int port) {
-  Listener& s = impl_->server;
-  if (port == 0) {
-    port = s.bind_to_any_port(host);
-    if (port < 0) throw Error("cannot listen on " + host + " (any port)", ErrorKind::kIo);
-  } else if (!s.bind_to_port(host, port)) {
-    throw Error("cannot listen on " + host + ":" + std::to_string(port) + " (address in use or not local?)",
-                ErrorKind::kIo);
-  }
-  if (!s.RaiseBacklog(kListenBacklog))
-    throw Error("cannot raise the listen backlog on " + host + ":" + std::to_string(port), ErrorKind::kIo);
-  return port;
-}
-
-bool HttpServer::Listen() {
-  if (impl_->stop_requested) return true;
-  const bool ok = impl_->server.listen_after_bind();
-  return ok || impl_->stop_requested;
-}
-
-void HttpServer::Stop() {
-  impl_->stop_requested = true;
-  impl_->server.stop();
 }
 
 }  // namespace vit::serve

@@ -1,9 +1,12 @@
-// The HTTP adapter: the only file that sees the HTTP library. Handlers are plain functions
-// Request -> Response; Guarded() runs one and turns every exception into a JSON error, so a handler
-// may throw vit::Error or HttpError freely and the connection still gets a proper answer.
+// The HTTP/1.1 layer: the only file that sees the HTTP library (Boost.Beast on Asio). Handlers are
+// plain functions Request -> Response, run on a bounded worker pool off the I/O threads; Guarded()
+// runs one and turns every exception into a JSON error, so a handler may throw vit::Error or HttpError
+// freely and the connection still gets a proper answer.
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -25,10 +28,15 @@ struct Request {
   std::vector<std::string> path_params;       // the route pattern's capture groups, in order
   std::map<std::string, std::string> headers;  // names lower-cased
   std::map<std::string, std::string> query;
+  std::string remote_address;                 // the client's IP address, "" when unknown
+  // Set when the client has gone away (or the server gave up on the request): work for it may stop.
+  // Null for requests that cannot be cancelled.
+  std::shared_ptr<const std::atomic<bool>> cancel;
 
   // "" when absent; `name` in lower case.
   std::string Header(const std::string& name) const;
   std::optional<std::string> Query(const std::string& name) const;
+  bool Cancelled() const { return cancel && cancel->load(std::memory_order_relaxed); }
 };
 
 struct Response {
@@ -68,13 +76,30 @@ Response ErrorResponse(int status, const std::string& message, ErrorStyle style)
 Response Guarded(const Handler& handler, const Request& request, ErrorStyle style) noexcept;
 
 struct HttpOptions {
-  size_t max_body_bytes = 32u << 20;
-  int worker_threads = 64;  // one per open connection being served; the rest wait to be accepted
-  std::chrono::milliseconds read_timeout{10000};
-  std::chrono::milliseconds write_timeout{10000};
-  int keep_alive_timeout_s = 5;
+  size_t max_body_bytes = 32u << 20;         // after Content-Length, chunked framing and inflation alike
+  size_t max_body_memory_bytes = 1024u << 20;  // all bodies in flight together; more wait with 503
+  size_t max_header_bytes = 64u << 10;       // request line and fields: 431 beyond
+  int max_header_fields = 100;               // 431 beyond
+  size_t max_target_bytes = 8u << 10;        // 414 beyond
+  int io_threads = 1;                        // however many connections are open
+  int worker_threads = 16;                   // handlers running at once
+  int max_queued_requests = 512;             // read and waiting for a worker; more get 429
+  int max_connections = 4096;                // open at once; more are answered 503 and closed
+  std::chrono::milliseconds header_timeout{10000};  // the whole header, from the first byte asked
+  std::chrono::milliseconds body_timeout{60000};    // the whole body, from the end of the header
+  std::chrono::milliseconds write_timeout{10000};   // the whole response
+  std::chrono::milliseconds keep_alive_timeout{5000};  // idle between requests
+  std::chrono::milliseconds drain_timeout{5000};    // after Stop(), for bodies still being received
   int keep_alive_max_requests = 1000;
+  // CORS: "" off, "*" any origin, else the one origin allowed.
+  std::string cors_allow_origin;
+  // When not empty, every route but `open_routes` (labels) needs `Authorization: Bearer KEY`.
+  std::vector<std::string> api_keys;
+  std::vector<std::string> open_routes;
+  bool json_logs = false;  // one JSON line per request on stderr
 };
+
+class HttpSession;
 
 class HttpServer {
  public:
@@ -87,6 +112,7 @@ class HttpServer {
   HttpServer& operator=(const HttpServer&) = delete;
 
   // `pattern` is an ECMAScript regex matched against the whole path; `label` names the route in metrics.
+  // Routes are registered before Bind().
   void Route(const std::string& method, const std::string& pattern, const std::string& label, ErrorStyle style,
              Handler handler);
   // Returns the bound port (the kernel's choice when `port` is 0). Throws vit::Error(kIo) on failure.
@@ -94,10 +120,14 @@ class HttpServer {
   // Serves until Stop(); returns after every connection being served has been answered: true, or
   // false when the listening socket failed.
   bool Listen();
-  // Stops accepting; safe from any thread, and before or during Listen().
+  // Stops accepting and closes idle connections; requests being answered finish, bodies still being
+  // received get drain_timeout. Safe from any thread, and before or during Listen().
   void Stop();
+  // Connections open now (for tests and metrics).
+  int open_connections() const;
 
  private:
+  friend class HttpSession;
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

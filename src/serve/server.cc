@@ -11,7 +11,10 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <thread>
 
@@ -158,12 +161,45 @@ void ServeOptions::Validate() const {
   at_least(max_client_batch_size, 1, "--max-client-batch-size");
   at_least(request_timeout_ms, 1, "--request-timeout-ms");
   at_least(io_timeout_ms, 1, "--io-timeout-ms");
+  at_least(body_timeout_ms, 1, "--body-timeout-ms");
+  at_least(keep_alive_timeout_ms, 1, "--keep-alive-timeout-ms");
+  at_least(max_connections, 1, "--max-connections");
+  at_least(max_body_memory_mb, max_body_mb, "--max-body-memory-mb (at least --max-body-mb)");
+  if (!cors_allow_origin.empty() && cors_allow_origin != "*" && cors_allow_origin.find("://") == std::string::npos)
+    throw Error("--cors-allow-origin: expected * or an origin such as https://example.com, got " + cors_allow_origin,
+                ErrorKind::kInvalidArgument);
+  for (const auto& key : api_keys)
+    if (key.empty() || key.find_first_of(" \t\r\n") != std::string::npos)
+      throw Error("--api-key: a key must be non-empty and without spaces", ErrorKind::kInvalidArgument);
   if (serve_indexed_files && index.empty())
     throw Error("--serve-indexed-files needs --index", ErrorKind::kInvalidArgument);
 }
 
+// --api-key-file: one key a line; blank lines and lines starting with '#' are skipped.
+std::vector<std::string> ReadApiKeys(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw Error("--api-key-file: cannot read " + path, ErrorKind::kInvalidArgument);
+  std::vector<std::string> keys;
+  std::string line;
+  while (std::getline(in, line)) {
+    while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back()))) line.pop_back();
+    size_t start = 0;
+    while (start < line.size() && std::isspace(static_cast<unsigned char>(line[start]))) ++start;
+    line.erase(0, start);
+    if (line.empty() || line[0] == '#') continue;
+    if (line.find_first_of(" \t") != std::string::npos)
+      throw Error("--api-key-file " + path + ": a key must not contain spaces", ErrorKind::kInvalidArgument);
+    keys.push_back(line);
+  }
+  if (keys.empty()) throw Error("--api-key-file " + path + ": no keys in the file", ErrorKind::kInvalidArgument);
+  return keys;
+}
+
 int Serve(const ServeOptions& options) {
   options.Validate();
+  std::vector<std::string> api_keys = options.api_keys;
+  if (!options.api_key_file.empty())
+    for (auto& key : ReadApiKeys(options.api_key_file)) api_keys.push_back(std::move(key));
   TuneAllocator();
   SignalWatcher signals;
 
@@ -209,14 +245,28 @@ int Serve(const ServeOptions& options) {
 
   HttpOptions http_options;
   http_options.max_body_bytes = static_cast<size_t>(options.max_body_mb) << 20;
-  // One worker per connection being served: enough for every admitted request, plus a few so that
-  // requests over the limit still get their 429 and /health still answers.
-  http_options.worker_threads = options.max_concurrent_requests + 8;
-  http_options.read_timeout = std::chrono::milliseconds(options.io_timeout_ms);
+  http_options.max_body_memory_bytes = static_cast<size_t>(options.max_body_memory_mb) << 20;
+  // Handlers decode on their own thread and then wait for the batcher: enough of them to keep a batch
+  // forming while the previous one runs, and the cores busy decoding; requests read meanwhile queue
+  // (up to --max-concurrent-requests) for a worker without holding a thread.
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  http_options.worker_threads = std::clamp(4 * options.max_batch_size + cores, 8, 256);
+  http_options.max_queued_requests = std::max(64, options.max_concurrent_requests);
+  http_options.max_connections = options.max_connections;
+  http_options.header_timeout = std::chrono::milliseconds(options.io_timeout_ms);
+  http_options.body_timeout = std::chrono::milliseconds(options.body_timeout_ms);
   http_options.write_timeout = std::chrono::milliseconds(options.io_timeout_ms);
-  HttpServer http(http_options, [&metrics](const std::string& route, int status, double seconds) {
+  http_options.keep_alive_timeout = std::chrono::milliseconds(options.keep_alive_timeout_ms);
+  http_options.cors_allow_origin = options.cors_allow_origin;
+  http_options.api_keys = api_keys;
+  // Probes (liveness, readiness) and the page itself answer without a key: orchestrators and browsers
+  // cannot send one. The page's own calls to the API then need a key like any client's.
+  http_options.open_routes = {"/health", "/ping", "/v2/health/live", "/v2/health/ready", "/"};
+  http_options.json_logs = options.json_logs;
+  const bool json_logs = options.json_logs;
+  HttpServer http(http_options, [&metrics, json_logs](const std::string& route, int status, double seconds) {
     metrics.ObserveRequest(route, status, seconds);
-    if (status >= 500) std::fprintf(stderr, "vit serve: %s answered %d\n", route.c_str(), status);
+    if (status >= 500 && !json_logs) std::fprintf(stderr, "vit serve: %s answered %d\n", route.c_str(), status);
   });
   RegisterRoutes(http, context);
   const int port = http.Bind(options.host, options.port);

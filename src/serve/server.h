@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "vit/options.h"
 
@@ -21,7 +22,15 @@ struct ServeOptions {
   int max_body_mb = 32;
   int max_client_batch_size = 32;
   int request_timeout_ms = 30000;
-  int io_timeout_ms = 10000;      // a client silent this long while sending or receiving is dropped
+  int io_timeout_ms = 10000;      // the whole request header, and the whole response, must pass within this
+  int body_timeout_ms = 60000;    // the whole request body must arrive within this
+  int keep_alive_timeout_ms = 5000;  // an idle connection between requests is closed after this
+  int max_connections = 4096;     // open at once; more are answered 503 and closed
+  int max_body_memory_mb = 1024;  // request bodies in flight, all together; more get 503
+  std::string cors_allow_origin;  // "" no CORS headers, "*" any origin, else that one origin
+  std::vector<std::string> api_keys;  // when any: `Authorization: Bearer KEY` on every route but the probes
+  std::string api_key_file;       // more keys, one a line
+  bool json_logs = false;         // one JSON line per request on stderr
   std::string index;              // an embedding index folder (`vit index build`) for POST /search
   bool serve_indexed_files = false;  // GET /indexed/{id} answers the indexed image files themselves
 

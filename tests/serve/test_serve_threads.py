@@ -18,9 +18,14 @@ TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def cpu_by_thread(pid):
+    """CPU seconds of each thread but the HTTP layer's I/O threads (named vit-http-io), which read the
+    requests' 10 MB bodies: the model's threads are what is counted."""
     out = {}
     for tid in os.listdir(f"/proc/{pid}/task"):
         try:
+            with open(f"/proc/{pid}/task/{tid}/comm") as f:
+                if f.read().startswith("vit-http-io"):
+                    continue
             with open(f"/proc/{pid}/task/{tid}/stat") as f:
                 fields = f.read().rsplit(")", 1)[1].split()
             out[tid] = (int(fields[11]) + int(fields[12])) / TICKS
