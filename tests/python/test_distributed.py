@@ -20,7 +20,6 @@ from conftest import cli_embed
 
 distributed = pytest.importorskip("distributed")
 
-import vit  # noqa: E402
 import vit.distributed as vd  # noqa: E402
 
 OUTPUTS = ["pooler_output", "cls", "mean", "last_hidden_state"]
@@ -46,7 +45,7 @@ def images(tmp_path_factory):
 @pytest.fixture(scope="module")
 def client():
     """A LocalCluster of 2 worker processes x 1 thread, shared by the tests of this file."""
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
                                        local_directory=os.environ.get("TMPDIR", "/tmp"))
     c = distributed.Client(cluster)
     yield c
@@ -100,8 +99,11 @@ def test_local_cluster_equals_vit_embed_with_tar_and_list(tiny224, images, clien
         vd.embed([folder], out, model=tiny224, client=client, outputs=OUTPUTS, shard_size=4)
 
 
-def test_worker_killed_mid_run_every_input_exactly_once(tiny224, images, client, tmp_path):
+def test_worker_killed_mid_run_every_input_exactly_once(tiny224, images, client, tmp_path, monkeypatch):
     folder, paths = images
+    # A window of 2 shards in the scheduler at a time, so that each finished shard lets in the next.
+    monkeypatch.setattr("vit.distributed.job.SUBMIT_WINDOW_MIN", 2)
+    monkeypatch.setattr("vit.distributed.job.SUBMIT_WINDOW_PER_THREAD", 1)
     out = str(tmp_path / "out")
     pids = set(client.run(os.getpid).values())
     outcome = {}
@@ -123,9 +125,16 @@ def test_worker_killed_mid_run_every_input_exactly_once(tiny224, images, client,
     os.kill(victim, signal.SIGKILL)  # mid-shard: every task sleeps 0.4 s before writing
     thread.join(120)
     assert not thread.is_alive()
-    assert "error" not in outcome, outcome.get("error")
+    assert "error" not in outcome, repr(outcome.get("error"))
     assert len(shard_records(out)) == 12 < len(paths)
-    assert victim not in set(client.run(os.getpid).values())  # the nanny started a new worker
+    now, deadline = set(), time.monotonic() + 60
+    while len(now) != 2 and time.monotonic() < deadline:  # the nanny starts a new worker
+        try:
+            now = set(client.run(os.getpid).values())
+        except Exception:  # a worker still starting
+            now = set()
+        time.sleep(0.1)
+    assert len(now) == 2 and victim not in now
     check_equal(out, paths, expected(tiny224, paths, ["cls"]), ["cls"])
 
 

@@ -1,6 +1,5 @@
 """python3 -m vit.distributed embed|verify: the command line of vit.distributed (--help for each)."""
 import argparse
-import os
 import sys
 from typing import List, Optional
 

@@ -53,8 +53,9 @@ def write_atomically(path: str, write: Callable[[Any], None], sync_folder: bool 
     return writer.hash.hexdigest()
 
 
-def write_json_atomically(path: str, value: Any) -> str:
-    data = (json.dumps(value, indent=1, sort_keys=True) + "\n").encode()
+def write_json_atomically(path: str, value: Any, compact: bool = False) -> str:
+    text = json.dumps(value, sort_keys=True, separators=(",", ":")) if compact else json.dumps(value, indent=1, sort_keys=True)
+    data = (text + "\n").encode()
     return write_atomically(path, lambda f: f.write(data))
 
 

@@ -15,7 +15,7 @@ import numpy as np
 from .. import _vit
 from .files import TEMP_PREFIX
 from .inputs import Item, expand_inputs
-from .plan import (FORMAT, INPUTS, MANIFEST, SHARDS, PlanMismatchError, ShardError, describe_difference,
+from .plan import (FORMAT, MANIFEST, SHARDS, PlanMismatchError, ShardError, describe_difference,
                    load_manifest, make_plan, read_inputs, shard_name, shard_range, write_inputs, write_manifest)
 from .progress import ProgressBar
 from .verify import load_record, load_rows, verify_shard
@@ -23,7 +23,12 @@ from .worker import run_shard
 
 OUTPUTS = ("pooler_output", "cls", "mean", "last_hidden_state", "logits")
 LOCK = ".vit-distributed.lock"
-MANIFEST_INTERVAL_S = 1.0  # how often the client rewrites the manifest while shards finish
+# The client rewrites the manifest at most once a second, and spends at most a tenth of its time on it
+# (a manifest of 50,000 shards is megabytes): shard records on disk are the commit, the manifest their index.
+MANIFEST_INTERVAL_S = 1.0
+MANIFEST_SHARE = 0.1
+SUBMIT_WINDOW_MIN = 64
+SUBMIT_WINDOW_PER_THREAD = 4
 
 
 @dataclass
@@ -37,6 +42,8 @@ class EmbedResult:
     computed: int = 0
     reused: int = 0
     seconds: float = 0.0
+    # Each shard computed by this run: its seconds in the task, in the model, in writing (bench/distributed).
+    timings: List[Dict[str, float]] = field(default_factory=list)
 
 
 def _lock(out_dir: str) -> int:
@@ -133,7 +140,8 @@ def _make_client(scheduler: Optional[str], local_workers: Optional[int], threads
     if scheduler:
         return Client(scheduler), None
     workers = local_workers or max(1, (os.cpu_count() or 1) // threads_per_worker)
-    dashboard = ":8787" if importlib.util.find_spec("bokeh") is not None else None
+    # Dask's dashboard needs bokeh; without it the scheduler still serves HTTP, on any free port.
+    dashboard = ":8787" if importlib.util.find_spec("bokeh") is not None else ":0"
     cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=dashboard,
                            local_directory=tempfile.gettempdir(), silence_logs=logging.ERROR)
     return Client(cluster), cluster
@@ -195,7 +203,7 @@ def embed(inputs: Union[str, "os.PathLike[str]", Sequence[Union[str, "os.PathLik
             write_manifest(out_dir, manifest)
             if client is None:
                 own_client, own_cluster = _make_client(scheduler, local_workers, threads_per_worker)
-            _run(client or own_client, out_dir, plan, items, todo, manifest, done, bar, {
+            _run(client or own_client, out_dir, plan, items, todo, manifest, done, bar, result.timings, {
                 "model": os.fspath(model), "precision": precision, "threads": threads_per_worker,
                 "batch_size": batch_size, "outputs": names, "normalize": bool(normalize),
                 "exif_transpose": bool(exif_transpose), "plan": plan, "delay": shard_delay})
@@ -216,18 +224,34 @@ def embed(inputs: Union[str, "os.PathLike[str]", Sequence[Union[str, "os.PathLik
 
 
 def _run(client: Any, out_dir: str, plan: Dict[str, Any], items: List[Item], todo: List[int],
-         manifest: Dict[str, Any], done: Dict[int, Any], bar: ProgressBar, spec: Dict[str, Any]) -> None:
+         manifest: Dict[str, Any], done: Dict[int, Any], bar: ProgressBar, timings: List[Dict[str, float]],
+         spec: Dict[str, Any]) -> None:
     from distributed import as_completed
-    futures = {}
-    for index in todo:
+    futures: Dict[Any, int] = {}
+    queue = iter(todo)
+
+    def submit_next() -> Optional[Any]:
+        index = next(queue, None)
+        if index is None:
+            return None
         span = shard_range(plan, index)
         future = client.submit(run_shard, spec, index, span.start, [tuple(items[i]) for i in span], out_dir,
                                key=f"vit-shard-{plan['hash'][:16]}-{shard_name(plan, index)}", pure=False)
         futures[future] = index
-    last_write = time.monotonic()
+        return future
+
+    # Only a window of shards is in the scheduler at a time (its memory holds their inputs' paths), a few
+    # per worker thread so that none waits; each finished shard lets the next one in.
+    threads = sum(w.get("nthreads", 1) for w in client.scheduler_info().get("workers", {}).values())
+    window = max(SUBMIT_WINDOW_MIN, SUBMIT_WINDOW_PER_THREAD * threads)
+    running = as_completed([f for f in (submit_next() for _ in range(window)) if f is not None])
+    last_write, interval = time.monotonic(), MANIFEST_INTERVAL_S
     try:
-        for future in as_completed(list(futures)):
-            index = futures[future]
+        for future in running:
+            index = futures.pop(future)  # a future let go lets Dask forget its result
+            following = submit_next()
+            if following is not None:
+                running.add(following)
             if future.status != "finished":
                 span = shard_range(plan, index)
                 what = f"shard {shard_name(plan, index)} (inputs {span.start}..{span.stop - 1})"
@@ -237,17 +261,21 @@ def _run(client: Any, out_dir: str, plan: Dict[str, Any], items: List[Item], tod
                 error = future.exception()
                 raise _vit.VitError(f"{what} failed: {type(error).__name__}: {error}")
             record = future.result()
+            timings.append({name: record[name] for name in ("seconds", "compute_seconds", "write_seconds")})
             done[index] = _entry(record)
             manifest["shards"][str(index)] = done[index]
             bar.update(record["inputs"])
-            if time.monotonic() - last_write >= MANIFEST_INTERVAL_S:
+            if time.monotonic() - last_write >= interval:
+                begin = time.monotonic()
                 write_manifest(out_dir, manifest)
                 last_write = time.monotonic()
+                interval = max(MANIFEST_INTERVAL_S, (last_write - begin) / MANIFEST_SHARE)
     finally:
         # Whatever stopped the loop (the end, a failed shard, Ctrl-C), the manifest keeps what finished.
         manifest["shards"] = {str(i): done[i] for i in sorted(done)}
         write_manifest(out_dir, manifest)
         pending = [f for f in futures if not f.done()]
+        futures.clear()
         if pending:
             client.cancel(pending)
 

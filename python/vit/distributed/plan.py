@@ -86,7 +86,7 @@ def load_manifest(out_dir: str) -> Optional[Dict[str, Any]]:
 
 
 def write_manifest(out_dir: str, manifest: Dict[str, Any]) -> None:
-    write_json_atomically(os.path.join(out_dir, MANIFEST), manifest)
+    write_json_atomically(os.path.join(out_dir, MANIFEST), manifest, compact=len(manifest.get("shards", {})) > 1000)
 
 
 def write_inputs(out_dir: str, items: Sequence[Item]) -> None:

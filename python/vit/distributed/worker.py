@@ -9,7 +9,6 @@ from typing import Any, Dict, List, Tuple
 
 import numpy as np
 
-from .. import _vit
 from .files import encode_keys, fsync_folder, write_atomically, write_json_atomically
 from .inputs import Item
 from .plan import SHARDS, shard_files, shard_name
@@ -84,6 +83,7 @@ def run_shard(spec: Dict[str, Any], index: int, first: int, items: List[Item], o
         errors.append((where[position], _named(reason, position, items[where[position]])))
     errors.sort()
     rows = [where[k] for k in kept.tolist()]
+    computed = time.monotonic()
     if spec.get("delay"):
         time.sleep(spec["delay"])
 
@@ -108,6 +108,8 @@ def run_shard(spec: Dict[str, Any], index: int, first: int, items: List[Item], o
     # The record is the shard's commit point: written after its files (and their names) are durable.
     fsync_folder(folder)
     write_json_atomically(os.path.join(folder, shard_name(plan, index) + ".json"), record)
-    record["seconds"] = time.monotonic() - started
-    record["worker_pid"] = os.getpid()
+    # Not in the shard's file: what bench/distributed measures (the model's share, the writer's share).
+    finished = time.monotonic()
+    record.update(seconds=finished - started, compute_seconds=computed - started, write_seconds=finished - computed,
+                  worker_pid=os.getpid())
     return record
