@@ -15,6 +15,8 @@ find_package(ZLIB REQUIRED)
 find_package(OpenSSL REQUIRED)       # SHA-256 of downloaded blobs
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(WEBP REQUIRED IMPORTED_TARGET libwebp libwebpdemux)
+pkg_check_modules(OPENJPEG REQUIRED IMPORTED_TARGET libopenjp2)  # JPEG 2000, as Pillow reads it
+pkg_check_modules(HEIF REQUIRED IMPORTED_TARGET libheif)  # HEIF/HEIC and AVIF
 pkg_check_modules(HWY_CONTRIB REQUIRED IMPORTED_TARGET libhwy-contrib)
 find_package(Boost 1.81 REQUIRED)   # Beast and Asio (header-only): the HTTP/1.1 layer of `vit serve`
 if(VIT_BUILD_TESTS)

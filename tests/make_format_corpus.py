@@ -12,6 +12,8 @@ import zlib
 import numpy as np
 from PIL import Image
 
+import make_jpeg2000_corpus
+
 
 def _noise(h, w, c, seed):
     return np.random.default_rng(seed).integers(0, 256, (h, w, c), dtype=np.uint8)
@@ -714,6 +716,7 @@ def make_good(out):
     _mpo_good(p)
     _png_good(p)
     _exif_good(p)
+    make_jpeg2000_corpus.make_good(p)
 
 
 def make_bad(out):
@@ -727,3 +730,4 @@ def make_bad(out):
     _xbm_bad(p)
     _png_bad(p)
     _exif_bad(p)
+    make_jpeg2000_corpus.make_bad(p)

@@ -21,14 +21,14 @@ bool StartsWith(std::span<const uint8_t> bytes, std::string_view prefix, size_t 
   return bytes.size() >= at + prefix.size() && std::memcmp(bytes.data() + at, prefix.data(), prefix.size()) == 0;
 }
 
-constexpr const char* kSupported = "JPEG, PNG, GIF, WebP, BMP, TIFF, PNM, TGA, ICO, CUR, DIB, PCX, SGI, XBM";
+constexpr const char* kSupported =
+    "JPEG, PNG, GIF, WebP, BMP, TIFF, PNM, TGA, ICO, CUR, DIB, PCX, SGI, XBM, JPEG 2000, HEIF/HEIC, AVIF";
 
 // Formats Pillow opens that we deliberately do not: a clear "unsupported" beats "not an image".
 const char* OtherKnownFormat(std::span<const uint8_t> bytes) {
   using namespace std::string_view_literals;
   if (StartsWith(bytes, "ftyp"sv, 4)) return "HEIF/AVIF/MP4";
   if (StartsWith(bytes, "8BPS"sv)) return "PSD";
-  if (StartsWith(bytes, "\0\0\0\x0cjP  "sv) || StartsWith(bytes, "\xff\x4f\xff\x51"sv)) return "JPEG 2000";
   if (StartsWith(bytes, "P7"sv)) return "PAM";
   if (StartsWith(bytes, "DDS "sv)) return "DDS";
   if (StartsWith(bytes, "qoif"sv)) return "QOI";
@@ -67,6 +67,10 @@ Format SniffFormat(std::span<const uint8_t> bytes) {
     return Format::kPnm;  // Pillow's PPM _accept; P0 and Py are its own variants, which we refuse
   }
   // Pillow tries ICO and CUR before TGA, and goes on to TGA when their directory is empty or cut short.
+  if (StartsWith(bytes, "\xff\x4f\xff\x51"sv) || StartsWith(bytes, "\0\0\0\x0cjP  \r\n\x87\n"sv)) {
+    return Format::kJpeg2000;
+  }
+  if (LooksLikeHeif(bytes)) return Format::kHeif;
   if (LooksLikePcx(bytes)) return Format::kPcx;
   if (LooksLikeSgi(bytes)) return Format::kSgi;
   if (LooksLikeIconDirectory(bytes)) return bytes[2] == 1 ? Format::kIco : Format::kCur;
@@ -105,6 +109,10 @@ const char* FormatName(Format format) {
       return "SGI";
     case Format::kXbm:
       return "XBM";
+    case Format::kJpeg2000:
+      return "JPEG 2000";
+    case Format::kHeif:
+      return "HEIF";
     case Format::kUnknown:
       break;
   }
@@ -210,6 +218,12 @@ Image DecodeImage(std::span<const uint8_t> bytes, const std::string& name, const
       break;
     case Format::kXbm:
       decoded = DecodeXbm(ctx);
+      break;
+    case Format::kJpeg2000:
+      decoded = DecodeJpeg2000(ctx);
+      break;
+    case Format::kHeif:
+      decoded = DecodeHeif(ctx);
       break;
     case Format::kUnknown:
       if (const char* other = OtherKnownFormat(bytes)) {

@@ -15,7 +15,8 @@
 
 namespace vit::image {
 
-enum class Format { kUnknown, kJpeg, kPng, kGif, kWebp, kBmp, kTiff, kPnm, kTga, kDib, kIco, kCur, kPcx, kSgi, kXbm };
+enum class Format { kUnknown, kJpeg, kPng, kGif, kWebp, kBmp, kTiff, kPnm, kTga, kDib, kIco, kCur, kPcx, kSgi, kXbm,
+                   kJpeg2000, kHeif };
 
 // From the leading bytes only, as Pillow's _accept() checks do; the file name is never consulted.
 Format SniffFormat(std::span<const uint8_t> bytes);
@@ -87,6 +88,12 @@ Decoded DecodeTga(const DecodeContext& ctx);
 // TGA has no signature: Pillow tries it after every format that has one, and takes a file whose
 // header holds a known image type, depth and a non-zero size.
 bool LooksLikeTga(std::span<const uint8_t> bytes);
+// JPEG 2000: a J2K codestream or a JP2 file, read as Pillow's Jpeg2KImagePlugin reads it.
+Decoded DecodeJpeg2000(const DecodeContext& ctx);
+// HEIF/HEIC and AVIF through libheif, as pillow-heif's plugin opens them (beyond Pillow itself).
+Decoded DecodeHeif(const DecodeContext& ctx);
+// An ISO base media file whose major brand is a HEIF or AVIF still-image or sequence brand.
+bool LooksLikeHeif(std::span<const uint8_t> bytes);
 
 // A sink that keeps every row: the whole picture.
 class ImageSink : public RowSink {
