@@ -17,6 +17,7 @@ find_package(PkgConfig REQUIRED)
 pkg_check_modules(WEBP REQUIRED IMPORTED_TARGET libwebp libwebpdemux)
 pkg_check_modules(OPENJPEG REQUIRED IMPORTED_TARGET libopenjp2)  # JPEG 2000, as Pillow reads it
 pkg_check_modules(HEIF REQUIRED IMPORTED_TARGET libheif)  # HEIF/HEIC and AVIF
+pkg_check_modules(LCMS2 REQUIRED IMPORTED_TARGET lcms2)  # CIELab TIFF to RGB, as Pillow's ImageCms
 pkg_check_modules(HWY_CONTRIB REQUIRED IMPORTED_TARGET libhwy-contrib)
 find_package(Boost 1.81 REQUIRED)   # Beast and Asio (header-only): the HTTP/1.1 layer of `vit serve`
 if(VIT_BUILD_TESTS)

@@ -680,6 +680,80 @@ def _exif_good(p):
     _write(p("jpeg_exif_swapped_magic.jpg"), app1(b"Exif\0\0" + _exif_ifd(5, b"II", b"\x00\x2a")))
     im.save(p("webp_exif_not_tiff.webp"), "WEBP", lossless=True, exif=b"Exif\0\0nonsense")
 
+
+def _tiff(entries, data, order="<"):
+    """A classic TIFF with one IFD written entry by entry as given (repeats kept); the value None stands
+    for the offset of `data`, which follows the IFD. SHORT (3) and LONG (4) values only."""
+    blobs_at = 8 + 2 + 12 * len(entries) + 4
+    sizes = [len(values) * (2 if typ == 3 else 4) for _, typ, values in entries]
+    data_at = blobs_at + sum(n for n in sizes if n > 4)
+    ifd, blobs = b"", b""
+    for (tag, typ, values), n in zip(entries, sizes):
+        raw = b"".join(struct.pack(order + ("H" if typ == 3 else "I"), data_at if v is None else v) for v in values)
+        if n <= 4:
+            ifd += struct.pack(order + "HHI", tag, typ, len(values)) + raw.ljust(4, b"\0")
+        else:
+            ifd += struct.pack(order + "HHII", tag, typ, len(values), blobs_at + len(blobs))
+            blobs += raw
+    head = (b"II*\0" if order == "<" else b"MM\0*") + struct.pack(order + "I", 8)
+    return head + struct.pack(order + "H", len(entries)) + ifd + b"\0\0\0\0" + blobs + data
+
+
+def _tiff_strip(w, h, bits, data, photometric=1):
+    return [(256, 3, [w]), (257, 3, [h]), (258, 3, [bits]), (259, 3, [1]), (262, 3, [photometric]), (273, 4, [None]),
+            (277, 3, [1]), (278, 3, [h]), (279, 4, [len(data)])]
+
+
+def _gray12(h, w, seed):
+    v = np.random.default_rng(seed).integers(0, 4096, (h, w))
+    v[0, :4] = [0, 254, 255, 4095]
+    rows = b""
+    for r in v:
+        bits = "".join(format(int(x), "012b") for x in r)
+        bits += "0" * (-len(bits) % 8)
+        rows += int(bits, 2).to_bytes(len(bits) // 8, "big")
+    return rows
+
+
+def _tiff_good(p):
+    import tifffile  # noqa: PLC0415 - Debian's python3-tifffile, as tests/make_image_corpus.py
+
+    rng = np.random.default_rng(211)
+    f = (rng.random((9, 11)) * 400 - 50).astype(np.float32)
+    f[0, :5] = [np.nan, np.inf, -np.inf, 254.99, 255.0]
+    tifffile.imwrite(p("tiff_float32_grey.tif"), f, photometric="minisblack")
+    tifffile.imwrite(p("tiff_float32_grey_big_endian_deflate.tif"), f, photometric="minisblack", byteorder=">",
+                     compression="zlib")
+    tifffile.imwrite(p("tiff_float32_miniswhite_not_inverted.tif"), f, photometric="miniswhite")
+    lab = rng.integers(0, 256, (9, 11, 3), dtype=np.uint8)
+    tifffile.imwrite(p("tiff_cielab.tif"), lab, photometric="cielab")
+    tifffile.imwrite(p("tiff_cielab_deflate_big_endian.tif"), lab, photometric="cielab", compression="zlib", byteorder=">")
+    rgba = rng.integers(0, 65536, (9, 11, 4), dtype=np.uint16)
+    rgba[0, :3, 3] = [0, 65535, 300]
+    tifffile.imwrite(p("tiff_rgba16_premultiplied.tif"), rgba, photometric="rgb", extrasamples=["assocalpha"])
+    tifffile.imwrite(p("tiff_rgba16_premultiplied_big_endian.tif"), rgba, photometric="rgb", extrasamples=["assocalpha"],
+                     byteorder=">")
+    g12 = _gray12(5, 7, 212)
+    _write(p("tiff_gray12.tif"), _tiff(_tiff_strip(7, 5, 12, g12), g12))
+    # A repeated tag: Pillow keeps the last value.
+    g = rng.integers(0, 256, (5, 7), dtype=np.uint8).tobytes()
+    e = _tiff_strip(7, 5, 8, g)
+    _write(p("tiff_repeated_width.tif"), _tiff(e[:1] + [(256, 3, [3])] + e[1:], g))
+    _write(p("tiff_repeated_photometric.tif"), _tiff(e[:5] + [(262, 3, [0])] + e[5:], g))
+
+
+def _tiff_bad(p):
+    import tifffile  # noqa: PLC0415
+
+    g12 = _gray12(5, 7, 213)
+    _write(p("tiff_gray12_big_endian.tif"), _tiff(_tiff_strip(7, 5, 12, g12), g12, order=">"))  # not in OPEN_INFO
+    g = bytes(35)
+    _write(p("tiff_no_strip_offsets.tif"), _tiff([x for x in _tiff_strip(7, 5, 8, g) if x[0] != 273], g))
+    rgba = np.random.default_rng(214).integers(0, 65536, (4, 9, 11), dtype=np.uint16)
+    tifffile.imwrite(p("tiff_rgba16_premultiplied_planar.tif"), rgba, photometric="rgb", extrasamples=["assocalpha"],
+                     planarconfig="separate")  # Pillow: unknown raw mode
+
+
 def _mpo_good(p):
     # MPO (multi-picture JPEG): Pillow opens the first frame, which the JPEG decoder reads.
     first, second = (Image.fromarray(_noise(21, 34, 3, seed)) for seed in (181, 182))
@@ -717,6 +791,7 @@ def make_good(out):
     _png_good(p)
     _exif_good(p)
     make_jpeg2000_corpus.make_good(p)
+    _tiff_good(p)
 
 
 def make_bad(out):
@@ -731,3 +806,4 @@ def make_bad(out):
     _png_bad(p)
     _exif_bad(p)
     make_jpeg2000_corpus.make_bad(p)
+    _tiff_bad(p)

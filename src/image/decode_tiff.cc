@@ -2,16 +2,21 @@
 // OPEN_INFO and _setup, TiffDecode.c): strips or tiles through TIFFReadEncodedStrip / TIFFReadTile,
 // separate planes one band at a time, JPEG-compressed YCbCr decoded to RGB by libjpeg inside libtiff
 // (JPEGCOLORMODE_RGB), other YCbCr through TIFFRGBAImage. Samples land in a 4-byte-per-pixel buffer
-// laid out as Pillow's own image memory, then go to RGB as convert("RGB") would.
+// laid out as Pillow's own image memory, then go to RGB as convert("RGB") would: 32-bit float grey
+// (mode "F") through "L" (clipped, truncated), 12-bit grey ("I;12") as "I;16" (clipped), premultiplied
+// 16-bit RGBA by its high bytes, then un-premultiplied; CIELab ("LAB") through LittleCMS with the
+// profiles and pixel formats of Pillow's ImageCms (Lab D50 to sRGB, perceptual).
 //
 // Pillow 9.4 also applies the Orientation tag of a TIFF while loading it (TiffImageFile.load_end), and
 // exif_transpose then finds the same tag again: both happen here, as in Pillow.
 //
 // libtiff reports through per-file handlers (libtiff >= 4.5), so nothing reaches stderr and messages
 // end up in the vit::Error.
+#include <lcms2.h>
 #include <tiffio.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
@@ -86,16 +91,21 @@ enum class Raw {
   kGray8, kGray8Inverted,         // "L", "L;I"
   kGray16, kGray16Signed,         // "I;16N" (mode I;16), "I;16S" (mode I)
   kGray32, kGray32Signed,         // "I;32N", "I;32S" (mode I)
+  kGray12,                        // "I;12" (mode I;16)
+  kFloat,                         // "F;32F"/"F;32BF" (mode F)
+  kFloatSwapped,                  // "F;32BF" over libtiff's native floats: a compressed big-endian file
   kGrayAlpha,                     // "LA"
   kRgb, kRgbExtra, kRgbPremultiplied,  // "RGB", "RGBA"/"RGBX"/"RGBXX"..., "RGBa" (+X)
   kRgb16, kRgba16,                // "RGB;16N", "RGBA;16N"/"RGBX;16N"
+  kRgbPremultiplied16,            // "RGBa;16L"/"RGBa;16B"
+  kLab,                           // "LAB": a and b stored offset by 128
   kPalette1, kPalette2, kPalette4, kPalette8, kPaletteAlpha,
   kCmyk, kCmyk16,                 // "CMYK" (+X), "CMYK;16N"
   kYccAsRgb,                      // JPEG YCbCr decoded to RGB by libtiff
 };
 
 // Pillow's image memory: bands in bytes 0..3 of each pixel; which final conversion applies.
-enum class Mode { kGray, kPalette, kRgb, kCmyk };
+enum class Mode { kGray, kPalette, kRgb, kCmyk, kLab };
 
 struct Layout {
   Raw raw;
@@ -106,8 +116,10 @@ struct Layout {
   bool rgba_interface = false;  // YCbCr other than contiguous JPEG: libtiff's TIFFRGBAImage converts it
 };
 
+// A layout outside Pillow's OPEN_INFO, which Pillow refuses with "unknown pixel mode" too.
 [[noreturn]] void Unsupported(const DecodeContext& ctx, const std::string& what) {
-  ctx.Fail("unsupported TIFF layout: " + what + " (Pillow: unknown pixel mode)", ErrorKind::kUnsupported);
+  ctx.Fail("TIFF layout that Pillow does not read either: " + what + " (Pillow: unknown pixel mode)",
+           ErrorKind::kUnsupported);
 }
 
 Layout PickLayout(const DecodeContext& ctx, TIFF* tif, uint16_t photometric, uint16_t compression, uint16_t planar) {
@@ -117,7 +129,9 @@ Layout PickLayout(const DecodeContext& ctx, TIFF* tif, uint16_t photometric, uin
   TIFFGetFieldDefaulted(tif, TIFFTAG_SAMPLESPERPIXEL, &samples);
   TIFFGetFieldDefaulted(tif, TIFFTAG_SAMPLEFORMAT, &format);
   TIFFGetFieldDefaulted(tif, TIFFTAG_EXTRASAMPLES, &extra_count, &extra);
-  const int base = (photometric == PHOTOMETRIC_RGB || photometric == PHOTOMETRIC_YCBCR) ? 3
+  const int base = (photometric == PHOTOMETRIC_RGB || photometric == PHOTOMETRIC_YCBCR ||
+                    photometric == PHOTOMETRIC_CIELAB)
+                       ? 3
                    : photometric == PHOTOMETRIC_SEPARATED                                ? 4
                                                                                          : 1;
   if (samples != base + extra_count) {
@@ -152,6 +166,13 @@ Layout PickLayout(const DecodeContext& ctx, TIFF* tif, uint16_t photometric, uin
       else if (format == SAMPLEFORMAT_INT && bits == 16 && !inverted) l.raw = Raw::kGray16Signed;
       else if (uint && bits == 32 && !inverted && !TIFFIsBigEndian(tif)) l.raw = Raw::kGray32;
       else if (format == SAMPLEFORMAT_INT && bits == 32 && !inverted) l.raw = Raw::kGray32Signed;
+      // "F" for either photometric, never inverted; "I;12" only little-endian MinIsBlack.
+      // Pillow decodes compressed files through libtiff, which hands over native floats, and still
+      // unpacks them as big-endian when the file is: their bytes come out reversed.
+      else if (format == SAMPLEFORMAT_IEEEFP && bits == 32) {
+        l.raw = TIFFIsBigEndian(tif) && compression != COMPRESSION_NONE ? Raw::kFloatSwapped : Raw::kFloat;
+      }
+      else if (uint && bits == 12 && !inverted && !TIFFIsBigEndian(tif)) l.raw = Raw::kGray12;
       else break;
       return l;
     }
@@ -172,10 +193,10 @@ Layout PickLayout(const DecodeContext& ctx, TIFF* tif, uint16_t photometric, uin
       if (bits == 16) {
         if (extra_count == 0) {
           l.raw = Raw::kRgb16;
-        } else if (extra_count == 1 && first_extra() != EXTRASAMPLE_ASSOCALPHA) {
-          l.raw = Raw::kRgba16;
+        } else if (extra_count == 1) {
+          l.raw = first_extra() == EXTRASAMPLE_ASSOCALPHA ? Raw::kRgbPremultiplied16 : Raw::kRgba16;
         } else {
-          break;  // RGBa;16 is left out
+          break;
         }
         return l;
       }
@@ -207,6 +228,13 @@ Layout PickLayout(const DecodeContext& ctx, TIFF* tif, uint16_t photometric, uin
         return l;
       }
       break;
+    case PHOTOMETRIC_CIELAB:
+      if (!uint || bits != 8 || extra_count != 0) break;
+      if (planar == PLANARCONFIG_SEPARATE) ctx.Fail("CIELab TIFF in separate planes is not supported", ErrorKind::kUnsupported);
+      l.mode = Mode::kLab;
+      l.bands = 3;
+      l.raw = Raw::kLab;
+      return l;
     case PHOTOMETRIC_YCBCR:
       if (!uint || bits != 8 || extra_count != 0) break;
       l.mode = Mode::kRgb;
@@ -285,6 +313,41 @@ void UnpackRow(const Layout& l, const uint8_t* in, size_t n, uint8_t* px) {
         o[0] = Clip(v);
         break;
       }
+      case Raw::kGray12: {
+        // unpackI12_I16: two samples in three bytes, most significant bits first.
+        const uint8_t* p = in + (x / 2) * 3;
+        const int v = (x & 1) == 0 ? (p[0] << 4) | (p[1] >> 4) : ((p[1] & 0x0F) << 8) | p[2];
+        o[0] = Clip(v);
+        break;
+      }
+      case Raw::kFloat:
+      case Raw::kFloatSwapped: {
+        // f2l: 0 at or below 0, 255 at or above 255, else truncated (NaN comes out as 0 on x86).
+        uint8_t b[4];
+        std::memcpy(b, in + 4 * x, 4);
+        if (l.raw == Raw::kFloatSwapped) {
+          std::swap(b[0], b[3]);
+          std::swap(b[1], b[2]);
+        }
+        float v;
+        std::memcpy(&v, b, 4);
+        o[0] = std::isnan(v) ? 0 : v <= 0.0f ? 0 : v >= 255.0f ? 255 : static_cast<uint8_t>(v);
+        break;
+      }
+      case Raw::kLab: {
+        const uint8_t* p = in + x * step;
+        o[0] = p[0];
+        o[1] = static_cast<uint8_t>(p[1] ^ 128);
+        o[2] = static_cast<uint8_t>(p[2] ^ 128);
+        break;
+      }
+      case Raw::kRgbPremultiplied16: {
+        const uint8_t* p = in + x * step * 2;
+        const int a = p[7];
+        for (int b = 0; b < 3; ++b) o[b] = a == 0 ? 0 : a == 255 ? p[2 * b + 1] : Clip(p[2 * b + 1] * 255 / a);
+        o[3] = static_cast<uint8_t>(a);
+        break;
+      }
       case Raw::kGrayAlpha:
         o[0] = in[2 * x];
         o[3] = in[2 * x + 1];
@@ -327,6 +390,26 @@ void UnpackRow(const Layout& l, const uint8_t* in, size_t n, uint8_t* px) {
   }
 }
 
+// Image.convert("RGB") from "LAB": ImageCms.buildTransform(createProfile("LAB"), createProfile("sRGB"),
+// "LAB", "RGB") applied row by row, with _imagingcms's pixel formats (Lab in 4-byte pixels, RGBA out).
+void LabToRgb(const DecodeContext& ctx, const uint8_t* px, size_t w, size_t h, uint8_t* rgb) {
+  const cmsHPROFILE lab = cmsCreateLab2Profile(nullptr);
+  const cmsHPROFILE srgb = cmsCreate_sRGBProfile();
+  const cmsUInt32Number lab_format = COLORSPACE_SH(PT_LabV2) | CHANNELS_SH(3) | BYTES_SH(1) | EXTRA_SH(1);
+  const cmsHTRANSFORM transform = lab != nullptr && srgb != nullptr
+                                      ? cmsCreateTransform(lab, lab_format, srgb, TYPE_RGBA_8, INTENT_PERCEPTUAL, 0)
+                                      : nullptr;
+  if (lab != nullptr) cmsCloseProfile(lab);
+  if (srgb != nullptr) cmsCloseProfile(srgb);
+  if (transform == nullptr) ctx.Fail("LittleCMS could not build the Lab to sRGB transform", ErrorKind::kInternal);
+  std::vector<uint8_t> row(w * 4);
+  for (size_t y = 0; y < h; ++y) {
+    cmsDoTransform(transform, px + y * w * 4, row.data(), static_cast<cmsUInt32Number>(w));
+    RgbaRowToRgb(row.data(), w, rgb + y * w * 3);
+  }
+  cmsDeleteTransform(transform);
+}
+
 // One row of one plane (8 or 16 bits per sample) into band `band` of Pillow's pixels.
 void UnpackPlaneRow(int bits, const uint8_t* in, size_t n, int band, uint8_t* px) {
   for (size_t x = 0; x < n; ++x) px[4 * x + static_cast<size_t>(band)] = bits == 16 ? in[2 * x + 1] : in[x];
@@ -338,11 +421,36 @@ size_t RowBytes(const Layout& l, size_t n, bool planar) {
   return (n * bits_per_pixel + 7) / 8;
 }
 
+// Pillow's ImageFileDirectory keeps the last of a tag repeated in IFD0, libtiff the first. Where IFD0
+// (classic TIFF) repeats a tag, a copy of the file goes to libtiff with the earlier entries renamed
+// to an unknown tag, which it skips.
+std::span<const uint8_t> LastTagsWin(std::span<const uint8_t> bytes, std::vector<uint8_t>& patched) {
+  if (bytes.size() < 8) return bytes;
+  const bool big = bytes[0] == 'M';
+  const auto u16 = [&](size_t at) {
+    return big ? static_cast<uint32_t>(bytes[at] << 8 | bytes[at + 1]) : static_cast<uint32_t>(bytes[at + 1] << 8 | bytes[at]);
+  };
+  const auto u32 = [&](size_t at) { return big ? u16(at) << 16 | u16(at + 2) : u16(at + 2) << 16 | u16(at); };
+  if (u16(2) != 42) return bytes;
+  const size_t ifd = u32(4);
+  if (ifd > bytes.size() || bytes.size() - ifd < 2) return bytes;
+  const size_t count = std::min<size_t>(u16(ifd), (bytes.size() - ifd - 2) / 12);
+  std::vector<uint32_t> tags(count);
+  for (size_t i = 0; i < count; ++i) tags[i] = u16(ifd + 2 + 12 * i);
+  for (size_t i = 0; i < count; ++i) {
+    if (std::find(tags.begin() + static_cast<std::ptrdiff_t>(i) + 1, tags.end(), tags[i]) == tags.end()) continue;
+    if (patched.empty()) patched.assign(bytes.begin(), bytes.end());
+    patched[ifd + 2 + 12 * i] = patched[ifd + 3 + 12 * i] = 0xFF;  // tag 65535: not one libtiff knows
+  }
+  return patched.empty() ? bytes : std::span<const uint8_t>(patched);
+}
+
 }  // namespace
 
 Decoded DecodeTiff(const DecodeContext& ctx) {
   Source source;
-  source.bytes = ctx.bytes();
+  std::vector<uint8_t> patched;
+  source.bytes = LastTagsWin(ctx.bytes(), patched);
   const std::unique_ptr<TIFFOpenOptions, OptionsDeleter> options(TIFFOpenOptionsAlloc());
   TIFFOpenOptionsSetErrorHandlerExtR(options.get(), OnError, &source);
   TIFFOpenOptionsSetWarningHandlerExtR(options.get(), OnWarning, &source);
@@ -366,6 +474,9 @@ Decoded DecodeTiff(const DecodeContext& ctx) {
   TIFFGetFieldDefaulted(tif.get(), TIFFTAG_PLANARCONFIG, &planar);
   const Layout layout = PickLayout(ctx, tif.get(), photometric, compression, planar);
 
+  if (layout.raw == Raw::kRgbPremultiplied16 && planar == PLANARCONFIG_SEPARATE) {
+    ctx.Fail("premultiplied 16-bit RGBA TIFF in separate planes (Pillow: unknown raw mode for given image mode)");
+  }
   Palette palette;
   if (layout.mode == Mode::kPalette) {
     uint16_t *r = nullptr, *g = nullptr, *b = nullptr;
@@ -484,9 +595,12 @@ Decoded DecodeTiff(const DecodeContext& ctx) {
     case Mode::kCmyk:
       CmykRowToRgb(px.data(), w * h, rgb);
       break;
+    case Mode::kLab:
+      LabToRgb(ctx, px.data(), w, h, rgb);
+      break;
   }
   // The Orientation tag of IFD0, which Pillow applies on load and exif_transpose finds again.
-  const int orientation = ExifOrientation(ctx.bytes());
+  const int orientation = ExifOrientation(source.bytes);
   decoded.image = ApplyOrientation(std::move(decoded.image), orientation);
   decoded.orientation = orientation;
   return decoded;
