@@ -18,6 +18,7 @@
 // jpeglib.h needs size_t and FILE declared before it.
 #include <jpeglib.h>
 
+#include "core/cancel.h"
 #include "image/decoders.h"
 #include "image/exif.h"
 #include "image/pil_convert.h"
@@ -29,6 +30,7 @@ struct ErrorManager {
   jpeg_error_mgr pub;
   std::jmp_buf jump;
   char message[JMSG_LENGTH_MAX];
+  bool cancelled = false;
 };
 
 void OnError(j_common_ptr cinfo) {
@@ -46,8 +48,14 @@ void OnOutputMessage(j_common_ptr) {}
 // libjpeg-turbo's own tools and fuzzers stop at 500 (djpeg -maxscans, TJPARAM_SCANLIMIT).
 constexpr int kMaxScans = 500;
 
+// Also where a decode for a requester that stopped waiting (core/cancel.h) stops: libjpeg calls this
+// between scans and rows.
 void CountScans(j_common_ptr cinfo) {
   if (!cinfo->is_decompressor) return;
+  if (CancelRequested()) {
+    reinterpret_cast<ErrorManager*>(cinfo->err)->cancelled = true;
+    std::longjmp(reinterpret_cast<ErrorManager*>(cinfo->err)->jump, 1);
+  }
   const auto* d = reinterpret_cast<j_decompress_ptr>(cinfo);
   if (d->input_scan_number > kMaxScans) {
     auto* err = reinterpret_cast<ErrorManager*>(cinfo->err);
@@ -130,6 +138,7 @@ int DecodeJpegInto(const DecodeContext& ctx, RowSink& sink) {
   s.err.pub.error_exit = OnError;
   s.err.pub.output_message = OnOutputMessage;
   if (setjmp(s.err.jump)) {
+    if (s.err.cancelled) ThrowIfCancelled();
     ctx.Fail(std::string("corrupt JPEG: ") + s.err.message);
   }
   jpeg_create_decompress(&cinfo);

@@ -90,6 +90,8 @@ struct HttpOptions {
   std::chrono::milliseconds write_timeout{10000};   // the whole response
   std::chrono::milliseconds keep_alive_timeout{5000};  // idle between requests
   std::chrono::milliseconds drain_timeout{5000};    // after Stop(), for bodies still being received
+  // From the end of the body: past it, Request::cancel is set and a failed answer becomes 504 (0: none).
+  std::chrono::milliseconds request_timeout{0};
   int keep_alive_max_requests = 1000;
   // CORS: "" off, "*" any origin, else the one origin allowed.
   std::string cors_allow_origin;

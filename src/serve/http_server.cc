@@ -20,6 +20,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "core/cancel.h"
 #include "serve/http.h"
 #include "serve/inflate.h"
 #include "serve/worker_pool.h"
@@ -252,7 +253,11 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     switch (phase_) {
       case Phase::kHeader:
       case Phase::kBody: socket_.cancel(); break;  // the read ends with operation_aborted
-      case Phase::kHandler: break;
+      case Phase::kHandler:
+        // Past the request's deadline: the work stops where it next checks, and the answer is a 504.
+        deadline_passed_ = true;
+        cancel_->store(true);
+        break;
       default: Close(); break;
     }
   }
@@ -438,10 +443,14 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   // --- the handler, on the worker pool
   void Dispatch() {
     phase_ = Phase::kHandler;
-    ClearDeadline();
+    deadline_passed_ = client_gone_ = false;
+    cancel_ = std::make_shared<std::atomic<bool>>(false);
+    if (impl_.options.request_timeout.count() > 0)
+      SetDeadline(Clock::now() + impl_.options.request_timeout);
+    else
+      ClearDeadline();
     auto message = std::make_shared<bhttp::request<bhttp::string_body>>(parser_->release());
     parser_.reset();
-    cancel_ = std::make_shared<std::atomic<bool>>(false);
     auto request = std::make_shared<Request>();
     request->method = pending_.method;
     request->path = pending_.path;
@@ -455,6 +464,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     const ContentCoding coding = pending_.coding;
     const size_t max_body = impl_.options.max_body_bytes;
     auto task = [self = shared_from_this(), message, request, route, coding, max_body]() mutable {
+      // Decoding below checks the flag between scans and rows (core/cancel.h).
+      CancelScope cancel_scope(request->cancel.get());
       Response response;
       std::string inflated;
       if (coding != ContentCoding::kIdentity) {
@@ -491,18 +502,26 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       if (ec || self->phase_ != Phase::kHandler) return;
       char byte;
       const ssize_t n = ::recv(self->socket_.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+        self->client_gone_ = true;
         self->cancel_->store(true);
+      }
     });
   }
 
   void OnHandled(Response response) {
     GiveBack();
     if (phase_ == Phase::kClosed) return Observe(response.status, 0);
-    if (cancel_ && cancel_->load()) {
-      Observe(499, 0);
+    ClearDeadline();
+    if (client_gone_) {
+      Observe(499, 0);  // nginx's "client closed request": nobody to answer
       return Close();
     }
+    if (deadline_passed_ && response.status / 100 != 2)
+      response = ErrorResponse(504,
+                               "the request took longer than " +
+                                   std::to_string(impl_.options.request_timeout.count()) + " ms (--request-timeout-ms)",
+                               pending_.style);
     Respond(std::move(response), false);
   }
 
@@ -635,6 +654,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   Clock::time_point deadline_{};
   unsigned timer_generation_ = 0;
   bool timed_out_ = false;
+  bool deadline_passed_ = false;  // the handler ran past request_timeout
+  bool client_gone_ = false;      // the client closed its end while the handler ran
   Phase phase_ = Phase::kIdle;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;

@@ -1,5 +1,7 @@
 #include "serve/http.h"
 
+#include "core/cancel.h"
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -254,6 +256,12 @@ class HttpServerTest : public ::testing::Test {
       // Until the client goes away (or 10 s).
       for (int i = 0; i < 1000 && !r.Cancelled(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
       saw_cancel_ = r.Cancelled();
+      return Response::Json("{}");
+    });
+    server_->Route("POST", "/spin", "/spin", ErrorStyle::kTei, [](const Request&) -> Response {
+      // Work that checks only this thread's cancel flag (core/cancel.h), as decoding does.
+      const auto start = std::chrono::steady_clock::now();
+      while (std::chrono::steady_clock::now() - start < std::chrono::seconds(10)) ThrowIfCancelled();
       return Response::Json("{}");
     });
     port_ = server_->Bind("127.0.0.1", 0);
@@ -537,6 +545,16 @@ TEST_F(HttpServerTest, AClientThatLeavesCancelsItsRequest) {
   ::close(fd);
   for (int i = 0; i < 300 && !saw_cancel_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   EXPECT_TRUE(saw_cancel_);
+}
+
+TEST_F(HttpServerTest, PastTheRequestDeadlineTheWorkStopsWithA504) {
+  HttpOptions options;
+  options.request_timeout = std::chrono::milliseconds(300);
+  Start(options);
+  const auto start = std::chrono::steady_clock::now();
+  const auto r = Exchange(port_, Post("/spin", "{}"));
+  EXPECT_EQ(r.status, 504);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
 }
 
 TEST_F(HttpServerTest, StopDrainsWithinItsBoundDespiteADrippingClient) {

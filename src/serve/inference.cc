@@ -1,5 +1,6 @@
 #include "serve/inference.h"
 
+#include "core/cancel.h"
 #include "serve/http.h"
 #include "vit/error.h"
 
@@ -56,6 +57,7 @@ std::vector<RowOutput> Inference::RunImages(std::span<const EncodedImage> images
   // Each image enters the queue as soon as it is ready, so the model starts on the first ones while
   // this thread decodes the rest. Decoding streams large JPEGs' rows straight into the resize.
   for (const EncodedImage& encoded : images) {
+    ThrowIfCancelled();  // the client went away or the deadline passed (the HTTP layer's flag)
     const Tensor chw = model_.processor.PreprocessEncoded(encoded.bytes, encoded.name);
     Tensor pixel_values = chw.Reshaped({1, chw.dim(0), chw.dim(1), chw.dim(2)});
     if (pixel_values_out) pixel_values_out->push_back(pixel_values);

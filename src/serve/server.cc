@@ -257,6 +257,7 @@ int Serve(const ServeOptions& options) {
   http_options.body_timeout = std::chrono::milliseconds(options.body_timeout_ms);
   http_options.write_timeout = std::chrono::milliseconds(options.io_timeout_ms);
   http_options.keep_alive_timeout = std::chrono::milliseconds(options.keep_alive_timeout_ms);
+  http_options.request_timeout = std::chrono::milliseconds(options.request_timeout_ms);
   http_options.cors_allow_origin = options.cors_allow_origin;
   http_options.api_keys = api_keys;
   // Probes (liveness, readiness) and the page itself answer without a key: orchestrators and browsers
