@@ -1,6 +1,6 @@
 """vit.distributed on Dask: a LocalCluster of 2 processes x 1 thread and a dask-scheduler with two dask-workers
 on loopback; outputs equal to `vit embed` bit for bit, each input exactly once after a worker is killed or the
-client is killed and the job rerun, tar and @list inputs, the errors list and exit code 3, damaged shards."""
+client or the scheduler is killed and the job rerun, tar and @list inputs, the errors list and exit code 3, damaged shards."""
 import io
 import json
 import os
@@ -20,6 +20,7 @@ from conftest import cli_embed
 
 distributed = pytest.importorskip("distributed")
 
+import vit  # noqa: E402
 import vit.distributed as vd  # noqa: E402
 
 OUTPUTS = ["pooler_output", "cls", "mean", "last_hidden_state"]
@@ -193,6 +194,32 @@ def free_port():
         return s.getsockname()[1]
 
 
+class DaskProcesses:
+    """A dask-scheduler and two dask-workers (1 thread each) on loopback, as a user starts them."""
+
+    def __init__(self, tmp_path, port):
+        self.address = f"tcp://127.0.0.1:{port}"
+        logs = open(tmp_path / "dask.log", "a")
+        self.scheduler = subprocess.Popen([shutil.which("dask-scheduler") or "dask-scheduler", "--host", "127.0.0.1",
+                                           "--port", str(port), "--no-dashboard"], stdout=logs, stderr=logs)
+        self.workers = [subprocess.Popen([shutil.which("dask-worker") or "dask-worker", self.address, "--nthreads", "1",
+                                          "--no-dashboard", "--local-directory", str(tmp_path)],
+                                         stdout=logs, stderr=logs) for _ in range(2)]
+        try:
+            with distributed.Client(self.address, timeout=60) as c:
+                c.wait_for_workers(2, timeout=60)
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self):
+        for p in self.workers + [self.scheduler]:
+            if p.poll() is None:
+                p.terminate()
+        for p in self.workers + [self.scheduler]:
+            p.wait(30)
+
+
 def test_scheduler_and_two_workers_cli_errors_and_exit_code(tiny224, images, tmp_path):
     folder, paths = images
     bad = tmp_path / "bad.png"
@@ -201,27 +228,14 @@ def test_scheduler_and_two_workers_cli_errors_and_exit_code(tiny224, images, tmp
     inputs = [paths[0], str(bad), paths[1], str(missing), paths[2]]
     (tmp_path / "list.txt").write_text("\n".join(inputs) + "\n")
     missing.write_bytes(b"")  # listed, then emptied: unreadable
-    port = free_port()
-    address = f"tcp://127.0.0.1:{port}"
-    logs = open(tmp_path / "dask.log", "w")
-    procs = [subprocess.Popen([shutil.which("dask-scheduler") or "dask-scheduler", "--host", "127.0.0.1", "--port",
-                               str(port), "--no-dashboard"], stdout=logs, stderr=logs)]
+    cluster = DaskProcesses(tmp_path, free_port())
     try:
-        for i in range(2):
-            procs.append(subprocess.Popen([shutil.which("dask-worker") or "dask-worker", address, "--nthreads", "1",
-                                           "--no-dashboard", "--name", f"w{i}", "--local-directory", str(tmp_path)],
-                                          stdout=logs, stderr=logs))
-        with distributed.Client(address, timeout=60) as c:
-            c.wait_for_workers(2, timeout=60)
         out = str(tmp_path / "out")
         r = subprocess.run([sys.executable, "-m", "vit.distributed", "embed", "--model", tiny224, "--out", out,
-                            "--scheduler", address, "--shard-size", "2", "--outputs", "pooler_output,mean",
+                            "--scheduler", cluster.address, "--shard-size", "2", "--outputs", "pooler_output,mean",
                             f"@{tmp_path / 'list.txt'}"], capture_output=True, text=True, timeout=120)
     finally:
-        for p in reversed(procs):
-            p.terminate()
-        for p in procs:
-            p.wait(30)
+        cluster.stop()
     assert r.returncode == 3, r.stderr
     assert f"skipped {bad}:" in r.stderr and "3 row(s) in 3 shard(s)" in r.stderr
     errors = vd.errors(out)
@@ -229,3 +243,40 @@ def test_scheduler_and_two_workers_cli_errors_and_exit_code(tiny224, images, tmp
     assert all(e["error"].startswith(e["key"] + ": ") for e in errors)
     good = [paths[0], paths[1], paths[2]]
     check_equal(out, good, expected(tiny224, good, ["pooler_output", "mean"]), ["pooler_output", "mean"])
+
+
+def test_scheduler_killed_rerun_finishes_the_job(tiny224, images, tmp_path):
+    folder, paths = images
+    out = str(tmp_path / "out")
+    port = free_port()
+    cluster = DaskProcesses(tmp_path, port)
+    outcome = {}
+
+    def job():
+        try:
+            vd.embed(folder, out, model=tiny224, scheduler=cluster.address, outputs=["cls"], shard_size=2,
+                     shard_delay=0.3)
+        except BaseException as e:
+            outcome["error"] = e
+
+    thread = threading.Thread(target=job)
+    try:
+        thread.start()
+        deadline = time.monotonic() + 60
+        while len(shard_records(out)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        cluster.scheduler.kill()  # SIGKILL, mid-job
+        thread.join(120)
+    finally:
+        cluster.stop()
+    assert isinstance(outcome.get("error"), vit.VitError) and "rerun the same command" in str(outcome["error"])
+    finished = {name: os.stat(os.path.join(out, "shards", name)).st_mtime_ns for name in shard_records(out)}
+    assert 2 <= len(finished) < 12
+    cluster = DaskProcesses(tmp_path, port)  # a new scheduler at the same address, new workers
+    try:
+        result = vd.embed(folder, out, model=tiny224, scheduler=cluster.address, outputs=["cls"], shard_size=2)
+    finally:
+        cluster.stop()
+    assert (result.reused, result.computed) == (len(finished), 12 - len(finished))
+    assert all(os.stat(os.path.join(out, "shards", n)).st_mtime_ns == m for n, m in finished.items())
+    check_equal(out, paths, expected(tiny224, paths, ["cls"]), ["cls"])

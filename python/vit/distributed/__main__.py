@@ -44,6 +44,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = _parser().parse_args(argv)
+    import logging
+    logging.getLogger("distributed").setLevel(logging.WARNING)  # not Dask's start-up notes on a command's stderr
     import vit
     from . import embed, verify
     try:

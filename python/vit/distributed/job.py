@@ -260,7 +260,11 @@ def _run(client: Any, out_dir: str, plan: Dict[str, Any], items: List[Item], tod
                                         f"kept: rerun the same command to finish the job")
                 error = future.exception()
                 raise _vit.VitError(f"{what} failed: {type(error).__name__}: {error}")
-            record = future.result()
+            try:
+                record = future.result()
+            except OSError as e:  # the connection to the scheduler (CommClosedError is an OSError)
+                raise _vit.VitError(f"lost the scheduler ({type(e).__name__}: {e}); the {len(done)} finished shards "
+                                    f"are kept: rerun the same command to finish the job") from None
             timings.append({name: record[name] for name in ("seconds", "compute_seconds", "write_seconds")})
             done[index] = _entry(record)
             manifest["shards"][str(index)] = done[index]
