@@ -21,7 +21,7 @@ def test_pip_install_into_a_venv(tmp_path, tiny):
     r = subprocess.run([python, "-m", "pip", "install", "--no-build-isolation", "--no-deps", "-q", ROOT], env=env,
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
-    script = ("import sys, numpy as np, vit; "
+    script = ("import sys, numpy as np, vit, vit.distributed; "
               "m = vit.ViTModel.from_pretrained(sys.argv[1]); "
               "print(vit.__file__); np.save(sys.argv[2], m.embed([sys.argv[3]]))")
     photo = os.path.join(ROOT, "examples", "cat.jpg")
