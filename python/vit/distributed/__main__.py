@@ -1,5 +1,6 @@
 """python3 -m vit.distributed embed|verify: the command line of vit.distributed (--help for each)."""
 import argparse
+import os
 import sys
 from typing import List, Optional
 
@@ -44,8 +45,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = _parser().parse_args(argv)
-    import logging
-    logging.getLogger("distributed").setLevel(logging.WARNING)  # not Dask's start-up notes on a command's stderr
+    # Not Dask's start-up notes on a command's stderr, here and in the worker processes it starts.
+    os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")
     import vit
     from . import embed, verify
     try:
