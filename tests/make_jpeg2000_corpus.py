@@ -1,12 +1,16 @@
 """JPEG 2000 files for the image corpus: J2K codestreams and JP2 files written by Pillow 9.4 (OpenJPEG)
 in every mode it reads (L, LA, RGB, RGBA, I;16), lossless and lossy, tiled, with image and tile
-offsets, odd sizes; JP2 headers edited by hand for the colour spaces and header/codestream
+offsets, odd sizes; files from OpenJPEG's opj_compress (12-bit, signed, subsampled); JP2 headers edited by hand for the colour spaces and header/codestream
 disagreements Pillow's decoder treats specially; truncated and hostile files.
 
 tests/make_format_corpus.py calls make_good(p) and make_bad(p), p(name) giving the path to write.
 """
 import io
+import os
+import shutil
 import struct
+import subprocess
+import tempfile
 
 import numpy as np
 from PIL import Image
@@ -93,6 +97,45 @@ def make_good(p):
     # A colour space OpenJPEG does not know, and an ICC method without a profile: read as unspecified.
     _write(p("jpeg2000_colr_unknown_space.jp2"), _set_colr(_save(smooth, "jp2"), enumcs=99))
     _write(p("jpeg2000_colr_icc_method.jp2"), _set_colr(_save(smooth, "jp2"), method=2))
+    _opj_good(p)
+
+
+def _opj_good(p):
+    """Files written by OpenJPEG's own encoder (opj_compress, Debian's libopenjp2-tools): precisions,
+    signed samples and image subsampling that Pillow cannot write."""
+    opj = shutil.which("opj_compress")
+    if opj is None:
+        return
+    h, w = 23, 35
+    y, x = np.mgrid[0:h, 0:w]
+    rgb12 = np.stack([x * 4095 // (w - 1), y * 4095 // (h - 1), (x * y * 37) % 4096], -1).astype(">u2")
+    rng = np.random.default_rng(306)
+    inputs = {
+        "rgb12.ppm": b"P6\n%d %d\n4095\n" % (w, h) + rgb12.tobytes(),
+        "grey12.pgm": b"P5\n%d %d\n4095\n" % (w, h) + rgb12[..., 2].tobytes(),
+        "signed8.raw": rng.integers(-128, 128, (h, w)).astype(np.int8).tobytes(),
+        "signed12.rawl": rng.integers(-2048, 2048, (3, h, w)).astype("<i2").tobytes(),
+    }
+    runs = [
+        ("jpeg2000_opj_rgb_12bit.jp2", "rgb12.ppm", []),
+        ("jpeg2000_opj_grey_12bit.j2k", "grey12.pgm", []),
+        ("jpeg2000_opj_signed_8bit.j2k", "signed8.raw", ["-F", f"{w},{h},1,8,s@1x1"]),
+        ("jpeg2000_opj_signed_12bit.jp2", "signed12.rawl", ["-F", f"{w},{h},3,12,s@1x1:1x1:1x1"]),
+        ("jpeg2000_opj_lossy_mct.j2k", "rgb12.ppm", ["-r", "20", "-I", "-mct", "1"]),
+        ("jpeg2000_opj_precincts_cprl_tiles.jp2", "rgb12.ppm",
+         ["-c", "[16,16],[16,16]", "-p", "CPRL", "-t", "16,16", "-TP", "R"]),
+        ("jpeg2000_opj_subsampled_2x2.j2k", "rgb12.ppm", ["-s", "2,2"]),
+        ("jpeg2000_opj_subsampled_3x2.j2k", "rgb12.ppm", ["-s", "3,2"]),
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, data in inputs.items():
+            _write(os.path.join(tmp, name), data)
+        for out, source, options in runs:
+            target = os.path.join(tmp, out)
+            subprocess.run([opj, "-i", os.path.join(tmp, source), "-o", target, "-n", "2", *options],
+                           check=True, capture_output=True)
+            with open(target, "rb") as f:
+                _write(p(out), f.read())
 
 
 def make_bad(p):

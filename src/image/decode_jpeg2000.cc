@@ -219,14 +219,19 @@ struct YccTables {
 uint8_t Clip(int v) { return static_cast<uint8_t>(v <= 0 ? 0 : v >= 255 ? 255 : v); }
 
 // One component's unpacking as Jpeg2KDecode.c does it: bytes per sample from the precision (3 read
-// as 4), a sign offset plus half a step of rounding when narrowing, then the shift.
+// as 4), a sign offset plus half a step of rounding when narrowing, then the shift. A subsampled
+// component's plane is taken as (w / dx) x (h / dy) samples, Pillow's arithmetic (not OpenJPEG's
+// rounding up), and each pixel reads sample (y / dy, x / dx) of it.
 struct Component {
   int shift = 0;
   unsigned offset = 0;
   size_t size = 1;
+  size_t dx = 1, dy = 1;
+  size_t stride = 0;
   const uint8_t* plane = nullptr;
+  const uint8_t* end = nullptr;
 
-  Component(const opj_image_comp_t& comp, int bits) {
+  Component(const opj_image_comp_t& comp, int bits) : dx(comp.dx), dy(comp.dy) {
     const int prec = static_cast<int>(comp.prec);
     shift = bits - prec;
     offset = comp.sgnd ? 1u << (prec - 1) : 0;
@@ -234,44 +239,48 @@ struct Component {
     if (size == 3) size = 4;
     if (shift < 0) offset += 1u << (-shift - 1);
   }
-  unsigned At(size_t i) const {
+  size_t PlaneBytes(size_t w, size_t h) const { return size * (w / dx) * (h / dy); }
+  unsigned At(size_t x, size_t y) const {
+    const uint8_t* p = plane + size * ((y / dy) * stride + x / dx);
     unsigned word = 0;
-    if (size == 1) {
-      word = plane[i];
+    if (p + size > end) {
+      word = 0;  // past the buffer: cannot happen while it holds w * h * (bytes of every component)
+    } else if (size == 1) {
+      word = *p;
     } else if (size == 2) {
       uint16_t w;
-      std::memcpy(&w, plane + 2 * i, 2);
+      std::memcpy(&w, p, 2);
       word = w;
     } else {
       uint32_t w;
-      std::memcpy(&w, plane + 4 * i, 4);
+      std::memcpy(&w, p, 4);
       word = w;
     }
-    const unsigned x = offset + word;
-    return shift < 0 ? x >> -shift : x << shift;
+    const unsigned v = offset + word;
+    return shift < 0 ? v >> -shift : v << shift;
   }
 };
 
 enum class Unpack { kGray, kGray16, kRgb, kYcc };
 
 // j2k_unpackers: which (mode, colour space, component count) Pillow can unpack, reduced to what the RGB
-// conversion keeps.
-bool FindUnpacker(Mode mode, OPJ_COLOR_SPACE space, unsigned comps, Unpack& unpack) {
+// conversion keeps. Only the sRGB and sYCC unpackers take subsampled components.
+bool FindUnpacker(Mode mode, OPJ_COLOR_SPACE space, unsigned comps, bool subsampled, Unpack& unpack) {
   switch (mode) {
     case Mode::kL:
       unpack = Unpack::kGray;
-      return space == OPJ_CLRSPC_GRAY && comps == 1;
+      return space == OPJ_CLRSPC_GRAY && comps == 1 && !subsampled;
     case Mode::kI16:
       unpack = Unpack::kGray16;
-      return space == OPJ_CLRSPC_GRAY && comps == 1;
+      return space == OPJ_CLRSPC_GRAY && comps == 1 && !subsampled;
     case Mode::kLA:
       unpack = Unpack::kGray;
-      return space == OPJ_CLRSPC_GRAY && comps == 2;
+      return space == OPJ_CLRSPC_GRAY && comps == 2 && !subsampled;
     case Mode::kRGB:
     case Mode::kRGBA:
       if (space == OPJ_CLRSPC_GRAY && (comps == 1 || comps == 2)) {
         unpack = Unpack::kGray;
-        return true;
+        return !subsampled;
       }
       unpack = space == OPJ_CLRSPC_SYCC ? Unpack::kYcc : Unpack::kRgb;
       return (space == OPJ_CLRSPC_SRGB || space == OPJ_CLRSPC_SYCC) && (comps == 3 || comps == 4);
@@ -328,21 +337,27 @@ Decoded DecodeJpeg2000(const DecodeContext& ctx) {
     broken(image->color_space == OPJ_CLRSPC_UNKNOWN ? "a colour space Pillow cannot read"
                                                     : std::to_string(image->numcomps) + " components");
   }
-  // Pillow checks the other components only; a subsampled first component makes it read past the
-  // tile's samples, so that one is refused here.
+  // The first subsampled component, if any: Pillow's guess of an unspecified colour space takes
+  // subsampled chroma (component 1 or 2) for YCbCr.
+  int subsampled = -1;
   for (unsigned n = 0; n < image->numcomps; ++n) {
-    if (image->comps[n].dx != 1 || image->comps[n].dy != 1) broken("subsampled components");
     if (image->comps[n].prec < 1 || image->comps[n].prec > 31) broken("sample precision out of range");
+    if (subsampled < 0 && (image->comps[n].dx != 1 || image->comps[n].dy != 1)) subsampled = static_cast<int>(n);
   }
   OPJ_COLOR_SPACE space = image->color_space;
-  if (space == OPJ_CLRSPC_UNSPECIFIED) space = image->numcomps <= 2 ? OPJ_CLRSPC_GRAY : OPJ_CLRSPC_SRGB;
+  if (space == OPJ_CLRSPC_UNSPECIFIED) {
+    space = image->numcomps <= 2                      ? OPJ_CLRSPC_GRAY
+            : (subsampled == 1 || subsampled == 2) ? OPJ_CLRSPC_SYCC
+                                                   : OPJ_CLRSPC_SRGB;
+  }
   Unpack unpack;
-  if (!FindUnpacker(header.mode, space, image->numcomps, unpack)) {
+  if (!FindUnpacker(header.mode, space, image->numcomps, subsampled >= 0, unpack)) {
     broken("the header's mode does not match the codestream's components");
   }
   static const YccTables ycc;
 
   std::vector<uint8_t> buffer;
+  uint64_t pillow_widths = 0;
   for (;;) {
     OPJ_UINT32 index = 0, data_size = 0, comps = 0;
     OPJ_INT32 x0 = 0, y0 = 0, x1 = 0, y1 = 0;
@@ -356,44 +371,53 @@ Decoded DecodeJpeg2000(const DecodeContext& ctx) {
         static_cast<OPJ_INT32>(y1 - image->y0) > height) {
       broken("a tile outside the image");
     }
+    if (comps != image->numcomps) broken("a tile with another number of components");
     const size_t w = static_cast<size_t>(x1 - x0), h = static_cast<size_t>(y1 - y0);
     std::vector<Component> parts;
-    size_t need = 0;
+    size_t bytes_per_pixel = 0;
     for (unsigned n = 0; n < image->numcomps; ++n) {
       parts.emplace_back(image->comps[n], unpack == Unpack::kGray16 ? 16 : 8);
-      need += parts.back().size * w * h;
+      bytes_per_pixel += parts.back().size;
     }
-    const size_t tile_bytes = w * h * (comps == 3 ? 4 : comps);
-    const size_t size = std::max<size_t>({data_size, tile_bytes, need});
-    if (buffer.size() < size) buffer.resize(size);
-    if (!opj_decode_tile_data(codec.get(), index, buffer.data(), data_size, stream.get())) {
+    // Pillow's total of component widths is never reset between tiles, so its overflow check (and its
+    // buffer, zeroed each time it grows, which is every tile) sees the running sum.
+    pillow_widths += bytes_per_pixel;
+    constexpr uint64_t kUintMax = 0xFFFFFFFFu;
+    if (w > kUintMax / pillow_widths || h > kUintMax / pillow_widths || w > kUintMax / (h * pillow_widths) ||
+        h > kUintMax / (w * pillow_widths)) {
+      broken("tiles too large for Pillow's buffer");
+    }
+    const size_t size = std::max<size_t>(data_size, w * h * bytes_per_pixel);
+    buffer.assign(size, 0);
+    if (!opj_decode_tile_data(codec.get(), index, buffer.data(), static_cast<OPJ_UINT32>(size), stream.get())) {
       broken("undecodable tile data");
     }
     const uint8_t* plane = buffer.data();
     for (auto& part : parts) {
       part.plane = plane;
-      plane += part.size * w * h;
+      part.end = buffer.data() + buffer.size();
+      part.stride = w / part.dx;
+      plane += part.PlaneBytes(w, h);
     }
     const size_t ox = static_cast<size_t>(x0) - image->x0, oy = static_cast<size_t>(y0) - image->y0;
     for (size_t y = 0; y < h; ++y) {
       uint8_t* out = decoded.image.rgb.data() + ((oy + y) * static_cast<size_t>(width) + ox) * 3;
       for (size_t x = 0; x < w; ++x, out += 3) {
-        const size_t i = y * w + x;
         switch (unpack) {
           case Unpack::kGray:
-            out[0] = out[1] = out[2] = static_cast<uint8_t>(parts[0].At(i));
+            out[0] = out[1] = out[2] = static_cast<uint8_t>(parts[0].At(x, y));
             break;
           case Unpack::kGray16: {
-            const uint16_t v = static_cast<uint16_t>(parts[0].At(i));
+            const uint16_t v = static_cast<uint16_t>(parts[0].At(x, y));
             out[0] = out[1] = out[2] = static_cast<uint8_t>(std::min<unsigned>(v, 255));
             break;
           }
           case Unpack::kRgb:
-            for (int c = 0; c < 3; ++c) out[c] = static_cast<uint8_t>(parts[static_cast<size_t>(c)].At(i));
+            for (int c = 0; c < 3; ++c) out[c] = static_cast<uint8_t>(parts[static_cast<size_t>(c)].At(x, y));
             break;
           case Unpack::kYcc: {
-            const int yy = static_cast<uint8_t>(parts[0].At(i));
-            const uint8_t cb = static_cast<uint8_t>(parts[1].At(i)), cr = static_cast<uint8_t>(parts[2].At(i));
+            const int yy = static_cast<uint8_t>(parts[0].At(x, y));
+            const uint8_t cb = static_cast<uint8_t>(parts[1].At(x, y)), cr = static_cast<uint8_t>(parts[2].At(x, y));
             out[0] = Clip(yy + (ycc.r_cr[cr] >> 6));
             out[1] = Clip(yy + ((ycc.g_cb[cb] + ycc.g_cr[cr]) >> 6));
             out[2] = Clip(yy + (ycc.b_cb[cb] >> 6));
