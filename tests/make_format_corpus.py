@@ -754,6 +754,88 @@ def _tiff_bad(p):
                      planarconfig="separate")  # Pillow: unknown raw mode
 
 
+def _lzw(indices, min_code_size, clear_when_full=True, literal_only=False):
+    """GIF LZW data sub-blocks for any minimum code size (Pillow reads 0 to 12, giflib 2 to 8): strings
+    grow the table, codes widen after the entry 2^width is added, a clear when the table is full.
+    literal_only: every pixel its own code at the starting width, as some encoders write."""
+    clear, end = 1 << min_code_size, (1 << min_code_size) + 1
+    width, table, nxt = min_code_size + 1, {(i,): i for i in range(clear)}, end + 1
+    codes, cur = [(clear, width)], ()
+    if literal_only:
+        codes += [(int(x), width) for x in indices]
+        indices = []
+    for v in (int(x) for x in indices):
+        if cur + (v,) in table:
+            cur += (v,)
+            continue
+        codes.append((table[cur], width))
+        if nxt < 4096:
+            table[cur + (v,)] = nxt
+            nxt += 1
+            if nxt - 1 == 1 << width and width < 12:
+                width += 1
+        elif clear_when_full:
+            codes.append((clear, width))
+            width, table, nxt = min_code_size + 1, {(i,): i for i in range(clear)}, end + 1
+        cur = (v,)
+    if cur:
+        codes.append((table[cur], width))
+    codes.append((end, width))
+    bits = nbits = 0
+    out = bytearray()
+    for c, w in codes:
+        bits |= c << nbits
+        nbits += w
+        while nbits >= 8:
+            out.append(bits & 255)
+            bits >>= 8
+            nbits -= 8
+    if nbits:
+        out.append(bits)
+    blocks = b"".join(bytes([len(out[i:i + 255])]) + bytes(out[i:i + 255]) for i in range(0, len(out), 255))
+    return bytes([min_code_size]) + blocks + b"\0"
+
+
+def _gif(data, w, h, interlace=False):
+    palette = (np.arange(256 * 3) * 7 % 256).astype(np.uint8).tobytes()
+    return (b"GIF89a" + struct.pack("<HHBBB", w, h, 0xF7, 0, 0) + palette + b"\x2c" +
+            struct.pack("<HHHHB", 0, 0, w, h, 0x40 if interlace else 0) + data + b"\x3b")
+
+
+def _gif_good(p):
+    # LZW minimum code sizes giflib refuses (or reads its own way) and Pillow decodes.
+    rng = np.random.default_rng(221)
+    for size in (9, 10, 12):
+        idx = rng.integers(0, 6, (40, 50))
+        _write(p(f"gif_lzw_code_size_{size}.gif"), _gif(_lzw(idx.reshape(-1), size), 50, 40))
+    for size in (0, 1):  # giflib refuses 0 and reads 1 differently
+        idx = rng.integers(0, 1 << size, (3, 4))
+        _write(p(f"gif_lzw_code_size_{size}_literals.gif"), _gif(_lzw(idx.reshape(-1), size, literal_only=True), 4, 3))
+    big = rng.integers(0, 256, (90, 100)).reshape(-1)
+    _write(p("gif_lzw_code_size_9_full_table.gif"), _gif(_lzw(big, 9), 100, 90))
+    _write(p("gif_lzw_code_size_11_full_table_no_clear.gif"), _gif(_lzw(big, 11, clear_when_full=False), 100, 90))
+    wide = rng.integers(0, 1 << 10, (6, 9)).reshape(-1)  # indices above 255 keep their low byte
+    _write(p("gif_lzw_code_size_10_indices_over_255.gif"), _gif(_lzw(wide, 10), 9, 6))
+    rows = rng.integers(0, 256, (11, 9))
+    order = list(range(0, 11, 8)) + list(range(4, 11, 8)) + list(range(2, 11, 4)) + list(range(1, 11, 2))
+    _write(p("gif_lzw_code_size_9_interlaced.gif"), _gif(_lzw(rows[order].reshape(-1), 9), 9, 11, interlace=True))
+    data = _lzw(rng.integers(0, 6, 2000), 9)
+    _write(p("gif_lzw_code_size_9_no_block_terminator.gif"), _gif(data[:-1], 50, 40)[:-1])
+
+
+def _gif_bad(p):
+    rng = np.random.default_rng(222)
+    idx = rng.integers(0, 6, 2000)
+    _write(p("gif_lzw_code_size_13.gif"), _gif(_lzw(idx, 13), 50, 40))
+    for size in (0, 1):  # strings at these sizes run out of data for Pillow too
+        _write(p(f"gif_lzw_code_size_{size}_strings.gif"), _gif(_lzw(rng.integers(0, 1 << size, 2000), size), 50, 40))
+    data = _lzw(idx, 9)
+    _write(p("gif_lzw_code_size_9_cut.gif"), _gif(data[: len(data) // 2], 50, 40)[:-1])
+    _write(p("gif_lzw_code_size_9_early_end_code.gif"), _gif(_lzw(idx[:1000], 9), 50, 40))
+    corrupt = bytearray(data)
+    corrupt[5] ^= 0xFF
+    _write(p("gif_lzw_code_size_9_corrupt.gif"), _gif(bytes(corrupt), 50, 40))
+
 def _mpo_good(p):
     # MPO (multi-picture JPEG): Pillow opens the first frame, which the JPEG decoder reads.
     first, second = (Image.fromarray(_noise(21, 34, 3, seed)) for seed in (181, 182))
@@ -792,6 +874,7 @@ def make_good(out):
     _exif_good(p)
     make_jpeg2000_corpus.make_good(p)
     _tiff_good(p)
+    _gif_good(p)
 
 
 def make_bad(out):
@@ -807,3 +890,4 @@ def make_bad(out):
     _exif_bad(p)
     make_jpeg2000_corpus.make_bad(p)
     _tiff_bad(p)
+    _gif_bad(p)

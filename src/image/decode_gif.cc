@@ -4,6 +4,12 @@
 // and the frame is decoded into its rectangle. convert("RGB") then looks every index up in the local
 // colour table, else the global one, else Pillow's grey ramp (which also answers for indices past
 // the end of a short table).
+//
+// giflib refuses an LZW minimum code size above 8, which non-conforming encoders write; Pillow's own
+// LZW decoder takes sizes up to 12. Those frames are decoded here (GifLzw): codes widen after the
+// entry 2^width - 1 is added, the table stops growing at 4096 entries, data that ends (an end code
+// or the block terminator) before the last pixel is refused, and a literal above 255 keeps its low
+// byte, as in an 8-bit "P" image.
 #include <gif_lib.h>
 
 #include <algorithm>
@@ -49,6 +55,105 @@ void FillPalette(const ColorMapObject* map, Palette& palette) {
   }
 }
 
+// LZW over the data sub-blocks that start at `at` (after the minimum-code-size byte).
+class GifLzw {
+ public:
+  GifLzw(const DecodeContext& ctx, size_t at, int min_code_size)
+      : ctx_(ctx), at_(at), clear_(1 << min_code_size), end_(clear_ + 1), min_width_(min_code_size + 1) {
+    Reset();
+  }
+
+  // The next `n` pixels into `out`; false once the end code (or nothing more) came before them.
+  bool Read(uint8_t* out, size_t n) {
+    for (size_t i = 0; i < n; ++i) {
+      if (stack_.empty() && !Refill()) return false;
+      out[i] = static_cast<uint8_t>(stack_.back());
+      stack_.pop_back();
+    }
+    return true;
+  }
+
+ private:
+  void Reset() {
+    width_ = min_width_;
+    next_ = end_ + 1;
+    previous_ = -1;
+  }
+
+  int NextCode() {
+    while (bit_count_ < width_) {
+      if (block_left_ == 0) {
+        const auto bytes = ctx_.bytes();
+        if (at_ >= bytes.size()) ctx_.Fail("truncated GIF: the image data ends before the last pixel");
+        block_left_ = bytes[at_++];
+        if (block_left_ == 0) return -1;  // the block terminator: no more data
+      }
+      const auto bytes = ctx_.bytes();
+      if (at_ >= bytes.size()) ctx_.Fail("truncated GIF: the image data ends before the last pixel");
+      bits_ |= static_cast<uint32_t>(bytes[at_++]) << bit_count_;
+      bit_count_ += 8;
+      --block_left_;
+    }
+    const int code = static_cast<int>(bits_ & ((1u << width_) - 1));
+    bits_ >>= width_;
+    bit_count_ -= width_;
+    return code;
+  }
+
+  // Decodes one code's string onto the stack (reversed); false at the end code or the data's end.
+  bool Refill() {
+    while (true) {
+      const int code = NextCode();
+      if (code < 0 || code == end_) return false;
+      if (code == clear_) {
+        Reset();
+        continue;
+      }
+      if (previous_ < 0) {
+        if (code >= clear_) ctx_.Fail("corrupt GIF image data: the first code after a clear is not a pixel");
+        stack_.push_back(code);
+        first_ = code;
+        previous_ = code;
+        return true;
+      }
+      int walk = code;
+      if (code > next_ || (code == next_ && next_ >= kTable)) {
+        ctx_.Fail("corrupt GIF image data: LZW code " + std::to_string(code) + " is not in the table yet");
+      }
+      if (code == next_) {  // KwKwK: the previous string and its own first pixel
+        stack_.push_back(first_);
+        walk = previous_;
+      }
+      while (walk >= clear_) {
+        stack_.push_back(suffix_[walk]);
+        walk = prefix_[walk];
+      }
+      stack_.push_back(walk);
+      first_ = walk;
+      if (next_ < kTable) {
+        prefix_[next_] = previous_;
+        suffix_[next_] = first_;
+        if (next_ == (1 << width_) - 1 && width_ < 12) ++width_;
+        ++next_;
+      }
+      previous_ = code;
+      return true;
+    }
+  }
+
+  static constexpr int kTable = 4096;
+  const DecodeContext& ctx_;
+  size_t at_;
+  const int clear_, end_, min_width_;
+  int width_ = 0, next_ = 0, previous_ = -1, first_ = 0;
+  size_t block_left_ = 0;
+  uint32_t bits_ = 0;
+  int bit_count_ = 0;
+  std::vector<int> stack_;
+  int prefix_[kTable] = {};
+  int suffix_[kTable] = {};
+};
+
 }  // namespace
 
 Decoded DecodeGif(const DecodeContext& ctx) {
@@ -83,7 +188,18 @@ Decoded DecodeGif(const DecodeContext& ctx) {
     }
     if (record != IMAGE_DESC_RECORD_TYPE) continue;
 
-    if (DGifGetImageDesc(gif.get()) == GIF_ERROR) ctx.Fail("corrupt or truncated GIF frame: " + GifError(gif.get()));
+    // giflib reads the descriptor, the local colour table and the minimum code size, then refuses a
+    // size above 8; Pillow goes on up to 12.
+    std::unique_ptr<GifLzw> lzw;
+    if (DGifGetImageDesc(gif.get()) == GIF_ERROR) {
+      const int code_size = source.offset > 0 && source.offset <= ctx.bytes().size() ? ctx.bytes()[source.offset - 1] : 0;
+      if (gif->Error != D_GIF_ERR_READ_FAILED || code_size <= 8 || code_size > 12) {
+        ctx.Fail("corrupt or truncated GIF frame: " + GifError(gif.get()));
+      }
+      lzw = std::make_unique<GifLzw>(ctx, source.offset, code_size);
+    } else if (const int code_size = ctx.bytes()[source.offset - 1]; code_size < 2) {
+      lzw = std::make_unique<GifLzw>(ctx, source.offset, code_size);  // giflib reads these its own way
+    }
     const GifImageDesc& frame = gif->Image;
     const int64_t x0 = frame.Left, y0 = frame.Top, fw = frame.Width, fh = frame.Height;
     const int64_t width = std::max<int64_t>(gif->SWidth, x0 + fw);
@@ -106,7 +222,11 @@ Decoded DecodeGif(const DecodeContext& ctx) {
       }
       for (const int64_t y : order) {
         uint8_t* row = indices.data() + static_cast<size_t>(y0 + y) * static_cast<size_t>(width) + static_cast<size_t>(x0);
-        if (DGifGetLine(gif.get(), row, static_cast<int>(fw)) == GIF_ERROR) {
+        if (lzw) {
+          if (!lzw->Read(row, static_cast<size_t>(fw))) {
+            ctx.Fail("truncated GIF: the image data ends before the last pixel (Pillow: image file is truncated)");
+          }
+        } else if (DGifGetLine(gif.get(), row, static_cast<int>(fw)) == GIF_ERROR) {
           ctx.Fail("corrupt or truncated GIF image data: " + GifError(gif.get()));
         }
       }
