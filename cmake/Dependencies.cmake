@@ -19,7 +19,7 @@ pkg_check_modules(OPENJPEG REQUIRED IMPORTED_TARGET libopenjp2)  # JPEG 2000, as
 pkg_check_modules(HEIF REQUIRED IMPORTED_TARGET libheif)  # HEIF/HEIC and AVIF
 pkg_check_modules(LCMS2 REQUIRED IMPORTED_TARGET lcms2)  # CIELab TIFF to RGB, as Pillow's ImageCms
 pkg_check_modules(HWY_CONTRIB REQUIRED IMPORTED_TARGET libhwy-contrib)
-find_package(Boost 1.81 REQUIRED)   # Beast and Asio (header-only): the HTTP/1.1 layer of `vit serve`
+find_package(Boost 1.74 REQUIRED)   # Beast and Asio (header-only): the HTTP/1.1 layer of `vit serve`
 if(VIT_BUILD_TESTS)
   find_package(GTest REQUIRED)
 endif()

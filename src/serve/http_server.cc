@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <utility>  // before Asio: Boost 1.74's awaitable.hpp uses std::exchange unincluded
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -13,6 +14,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <ctime>
+#include <limits>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -269,7 +271,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     SetDeadline(Clock::now() + impl_.options.header_timeout);
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(std::min<size_t>(impl_.options.max_header_bytes, UINT32_MAX)));
-    parser_->body_limit(boost::none);  // checked below, for every framing
+    // Checked below, for every framing. Not boost::none: Boost 1.74 compares a Content-Length with an
+    // empty optional as greater and refuses every body.
+    parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
     pending_ = Pending{};
     bhttp::async_read_header(socket_, buffer_, *parser_,
                              [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
