@@ -23,8 +23,11 @@ struct Encoded {
   std::vector<uint16_t> source;  // channels samples per pixel, row-major
 };
 
-// A width x height picture of gradients, `channels` 3 or 4, at `depth` bits, encoded by `format`.
-Encoded Encode(heif_compression_format format, int width, int height, int channels, int depth) {
+// A width x height picture of gradients, `channels` 3 or 4, at `depth` bits, encoded by `format`,
+// with irot/imir boxes for `orientation`; with `primary_second`, a 16x8 image goes first in the file and
+// the picture is marked primary.
+Encoded Encode(heif_compression_format format, int width, int height, int channels, int depth,
+               heif_orientation orientation = heif_orientation_normal, bool primary_second = false) {
   Encoded out;
   heif_context* ctx = heif_context_alloc();
   heif_encoder* encoder = nullptr;
@@ -59,8 +62,23 @@ Encoded Encode(heif_compression_format format, int width, int height, int channe
   heif_encoder_set_lossy_quality(encoder, 90);
   heif_encoder_set_parameter(encoder, format == heif_compression_HEVC ? "preset" : "speed",
                              format == heif_compression_HEVC ? "ultrafast" : "9");
+  if (primary_second) {
+    heif_image* first = nullptr;
+    heif_image_create(16, 8, heif_colorspace_RGB, heif_chroma_interleaved_RGB, &first);
+    heif_image_add_plane(first, heif_channel_interleaved, 16, 8, 8);
+    int first_stride = 0;
+    uint8_t* first_plane = heif_image_get_plane(first, heif_channel_interleaved, &first_stride);
+    for (int y = 0; y < 8; ++y) std::memset(first_plane + y * first_stride, 40, 16 * 3);
+    heif_context_encode_image(ctx, first, encoder, nullptr, nullptr);
+    heif_image_release(first);
+  }
+  heif_encoding_options* options = heif_encoding_options_alloc();
+  options->image_orientation = orientation;
   heif_image_handle* handle = nullptr;
-  if (heif_context_encode_image(ctx, image, encoder, nullptr, &handle).code == heif_error_Ok) {
+  const bool encoded = heif_context_encode_image(ctx, image, encoder, options, &handle).code == heif_error_Ok;
+  heif_encoding_options_free(options);
+  if (encoded && primary_second) heif_context_set_primary_image(ctx, handle);
+  if (encoded) {
     heif_writer writer;
     writer.writer_api_version = 1;
     writer.write = [](heif_context*, const void* data, size_t size, void* user) {
@@ -144,6 +162,28 @@ TEST(DecodeHeifTest, HeicAlphaIsDropped) { CheckFile(heif_compression_HEVC, 4, 8
 TEST(DecodeHeifTest, AvifRgb) { CheckFile(heif_compression_AV1, 3, 8, "t.avif"); }
 TEST(DecodeHeifTest, AvifAlphaIsDropped) { CheckFile(heif_compression_AV1, 4, 8, "t.avif"); }
 TEST(DecodeHeifTest, Heic10BitIsNarrowedTo8) { CheckFile(heif_compression_HEVC, 3, 10, "t.heic"); }
+
+// irot/imir are applied as libheif (and so pillow-heif) applies them: a quarter turn swaps the sides.
+TEST(DecodeHeifTest, FileTransformationsAreApplied) {
+  const Encoded encoded = Encode(heif_compression_HEVC, 48, 32, 3, 8, heif_orientation_rotate_90_cw);
+  if (encoded.bytes.empty()) GTEST_SKIP() << "this libheif cannot encode HEIC";
+  const Image image = DecodeImage(encoded.bytes, "r.heic");
+  ASSERT_EQ(image.width, 32);
+  ASSERT_EQ(image.height, 48);
+  EXPECT_EQ(image.rgb, ReferenceRgb(encoded.bytes));
+  // Rotated clockwise: the source's bottom-left corner (green at its maximum) is now top-left.
+  EXPECT_GT(image.rgb[1], 200);
+  EXPECT_LT(image.rgb[0], 60);
+}
+
+TEST(DecodeHeifTest, ThePrimaryImageIsDecoded) {
+  const Encoded encoded = Encode(heif_compression_AV1, 48, 32, 3, 8, heif_orientation_normal, true);
+  if (encoded.bytes.empty()) GTEST_SKIP() << "this libheif cannot encode AVIF";
+  const Image image = DecodeImage(encoded.bytes, "p.avif");
+  EXPECT_EQ(image.width, 48);
+  EXPECT_EQ(image.height, 32);
+  EXPECT_EQ(image.rgb, ReferenceRgb(encoded.bytes));
+}
 
 TEST(DecodeHeifTest, BadFilesAreRefusedNamingTheFile) {
   const Encoded encoded = Encode(heif_compression_AV1, 48, 32, 3, 8);
