@@ -119,8 +119,8 @@ class HttpServer {
              Handler handler);
   // Returns the bound port (the kernel's choice when `port` is 0). Throws vit::Error(kIo) on failure.
   int Bind(const std::string& host, int port);
-  // Serves until Stop(); returns after every connection being served has been answered: true, or
-  // false when the listening socket failed.
+  // Serves until Stop(); returns true after every connection being served has been answered (accept
+  // errors, such as running out of descriptors, are retried rather than ending it).
   bool Listen();
   // Stops accepting and closes idle connections; requests being answered finish, bodies still being
   // received get drain_timeout. Safe from any thread, and before or during Listen().

@@ -140,19 +140,20 @@ struct HttpServer::Impl {
   HttpOptions options;
   Observer observer;
   std::vector<RouteEntry> routes;
-  asio::io_context io;
-  tcp::acceptor acceptor{io};
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work{asio::make_work_guard(io)};
-  std::unique_ptr<WorkerPool> pool;
   ByteBudget budget;
   std::atomic<bool> stopping{false};
   std::atomic<int> connections{0};
   std::mutex sessions_mutex;
   std::unordered_map<void*, std::weak_ptr<HttpSession>> sessions;
-  bool failed = false;
+  // Handlers still queued hold sessions: the pool is emptied (~HttpServer) before anything else goes.
+  std::unique_ptr<WorkerPool> pool;
+  // Last, so destroyed first: the sessions the io_context still holds end while what they use lives.
+  asio::io_context io;
+  tcp::acceptor acceptor{io};
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work{asio::make_work_guard(io)};
 
   explicit Impl(HttpOptions o)
-      : options(std::move(o)), io(std::max(1, options.io_threads)), budget(options.max_body_memory_bytes) {}
+      : options(std::move(o)), budget(options.max_body_memory_bytes), io(std::max(1, options.io_threads)) {}
 
   void Accept();
   void ReleaseWorkWhenDone() {
@@ -764,7 +765,7 @@ bool HttpServer::Listen() {
       impl.io.run();
     });
   for (auto& t : threads) t.join();
-  return !impl.failed;
+  return true;
 }
 
 void HttpServer::Stop() {
