@@ -157,3 +157,11 @@ def make_bad(p):
     at = jp2.index(b"jp2h") - 4
     box[at:at + 4] = struct.pack(">I", 3)  # a box length shorter than its own header
     _write(p("jpeg2000_bad_box_length.jp2"), bytes(box))
+    # A box larger than OpenJPEG's 1 MB read buffer, before the header or the codestream: Pillow's skip
+    # callback returns the new position where OpenJPEG expects the count skipped, so OpenJPEG loses its
+    # place and Pillow raises; vit's stream callbacks behave the same.
+    at = jp2.index(b"jp2c") - 4
+    xml = b"<x>" + b"a" * 1100000 + b"</x>"
+    _write(p("jpeg2000_big_xml_box.jp2"), jp2[:at] + struct.pack(">I", len(xml) + 8) + b"xml " + xml + jp2[at:])
+    uuid = struct.pack(">I", 8 + 16 + 1100000) + b"uuid" + b"\x11" * 16 + bytes(1100000)
+    _write(p("jpeg2000_big_uuid_box_first.jp2"), jp2[:32] + uuid + jp2[32:])
