@@ -27,7 +27,7 @@ constexpr const char* kSupported =
 // Formats Pillow opens that we deliberately do not: a clear "unsupported" beats "not an image".
 const char* OtherKnownFormat(std::span<const uint8_t> bytes) {
   using namespace std::string_view_literals;
-  if (StartsWith(bytes, "ftyp"sv, 4)) return "HEIF/AVIF/MP4";
+  if (StartsWith(bytes, "ftyp"sv, 4)) return "ISO media (MP4, QuickTime; no HEIF or AVIF brand)";
   if (StartsWith(bytes, "8BPS"sv)) return "PSD";
   if (StartsWith(bytes, "P7"sv)) return "PAM";
   if (StartsWith(bytes, "DDS "sv)) return "DDS";

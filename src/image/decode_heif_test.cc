@@ -196,7 +196,9 @@ TEST(DecodeHeifTest, BadFilesAreRefusedNamingTheFile) {
   EXPECT_NE(message.find("short.avif: AVIF image"), std::string::npos) << message;
   std::vector<uint8_t> mp4 = {0, 0, 0, 16, 'f', 't', 'y', 'p', 'i', 's', 'o', 'm', 0, 0, 0, 0};
   message = image::testing::DecodeRefusal(mp4, "v.mp4");
-  EXPECT_NE(message.find("v.mp4: HEIF/AVIF/MP4 images are not supported"), std::string::npos) << message;
+  EXPECT_NE(message.find("v.mp4: ISO media (MP4, QuickTime; no HEIF or AVIF brand) images are not supported"),
+            std::string::npos)
+      << message;
 }
 
 }  // namespace
