@@ -65,8 +65,8 @@ Tensor PreprocessOne(const ImageProcessor& processor, const ImageInput& in, cons
   image.height = in.height;
   image.width = in.width;
   image.rgb.assign(in.data, in.data + in.size);
-  const ImageProcessorConfig& c = processor.config();
-  Tensor out({3, c.do_resize ? c.height : in.height, c.do_resize ? c.width : in.width});
+  const std::array<int, 2> hw = processor.config().OutputSize(in.width, in.height);
+  Tensor out({3, hw[0], hw[1]});
   processor.PreprocessInto(image, out.data());
   return out;
 }

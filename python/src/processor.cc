@@ -22,7 +22,9 @@ namespace {
 
 py::dict ConfigToDict(const ImageProcessorConfig& c) {
   py::dict d;
+  d["image_processor_type"] = c.image_processor_type;
   d["do_resize"] = c.do_resize;
+  d["shortest_edge"] = c.shortest_edge;
   d["height"] = c.height;
   d["width"] = c.width;
   d["resample"] = c.resample;
@@ -32,6 +34,9 @@ py::dict ConfigToDict(const ImageProcessorConfig& c) {
   d["image_mean"] = py::make_tuple(c.image_mean[0], c.image_mean[1], c.image_mean[2]);
   d["image_std"] = py::make_tuple(c.image_std[0], c.image_std[1], c.image_std[2]);
   d["do_convert_rgb"] = c.do_convert_rgb;
+  d["do_center_crop"] = c.do_center_crop;
+  d["crop_height"] = c.crop_height;
+  d["crop_width"] = c.crop_width;
   return d;
 }
 
@@ -46,6 +51,7 @@ ImageProcessorConfig ConfigWith(ImageProcessorConfig c, const py::dict& changes)
     };
     try {
       if (name == "do_resize") c.do_resize = value.cast<bool>();
+      else if (name == "shortest_edge") c.shortest_edge = value.cast<int>();
       else if (name == "height") c.height = value.cast<int>();
       else if (name == "width") c.width = value.cast<int>();
       else if (name == "resample") c.resample = value.cast<int>();
@@ -55,12 +61,21 @@ ImageProcessorConfig ConfigWith(ImageProcessorConfig c, const py::dict& changes)
       else if (name == "image_mean") triple(c.image_mean);
       else if (name == "image_std") triple(c.image_std);
       else if (name == "do_convert_rgb") c.do_convert_rgb = value.cast<bool>();
+      else if (name == "do_center_crop") c.do_center_crop = value.cast<bool>();
+      else if (name == "crop_height") c.crop_height = value.cast<int>();
+      else if (name == "crop_width") c.crop_width = value.cast<int>();
       else throw Error("unknown image processor setting '" + name + "'", ErrorKind::kInvalidArgument);
     } catch (const py::cast_error&) {
       throw Error(name + ": a value of the wrong type (" + std::string(py::str(py::type::of(value).attr("__name__"))) + ")",
                   ErrorKind::kInvalidArgument);
     }
   }
+  if (c.shortest_edge < 0)
+    throw Error("size: shortest_edge must be positive, got " + std::to_string(c.shortest_edge), ErrorKind::kInvalidArgument);
+  if (c.crop_height <= 0 || c.crop_width <= 0)
+    throw Error("crop_size: height and width must be positive, got " + std::to_string(c.crop_height) + "x" +
+                    std::to_string(c.crop_width),
+                ErrorKind::kInvalidArgument);
   if (c.height <= 0 || c.width <= 0)
     throw Error("size: height and width must be positive, got " + std::to_string(c.height) + "x" + std::to_string(c.width),
                 ErrorKind::kInvalidArgument);

@@ -20,7 +20,7 @@ from ._vit import (
 )
 from .adapt import EmbeddingIndex, LinearProbe, find_near_duplicates
 from .attention import attention_maps, attention_overlay, head_attention_maps
-from .image_processing import BatchFeature, ViTImageProcessor
+from .image_processing import AutoImageProcessor, BatchFeature, ViTImageProcessor
 from .modeling import (
     BaseModelOutputWithPooling,
     ImageClassifierOutput,
@@ -33,6 +33,7 @@ from .modeling import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "AutoImageProcessor",
     "BaseModelOutputWithPooling",
     "BatchFeature",
     "EmbeddingIndex",

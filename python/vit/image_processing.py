@@ -1,4 +1,5 @@
-"""ViTImageProcessor with transformers' interface: resize (Pillow-exact), rescale and normalize in C++."""
+"""transformers' image processors of the ViT family with their interface: resize (Pillow-exact), centre crop,
+rescale and normalize in C++, as preprocessor_config.json sets them."""
 import os
 from typing import Any, Dict, List, Optional, Sequence, Union
 
@@ -89,15 +90,26 @@ def image_inputs(images: Any, convert_rgb: bool = True) -> List[Any]:
     return items
 
 
-def _config_changes(size: Any = None, resample: Any = None, **fields: Any) -> Dict[str, Any]:
-    """transformers' argument spellings (size dict, resample enum) as the C++ processor's fields."""
+def _config_changes(size: Any = None, resample: Any = None, crop_size: Any = None, **fields: Any) -> Dict[str, Any]:
+    """transformers' argument spellings (size and crop_size dicts, resample enum) as the C++ processor's fields."""
     changes = {k: v for k, v in fields.items() if v is not None}
     if size is not None:
         if isinstance(size, int):
             size = {"height": size, "width": size}
-        if not isinstance(size, dict) or set(size) != {"height", "width"}:
-            raise _vit.InvalidArgumentError(f'size: expected {{"height": H, "width": W}} or an int, got {size!r}')
-        changes["height"], changes["width"] = int(size["height"]), int(size["width"])
+        if isinstance(size, dict) and set(size) == {"shortest_edge"}:
+            changes["shortest_edge"] = int(size["shortest_edge"])
+        elif not isinstance(size, dict) or set(size) != {"height", "width"}:
+            raise _vit.InvalidArgumentError(
+                f'size: expected {{"height": H, "width": W}}, {{"shortest_edge": N}} or an int, got {size!r}')
+        else:
+            changes["shortest_edge"] = 0
+            changes["height"], changes["width"] = int(size["height"]), int(size["width"])
+    if crop_size is not None:
+        if isinstance(crop_size, int):
+            crop_size = {"height": crop_size, "width": crop_size}
+        if not isinstance(crop_size, dict) or set(crop_size) != {"height", "width"}:
+            raise _vit.InvalidArgumentError(f'crop_size: expected {{"height": H, "width": W}} or an int, got {crop_size!r}')
+        changes["crop_height"], changes["crop_width"] = int(crop_size["height"]), int(crop_size["width"])
     if resample is not None:
         changes["resample"] = _RESAMPLE_NAMES[resample.lower()] if isinstance(resample, str) else int(resample)
     for key in ("image_mean", "image_std"):
@@ -158,14 +170,27 @@ class ViTImageProcessor:
     @property
     def size(self) -> Dict[str, int]:
         c = self._processor.config
+        if c["shortest_edge"] > 0:
+            return {"shortest_edge": c["shortest_edge"]}
         return {"height": c["height"], "width": c["width"]}
 
+    @property
+    def crop_size(self) -> Dict[str, int]:
+        c = self._processor.config
+        return {"height": c["crop_height"], "width": c["crop_width"]}
+
     def to_dict(self) -> Dict[str, Any]:
-        """The settings, spelled as preprocessor_config.json."""
+        """The settings, spelled as preprocessor_config.json (crop_size only for classes that crop)."""
         c = dict(self._processor.config)
-        c["size"] = {"height": c.pop("height"), "width": c.pop("width")}
+        c["size"] = self.size
+        crop = {"height": c.pop("crop_height"), "width": c.pop("crop_width")}
+        if c["do_center_crop"]:
+            c["crop_size"] = crop
+        else:
+            del c["do_center_crop"]
+        for key in ("height", "width", "shortest_edge"):
+            del c[key]
         c["image_mean"], c["image_std"] = list(c["image_mean"]), list(c["image_std"])
-        c["image_processor_type"] = "ViTImageProcessor"
         return c
 
     def __getattr__(self, name: str) -> Any:
@@ -175,7 +200,13 @@ class ViTImageProcessor:
         raise AttributeError(name)
 
     def __repr__(self) -> str:
-        return f"ViTImageProcessor({self.to_dict()})"
+        return f"{self._processor.config['image_processor_type']}({self.to_dict()})"
+
+
+class AutoImageProcessor(ViTImageProcessor):
+    """transformers.AutoImageProcessor.from_pretrained: the class preprocessor_config.json names
+    (ViTImageProcessor, BitImageProcessor, CLIPImageProcessor, SiglipImageProcessor, DeiTImageProcessor), run
+    in C++ as ViTImageProcessor runs; every processor object here reads any of them the same way."""
 
 
 def _check_unused(kwargs: Dict[str, Any]) -> None:

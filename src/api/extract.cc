@@ -88,9 +88,8 @@ class Extractor {
       case ExtractInput::Kind::kEncoded: return processor_.PreprocessEncoded(input.bytes, input.name, options_.decode);
       case ExtractInput::Kind::kImage: {
         if (input.image == nullptr) throw Error(input.name + ": no image", ErrorKind::kInvalidArgument);
-        const ImageProcessorConfig& c = processor_.config();
-        const int64_t h = c.do_resize ? c.height : input.image->height, w = c.do_resize ? c.width : input.image->width;
-        Tensor t({3, h, w});
+        const std::array<int, 2> hw = processor_.config().OutputSize(input.image->width, input.image->height);
+        Tensor t({3, hw[0], hw[1]});
         processor_.PreprocessInto(*input.image, t.data());
         return t;
       }

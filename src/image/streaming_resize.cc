@@ -135,6 +135,13 @@ void StreamingResizer::Finish(uint8_t* dst) {
 }
 
 void ResizeSink::Begin(int width, int height, int orientation) {
+  if (rule_) {
+    // Orientations 5..8 swap the sides (ApplyOrientation turns the picture before it is resized).
+    const bool swapped = orientation >= 5 && orientation <= 8;
+    const std::array<int, 2> hw = swapped ? rule_(height, width) : rule_(width, height);
+    dst_h_ = hw[0];
+    dst_w_ = hw[1];
+  }
   orientation_ = orientation;
   height_ = height;
   band_stride_ = static_cast<size_t>(width) * 3;

@@ -3,8 +3,10 @@
 // vertical pass runs at the end. ResizeRgb is this with the whole picture as one band.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -50,7 +52,14 @@ class StreamingResizer {
 // resized.
 class ResizeSink : public RowSink {
  public:
+  // [height, width] of the resized picture from the upright picture's width and height.
+  using SizeRule = std::function<std::array<int, 2>(int width, int height)>;
   ResizeSink(int dst_w, int dst_h, Resample filter) : dst_w_(dst_w), dst_h_(dst_h), filter_(filter) {}
+  // The size is known once Begin has the picture's (upright) size.
+  ResizeSink(SizeRule rule, Resample filter) : rule_(std::move(rule)), filter_(filter) {}
+  // Valid after Begin.
+  int dst_width() const { return dst_w_; }
+  int dst_height() const { return dst_h_; }
   void Begin(int width, int height, int orientation) override;
   uint8_t* DirectRows(int y, int count, size_t& stride) override;
   int MaxDirectRows() const override { return kMaxDirectRows; }
@@ -61,7 +70,8 @@ class ResizeSink : public RowSink {
  private:
   static constexpr int kMaxDirectRows = 16;
   void Flush(bool all);
-  int dst_w_, dst_h_;
+  SizeRule rule_;
+  int dst_w_ = 0, dst_h_ = 0;
   Resample filter_;
   int orientation_ = 1;
   int height_ = 0;

@@ -45,15 +45,22 @@ Json ConfigJson(const ViTConfig& c) {
 }
 
 Json ProcessorJson(const ImageProcessorConfig& p) {
-  return {{"do_resize", p.do_resize},
-          {"size", {{"height", p.height}, {"width", p.width}}},
-          {"resample", p.resample},
-          {"do_rescale", p.do_rescale},
-          {"rescale_factor", p.rescale_factor},
-          {"do_normalize", p.do_normalize},
-          {"image_mean", p.image_mean},
-          {"image_std", p.image_std},
-          {"do_convert_rgb", p.do_convert_rgb}};
+  Json j = {{"image_processor_type", p.image_processor_type},
+            {"do_resize", p.do_resize},
+            {"size", p.shortest_edge > 0 ? Json{{"shortest_edge", p.shortest_edge}}
+                                         : Json{{"height", p.height}, {"width", p.width}}},
+            {"resample", p.resample},
+            {"do_rescale", p.do_rescale},
+            {"rescale_factor", p.rescale_factor},
+            {"do_normalize", p.do_normalize},
+            {"image_mean", p.image_mean},
+            {"image_std", p.image_std},
+            {"do_convert_rgb", p.do_convert_rgb}};
+  if (p.do_center_crop) {
+    j["do_center_crop"] = true;
+    j["crop_size"] = {{"height", p.crop_height}, {"width", p.crop_width}};
+  }
+  return j;
 }
 
 // As text-embeddings-inference names its dtypes.

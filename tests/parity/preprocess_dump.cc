@@ -123,8 +123,8 @@ int main(int argc, char** argv) {
     }
     if (by_file) {
       // Stack the [3, H, W] rows; they must agree, as Preprocess requires.
-      const auto& c = processor.config();
-      std::vector<int64_t> shape = {0, 3, c.height, c.width};
+      const std::array<int, 2> hw = processor.config().OutputSize(processor.config().width, processor.config().height);
+      std::vector<int64_t> shape = {0, 3, hw[0], hw[1]};
       if (!rows.empty()) shape = {0, rows[0]->dim(0), rows[0]->dim(1), rows[0]->dim(2)};
       std::vector<float> all;
       for (const vit::Tensor* t : rows) {

@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 import numpy as np
 
@@ -44,6 +45,41 @@ CONFIGS = [("legacy-224-BILINEAR", LEGACY)] + [
     ("3x700-BOX", {"size": {"height": 3, "width": 700}, "resample": 4}),
 ]
 
+# The hub's preprocessor_config.json of each family's reference checkpoint, as those repos hold them.
+HUB_CONFIGS = [
+    ("facebook/dinov2-large", {
+        "crop_size": {"height": 224, "width": 224}, "do_center_crop": True, "do_convert_rgb": True,
+        "do_normalize": True, "do_rescale": True, "do_resize": True, "image_mean": [0.485, 0.456, 0.406],
+        "image_processor_type": "BitImageProcessor", "image_std": [0.229, 0.224, 0.225], "resample": 3,
+        "rescale_factor": 0.00392156862745098, "size": {"shortest_edge": 256}}),
+    ("openai/clip-vit-large-patch14", {
+        "crop_size": 224, "do_center_crop": True, "do_normalize": True, "do_resize": True,
+        "feature_extractor_type": "CLIPFeatureExtractor", "image_mean": [0.48145466, 0.4578275, 0.40821073],
+        "image_std": [0.26862954, 0.26130258, 0.27577711], "resample": 3, "size": 224}),
+    ("google/siglip-base-patch16-224", {
+        "do_normalize": True, "do_rescale": True, "do_resize": True, "image_mean": [0.5, 0.5, 0.5],
+        "image_processor_type": "SiglipImageProcessor", "image_std": [0.5, 0.5, 0.5],
+        "processor_class": "SiglipProcessor", "resample": 3, "rescale_factor": 0.00392156862745098,
+        "size": {"height": 224, "width": 224}}),
+    ("facebook/deit-base-distilled-patch16-224", {
+        "crop_size": 224, "do_center_crop": True, "do_normalize": True, "do_resize": True,
+        "feature_extractor_type": "DeiTFeatureExtractor", "image_mean": [0.485, 0.456, 0.406],
+        "image_std": [0.229, 0.224, 0.225], "resample": 3, "size": 256}),
+]
+# The same classes where the arithmetic is at its edges: a crop larger than the resized picture on one side
+# (zero padding, odd differences), no resize before a crop, odd sizes and other filters.
+FAMILY_CONFIGS = HUB_CONFIGS + [
+    ("Bit-shortest-7-crop-9x5-BILINEAR", {"image_processor_type": "BitImageProcessor", "size": {"shortest_edge": 7},
+                                          "crop_size": {"height": 9, "width": 5}, "resample": 2}),
+    ("CLIP-no-resize-crop-40x31", {"image_processor_type": "CLIPImageProcessor", "do_resize": False,
+                                   "crop_size": [40, 31]}),
+    ("CLIP-shortest-33-crop-33-LANCZOS", {"image_processor_type": "CLIPImageProcessor", "size": 33, "crop_size": 33,
+                                          "resample": 1}),
+    ("Siglip-384x97", {"image_processor_type": "SiglipImageProcessor", "size": {"height": 384, "width": 97}}),
+    ("DeiT-17x300-crop-64x250", {"image_processor_type": "DeiTImageProcessor", "size": {"height": 17, "width": 300},
+                                 "crop_size": {"height": 64, "width": 250}}),
+]
+
 
 def same_bits(a, b):
     return a.shape == b.shape and a.dtype == b.dtype and np.array_equal(a.view(np.uint32), b.view(np.uint32))
@@ -71,6 +107,7 @@ class Tally:
         self.identical = 0
         self.total = 0
         self.failures = []
+        self.by_config = {}
 
     def check(self, what, ok, detail=""):
         self.total += 1
@@ -129,6 +166,34 @@ def check_decoded(tally, good, workdir, exif_transpose):
         got = np.load(os.path.join(decoded, f"{i}.npy"))
         expected = np.asarray(ref.load_image(path, exif_transpose), dtype=np.float32)
         tally.check(what, got.shape == expected.shape and np.array_equal(got, expected), describe(got, expected))
+
+
+def check_families(tally, good, workdir, exif_transpose):
+    """Each family's processor through PreprocessFile (JPEGs streamed into the resize) over the corpus,
+    and DINOv2's through LoadImage + Preprocess as well. The exif_transpose pass takes the files
+    that carry an orientation (the others are the plain pass again)."""
+    if exif_transpose:
+        good = [p for p in good if ("exif" in os.path.basename(p) or os.path.basename(p).startswith("tiff_"))
+                and pillow_opens(p, True)]
+    loaded = {image: ref.load_image(image, exif_transpose) for image in good}
+    runs = [(name, config, "file") for name, config in FAMILY_CONFIGS] + [HUB_CONFIGS[0] + ("image",)]
+    label = " exif_transpose" if exif_transpose else ""
+    for k, (name, config, path) in enumerate(runs):
+        # The 1x700 strips resize to 256x179200 under a shortest edge of 256: once is enough.
+        images = good if k == 0 else [p for p in good if not any(s in p for s in ("_1x700.", "_700x1."))]
+        lines, got = run_dump(config, images, workdir, exif_transpose=exif_transpose, path=path)
+        refused = [line for line in lines if not line.startswith("ok ")]
+        if refused:
+            tally.check(f"{name}{label} ({path}): decode", False, "; ".join(refused[:3]))
+            continue
+        processor = ref.make_processor(config)
+        for i, image in enumerate(images):
+            expected = processor.preprocess([loaded[image]])[0]
+            ok = same_bits(got[i], expected)
+            counts = tally.by_config.setdefault(f"{name} ({path})", [0, 0])
+            counts[0] += ok
+            counts[1] += 1
+            tally.check(f"{name}{label} ({path}): {os.path.basename(image)}", ok, describe(got[i], expected))
 
 
 def check_exif_pixel_values(tally, good, workdir):
@@ -190,20 +255,23 @@ def check_vit_embed(tally, good, workdir):
     folder = os.path.join(workdir, "model")
     shutil.rmtree(folder, ignore_errors=True)
     shutil.copytree(model, folder)
-    config = dict(LEGACY, resample=3)
-    with open(os.path.join(folder, "preprocessor_config.json"), "w") as f:
-        json.dump(config, f)
-    out = os.path.join(workdir, "embed")
-    result = subprocess.run([VIT, "embed", "--model", folder, "--outputs", "pixel_values", "-o", out, "--batch-size",
-                             "32"] + good, capture_output=True, text=True)
-    if result.returncode != 0:
-        tally.check("vit embed --outputs pixel_values", False, result.stderr.strip()[-500:])
-        return
-    got = np.load(os.path.join(out, "pixel_values.npy"))
-    for i, path in enumerate(good):
-        expected = ref.pixel_values([path], config)[0]
-        tally.check(f"vit embed 224-BICUBIC: {os.path.basename(path)}", same_bits(got[i], expected),
-                    describe(got[i], expected))
+    # A ViT config and a family's: the tool takes the processor preprocessor_config.json names.
+    for name, config in [("224-BICUBIC", dict(LEGACY, resample=3)), HUB_CONFIGS[0]]:
+        with open(os.path.join(folder, "preprocessor_config.json"), "w") as f:
+            json.dump(config, f)
+        out = os.path.join(workdir, "embed")
+        shutil.rmtree(out, ignore_errors=True)
+        result = subprocess.run([VIT, "embed", "--model", folder, "--outputs", "pixel_values", "-o", out,
+                                 "--batch-size", "32"] + good, capture_output=True, text=True)
+        if result.returncode != 0:
+            tally.check(f"vit embed {name} --outputs pixel_values", False, result.stderr.strip()[-500:])
+            continue
+        got = np.load(os.path.join(out, "pixel_values.npy"))
+        processor = ref.make_processor(config)
+        for i, path in enumerate(good):
+            expected = processor.preprocess([ref.load_image(path)])[0]
+            tally.check(f"vit embed {name}: {os.path.basename(path)}", same_bits(got[i], expected),
+                        describe(got[i], expected))
 
 
 def main():
@@ -225,6 +293,8 @@ def main():
             ("decoded RGB with exif_transpose", lambda t: check_decoded(t, good, work, True)),
             ("pixel_values, every filter and config", lambda t: check_pixel_values(t, good, work)),
             ("pixel_values with exif_transpose", lambda t: check_exif_pixel_values(t, good, work)),
+            ("pixel_values, each family's processor", lambda t: check_families(t, good, work, False)),
+            ("pixel_values, each family's processor, exif_transpose", lambda t: check_families(t, good, work, True)),
             ("pixel_values without resize", lambda t: check_no_resize(t, good, work)),
             ("bad inputs refused by both", lambda t: check_bad(t, bad, work)),
             ("vit embed --outputs pixel_values", lambda t: check_vit_embed(t, good, work)),
@@ -232,8 +302,11 @@ def main():
         grand = Tally()
         for title, run in sections:
             tally = Tally()
+            started = time.monotonic()
             run(tally)
-            print(f"{title}: {tally.identical}/{tally.total} identical")
+            print(f"{title}: {tally.identical}/{tally.total} identical ({time.monotonic() - started:.0f} s)")
+            for key, (same, total) in tally.by_config.items():
+                print(f"  {key}: {same}/{total}")
             for failure in tally.failures[:25]:
                 print("  MISMATCH " + failure)
             if len(tally.failures) > 25:
@@ -241,7 +314,7 @@ def main():
             grand.identical += tally.identical
             grand.total += tally.total
         print(f"TOTAL: {grand.identical}/{grand.total} identical "
-              f"({len(good)} images, {len(bad)} bad files, {len(CONFIGS)} processor configs)")
+              f"({len(good)} images, {len(bad)} bad files, {len(CONFIGS) + len(FAMILY_CONFIGS)} processor configs)")
         return 0 if grand.identical == grand.total and grand.total > 0 else 1
 
 

@@ -77,3 +77,30 @@ def test_default_processor_is_vit_image_processors():
     np.testing.assert_array_equal(p(flat)["pixel_values"], np.ones((1, 3, 224, 224), np.float32))
     raw = vit.ViTImageProcessor(do_resize=False, do_normalize=False)(flat)["pixel_values"]
     np.testing.assert_array_equal(raw, np.ones((1, 3, 10, 20), np.float32))
+
+
+def test_auto_image_processor_reads_each_family(tmp_path, photo_files):
+    """The class preprocessor_config.json names, with its crop, against the reference restated from
+    transformers (tests/parity/preprocess_reference.py)."""
+    import os
+    import sys
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "parity"))
+    import preprocess_reference as ref
+    configs = {
+        "dinov2": {"image_processor_type": "BitImageProcessor", "size": {"shortest_edge": 256},
+                   "crop_size": {"height": 224, "width": 224}, "image_mean": [0.485, 0.456, 0.406],
+                   "image_std": [0.229, 0.224, 0.225], "resample": 3},
+        "clip": {"feature_extractor_type": "CLIPFeatureExtractor", "size": 224, "crop_size": 224, "resample": 3},
+    }
+    for name, config in configs.items():
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "preprocessor_config.json").write_text(__import__("json").dumps(config))
+        processor = vit.AutoImageProcessor.from_pretrained(str(folder), local_files_only=True)
+        assert repr(processor).startswith(config.get("image_processor_type", "CLIPImageProcessor"))
+        got = processor(images=photo_files)["pixel_values"]
+        np.testing.assert_array_equal(got, ref.pixel_values(photo_files, config))
+        assert processor.crop_size == {"height": 224, "width": 224}
+    # Per-call overrides in transformers' spelling.
+    small = processor(images=photo_files[:1], size={"shortest_edge": 40}, crop_size=32)["pixel_values"]
+    assert small.shape == (1, 3, 32, 32)

@@ -80,8 +80,7 @@ int RunAttention(const AttentionArgs& args) {
                 ErrorKind::kInvalidArgument);
   ImageProcessorConfig processor_config = model->processor().config();
   if (!args.image_size.empty()) {
-    processor_config.height = args.image_size[0];
-    processor_config.width = args.image_size[1];
+    processor_config = processor_config.ResizedTo(args.image_size[0], args.image_size[1]);
   }
   ExtractOptions extract;
   extract.batch_size = args.batch_size;

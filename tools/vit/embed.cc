@@ -121,10 +121,7 @@ int RunEmbed(const EmbedArgs& args) {
   options.skip_invalid = args.skip_invalid;
   options.decode.exif_transpose = args.exif_transpose;
   if (!args.image_size.empty()) {
-    ImageProcessorConfig config = model->processor().config();
-    config.height = args.image_size[0];
-    config.width = args.image_size[1];
-    options.processor = ImageProcessor(config);
+    options.processor = ImageProcessor(model->processor().config().ResizedTo(args.image_size[0], args.image_size[1]));
   }
 
   OutputSet set(args.out, kManifest, EmbedFileNames(), "inputs.txt");

@@ -32,7 +32,7 @@ void AddImageSizeOptions(CLI::App& command, bool& interpolate_pos_encoding, std:
   command.add_flag("--interpolate-pos-encoding", interpolate_pos_encoding,
                    "accept other input sizes (bicubic-interpolated position embeddings, as transformers)");
   // CLI11 lets a vector option go on taking values after expected(2); the inputs come next.
-  command.add_option("--image-size", image_size, "resize images to H W instead of the model's size")
+  command.add_option("--image-size", image_size, "resize images straight to H W (no centre crop) instead of the model's preprocessing")
       ->expected(2)
       ->allow_extra_args(false)
       ->check(CLI::Range(1, 16384));
