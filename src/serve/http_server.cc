@@ -327,14 +327,18 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
     // The route: the first whose pattern matches the path and the method; the methods of all that match
     // the path make the Allow of a 405.
+    // HEAD is GET without the body (RFC 9110 9.3.2).
     std::vector<std::string> allowed;
     const RouteEntry* path_match = nullptr;
+    const std::string wanted = req.method() == bhttp::verb::head ? std::string("GET") : pending_.method;
     for (const RouteEntry& r : impl_.routes) {
       std::smatch m;
       if (!std::regex_match(pending_.path, m, r.pattern)) continue;
       if (!path_match) path_match = &r;
-      if (std::find(allowed.begin(), allowed.end(), r.method) == allowed.end()) allowed.push_back(r.method);
-      if (!pending_.route && r.method == pending_.method) {
+      for (const std::string& method : r.method == "GET" ? std::vector<std::string>{"GET", "HEAD"}
+                                                          : std::vector<std::string>{r.method})
+        if (std::find(allowed.begin(), allowed.end(), method) == allowed.end()) allowed.push_back(method);
+      if (!pending_.route && r.method == wanted) {
         pending_.route = &r;
         for (size_t i = 1; i < m.size(); ++i) pending_.params.push_back(m[i].str());
       }
@@ -576,6 +580,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     res->body() = std::move(response.body);
     res->keep_alive(keep_alive);
     res->prepare_payload();
+    if (pending_.method == "HEAD") res->body().clear();  // the GET's Content-Length, no body
     response_bytes_ = res->body().size();
     Observe(response.status, response_bytes_);
     phase_ = Phase::kWrite;

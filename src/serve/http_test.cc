@@ -422,6 +422,33 @@ TEST_F(HttpServerTest, PipelinedRequestsAreAllAnsweredInOrder) {
   ::close(fd);
 }
 
+TEST_F(HttpServerTest, HeadIsGetWithoutTheBody) {
+  Start();
+  const int fd = Connect(port_);
+  SendAll(fd, "HEAD /hello?name=x HTTP/1.1\r\nHost: x\r\n\r\nGET /hello?name=x HTTP/1.1\r\nHost: x\r\n\r\n");
+  Reader reader(fd);
+  reader.Closed(std::chrono::milliseconds(500));  // collects what arrives
+  ::close(fd);
+  const std::string& all = reader.data();
+  const size_t head_end = all.find("\r\n\r\n");
+  ASSERT_NE(head_end, std::string::npos);
+  EXPECT_EQ(all.rfind("HTTP/1.1 200", 0), 0u);
+  // The GET's length is announced, no body follows: the GET's answer comes right after the header.
+  EXPECT_EQ(all.compare(head_end + 4, 12, "HTTP/1.1 200"), 0) << all;
+  const std::string get_body = "{\"agent\":\"\",\"query\":\"x\"}";
+  EXPECT_NE(all.substr(0, head_end).find("Content-Length: " + std::to_string(get_body.size())), std::string::npos)
+      << all;
+  EXPECT_EQ(all.substr(all.size() - get_body.size()), get_body);
+  // A HEAD where only POST is served: 405, and no body either.
+  const int post_only = Connect(port_);
+  SendAll(post_only, "HEAD /models/m/echo HTTP/1.1\r\nHost: x\r\n\r\n");
+  Reader refused(post_only);
+  refused.Closed(std::chrono::milliseconds(500));
+  ::close(post_only);
+  EXPECT_EQ(refused.data().rfind("HTTP/1.1 405", 0), 0u);
+  EXPECT_EQ(refused.data().find("\r\n\r\n") + 4, refused.data().size());
+}
+
 TEST_F(HttpServerTest, HeaderLimitsAre431And414) {
   HttpOptions options;
   options.max_header_bytes = 4096;
