@@ -130,11 +130,15 @@ class ViTImageProcessor:
     def __init__(self, do_resize: bool = True, size: Optional[Dict[str, int]] = None, resample: Any = 2,
                  do_rescale: bool = True, rescale_factor: float = 1 / 255, do_normalize: bool = True,
                  image_mean: Optional[Sequence[float]] = None, image_std: Optional[Sequence[float]] = None,
-                 do_convert_rgb: bool = True, **kwargs: Any) -> None:
+                 do_convert_rgb: bool = True, do_center_crop: bool = False,
+                 crop_size: Optional[Dict[str, int]] = None, **kwargs: Any) -> None:
+        """ViTImageProcessor's defaults; size={"shortest_edge": n} with do_center_crop and crop_size give
+        the steps of BitImageProcessor and CLIPImageProcessor (from_pretrained reads any class's file)."""
         _check_unused(kwargs)
         self._processor = _vit.ImageProcessor(_config_changes(
             size=size, resample=resample, do_resize=do_resize, do_rescale=do_rescale, rescale_factor=rescale_factor,
-            do_normalize=do_normalize, image_mean=image_mean, image_std=image_std, do_convert_rgb=do_convert_rgb))
+            do_normalize=do_normalize, image_mean=image_mean, image_std=image_std, do_convert_rgb=do_convert_rgb,
+            do_center_crop=do_center_crop, crop_size=crop_size))
 
     @classmethod
     def _wrap(cls, processor: "_vit.ImageProcessor") -> "ViTImageProcessor":

@@ -104,3 +104,8 @@ def test_auto_image_processor_reads_each_family(tmp_path, photo_files):
     # Per-call overrides in transformers' spelling.
     small = processor(images=photo_files[:1], size={"shortest_edge": 40}, crop_size=32)["pixel_values"]
     assert small.shape == (1, 3, 32, 32)
+    # The same steps from the constructor, with BitImageProcessor's settings spelled out.
+    built = vit.ViTImageProcessor(size={"shortest_edge": 256}, resample=3, do_center_crop=True, crop_size=224,
+                                  image_mean=[0.485, 0.456, 0.406], image_std=[0.229, 0.224, 0.225])
+    np.testing.assert_array_equal(built(images=photo_files)["pixel_values"],
+                                  ref.pixel_values(photo_files, configs["dinov2"]))
