@@ -584,6 +584,37 @@ def _png_good(p):
            _fctl(1, 17, 13) + fdat(2, z2) + iend)
 
 
+def _png_header_good(p):
+    # Image.open keeps the last IHDR (its mode only when _MODES has the pair) and the last PLTE read in
+    # mode "P"; it ignores the compression method; a palette image without PLTE looks up the grey ramp.
+    rng = np.random.default_rng(231)
+    idx = rng.integers(0, 256, (5, 7), dtype=np.uint8)
+    z = zlib.compress(b"".join(b"\0" + r.tobytes() for r in idx))
+    sig, idat, iend = b"\x89PNG\r\n\x1a\n", _png_chunk(b"IDAT", z), _png_chunk(b"IEND", b"")
+    ihdr = lambda depth=8, colour=3, compression=0: _png_chunk(  # noqa: E731
+        b"IHDR", struct.pack(">IIBBBBB", 7, 5, depth, colour, compression, 0, 0))
+    pal = rng.integers(0, 256, 768, dtype=np.uint8).tobytes()
+    plte = lambda data: _png_chunk(b"PLTE", data)  # noqa: E731
+    _write(p("png_palette_without_plte.png"), sig + ihdr() + idat + iend)
+    _write(p("png_plte_10_bytes.png"), sig + ihdr() + plte(pal[:10]) + idat + iend)
+    _write(p("png_plte_twice.png"), sig + ihdr() + plte(pal[:30]) + plte(pal[30:90]) + idat + iend)
+    _write(p("png_plte_before_ihdr.png"), sig + plte(pal) + ihdr() + idat + iend)
+    _write(p("png_ihdr_compression_method_1.png"), sig + ihdr(compression=1) + plte(pal) + idat + iend)
+    _write(p("png_ihdr_twice.png"), sig + ihdr() + ihdr() + plte(pal) + idat + iend)
+    _write(p("png_ihdr_second_has_no_mode.png"), sig + ihdr() + ihdr(depth=3) + plte(pal) + idat + iend)
+
+
+def _png_header_bad(p):
+    rng = np.random.default_rng(232)
+    idx = rng.integers(0, 256, (5, 7), dtype=np.uint8)
+    z = zlib.compress(b"".join(b"\0" + r.tobytes() for r in idx))
+    sig, idat, iend = b"\x89PNG\r\n\x1a\n", _png_chunk(b"IDAT", z), _png_chunk(b"IEND", b"")
+    ihdr = lambda depth=8: _png_chunk(b"IHDR", struct.pack(">IIBBBBB", 7, 5, depth, 3, 0, 0, 0))  # noqa: E731
+    pal = rng.integers(0, 256, 900, dtype=np.uint8).tobytes()
+    _write(p("png_plte_300_entries.png"), sig + ihdr() + _png_chunk(b"PLTE", pal) + idat + iend)  # invalid palette size
+    _write(p("png_palette_16_bit.png"), sig + ihdr(16) + _png_chunk(b"PLTE", pal[:768]) + idat + iend)  # not in _MODES
+    _write(p("png_idat_before_ihdr.png"), sig + idat + ihdr() + iend)
+
 def _png_bad(p):
     head, z, _ = _png_parts(196)
     iend = _png_chunk(b"IEND", b"")
@@ -871,6 +902,7 @@ def make_good(out):
     _xbm_good(p)
     _mpo_good(p)
     _png_good(p)
+    _png_header_good(p)
     _exif_good(p)
     make_jpeg2000_corpus.make_good(p)
     _tiff_good(p)
@@ -887,6 +919,7 @@ def make_bad(out):
     _sgi_bad(p)
     _xbm_bad(p)
     _png_bad(p)
+    _png_header_bad(p)
     _exif_bad(p)
     make_jpeg2000_corpus.make_bad(p)
     _tiff_bad(p)

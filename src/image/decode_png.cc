@@ -3,16 +3,17 @@
 // other 16-bit samples reduced to their high byte (";16B" raw modes), palettes looked up with Pillow's
 // grey ramp behind the entries PLTE defines, alpha and tRNS ignored.
 //
-// libpng reads the header and the palette. The image data is inflated here as Pillow's ZIP decoder
-// does it (ZipDecode.c, fed by ImageFile.load and PngImageFile.load_read): one row per inflate call,
-// over the IDAT chunks that follow each other, done as soon as the last row is in. A file cut after
-// that row, or missing the IDAT CRC, the zlib adler32 or IEND, is therefore an image, while a zlib error
-// met on the way (a wrong adler32 right after the last row included) refuses it. The chunks around the
-// image data follow Pillow's rules too (png_chunks.h).
+// The header, the palette and the image data are read here as Pillow reads them (png.h only names the
+// colour types). The image data is inflated as Pillow's ZIP decoder does it (ZipDecode.c, fed by
+// ImageFile.load and PngImageFile.load_read): one row per inflate call, over the IDAT chunks that
+// follow each other, done as soon as the last row is in. A file cut after that row, or missing the
+// IDAT CRC, the zlib adler32 or IEND, is therefore an image, while a zlib error met on the way (a
+// wrong adler32 right after the last row included) refuses it. The chunks around the image data
+// follow Pillow's rules too (png_chunks.h): the last IHDR and PLTE count, a compression method is
+// not looked at, a missing PLTE leaves the grey ramp.
 #include <png.h>
 #include <zlib.h>
 
-#include <csetjmp>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -66,33 +67,6 @@ uint64_t ImageDataBytes(std::span<const uint8_t> bytes, size_t at) {
     at += 12 + length;
   }
   return total;
-}
-
-struct PngState {
-  png_structp png = nullptr;
-  png_infop info = nullptr;
-  std::jmp_buf jump;
-  std::string message;
-  std::span<const uint8_t> bytes;
-  size_t offset = 0;
-  ~PngState() {
-    if (png != nullptr) png_destroy_read_struct(&png, info != nullptr ? &info : nullptr, nullptr);
-  }
-};
-
-void OnPngError(png_structp png, png_const_charp message) {
-  auto* s = static_cast<PngState*>(png_get_error_ptr(png));
-  s->message = message != nullptr ? message : "unknown libpng error";
-  std::longjmp(s->jump, 1);
-}
-
-void OnPngWarning(png_structp, png_const_charp) {}
-
-void ReadFromMemory(png_structp png, png_bytep out, size_t n) {
-  auto* s = static_cast<PngState*>(png_get_io_ptr(png));
-  if (s->bytes.size() - s->offset < n) png_error(png, "truncated PNG: the file ends inside the header chunks");
-  std::memcpy(out, s->bytes.data() + s->offset, n);
-  s->offset += n;
 }
 
 // One row of samples (packed ones expanded to a byte each, 16-bit ones left big-endian) to RGB.
@@ -298,35 +272,23 @@ size_t InflateImageData(const DecodeContext& ctx, size_t at, RowInflater& rows, 
 Decoded DecodePng(const DecodeContext& ctx) {
   PngChunkWalk chunks(ctx);
   const size_t first_idat = chunks.ToImageData();
-  auto state = std::make_unique<PngState>();
-  PngState& s = *state;
-  s.bytes = ctx.bytes();
-  s.png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &s, OnPngError, OnPngWarning);
-  if (s.png == nullptr) ctx.Fail("libpng could not start", ErrorKind::kInternal);
-  s.info = png_create_info_struct(s.png);
-  if (s.info == nullptr) ctx.Fail("libpng could not start", ErrorKind::kInternal);
-  if (setjmp(s.jump)) ctx.Fail("corrupt PNG: " + s.message);
-  png_set_read_fn(s.png, &s, ReadFromMemory);
-  png_set_crc_action(s.png, PNG_CRC_QUIET_USE, PNG_CRC_QUIET_USE);
-  png_set_user_limits(s.png, 0x7fffffff, 0x7fffffff);
-  // Text, EXIF, ICC profiles and suggested palettes have been read above or are not used: libpng
-  // would otherwise inflate and keep every text chunk (1,000 of them by default, each up to its 8 MB
-  // chunk limit).
-  static const png_byte kSkipped[] = "tEXt\0zTXt\0iTXt\0eXIf\0iCCP\0sPLT\0";
-  png_set_keep_unknown_chunks(s.png, PNG_HANDLE_CHUNK_NEVER, kSkipped, 6);
-  png_set_chunk_cache_max(s.png, 64);
-  png_read_info(s.png, s.info);
-
-  png_uint_32 width = 0, height = 0;
-  int bit_depth = 0, color_type = 0, interlace = 0;
-  png_get_IHDR(s.png, s.info, &width, &height, &bit_depth, &color_type, &interlace, nullptr, nullptr);
+  if (chunks.color_type() < 0) {
+    ctx.Fail("PNG without a pixel mode Pillow reads: no IHDR before the image data, or none with a known bit "
+             "depth and colour type (Pillow: cannot load this image)");
+  }
+  const uint32_t width = chunks.width(), height = chunks.height();
+  const int bit_depth = chunks.bit_depth(), color_type = chunks.color_type();
   ctx.CheckSize(width, height);
   Palette palette;
-  if (color_type == PNG_COLOR_TYPE_PALETTE) {
-    png_colorp entries = nullptr;
-    int count = 0;
-    if (png_get_PLTE(s.png, s.info, &entries, &count) != 0) {
-      for (int i = 0; i < count && i < 256; ++i) palette.Set(i, entries[i].red, entries[i].green, entries[i].blue);
+  if (color_type == PNG_COLOR_TYPE_PALETTE && chunks.palette().has_value()) {
+    // ImagePalette.raw("RGB", PLTE) put into the image: whole entries only, at most 256.
+    const std::vector<uint8_t>& entries = *chunks.palette();
+    if (entries.size() > 256 * 3) {
+      ctx.Fail("PNG palette of " + std::to_string(entries.size()) + " bytes holds more than 256 entries "
+               "(Pillow: invalid palette size)");
+    }
+    for (size_t i = 0; i + 3 <= entries.size(); i += 3) {
+      palette.Set(static_cast<int>(i / 3), entries[i], entries[i + 1], entries[i + 2]);
     }
   }
 
@@ -335,8 +297,11 @@ Decoded DecodePng(const DecodeContext& ctx) {
   layout.height = height;
   layout.bit_depth = bit_depth;
   layout.color_type = color_type;
-  layout.channels = png_get_channels(s.png, s.info);
-  layout.interlaced = interlace != PNG_INTERLACE_NONE;
+  layout.channels = color_type == PNG_COLOR_TYPE_RGB         ? 3
+                    : color_type == PNG_COLOR_TYPE_RGB_ALPHA  ? 4
+                    : color_type == PNG_COLOR_TYPE_GRAY_ALPHA ? 2
+                                                              : 1;
+  layout.interlaced = chunks.interlaced();
   PngChunkWalk::Box box{0, 0, width, height};
   if (chunks.frame_box().has_value()) {
     box = *chunks.frame_box();

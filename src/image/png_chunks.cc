@@ -196,7 +196,7 @@ size_t PngChunkWalk::ToImageData() {
       Refuse("truncated PNG: chunk " + name + " runs past the end of the file (Pillow: Truncated File Read)");
     }
     const uint8_t* data = head + 8;
-    // The size is judged from IHDR alone, before anything else is read.
+    // The size is judged from each IHDR as it comes, before anything else is read.
     if (name == "IHDR" && length >= 8) ctx_.CheckSize(PngBigEndian32(data), PngBigEndian32(data + 4));
     Handle(name, data, length);
     if (left - 8 - length < 4) Refuse("broken PNG file: incomplete checksum in chunk " + name);
@@ -233,14 +233,23 @@ void PngChunkWalk::Handle(const std::string& name, const uint8_t* data, uint32_t
     if (length < 13) too_short("Truncated IHDR chunk");
     width_ = PngBigEndian32(data);
     height_ = PngBigEndian32(data + 4);
-    bit_depth_ = data[8];
-    color_type_ = data[9];
+    // _MODES: a pair it lacks leaves the previous mode; the compression method is not looked at.
+    const int depth = data[8], colour = data[9];
+    const bool known = (colour == 0 && (depth == 1 || depth == 2 || depth == 4 || depth == 8 || depth == 16)) ||
+                       (colour == 3 && (depth == 1 || depth == 2 || depth == 4 || depth == 8)) ||
+                       ((colour == 2 || colour == 4 || colour == 6) && (depth == 8 || depth == 16));
+    if (known) {
+      bit_depth_ = depth;
+      color_type_ = colour;
+    }
+    if (data[12] != 0) interlaced_ = true;
     if (data[11] != 0) Refuse("PNG IHDR chunk: unknown filter method " + std::to_string(data[11]));
+  } else if (name == "PLTE") {
+    if (color_type_ == 3) palette_.emplace(data, data + length);
   } else if (name == "tRNS") {
     // Pillow reads one 16-bit value for grey modes ("1", "L", "I") and three for RGB.
-    const bool grey = color_type_ == 0 && (bit_depth_ == 1 || bit_depth_ == 2 || bit_depth_ == 4 ||
-                                           bit_depth_ == 8 || bit_depth_ == 16);
-    const bool rgb = color_type_ == 2 && (bit_depth_ == 8 || bit_depth_ == 16);
+    const bool grey = color_type_ == 0;
+    const bool rgb = color_type_ == 2;
     if ((grey && length < 2) || (rgb && length < 6)) too_short("unpack requires more bytes");
   } else if (name == "gAMA") {
     if (length < 4) too_short("unpack requires 4 bytes");

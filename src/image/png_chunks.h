@@ -45,6 +45,16 @@ class PngChunkWalk {
   const std::optional<Box>& frame_box() const { return box_; }
   const PngMetadata& metadata() const { return meta_; }
 
+  // The header as Image.open leaves it: the size of the last IHDR, the bit depth and colour type of
+  // the last IHDR whose pair is one of Pillow's _MODES (none: -1), interlaced when any IHDR said so,
+  // and the last PLTE read while the mode was "P".
+  uint32_t width() const { return width_; }
+  uint32_t height() const { return height_; }
+  int bit_depth() const { return bit_depth_; }
+  int color_type() const { return color_type_; }
+  bool interlaced() const { return interlaced_; }
+  const std::optional<std::vector<uint8_t>>& palette() const { return palette_; }
+
  private:
   // One chunk's handler (chunk_XXXX and its _safe_read); `data` holds `length` bytes.
   void Handle(const std::string& name, const uint8_t* data, uint32_t length);
@@ -60,6 +70,8 @@ class PngChunkWalk {
   bool default_image_ = false;
   size_t text_memory_ = 0;
   bool animated_ = false;
+  bool interlaced_ = false;
+  std::optional<std::vector<uint8_t>> palette_;
 };
 
 }  // namespace vit::image
