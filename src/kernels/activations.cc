@@ -15,6 +15,14 @@ void GeluErfSpan(float* x, int64_t n) {
   TransformInPlace(x, n, [](auto d, auto v) { return GeluErf(d, v); });
 }
 
+void QuickGeluSpan(float* x, int64_t n) {
+  TransformInPlace(x, n, [](auto d, auto v) { return QuickGelu(d, v); });
+}
+
+void GeluTanhSpan(float* x, int64_t n) {
+  TransformInPlace(x, n, [](auto d, auto v) { return GeluTanh(d, v); });
+}
+
 void TanhSpan(float* x, int64_t n) {
   TransformInPlace(x, n, [](auto d, auto v) { return hn::Tanh(d, v); });
 }
@@ -38,6 +46,8 @@ namespace vit::kernels {
 
 HWY_EXPORT(GeluErfSpan);
 HWY_EXPORT(TanhSpan);
+HWY_EXPORT(QuickGeluSpan);
+HWY_EXPORT(GeluTanhSpan);
 HWY_EXPORT(SoftmaxRowsImpl);
 
 namespace {
@@ -63,6 +73,26 @@ void ForEachChunk(float* x, int64_t n, Fn fn) {
 void GeluErf(float* x, int64_t n) { ForEachChunk(x, n, VIT_DISPATCH(GeluErfSpan)); }
 
 void Tanh(float* x, int64_t n) { ForEachChunk(x, n, VIT_DISPATCH(TanhSpan)); }
+
+void QuickGelu(float* x, int64_t n) { ForEachChunk(x, n, VIT_DISPATCH(QuickGeluSpan)); }
+
+void GeluTanh(float* x, int64_t n) { ForEachChunk(x, n, VIT_DISPATCH(GeluTanhSpan)); }
+
+void Activate(Epilogue epilogue, float* x, int64_t n) {
+  switch (epilogue) {
+    case Epilogue::kBiasGelu:
+      return GeluErf(x, n);
+    case Epilogue::kBiasQuickGelu:
+      return QuickGelu(x, n);
+    case Epilogue::kBiasGeluTanh:
+      return GeluTanh(x, n);
+    case Epilogue::kBiasTanh:
+      return Tanh(x, n);
+    case Epilogue::kBias:
+    case Epilogue::kBiasResidual:
+      return;
+  }
+}
 
 void SoftmaxRows(float* x, int64_t rows, int64_t cols, int64_t ld) {
   if (rows <= 0 || cols <= 0) return;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -58,6 +59,23 @@ TEST(Tanh, MatchesDoublePrecisionOnEveryTarget) {
     for (size_t i = 0; i < x.size(); ++i) {
       ASSERT_NEAR(x[i], std::tanh(static_cast<double>(input[i])), 3e-7 * std::fabs(std::tanh(input[i])) + 1e-37)
           << "x=" << input[i];
+    }
+  });
+}
+
+// quick_gelu and tanh-GELU on every Highway target (the panel GEMMs apply them to their tiles with these).
+TEST(QuickGeluAndGeluTanh, MatchDoublePrecisionOnEveryTarget) {
+  std::vector<float> input = GeluInputs();
+  input.erase(std::remove_if(input.begin(), input.end(), [](float v) { return std::fabs(v) > 1e30f; }), input.end());
+  ForEachTarget([&] {
+    std::vector<float> q = input, t = input;
+    QuickGelu(q.data(), static_cast<int64_t>(q.size()));
+    GeluTanh(t.data(), static_cast<int64_t>(t.size()));
+    for (size_t i = 0; i < input.size(); ++i) {
+      const double x = input[i];
+      // exp and tanh are good to a few ulp; the product with x scales that by |x|.
+      ASSERT_NEAR(q[i], reference::QuickGelu(x), 4e-7 * std::fabs(x) + 1e-30) << "quick_gelu x=" << x;
+      ASSERT_NEAR(t[i], reference::GeluTanh(x), 4e-7 * std::fabs(x) + 1e-30) << "gelu_tanh x=" << x;
     }
   });
 }

@@ -49,7 +49,8 @@ TEST(F32Gemm, MatchesADoublePrecisionProductToFloatRounding) {
     const Layer layer = MakeLayer(c, 5);
     const auto x = RandomFloats(static_cast<size_t>(c.rows * c.in_features), -3.f, 3.f, 7);
     const auto residual = RandomFloats(static_cast<size_t>(c.rows * c.out_features), -2.f, 2.f, 8);
-    for (Epilogue e : {Epilogue::kBias, Epilogue::kBiasGelu, Epilogue::kBiasResidual, Epilogue::kBiasTanh}) {
+    for (Epilogue e : {Epilogue::kBias, Epilogue::kBiasGelu, Epilogue::kBiasResidual, Epilogue::kBiasTanh,
+                       Epilogue::kBiasQuickGelu, Epilogue::kBiasGeluTanh}) {
       std::vector<float> y = residual;
       Forward(layer.weights, x.data(), c.rows, y.data(), e);
       for (int64_t r = 0; r < c.rows; ++r) {
@@ -63,6 +64,8 @@ TEST(F32Gemm, MatchesADoublePrecisionProductToFloatRounding) {
           double want = sum;
           if (e == Epilogue::kBiasGelu) want = reference::GeluErf(sum);
           if (e == Epilogue::kBiasTanh) want = std::tanh(sum);
+          if (e == Epilogue::kBiasQuickGelu) want = reference::QuickGelu(sum);
+          if (e == Epilogue::kBiasGeluTanh) want = reference::GeluTanh(sum);
           const size_t at = static_cast<size_t>(r * c.out_features + n);
           if (e == Epilogue::kBiasResidual) want += residual[at];
           // Float sums over K in order: about sqrt(K) roundings of the running sum (a dropped or doubled term

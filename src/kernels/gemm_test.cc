@@ -49,6 +49,10 @@ reference::Epilogue ToReference(Epilogue e) {
       return reference::Epilogue::kBiasResidual;
     case Epilogue::kBiasTanh:
       return reference::Epilogue::kBiasTanh;
+    case Epilogue::kBiasQuickGelu:
+      return reference::Epilogue::kBiasQuickGelu;
+    case Epilogue::kBiasGeluTanh:
+      return reference::Epilogue::kBiasGeluTanh;
   }
   return reference::Epilogue::kBias;
 }
@@ -66,7 +70,8 @@ std::vector<double> MagnitudeOf(const float* x, int64_t rows, const float* w, in
   return m;
 }
 
-constexpr Epilogue kEpilogues[] = {Epilogue::kBias, Epilogue::kBiasGelu, Epilogue::kBiasResidual, Epilogue::kBiasTanh};
+constexpr Epilogue kEpilogues[] = {Epilogue::kBias,         Epilogue::kBiasGelu,      Epilogue::kBiasResidual,
+                                   Epilogue::kBiasTanh,     Epilogue::kBiasQuickGelu, Epilogue::kBiasGeluTanh};
 
 TEST(PackedLinear, Float32MatchesDoublePrecision) {
   for (const Shape& s : {Shape{5, 3}, Shape{96, 64}, Shape{384, 1024}, Shape{1024, 384}, Shape{7, 4096}}) {

@@ -117,7 +117,7 @@ VIT_VNNI_TARGET __attribute__((always_inline)) inline void Tile(const Job& job, 
       _mm512_mask_storeu_ps(out, masks[v], f);
     }
   }
-  if (job.epilogue == Epilogue::kBiasTanh) panel_tile::TanhOutputs(job.y, n_total, row, kRows, n0);
+  panel_tile::ActivateOutputs(job.epilogue, job.y, n_total, row, kRows, n0);
 }
 #undef VIT_TILE_ROWS
 

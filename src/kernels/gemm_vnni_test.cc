@@ -40,6 +40,8 @@ std::vector<double> Expected(const std::vector<float>& x, const std::vector<int8
       double v = static_cast<double>(sum) * s * w_scales[n] + bias[n];
       if (epilogue == Epilogue::kBiasGelu) v = reference::GeluErf(v);
       if (epilogue == Epilogue::kBiasTanh) v = std::tanh(v);
+      if (epilogue == Epilogue::kBiasQuickGelu) v = reference::QuickGelu(v);
+      if (epilogue == Epilogue::kBiasGeluTanh) v = reference::GeluTanh(v);
       if (epilogue == Epilogue::kBiasResidual) v += residual[static_cast<size_t>(r * c.out_features + n)];
       out[static_cast<size_t>(r * c.out_features + n)] = v;
     }
@@ -73,7 +75,8 @@ TEST(VnniGemm, MatchesTheExactProductOfItsQuantizedOperands) {
     const auto residual = RandomFloats(static_cast<size_t>(c.rows * c.out_features), -2.f, 2.f, 8);
     std::vector<uint8_t> quantized(x.size());
     std::vector<float> scales(static_cast<size_t>(c.rows));
-    for (Epilogue e : {Epilogue::kBias, Epilogue::kBiasGelu, Epilogue::kBiasResidual, Epilogue::kBiasTanh}) {
+    for (Epilogue e : {Epilogue::kBias, Epilogue::kBiasGelu, Epilogue::kBiasResidual, Epilogue::kBiasTanh,
+                       Epilogue::kBiasQuickGelu, Epilogue::kBiasGeluTanh}) {
       std::vector<float> y = residual;
       Forward(layer, x.data(), c.rows, quantized.data(), scales.data(), y.data(), e);
       const auto want = Expected(x, w, w_scales, bias, c, e, residual);

@@ -69,6 +69,12 @@ dnnl::post_ops EpiloguePostOps(Epilogue epilogue) {
     case Epilogue::kBiasTanh:
       ops.append_eltwise(1.f, dnnl::algorithm::eltwise_tanh, 0.f, 0.f);
       break;
+    case Epilogue::kBiasQuickGelu:  // swish: x * sigmoid(alpha x)
+      ops.append_eltwise(1.f, dnnl::algorithm::eltwise_swish, 1.702f, 0.f);
+      break;
+    case Epilogue::kBiasGeluTanh:
+      ops.append_eltwise(1.f, dnnl::algorithm::eltwise_gelu_tanh, 0.f, 0.f);
+      break;
   }
   return ops;
 }

@@ -13,6 +13,8 @@ enum class Epilogue {
   kBiasGelu,      // y = gelu_erf(xW^T + b)
   kBiasResidual,  // y = xW^T + b + y   (y holds the residual on entry)
   kBiasTanh,      // y = tanh(xW^T + b)
+  kBiasQuickGelu, // y = quick_gelu(xW^T + b) = z * sigmoid(1.702 z)   (CLIP)
+  kBiasGeluTanh,  // y = gelu_tanh(xW^T + b), PyTorch's approximate="tanh"   (SigLIP)
 };
 
 }  // namespace vit::kernels

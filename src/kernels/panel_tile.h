@@ -1,6 +1,6 @@
 // What the fp32 and int8 panel GEMMs (gemm_f32.cc, gemm_vnni.cc) share around their register tiles of
 // 64 output columns: the masks of a panel's live columns, the outputs asked for before the products,
-// and the pooler's tanh after the epilogue.
+// and the activations applied after the epilogue.
 #pragma once
 
 #include <immintrin.h>
@@ -33,11 +33,14 @@ inline void PrefetchOutputs(const float* y, int64_t n_total, int64_t row, int ro
   }
 }
 
-// tanh on the tile's outputs, for the pooler's row per image: while the tile is in L1, on this thread (a
-// tile's row is far below the activations' parallel threshold).
-inline void TanhOutputs(float* y, int64_t n_total, int64_t row, int rows, int64_t n0) {
+// The activations the tile's registers do not apply (the pooler's tanh, quick_gelu, tanh-GELU) on its
+// outputs: while the tile is in L1, on this thread (a tile's row is far below the activations' parallel
+// threshold). GELU (erf) is applied in the registers and is not repeated here.
+inline void ActivateOutputs(Epilogue epilogue, float* y, int64_t n_total, int64_t row, int rows, int64_t n0) {
+  if (epilogue != Epilogue::kBiasTanh && epilogue != Epilogue::kBiasQuickGelu && epilogue != Epilogue::kBiasGeluTanh)
+    return;
   const int64_t columns = std::min(kColumns, n_total - n0);
-  for (int i = 0; i < rows; ++i) Tanh(y + (row + i) * n_total + n0, columns);
+  for (int i = 0; i < rows; ++i) Activate(epilogue, y + (row + i) * n_total + n0, columns);
 }
 
 }  // namespace vit::kernels::panel_tile

@@ -41,7 +41,14 @@ inline std::vector<double> SoftmaxRows(const float* x, int64_t rows, int64_t col
   return y;
 }
 
-enum class Epilogue { kBias, kBiasGelu, kBiasResidual, kBiasTanh };
+enum class Epilogue { kBias, kBiasGelu, kBiasResidual, kBiasTanh, kBiasQuickGelu, kBiasGeluTanh };
+
+// transformers' quick_gelu: x * sigmoid(1.702 x).
+inline double QuickGelu(double x) { return x / (1.0 + std::exp(-1.702 * x)); }
+// PyTorch's gelu(approximate="tanh").
+inline double GeluTanh(double x) {
+  return 0.5 * x * (1.0 + std::tanh(0.7978845608028654 * (x + 0.044715 * x * x * x)));
+}
 
 // y[m, n] = epilogue(sum_k x[m, k] w[n, k] + bias[n]); `residual` is read for kBiasResidual.
 inline std::vector<double> Linear(const float* x, int64_t rows, const float* w, const float* bias,
@@ -63,6 +70,12 @@ inline std::vector<double> Linear(const float* x, int64_t rows, const float* w, 
           break;
         case Epilogue::kBiasTanh:
           acc = std::tanh(acc);
+          break;
+        case Epilogue::kBiasQuickGelu:
+          acc = QuickGelu(acc);
+          break;
+        case Epilogue::kBiasGeluTanh:
+          acc = GeluTanh(acc);
           break;
       }
       y[m * out_features + n] = acc;

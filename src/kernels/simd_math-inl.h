@@ -66,6 +66,23 @@ HWY_INLINE V GeluErf(D d, V x) {
   return hn::Mul(hn::Mul(x, hn::Set(d, 0.5f)), hn::Add(hn::Set(d, 1.0f), erf));
 }
 
+// quick_gelu (CLIP's): x * sigmoid(1.702 x), written as x / (1 + exp(-1.702 x)). hn::Exp is defined up to
+// an argument of 104 only: clamped at 88 (exp 1.6e38), the quotient is still x's tiny negative limit.
+template <class D, class V>
+HWY_INLINE V QuickGelu(D d, V x) {
+  const V e = hn::Exp(d, hn::Min(hn::Mul(hn::Set(d, -1.702f), x), hn::Set(d, 88.0f)));
+  return hn::Div(x, hn::Add(hn::Set(d, 1.0f), e));
+}
+
+// gelu_pytorch_tanh (SigLIP's): 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))), PyTorch's
+// F.gelu(approximate="tanh").
+template <class D, class V>
+HWY_INLINE V GeluTanh(D d, V x) {
+  const V cubic = hn::MulAdd(hn::Mul(hn::Set(d, 0.044715f), x), hn::Mul(x, x), x);
+  const V inner = hn::Mul(hn::Set(d, 0.7978845608028654f), cubic);
+  return hn::Mul(hn::Mul(hn::Set(d, 0.5f), x), hn::Add(hn::Set(d, 1.0f), hn::Tanh(d, inner)));
+}
+
 // Stores the lanes of float vector x as bfloat16 at out, rounded as FloatToBf16 in kernels/bf16.h.
 template <class D, class V>
 HWY_INLINE void StoreBf16(D /* float lanes */, V x, uint16_t* HWY_RESTRICT out) {
