@@ -1,4 +1,6 @@
-// ViTConfig: fields spelled as config.json, defaults as transformers' ViTConfig.
+// ViTConfig: fields spelled as config.json, defaults as transformers' config class of the model_type
+// (ViTConfig, DeiTConfig, Dinov2Config, CLIPVisionConfig, SiglipVisionConfig). A full CLIPModel or
+// SiglipModel config.json gives the vision tower's fields from its "vision_config".
 #pragma once
 
 #include <cstdint>
@@ -24,7 +26,17 @@ struct ViTConfig {
   std::string pooler_act = "tanh";
   std::vector<std::string> architectures;
   std::vector<std::string> id2label;  // index = class id; empty without a classification head
-  std::string model_type = "vit";
+  std::string model_type = "vit";  // vit | deit | dinov2 | dinov2_with_registers | clip(_vision_model) | siglip(_vision_model)
+  // DINOv2: the layer scales' initial value (their presence in the checkpoint is what counts), the MLP's
+  // width as a ratio (intermediate_size is derived from it), SwiGLU, and register tokens.
+  double layerscale_value = 1.0;
+  double mlp_ratio = 4.0;
+  bool use_swiglu_ffn = false;
+  int64_t num_register_tokens = 0;
+  // CLIP: visual_projection's width (image_embeds), 0 without one.
+  int64_t projection_dim = 0;
+  // SigLIP: whether the vision tower has its attention-pooling head (pooler_output).
+  bool vision_use_head = true;
 
   int64_t head_dim() const { return hidden_size / num_attention_heads; }
   int64_t num_patches() const { return (image_size / patch_size) * (image_size / patch_size); }

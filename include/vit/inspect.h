@@ -18,6 +18,8 @@ struct TensorSummary {
 struct ModelInspection {
   std::string directory;
   std::string config_json;        // config.json as found
+  std::string model_type;         // config.json's
+  std::string family;             // the member of the ViT family it names: ViT, DeiT, DINOv2, CLIP, SigLIP
   std::string weights_file;
   uint64_t weights_bytes = 0;     // all weight files together
   int64_t num_parameters = 0;

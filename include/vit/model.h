@@ -20,7 +20,10 @@ struct ModelInfo {
   std::string directory;             // the folder the files were read from
   std::string weights_file;          // model.safetensors, pytorch_model.bin, or an index
   int64_t num_parameters = 0;
-  bool has_pooler = false;
+  // The member of the ViT family config.json's model_type names: "ViT", "DeiT", "DINOv2", "CLIP", "SigLIP".
+  std::string family;
+  bool has_pooler = false;        // pooler_output: ViT's and DeiT's pooler.dense; every DINOv2, CLIP and SigLIP
+  bool has_image_embeds = false;  // image_embeds: CLIP with visual_projection
   bool has_classifier = false;
   Precision precision = Precision::kF32;
   // With a packed-weights cache: "used <file>", "wrote <file>" or "not written: <reason>"; else empty.

@@ -12,7 +12,8 @@ namespace vit {
 // Named as transformers names them. Tensors a checkpoint or the options do not produce stay empty.
 struct ModelOutput {
   Tensor last_hidden_state;          // [B, T, D] after the final LayerNorm
-  Tensor pooler_output;              // [B, pooler_output_size] when the checkpoint has a pooler
+  Tensor pooler_output;              // [B, pooler_output_size] when the checkpoint has a pooler (model/family.h)
+  Tensor image_embeds;               // [B, projection_dim]: CLIP's visual_projection(pooler_output), when it has one
   Tensor logits;                     // [B, num_labels] for ViTForImageClassification checkpoints
   std::vector<Tensor> hidden_states; // num_hidden_layers + 1 of [B, T, D]; the last before the final LN
   std::vector<Tensor> attentions;    // num_hidden_layers of [B, heads, T, T]

@@ -73,6 +73,7 @@ py::dict OutputToDict(const ModelOutput& out) {
   d["last_hidden_state"] = ToNumpy(out.last_hidden_state);
   d["pooler_output"] = ToNumpy(out.pooler_output);
   d["logits"] = ToNumpy(out.logits);
+  d["image_embeds"] = ToNumpy(out.image_embeds);
   d["hidden_states"] = out.hidden_states.empty() ? py::object(py::none()) : py::object(ToNumpyTuple(out.hidden_states));
   d["attentions"] = out.attentions.empty() ? py::object(py::none()) : py::object(ToNumpyTuple(out.attentions));
   return d;
@@ -105,7 +106,9 @@ py::dict InfoToDict(const ModelInfo& i) {
   d["directory"] = i.directory;
   d["weights_file"] = i.weights_file;
   d["num_parameters"] = i.num_parameters;
+  d["family"] = i.family;
   d["has_pooler"] = i.has_pooler;
+  d["has_image_embeds"] = i.has_image_embeds;
   d["has_classifier"] = i.has_classifier;
   d["precision"] = PrecisionName(i.precision);
   d["packed_cache"] = i.packed_cache;

@@ -5,6 +5,7 @@
 #include "io/regular_file.h"
 #include "io/tensor_source.h"
 #include "model/config.h"
+#include "model/family.h"
 
 namespace vit {
 
@@ -12,7 +13,9 @@ ModelInspection InspectModel(const std::string& model, const HubOptions& hub) {
   ModelInspection result;
   const std::filesystem::path dir = hub::ResolveModel(model, hub);
   result.directory = dir.string();
-  model::LoadConfig(dir);  // validates; the raw text is what the user wants to see
+  const ViTConfig config = model::LoadConfig(dir);  // validates; the raw text is what the user wants to see
+  result.model_type = config.model_type;
+  result.family = model::FamilyOf(config).name;
   result.config_json = io::ReadRegularTextFile(dir / "config.json", io::JsonLimits{}.max_bytes, "a JSON file");
   auto source = io::OpenCheckpoint(dir);
   result.weights_file = source->path().string();

@@ -7,6 +7,7 @@
 #include "hub/resolve.h"
 #include "io/tensor_source.h"
 #include "model/config.h"
+#include "model/family.h"
 #include "model/packed_cache.h"
 #include "model/vit.h"
 #include "vit/error.h"
@@ -52,7 +53,12 @@ std::unique_ptr<Model> Model::Load(const std::string& source, const LoadOptions&
   impl->info.directory = dir.string();
   impl->info.weights_file = weights_source->path().string();
   impl->info.num_parameters = weights.num_parameters;
-  impl->info.has_pooler = weights.pooler.has_value();
+  const model::Family family = model::FamilyOf(config);
+  impl->info.family = family.name;
+  impl->info.has_pooler = weights.pooler.has_value() || weights.attention_pool.has_value() ||
+                          family.pooler == model::PoolerKind::kFirstToken ||
+                          family.pooler == model::PoolerKind::kNormedFirstToken;
+  impl->info.has_image_embeds = weights.visual_projection.has_value();
   impl->info.has_classifier = weights.classifier.has_value();
   impl->info.precision = options.precision;
   if (!weights.layers.empty()) impl->info.gemm_kernel = weights.layers.front().qkv.kernel();

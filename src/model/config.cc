@@ -27,13 +27,62 @@ void Require(bool ok, const io::JsonFields& r, const char* field, const std::str
   if (!ok) r.Fail(field, what);
 }
 
+
+// The defaults of the config class of each model_type, which config.json's fields then override: a hub
+// config.json omits fields equal to them.
+ViTConfig DefaultsFor(const std::string& model_type) {
+  ViTConfig c;  // ViTConfig's and DeiTConfig's
+  c.model_type = model_type;
+  if (model_type == "dinov2" || model_type == "dinov2_with_registers") {  // Dinov2Config
+    c.patch_size = 14;
+    c.layer_norm_eps = 1e-6;
+    if (model_type == "dinov2_with_registers") c.num_register_tokens = 4;
+  } else if (model_type == "clip" || model_type == "clip_vision_model") {  // CLIPVisionConfig
+    c.patch_size = 32;
+    c.hidden_act = "quick_gelu";
+    c.layer_norm_eps = 1e-5;
+    c.projection_dim = 512;
+  } else if (model_type == "siglip" || model_type == "siglip_vision_model") {  // SiglipVisionConfig
+    c.hidden_act = "gelu_pytorch_tanh";
+    c.layer_norm_eps = 1e-6;
+  }
+  return c;
+}
+
+bool IsDinov2(const std::string& model_type) {
+  return model_type == "dinov2" || model_type == "dinov2_with_registers";
+}
+
 }  // namespace
+
+const std::vector<std::string>& SupportedModelTypes() {
+  static const std::vector<std::string> types = {"vit",  "deit",   "dinov2",          "dinov2_with_registers",
+                                                 "clip", "clip_vision_model", "siglip", "siglip_vision_model"};
+  return types;
+}
 
 ViTConfig ParseConfig(std::string_view text, const std::string& name) {
   const json root = io::ParseJson(text, name);
-  const io::JsonFields r(root, name);
-  ViTConfig c;
-  r.Read("model_type", c.model_type);
+  const io::JsonFields top(root, name);
+  std::string model_type = "vit";
+  top.Read("model_type", model_type);
+  std::string known;
+  for (const auto& t : SupportedModelTypes()) known += (known.empty() ? "\"" : ", \"") + t + "\"";
+  bool supported = false;
+  for (const auto& t : SupportedModelTypes()) supported |= t == model_type;
+  Require(supported, top, "model_type", "expected one of " + known + ", got \"" + model_type + "\"");
+  ViTConfig c = DefaultsFor(model_type);
+
+  // CLIPModel and SiglipModel configs hold the vision tower's fields in "vision_config"; the projection's
+  // width is CLIPConfig's own.
+  const bool full_model = model_type == "clip" || model_type == "siglip";
+  if (model_type == "clip") top.Read("projection_dim", c.projection_dim);
+  const json empty = json::object();
+  const json* vision = full_model ? top.Find("vision_config") : &root;
+  if (vision == nullptr || vision->is_null()) vision = &empty;
+  const io::JsonFields r(*vision, full_model ? name + ": vision_config" : name);
+  const bool dinov2 = IsDinov2(model_type);
+
   r.Read("hidden_size", c.hidden_size);
   r.Read("num_hidden_layers", c.num_hidden_layers);
   r.Read("num_attention_heads", c.num_attention_heads);
@@ -47,6 +96,21 @@ ViTConfig ParseConfig(std::string_view text, const std::string& name) {
   r.Read("encoder_stride", c.encoder_stride);
   r.Read("pooler_output_size", c.pooler_output_size);
   r.Read("pooler_act", c.pooler_act);
+  if (model_type == "clip_vision_model") r.Read("projection_dim", c.projection_dim);
+  if (full_model || model_type == "siglip_vision_model") r.Read("vision_use_head", c.vision_use_head);
+  if (dinov2) {
+    r.Read("layerscale_value", c.layerscale_value);
+    r.Read("mlp_ratio", c.mlp_ratio);
+    r.Read("use_swiglu_ffn", c.use_swiglu_ffn);
+    r.Read("num_register_tokens", c.num_register_tokens);
+    Require(c.mlp_ratio > 0 && c.mlp_ratio <= 64, r, "mlp_ratio", "must be in (0, 64]");
+    Require(c.num_register_tokens >= 0 && c.num_register_tokens <= 1024, r, "num_register_tokens",
+            "must be in 0..1024");
+    // Dinov2MLP: int(hidden_size * mlp_ratio); Dinov2SwiGLUFFN rounds two thirds of it up to a multiple of 8.
+    const auto hidden = static_cast<int64_t>(static_cast<double>(c.hidden_size) * c.mlp_ratio);
+    c.intermediate_size = c.use_swiglu_ffn ? (static_cast<int64_t>(static_cast<double>(hidden) * 2 / 3) + 7) / 8 * 8
+                                           : hidden;
+  }
   if (c.pooler_output_size == 0) c.pooler_output_size = c.hidden_size;
   if (auto it = root.find("architectures"); it != root.end() && it->is_array())
     for (const auto& a : *it)
@@ -61,16 +125,15 @@ ViTConfig ParseConfig(std::string_view text, const std::string& name) {
         index = std::stoul(key, &used);
         if (used != key.size()) throw std::invalid_argument(key);
       } catch (const std::exception&) {
-        r.Fail("id2label", "key '" + key + "' is not a class index");
+        top.Fail("id2label", "key '" + key + "' is not a class index");
       }
       if (index >= c.id2label.size())
-        r.Fail("id2label", "class indices must be 0.." + std::to_string(c.id2label.size() - 1) + ", got " + key);
-      if (!value.is_string()) r.Fail("id2label", "label of " + key + " is not a string");
+        top.Fail("id2label", "class indices must be 0.." + std::to_string(c.id2label.size() - 1) + ", got " + key);
+      if (!value.is_string()) top.Fail("id2label", "label of " + key + " is not a string");
       c.id2label[index] = value.get<std::string>();
     }
   }
 
-  Require(c.model_type == "vit", r, "model_type", "expected \"vit\", got \"" + c.model_type + "\"");
   Require(c.hidden_size > 0 && c.hidden_size <= 65536, r, "hidden_size", "must be in 1..65536");
   Require(c.num_hidden_layers >= 0 && c.num_hidden_layers <= 1024, r, "num_hidden_layers", "must be in 0..1024");
   Require(c.num_attention_heads > 0, r, "num_attention_heads", "must be positive");
@@ -78,8 +141,11 @@ ViTConfig ParseConfig(std::string_view text, const std::string& name) {
           "hidden_size " + std::to_string(c.hidden_size) + " is not a multiple of " +
               std::to_string(c.num_attention_heads));
   Require(c.intermediate_size > 0 && c.intermediate_size <= 1 << 20, r, "intermediate_size", "must be in 1..2^20");
-  Require(c.hidden_act == "gelu", r, "hidden_act",
-          "only \"gelu\" (exact erf GELU, ViT's) is supported, got \"" + c.hidden_act + "\"");
+  Require(c.hidden_act == "gelu" || c.hidden_act == "quick_gelu" || c.hidden_act == "gelu_pytorch_tanh", r,
+          "hidden_act",
+          "expected \"gelu\" (exact erf GELU), \"quick_gelu\" or \"gelu_pytorch_tanh\", got \"" + c.hidden_act +
+              "\"");
+  Require(c.projection_dim >= 0 && c.projection_dim <= 65536, r, "projection_dim", "must be in 0..65536");
   Require(c.pooler_act == "tanh", r, "pooler_act", "only \"tanh\" is supported, got \"" + c.pooler_act + "\"");
   Require(c.layer_norm_eps > 0 && c.layer_norm_eps < 1, r, "layer_norm_eps", "must be in (0, 1)");
   Require(c.patch_size > 0 && c.patch_size <= 1024, r, "patch_size", "must be in 1..1024");

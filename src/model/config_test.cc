@@ -39,7 +39,7 @@ TEST(Config, ErrorsNameTheField) {
   EXPECT_NE(ErrorOf(R"({"hidden_size": "big"})").find("config.json: field \"hidden_size\": expected a whole number"), std::string::npos);
   EXPECT_NE(ErrorOf(R"({"hidden_size": 100, "num_attention_heads": 3})").find("num_attention_heads"), std::string::npos);
   EXPECT_NE(ErrorOf(R"({"hidden_act": "relu"})").find("hidden_act"), std::string::npos);
-  EXPECT_NE(ErrorOf(R"({"model_type": "deit"})").find("model_type"), std::string::npos);
+  EXPECT_NE(ErrorOf(R"({"model_type": "bert"})").find("model_type"), std::string::npos);
   EXPECT_NE(ErrorOf(R"({"image_size": [224, 160]})").find("image_size"), std::string::npos);
   EXPECT_NE(ErrorOf(R"({"id2label": {"x": "cat"}})").find("id2label"), std::string::npos);
   EXPECT_NE(ErrorOf("{not json").find("config.json: invalid JSON"), std::string::npos);
@@ -76,6 +76,35 @@ TEST(Config, AcceptsSquarePairsAndQkvBias) {
   EXPECT_EQ(c.num_patches(), 144);
   EXPECT_FALSE(c.qkv_bias);
   EXPECT_DOUBLE_EQ(c.layer_norm_eps, 1e-6);
+}
+
+TEST(Config, FamiliesTakeTheirConfigClassDefaults) {
+  const ViTConfig dinov2 = ParseConfig(R"({"model_type": "dinov2", "hidden_size": 1024, "num_attention_heads": 16,
+      "image_size": 518})");
+  EXPECT_EQ(dinov2.patch_size, 14);
+  EXPECT_DOUBLE_EQ(dinov2.layer_norm_eps, 1e-6);
+  EXPECT_EQ(dinov2.intermediate_size, 4096);  // int(hidden_size * mlp_ratio)
+  EXPECT_EQ(dinov2.num_patches(), 37 * 37);
+
+  const ViTConfig registers = ParseConfig(R"({"model_type": "dinov2_with_registers"})");
+  EXPECT_EQ(registers.num_register_tokens, 4);
+
+  // A full CLIPModel config: the tower's fields from vision_config, the projection's width from the top.
+  const ViTConfig clip = ParseConfig(R"({"model_type": "clip", "projection_dim": 768, "text_config": {"x": 1},
+      "vision_config": {"hidden_size": 1024, "patch_size": 14, "num_attention_heads": 16, "intermediate_size": 4096}})");
+  EXPECT_EQ(clip.hidden_size, 1024);
+  EXPECT_EQ(clip.patch_size, 14);
+  EXPECT_EQ(clip.hidden_act, "quick_gelu");
+  EXPECT_DOUBLE_EQ(clip.layer_norm_eps, 1e-5);
+  EXPECT_EQ(clip.projection_dim, 768);
+
+  const ViTConfig siglip = ParseConfig(R"({"model_type": "siglip_vision_model"})");
+  EXPECT_EQ(siglip.hidden_act, "gelu_pytorch_tanh");
+  EXPECT_EQ(siglip.patch_size, 16);
+  EXPECT_TRUE(siglip.vision_use_head);
+
+  EXPECT_NE(ErrorOf(R"({"model_type": "clip", "vision_config": {"hidden_act": "relu"}})").find("vision_config"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -1,7 +1,9 @@
 #include "model/vit.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 #include "core/threads.h"
 #include "kernels/attention.h"
@@ -46,7 +48,12 @@ ViT::Shape ViT::CheckInput(const Tensor& pixel_values, const RunOptions& options
     throw Error("pixel_values has " + std::to_string(channels) + " channels, the model expects " +
                     std::to_string(c.num_channels) + " (config.json num_channels)",
                 ErrorKind::kInvalidArgument);
-  if (!options.interpolate_pos_encoding && (height != c.image_size || width != c.image_size))
+  if (options.interpolate_pos_encoding && !family_.can_interpolate)
+    throw Error("interpolate_pos_encoding: not supported for " + family_.name + " models; resize to " +
+                    std::to_string(c.image_size) + "*" + std::to_string(c.image_size),
+                ErrorKind::kUnsupported);
+  const bool interpolate = options.interpolate_pos_encoding || family_.always_interpolate;
+  if (!interpolate && (height != c.image_size || width != c.image_size))
     throw Error("Input image size (" + std::to_string(height) + "*" + std::to_string(width) +
                     ") doesn't match model (" + std::to_string(c.image_size) + "*" + std::to_string(c.image_size) +
                     "); resize to it or use interpolate_pos_encoding",
@@ -57,7 +64,8 @@ ViT::Shape ViT::CheckInput(const Tensor& pixel_values, const RunOptions& options
                     "-pixel patch",
                 ErrorKind::kInvalidArgument);
   if (batch == 0) throw Error("pixel_values has an empty batch", ErrorKind::kInvalidArgument);
-  return {batch, grid_h, grid_w, grid_h * grid_w, grid_h * grid_w + 1};
+  const int64_t first_patch = family_.leading_tokens + family_.register_tokens;
+  return {batch, grid_h, grid_w, grid_h * grid_w, grid_h * grid_w + first_patch, first_patch};
 }
 
 const std::vector<float>& ViT::PositionEmbeddings(int64_t grid_h, int64_t grid_w) {
@@ -67,7 +75,8 @@ const std::vector<float>& ViT::PositionEmbeddings(int64_t grid_h, int64_t grid_w
     const auto side = static_cast<int64_t>(std::sqrt(static_cast<double>(config_.num_patches())));
     it = interpolated_positions_
              .emplace(key, InterpolatePositionEmbeddings(weights_.position_embeddings.get(), side, config_.hidden_size,
-                                                         grid_h, grid_w))
+                                                         grid_h, grid_w, family_.leading_tokens,
+                                                         family_.antialiased_interpolation))
              .first;
   }
   return it->second;
@@ -83,19 +92,32 @@ void ViT::Embeddings(const Tensor& pixel_values, const Shape& s, bool interpolat
   float* embeds = ws_.patch_embeds.Reserve(static_cast<size_t>(s.batch * s.patches * d));
   weights_.patch_projection.Forward(patches, s.batch * s.patches, embeds, Epilogue::kBias, s.patches);
 
-  // embeddings = torch.cat((cls_tokens, embeddings), dim=1) + position_embeddings (interpolated if asked;
-  // at the native grid the interpolation is the identity, as transformers short-cuts it)
+  // embeddings = torch.cat((cls_tokens[, distillation_tokens], embeddings), dim=1) + position_embeddings
+  // (interpolated if asked, always for DINOv2; at the native grid the interpolation is the identity, as
+  // transformers short-cuts it). DINOv2's register tokens go in after [CLS] with no position embedding.
   const bool native = s.grid_h * s.grid_w == c.num_patches() && s.grid_h == s.grid_w;
-  const float* pos = (interpolate && !native) ? PositionEmbeddings(s.grid_h, s.grid_w).data()
-                                              : weights_.position_embeddings.get();
+  const float* pos = ((interpolate || family_.always_interpolate) && !native)
+                         ? PositionEmbeddings(s.grid_h, s.grid_w).data()
+                         : weights_.position_embeddings.get();
+  const int64_t leading = family_.leading_tokens;
   float* hidden = ws_.hidden.data();
   core::ParallelFor(s.batch * s.tokens, [&](int64_t bt) {
     const int64_t b = bt / s.tokens, t = bt % s.tokens;
-    const float* src = t == 0 ? weights_.cls_token.get() : embeds + (b * s.patches + t - 1) * d;
-    const float* p = pos + t * d;
     float* dst = hidden + bt * d;
+    if (t >= leading && t < s.first_patch) {  // a register token
+      std::memcpy(dst, weights_.register_tokens.get() + (t - leading) * d, static_cast<size_t>(d) * sizeof(float));
+      return;
+    }
+    const bool patch = t >= s.first_patch;
+    const float* src = patch ? embeds + (b * s.patches + t - s.first_patch) * d : weights_.leading_tokens.get() + t * d;
+    const float* p = pos + (patch ? leading + t - s.first_patch : t) * d;
     for (int64_t k = 0; k < d; ++k) dst[k] = src[k] + p[k];
   });
+  // CLIP: hidden_states = self.pre_layrnorm(hidden_states)
+  if (weights_.pre_layernorm) {
+    kernels::LayerNorm(hidden, s.batch * s.tokens, d, weights_.pre_layernorm->weight.get(),
+                       weights_.pre_layernorm->bias.get(), static_cast<float>(c.layer_norm_eps), hidden);
+  }
 }
 
 // The LayerNorm in front of a GEMM. A bf16 model's GEMMs take bf16, so its LayerNorm writes bf16 directly
@@ -143,40 +165,146 @@ void ViT::Layer(const LayerWeights& layer, const Shape& s, float* probs) {
   // attention_output = self.attention(self.layernorm_before(hidden_states))
   Timed(Stage::kLayerNorm, [&] { NormForGemm(layer.layernorm_before, rows); });
   SelfAttention(layer, s, probs);
-  // hidden_states = attention_output + hidden_states   (ViTSelfOutput.dense, residual fused)
+  // hidden_states = attention_output + hidden_states   (ViTSelfOutput.dense, residual fused); DINOv2 scales
+  // the branch first: layer_scale1(attention_output) + hidden_states
+  const bool scaled = family_.layer_scale;
+  float* branch = scaled ? ws_.branch.data() : hidden;
+  const Epilogue residual = scaled ? Epilogue::kBias : Epilogue::kBiasResidual;
   Timed(Stage::kAttentionOutput, [&] {
-    layer.attention_output.Forward(ws_.context.data(), rows, hidden, Epilogue::kBiasResidual, s.tokens);
+    layer.attention_output.Forward(ws_.context.data(), rows, branch, residual, s.tokens);
+    if (scaled) ScaledResidual(branch, layer.layer_scale1, rows);
   });
-  // layer_output = self.intermediate(self.layernorm_after(hidden_states))   (dense + exact GELU fused)
+  // layer_output = self.intermediate(self.layernorm_after(hidden_states))   (dense + the family's
+  // activation fused: exact GELU, quick_gelu or tanh-GELU)
   Timed(Stage::kLayerNorm, [&] { NormForGemm(layer.layernorm_after, rows); });
   // then layer_output = self.output(layer_output, hidden_states)   (dense + residual fused)
-  if (Bf16Activations()) {  // the GELU's output stored as bf16, fc2's input type
-    Timed(Stage::kIntermediate,
-          [&] { layer.intermediate.Forward(NormedBf16(), rows, MlpBf16(), Epilogue::kBiasGelu); });
-    Timed(Stage::kOutput, [&] { layer.output.Forward(MlpBf16(), rows, hidden, Epilogue::kBiasResidual); });
+  const Epilogue activation = family_.mlp_activation;
+  if (Bf16Activations()) {  // the activation's output stored as bf16, fc2's input type
+    Timed(Stage::kIntermediate, [&] { layer.intermediate.Forward(NormedBf16(), rows, MlpBf16(), activation); });
+    Timed(Stage::kOutput, [&] {
+      layer.output.Forward(MlpBf16(), rows, branch, residual);
+      if (scaled) ScaledResidual(branch, layer.layer_scale2, rows);
+    });
   } else {
     Timed(Stage::kIntermediate,
-          [&] { GemmOnNormed(layer.intermediate, rows, ws_.mlp.data(), Epilogue::kBiasGelu, s.tokens); });
-    Timed(Stage::kOutput,
-          [&] { layer.output.Forward(ws_.mlp.data(), rows, hidden, Epilogue::kBiasResidual, s.tokens); });
+          [&] { GemmOnNormed(layer.intermediate, rows, ws_.mlp.data(), activation, s.tokens); });
+    Timed(Stage::kOutput, [&] {
+      layer.output.Forward(ws_.mlp.data(), rows, branch, residual, s.tokens);
+      if (scaled) ScaledResidual(branch, layer.layer_scale2, rows);
+    });
   }
 }
 
-// The pooler and the classifier, on each image's [CLS] row of last_hidden_state.
+// Dinov2LayerScale and the residual: hidden_states += branch * lambda1, in float as PyTorch does it (a
+// product rounded, then a sum rounded).
+void ViT::ScaledResidual(const float* branch, const Parameter& scale, int64_t rows) {
+  const int64_t d = config_.hidden_size;
+  float* hidden = ws_.hidden.data();
+  const float* lambda = scale.get();
+  core::ParallelFor(rows, [&](int64_t r) {
+    const float* in = branch + r * d;
+    float* out = hidden + r * d;
+    for (int64_t k = 0; k < d; ++k) {
+      const float product = in[k] * lambda[k];
+      out[k] += product;
+    }
+  });
+}
+
+// pooler_output, image_embeds and logits from last_hidden_state, as the family's heads compute them.
 void ViT::Head(const Shape& s, ModelOutput& out) {
   const int64_t d = config_.hidden_size;
+  const float eps = static_cast<float>(config_.layer_norm_eps);
   // first_token_tensor = hidden_states[:, 0]
   float* cls = ws_.cls.Reserve(static_cast<size_t>(s.batch * d));
   for (int64_t b = 0; b < s.batch; ++b)
     std::memcpy(cls + b * d, out.last_hidden_state.data() + b * s.tokens * d, static_cast<size_t>(d) * sizeof(float));
-  if (weights_.pooler) {  // pooled_output = self.activation(self.dense(first_token_tensor))
-    out.pooler_output = Tensor({s.batch, weights_.pooler->out_features()});
-    weights_.pooler->Forward(cls, s.batch, out.pooler_output.data(), Epilogue::kBiasTanh, 1);
+  switch (family_.pooler) {
+    case PoolerKind::kDense:  // pooled_output = self.activation(self.dense(first_token_tensor))
+      if (weights_.pooler) {
+        out.pooler_output = Tensor({s.batch, weights_.pooler->out_features()});
+        weights_.pooler->Forward(cls, s.batch, out.pooler_output.data(), Epilogue::kBiasTanh, 1);
+      }
+      break;
+    case PoolerKind::kFirstToken:  // pooled_output = sequence_output[:, 0, :]
+      out.pooler_output = Tensor({s.batch, d});
+      std::memcpy(out.pooler_output.data(), cls, static_cast<size_t>(s.batch * d) * sizeof(float));
+      break;
+    case PoolerKind::kNormedFirstToken:  // pooled_output = self.post_layernorm(last_hidden_state[:, 0, :])
+      out.pooler_output = Tensor({s.batch, d});
+      kernels::LayerNorm(cls, s.batch, d, weights_.post_layernorm->weight.get(), weights_.post_layernorm->bias.get(),
+                         eps, out.pooler_output.data());
+      break;
+    case PoolerKind::kAttentionHead:  // pooler_output = self.head(last_hidden_state)
+      out.pooler_output = Tensor({s.batch, d});
+      AttentionPool(s, out.last_hidden_state.data(), out.pooler_output.data());
+      break;
+    case PoolerKind::kNone:
+      break;
+  }
+  if (weights_.visual_projection && !out.pooler_output.empty()) {  // image_embeds = self.visual_projection(pooled_output)
+    out.image_embeds = Tensor({s.batch, weights_.visual_projection->out_features()});
+    weights_.visual_projection->Forward(out.pooler_output.data(), s.batch, out.image_embeds.data(), Epilogue::kBias, 1);
   }
   if (weights_.classifier) {  // logits = self.classifier(sequence_output[:, 0, :])
     out.logits = Tensor({s.batch, weights_.classifier->out_features()});
     weights_.classifier->Forward(cls, s.batch, out.logits.data(), Epilogue::kBias, 1);
   }
+  if (weights_.distillation_classifier) {
+    // DeiTForImageClassificationWithTeacher: (cls_classifier(seq[:, 0]) + distillation_classifier(seq[:, 1])) / 2
+    float* dist = ws_.head.Reserve(static_cast<size_t>(s.batch * d));
+    for (int64_t b = 0; b < s.batch; ++b)
+      std::memcpy(dist + b * d, out.last_hidden_state.data() + (b * s.tokens + 1) * d, static_cast<size_t>(d) * sizeof(float));
+    Tensor distillation({s.batch, weights_.distillation_classifier->out_features()});
+    weights_.distillation_classifier->Forward(dist, s.batch, distillation.data(), Epilogue::kBias, 1);
+    float* logits = out.logits.data();
+    for (int64_t i = 0; i < out.logits.numel(); ++i) logits[i] = (logits[i] + distillation.data()[i]) / 2;
+  }
+}
+
+// SiglipMultiheadAttentionPoolingHead: hidden = attention(probe, tokens, tokens) (nn.MultiheadAttention:
+// in_proj, softmax(q k^T / sqrt(head_dim)) v per head, out_proj); hidden = hidden + mlp(layernorm(hidden));
+// pooled = hidden[:, 0]. One query per image, so the attention is a few dot products per head, summed in double.
+void ViT::AttentionPool(const Shape& s, const float* tokens, float* pooled) {
+  const AttentionPoolWeights& h = *weights_.attention_pool;
+  const int64_t d = config_.hidden_size, heads = config_.num_attention_heads, hd = config_.head_dim();
+  const int64_t t_count = s.tokens, rows = s.batch * s.tokens;
+  float* kv = ws_.qkv.data();  // [rows, 2D]: each token's key, then its value
+  h.key_value.Forward(tokens, rows, kv, Epilogue::kBias, t_count);
+  float* context = ws_.head.Reserve(static_cast<size_t>(s.batch * (3 * d + config_.intermediate_size)));
+  float* attended = context + s.batch * d;
+  float* normed = attended + s.batch * d;
+  float* mlp = normed + s.batch * d;
+  const double scale = 1.0 / std::sqrt(static_cast<double>(hd));
+  const float* q = h.query.get();
+  core::ParallelFor(s.batch * heads, [&](int64_t bh) {
+    const int64_t b = bh / heads, head = bh % heads;
+    std::vector<double> p(static_cast<size_t>(t_count));
+    double max = -INFINITY;
+    for (int64_t t = 0; t < t_count; ++t) {
+      const float* key = kv + (b * t_count + t) * 2 * d + head * hd;
+      double dot = 0;
+      for (int64_t k = 0; k < hd; ++k) dot += static_cast<double>(q[head * hd + k]) * key[k];
+      p[static_cast<size_t>(t)] = dot * scale;
+      max = std::max(max, dot * scale);
+    }
+    double sum = 0;
+    for (double& v : p) sum += (v = std::exp(v - max));
+    std::vector<double> acc(static_cast<size_t>(hd), 0.0);
+    for (int64_t t = 0; t < t_count; ++t) {
+      const float* value = kv + (b * t_count + t) * 2 * d + d + head * hd;
+      const double w = p[static_cast<size_t>(t)] / sum;
+      for (int64_t k = 0; k < hd; ++k) acc[static_cast<size_t>(k)] += w * value[k];
+    }
+    for (int64_t k = 0; k < hd; ++k) context[b * d + head * hd + k] = static_cast<float>(acc[static_cast<size_t>(k)]);
+  });
+  h.out_proj.Forward(context, s.batch, attended, Epilogue::kBias, 1);
+  // residual = hidden_state; hidden_state = residual + self.mlp(self.layernorm(hidden_state))
+  kernels::LayerNorm(attended, s.batch, d, h.layernorm.weight.get(), h.layernorm.bias.get(),
+                     static_cast<float>(config_.layer_norm_eps), normed);
+  h.fc1.Forward(normed, s.batch, mlp, family_.mlp_activation, 1);
+  std::memcpy(pooled, attended, static_cast<size_t>(s.batch * d) * sizeof(float));
+  h.fc2.Forward(mlp, s.batch, pooled, Epilogue::kBiasResidual, 1);
 }
 
 // A run writes last_hidden_state into the previous run's storage once nothing outside the model holds it
@@ -200,6 +328,7 @@ ModelOutput ViT::Forward(const Tensor& pixel_values, const RunOptions& options) 
   ws_.hidden.Reserve(n * static_cast<size_t>(d));
   ws_.qkv.Reserve(n * static_cast<size_t>(3 * d));
   ws_.context.Reserve(n * static_cast<size_t>(d));
+  if (family_.layer_scale) ws_.branch.Reserve(n * static_cast<size_t>(d));
   if (Bf16Activations()) {  // two bf16 values per float of storage
     ws_.normed_bf16.Reserve((n * static_cast<size_t>(d) + 1) / 2);
     ws_.mlp_bf16.Reserve((n * static_cast<size_t>(c.intermediate_size) + 1) / 2);
@@ -228,14 +357,21 @@ ModelOutput ViT::Forward(const Tensor& pixel_values, const RunOptions& options) 
   }
   if (options.output_hidden_states) snapshot();  // the encoder's output, before the final LayerNorm
 
-  // sequence_output = self.layernorm(sequence_output)
+  // sequence_output = self.layernorm(sequence_output) (SigLIP: post_layernorm; CLIP's last_hidden_state is
+  // the encoder's output as is)
   out.last_hidden_state = LastHiddenState({s.batch, s.tokens, d});
   Timed(Stage::kLayerNorm, [&] {
-    kernels::LayerNorm(hidden, rows, d, weights_.layernorm.weight.get(), weights_.layernorm.bias.get(),
-                       static_cast<float>(c.layer_norm_eps), out.last_hidden_state.data());
+    if (weights_.layernorm) {
+      kernels::LayerNorm(hidden, rows, d, weights_.layernorm->weight.get(), weights_.layernorm->bias.get(),
+                         static_cast<float>(c.layer_norm_eps), out.last_hidden_state.data());
+    } else {
+      std::memcpy(out.last_hidden_state.data(), hidden, n * static_cast<size_t>(d) * sizeof(float));
+    }
   });
 
-  if (weights_.pooler || weights_.classifier) Timed(Stage::kHead, [&] { Head(s, out); });
+  const bool head = weights_.pooler || weights_.classifier || weights_.attention_pool ||
+                    family_.pooler == PoolerKind::kFirstToken || family_.pooler == PoolerKind::kNormedFirstToken;
+  if (head) Timed(Stage::kHead, [&] { Head(s, out); });
   stage_seconds_ = nullptr;
   return out;
 }

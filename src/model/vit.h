@@ -1,6 +1,7 @@
-// THE forward pass of transformers' ViTModel (+ pooler, + ViTForImageClassification's classifier), as a
-// short composition of named blocks. No ISA code and no file access here: kernels do the math, io the
-// files.
+// THE forward pass of transformers' ViTModel (+ pooler, + ViTForImageClassification's classifier) and of
+// the family's other members (DeiT, DINOv2, CLIP and SigLIP vision towers), as a short composition of
+// named blocks whose differences are the Family's data (family.h). No ISA code and no file access here:
+// kernels do the math, io the files.
 #pragma once
 
 #include <chrono>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "core/threads.h"
+#include "model/family.h"
 #include "model/precision_policy.h"
 #include "model/weights.h"
 #include "model/workspace.h"
@@ -24,18 +26,23 @@ class ViT {
  public:
   // threads: the size of the pool every Forward runs on, whichever thread calls it; <= 0 for every core.
   ViT(ViTConfig config, ViTWeights weights, int threads = 0)
-      : config_(std::move(config)), weights_(std::move(weights)), threads_(core::ResolveNumThreads(threads)) {}
+      : config_(std::move(config)),
+        family_(FamilyOf(config_)),
+        weights_(std::move(weights)),
+        threads_(core::ResolveNumThreads(threads)) {}
 
   // pixel_values [B, C, H, W]. Not reentrant (one workspace).
   ModelOutput Forward(const Tensor& pixel_values, const RunOptions& options);
 
   const ViTConfig& config() const { return config_; }
+  const Family& family() const { return family_; }
   const ViTWeights& weights() const { return weights_; }
   int threads() const { return threads_; }
 
  private:
   struct Shape {
     int64_t batch, grid_h, grid_w, patches, tokens;
+    int64_t first_patch;  // the index of the first patch token: leading and register tokens come before
   };
   Shape CheckInput(const Tensor& pixel_values, const RunOptions& options) const;
   void Embeddings(const Tensor& pixel_values, const Shape& s, bool interpolate);
@@ -47,6 +54,8 @@ class ViT {
                     int64_t rows_per_scale);
   void SelfAttention(const LayerWeights& layer, const Shape& s, float* probs);
   void Layer(const LayerWeights& layer, const Shape& s, float* probs);
+  void ScaledResidual(const float* branch, const Parameter& scale, int64_t rows);
+  void AttentionPool(const Shape& s, const float* tokens, float* pooled);
   void Head(const Shape& s, ModelOutput& out);
   Tensor LastHiddenState(std::vector<int64_t> shape);
   const std::vector<float>& PositionEmbeddings(int64_t grid_h, int64_t grid_w);
@@ -60,6 +69,7 @@ class ViT {
   }
 
   ViTConfig config_;
+  Family family_;
   ViTWeights weights_;
   int threads_;
   Workspace ws_;

@@ -77,5 +77,62 @@ TEST(Weights, ClassifierWidthMustMatchId2label) {
   EXPECT_NE(e.find("'classifier.weight' has 3 rows but config.json's id2label names 2 labels"), std::string::npos) << e;
 }
 
+// A full CLIPModel checkpoint: the vision tower under vision_model., visual_projection at the root, and a
+// text tower that binding must skip.
+MemorySource TinyClip(bool text_tower) {
+  MemorySource s;
+  const int64_t d = 8;
+  const std::string V = "vision_model.";
+  s.Add(V + "embeddings.class_embedding", {d});
+  s.Add(V + "embeddings.patch_embedding.weight", {d, 3, 4, 4});
+  s.Add(V + "embeddings.position_embedding.weight", {5, d});
+  s.Add(V + "embeddings.position_ids", {1, 5});
+  for (const char* n : {"pre_layrnorm", "post_layernorm"}) {
+    s.Add(V + n + ".weight", {d});
+    s.Add(V + n + ".bias", {d});
+  }
+  for (int i = 0; i < 2; ++i) {
+    const std::string L = V + "encoder.layers." + std::to_string(i) + ".";
+    for (const char* n : {"q_proj", "k_proj", "v_proj", "out_proj"}) {
+      s.Add(L + "self_attn." + n + ".weight", {d, d});
+      s.Add(L + "self_attn." + n + ".bias", {d});
+    }
+    s.Add(L + "mlp.fc1.weight", {16, d});
+    s.Add(L + "mlp.fc1.bias", {16});
+    s.Add(L + "mlp.fc2.weight", {d, 16});
+    s.Add(L + "mlp.fc2.bias", {d});
+    for (const char* n : {"layer_norm1", "layer_norm2"}) {
+      s.Add(L + n + ".weight", {d});
+      s.Add(L + n + ".bias", {d});
+    }
+  }
+  s.Add("visual_projection.weight", {6, d});
+  if (text_tower) {
+    s.Add("text_model.embeddings.token_embedding.weight", {10, 4});
+    s.Add("text_model.final_layer_norm.weight", {4});
+    s.Add("text_projection.weight", {6, 4});
+    s.Add("logit_scale", {});
+  }
+  return s;
+}
+
+TEST(Weights, BindsAFullClipModelSkippingItsTextTower) {
+  ViTConfig c = TinyConfig();
+  c.model_type = "clip";
+  c.projection_dim = 6;
+  MemorySource full = TinyClip(true);
+  const ViTWeights w = BindWeights(full, c, Precision::kF32);
+  ASSERT_TRUE(w.visual_projection.has_value());
+  EXPECT_EQ(w.visual_projection->out_features(), 6);
+  EXPECT_TRUE(w.pre_layernorm.has_value());
+  EXPECT_TRUE(w.post_layernorm.has_value());
+  EXPECT_FALSE(w.layernorm.has_value());
+  EXPECT_FALSE(w.pooler.has_value());
+
+  MemorySource missing = TinyClip(true);
+  missing.Remove("vision_model.encoder.layers.1.self_attn.k_proj.weight");
+  EXPECT_NE(BindError(missing, c).find("vision_model.encoder.layers.1.self_attn.k_proj.weight"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace vit::model

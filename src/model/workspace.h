@@ -19,6 +19,8 @@ struct Workspace {
   // bf16 models: normed and mlp as bf16, the next GEMM's input type (floats as units of storage)
   core::FloatBuffer normed_bf16, mlp_bf16;
   core::FloatBuffer cls;           // [B, D]
+  core::FloatBuffer branch;        // [B * T, D] a layer-scaled branch before its residual (DINOv2)
+  core::FloatBuffer head;          // the pooling head's activations (SigLIP)
 };
 
 }  // namespace vit::model

@@ -27,7 +27,8 @@
 namespace vit::tool {
 namespace {
 
-const std::vector<std::string> kOutputNames = {"last_hidden_state", "pooler_output", "logits", "cls", "mean",
+const std::vector<std::string> kOutputNames = {"last_hidden_state", "pooler_output", "image_embeds",
+                                               "logits",            "cls",           "mean",
                                                "pixel_values",      "hidden_states", "attentions"};
 constexpr const char* kManifest = "vit-embed.json";
 
@@ -46,7 +47,9 @@ struct EmbedArgs {
   std::vector<std::string> inputs;
 };
 
-bool IsPooled(const std::string& name) { return name == "pooler_output" || name == "cls" || name == "mean"; }
+bool IsPooled(const std::string& name) {
+  return name == "pooler_output" || name == "image_embeds" || name == "cls" || name == "mean";
+}
 
 // --outputs as a list of known names ("pooler" for pooler_output), each checked against the checkpoint;
 // --pooling's output first when given, the default pooling's when neither is.
@@ -57,7 +60,12 @@ std::vector<std::string> ParseOutputs(const EmbedArgs& args, const Model& model)
     if (name == "pooler") name = "pooler_output";
     if (std::find(kOutputNames.begin(), kOutputNames.end(), name) == kOutputNames.end())
       throw Error("--outputs: unknown output '" + name + "'; expected some of last_hidden_state, pooler_output, "
-                  "logits, cls, mean, pixel_values, hidden_states, attentions", ErrorKind::kInvalidArgument);
+                  "image_embeds, logits, cls, mean, pixel_values, hidden_states, attentions",
+                  ErrorKind::kInvalidArgument);
+    if (name == "image_embeds" && !model.info().has_image_embeds)
+      throw Error("--outputs image_embeds: " + args.model.model + " has no visual_projection (only CLIPModel and "
+                  "CLIPVisionModelWithProjection checkpoints have one)",
+                  ErrorKind::kInvalidArgument);
     if (name == "pooler_output" && !model.info().has_pooler)
       throw Error(name + ": " + args.model.model + " has no pooler (no pooler.dense tensors, as in "
                   "ViTForImageClassification checkpoints); use cls or mean",
@@ -145,6 +153,7 @@ int RunEmbed(const EmbedArgs& args) {
           else if (name == "attentions") b.slices = out.attentions;
           else if (name == "last_hidden_state") b.tensor = out.last_hidden_state;
           else if (name == "logits") b.tensor = out.logits;
+          else if (name == "image_embeds") b.tensor = out.image_embeds.Clone();
           else if (name == "pixel_values") b.tensor = batch.pixel_values;
           else b.tensor = Pool(out.last_hidden_state, out.pooler_output, ParsePooling(name));
           if (args.normalize && IsPooled(name)) L2NormalizeRows(b.tensor);
@@ -196,7 +205,7 @@ void AddEmbedCommand(CLI::App& app, CommandRunner& run) {
                   "vit-embed.json; an earlier run's set there is replaced whole")
       ->capture_default_str();
   cmd->add_option("--outputs", args->outputs,
-                  "comma-separated: last_hidden_state, pooler_output, logits, cls, mean, pixel_values, "
+                  "comma-separated: last_hidden_state, pooler_output, image_embeds, logits, cls, mean, pixel_values, "
                   "hidden_states, attentions (default: the --pooling vector)");
   AddPoolingOption(*cmd, args->pooling);
   cmd->add_option("-f,--format", args->format, "npy (one file per output) | jsonl (one line per input) | safetensors")

@@ -15,7 +15,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const char* const kOutputNames[] = {"last_hidden_state", "pooler_output", "logits", "cls", "mean",
+const char* const kOutputNames[] = {"last_hidden_state", "pooler_output", "image_embeds", "logits", "cls", "mean",
                                     "pixel_values",      "hidden_states", "attentions"};
 
 [[noreturn]] void Fail(const fs::path& path, const char* what) {

@@ -62,7 +62,9 @@ int RunInspect(const InspectArgs& args) {
                           {"config", nlohmann::json::parse(m.config_json)},
                           {"weights_file", m.weights_file},
                           {"weights_bytes", m.weights_bytes},
-                          {"num_parameters", m.num_parameters}};
+                          {"num_parameters", m.num_parameters},
+                          {"model_type", m.model_type},
+                          {"family", m.family}};
     out["processor"] = processor;
     for (const auto& t : m.tensors) out["tensors"].push_back({{"name", t.name}, {"dtype", t.dtype}, {"shape", t.shape}});
     out["kernel_table"] = KernelTableJson(KernelTable());
@@ -70,6 +72,7 @@ int RunInspect(const InspectArgs& args) {
     return kExitOk;
   }
   std::printf("folder:      %s\n", m.directory.c_str());
+  std::printf("family:      %s (model_type %s)\n", m.family.c_str(), m.model_type.c_str());
   std::printf("weights:     %s (%.1f MB)\n", m.weights_file.c_str(), static_cast<double>(m.weights_bytes) / 1e6);
   std::printf("parameters:  %lld (%.1f M)\n", static_cast<long long>(m.num_parameters),
               static_cast<double>(m.num_parameters) / 1e6);

@@ -50,8 +50,8 @@ std::unique_ptr<Model> LoadModel(const std::string& model, const LoadOptions& op
     std::fprintf(stderr, "vit: warning: packed-weights cache %s\n", info.packed_cache.c_str());
   if (Verbose()) {
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    std::fprintf(stderr, "vit: model %s: %s, %lld parameters, %s, %s%s; loaded in %.2f s\n", model.c_str(),
-                 info.weights_file.c_str(), static_cast<long long>(info.num_parameters),
+    std::fprintf(stderr, "vit: model %s: %s %s, %lld parameters, %s, %s%s; loaded in %.2f s\n", model.c_str(),
+                 info.family.c_str(), info.weights_file.c_str(), static_cast<long long>(info.num_parameters),
                  PrecisionName(info.precision), info.has_pooler ? "pooler" : "no pooler",
                  info.has_classifier ? ", classifier" : "", seconds);
     std::fprintf(stderr, "vit: GEMM kernel %s%s%s\n", info.gemm_kernel.c_str(),
