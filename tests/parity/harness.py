@@ -71,7 +71,7 @@ def embed(model_dir, pixel_values, outputs, extra=()):
         return {name: np.load(os.path.join(out, name + ".npy")) for name in outputs}
 
 
-def compare(case, ours, model_dir, pixel_values, interpolate=False, factor=2.0, max_factor=3.0):
+def compare(case, ours, model_dir, pixel_values, interpolate=False, factor=2.0, max_factor=3.0, reference=None):
     """Errors against float64 of ours and of PyTorch float32; returns rows of the report and failures.
 
     Each output passes when our RMS error is within `factor` of PyTorch's and our max |error| within
@@ -81,8 +81,9 @@ def compare(case, ours, model_dir, pixel_values, interpolate=False, factor=2.0, 
     """
     cfg, sd = make_checkpoint.load_checkpoint(model_dir)
     x = torch.from_numpy(pixel_values)
-    ref = vit_reference.forward(sd, cfg, x, torch.float64, interpolate)
-    pt = vit_reference.forward(sd, cfg, x, torch.float32, interpolate)
+    forward = reference or vit_reference.forward  # family_reference.forward for the other members
+    ref = forward(sd, cfg, x, torch.float64, interpolate)
+    pt = forward(sd, cfg, x, torch.float32, interpolate)
     rows, failures = [], []
     for name, value in ours.items():
         if name == "hidden_states":
