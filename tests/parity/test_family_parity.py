@@ -137,12 +137,12 @@ class FamilyParity(unittest.TestCase):
 
     def test_dinov2_large_at_224(self):
         # facebook/dinov2-large's config (image_size 518): at 224 the 37x37 grid is interpolated to 16x16.
-        self.full_size("dinov2-L/14 224 (6 layers)", "dinov2-large-6", "dinov2", "dinov2-large", 224,
-                       ["last_hidden_state", "pooler_output"], num_hidden_layers=6)
+        self.full_size("dinov2-L/14 224 (4 layers)", "dinov2-large-4", "dinov2", "dinov2-large", 224,
+                       ["last_hidden_state", "pooler_output"], num_hidden_layers=4)
 
     def test_clip_large(self):
-        self.full_size("clip ViT-L/14 (6 layers)", "clip-large-6", "clip", "clip-large", 224,
-                       ["image_embeds", "pooler_output", "last_hidden_state"], num_hidden_layers=6)
+        self.full_size("clip ViT-L/14 (4 layers)", "clip-large-4", "clip", "clip-large", 224,
+                       ["image_embeds", "pooler_output", "last_hidden_state"], num_hidden_layers=4)
 
     def test_siglip_base(self):
         self.full_size("siglip-B/16", "siglip-base", "siglip", "siglip-base", 224, ["pooler_output", "last_hidden_state"])
