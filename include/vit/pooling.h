@@ -1,8 +1,13 @@
 // One vector per image: the one definition of "pooling" that `vit embed`, the probes, the indexes, the
 // server and the library share, with one set of names and one default.
-//   pooler  pooler_output: dense + tanh on the [CLS] token; only checkpoints with a pooler have it
+//   pooler  pooler_output, as the family computes it: ViT/DeiT dense + tanh on [CLS] (only checkpoints with
+//           a pooler have it), DINOv2 the final LayerNorm's [CLS], CLIP post_layernorm([CLS]), SigLIP its
+//           attention-pooling head. It is the default for every family: what each model's users take as
+//           "the image's embedding". CLIP's projected vector for text-image similarity is a separate output,
+//           image_embeds (`vit embed --outputs image_embeds`).
 //   cls     last_hidden_state[:, 0], what ViTForImageClassification's classifier reads
-//   mean    the mean of the patch tokens, last_hidden_state[:, 1:].mean(1)
+//   mean    last_hidden_state[:, 1:].mean(1), ViT's patch tokens (with DeiT it includes the distillation
+//           token and DINOv2's registers; SigLIP, which has no [CLS], loses its first patch: use pooler)
 // `vit embed --outputs` names them as transformers' outputs: pooler_output, cls, mean.
 #pragma once
 
