@@ -36,5 +36,22 @@ TEST(PositionEmbeddings, MatchesTorchBicubicOnAKnownCase) {
   EXPECT_NEAR(out[1], 1.5f, 1e-6);
 }
 
+TEST(PositionEmbeddings, AntialiasedMatchesTorchShrinkingAndGrowing) {
+  // torch.nn.functional.interpolate(torch.arange(16.).view(1, 1, 4, 4) ** 1.5, size=..., mode="bicubic",
+  // align_corners=False, antialias=True) in float64, as Dinov2WithRegistersEmbeddings resizes (no leading token
+  // here).
+  std::vector<float> pos(16);
+  for (size_t i = 0; i < pos.size(); ++i) pos[i] = static_cast<float>(std::pow(static_cast<double>(i), 1.5));
+  const auto shrunk = InterpolatePositionEmbeddings(pos.data(), 4, 1, 2, 3, /*leading=*/0, /*antialias=*/true);
+  const double want_shrunk[] = {5.229418457872146,  8.445549754941101,  12.456533932654281,
+                                31.299902143705342, 37.67150941155904, 44.403057419688906};
+  ASSERT_EQ(shrunk.size(), 6u);
+  for (size_t i = 0; i < 6; ++i) EXPECT_NEAR(shrunk[i], want_shrunk[i], 2e-5) << i;
+  const auto grown = InterpolatePositionEmbeddings(pos.data(), 4, 1, 6, 5, 0, true);
+  const double want_grown[] = {-0.5633783340753137, -0.03253121279200612, 1.1004595379104314, 2.8076227436670482};
+  ASSERT_EQ(grown.size(), 30u);
+  for (size_t i = 0; i < 4; ++i) EXPECT_NEAR(grown[i], want_grown[i], 2e-5) << i;
+}
+
 }  // namespace
 }  // namespace vit::model
