@@ -2,6 +2,7 @@
 
 #include "core/threads.h"
 #include "kernels/peak.h"
+#include "model/family.h"
 
 namespace vit {
 
@@ -28,7 +29,10 @@ StageValues StageFlopsPerImage(const ViTConfig& c, bool has_pooler, bool has_cla
   const double d = static_cast<double>(c.hidden_size);
   const double inner = static_cast<double>(c.intermediate_size);
   const double patches = static_cast<double>(c.num_patches());
-  const double tokens = patches + 1;
+  // The tokens before the patches: [CLS] (ViT, DINOv2, CLIP), + DeiT's distillation token, + DINOv2's
+  // registers; none for SigLIP.
+  const model::Family family = model::FamilyOf(c);
+  const double tokens = patches + static_cast<double>(family.leading_tokens + family.register_tokens);
   const double patch_inputs = static_cast<double>(c.num_channels * c.patch_size * c.patch_size);
   const double layers = static_cast<double>(c.num_hidden_layers);
 

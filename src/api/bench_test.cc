@@ -47,5 +47,14 @@ TEST(StageNames, AreDistinctModulePaths) {
   }
 }
 
+TEST(Bench, TokensCountEachFamilysLeadingTokens) {
+  ViTConfig c;  // ViT-B/16: 196 patches + [CLS]
+  const double vit = StageFlopsPerImage(c, false, false)[Stage::kQueryKeyValue];
+  c.model_type = "deit";  // + the distillation token
+  EXPECT_DOUBLE_EQ(StageFlopsPerImage(c, false, false)[Stage::kQueryKeyValue] / vit, 198.0 / 197.0);
+  c.model_type = "siglip_vision_model";  // no [CLS]
+  EXPECT_DOUBLE_EQ(StageFlopsPerImage(c, false, false)[Stage::kQueryKeyValue] / vit, 196.0 / 197.0);
+}
+
 }  // namespace
 }  // namespace vit
