@@ -474,6 +474,76 @@ def _sgi_bad(p):
     _write(p("sgi_bomb.sgi"), _sgi(65535, 65535, 1, 3, 3, b"\0" * 64))
 
 
+def _dds(w, h, pf_flags, fourcc=b"\0\0\0\0", bitcount=0, masks=(0, 0, 0, 0), data=b"", dx10=None, header_size=124):
+    """A DDS file: magic, the 124-byte header with its pixel format, an optional DX10 extension, `data`."""
+    head = struct.pack("<4s7I44x", b"DDS ", header_size, 0x1007, h, w, 0, 0, 1)
+    head += struct.pack("<II4sI4I", 32, pf_flags, fourcc, bitcount, *masks) + struct.pack("<5I", 0x1000, 0, 0, 0, 0)
+    if dx10 is not None:
+        head += struct.pack("<5I", dx10, 3, 0, 1, 0)
+    return head + data
+
+
+def _dds_blocks(w, h, size, seed, low_first=0.0):
+    """Random BCn blocks (every byte pattern is a valid block); in a `low_first` share of them the first
+    endpoint is made the smaller, which selects DXT1's three-colour and BC3/BC4's six-value branches."""
+    rng = np.random.default_rng(seed)
+    n = ((w + 3) // 4) * ((h + 3) // 4)
+    blocks = rng.integers(0, 256, (n, size), dtype=np.uint8)
+    for i in range(n):
+        if rng.random() < low_first:
+            at = 8 if size == 16 else 0
+            blocks[i, at:at + 2], blocks[i, at + 2:at + 4] = blocks[i, at + 2:at + 4].copy(), blocks[i, at:at + 2].copy()
+            blocks[i, 0], blocks[i, 1] = sorted((blocks[i, 0], blocks[i, 1]))
+    return blocks.tobytes()
+
+
+def _dds_good(p):
+    im = Image.fromarray(_noise(13, 18, 3, 191))
+    im.save(p("dds_rgb.dds"))
+    im.convert("RGBA").save(p("dds_rgba.dds"))
+    im.convert("L").save(p("dds_l.dds"))
+    im.convert("LA").save(p("dds_la.dds"))
+    rgba = _noise(5, 7, 4, 192)
+    masks = (0xFF0000, 0xFF00, 0xFF, 0xFF000000)
+    # Channel orders Pillow has unpackers for, and a 32-bit file without DDPF_ALPHAPIXELS (read as 24-bit).
+    _write(p("dds_argb_masks.dds"), _dds(7, 5, 0x41, bitcount=32, masks=(0xFF00, 0xFF0000, 0xFF000000, 0xFF),
+                                         data=rgba.tobytes()))
+    _write(p("dds_abgr_masks.dds"), _dds(7, 5, 0x41, bitcount=32, masks=(0xFF, 0xFF00, 0xFF0000, 0xFF000000),
+                                         data=rgba.tobytes()))
+    _write(p("dds_rgb_masks.dds"), _dds(7, 5, 0x40, bitcount=24, masks=(0xFF, 0xFF00, 0xFF0000, 0), data=rgba.tobytes()))
+    _write(p("dds_rgbx_no_alpha_flag.dds"), _dds(7, 5, 0x40, bitcount=32, masks=masks, data=rgba.tobytes()))
+    _write(p("dds_dx10_rgba.dds"), _dds(7, 5, 4, b"DX10", data=rgba.tobytes(), dx10=28))
+    for w, h in ((16, 8), (13, 10), (3, 2)):
+        tag = f"{w}x{h}"
+        _write(p(f"dds_dxt1_{tag}.dds"), _dds(w, h, 4, b"DXT1", data=_dds_blocks(w, h, 8, 193 + w, 0.5)))
+        _write(p(f"dds_dxt3_{tag}.dds"), _dds(w, h, 4, b"DXT3", data=_dds_blocks(w, h, 16, 194 + w, 0.5)))
+        _write(p(f"dds_dxt5_{tag}.dds"), _dds(w, h, 4, b"DXT5", data=_dds_blocks(w, h, 16, 195 + w, 0.5)))
+        _write(p(f"dds_bc4_{tag}.dds"), _dds(w, h, 4, b"ATI1", data=_dds_blocks(w, h, 8, 196 + w, 0.5)))
+        _write(p(f"dds_bc5_{tag}.dds"), _dds(w, h, 4, b"ATI2", data=_dds_blocks(w, h, 16, 197 + w, 0.5)))
+    _write(p("dds_bc5s.dds"), _dds(13, 10, 4, b"BC5S", data=_dds_blocks(13, 10, 16, 198, 0.5)))
+    _write(p("dds_dx10_bc5.dds"), _dds(13, 10, 4, b"DX10", data=_dds_blocks(13, 10, 16, 199, 0.5), dx10=83))
+    _write(p("dds_dx10_bc5s.dds"), _dds(13, 10, 4, b"DX10", data=_dds_blocks(13, 10, 16, 200, 0.5), dx10=84))
+    # Mipmaps after the first surface are ignored.
+    _write(p("dds_dxt1_mipmaps.dds"), _dds(8, 8, 4, b"DXT1", data=_dds_blocks(8, 8, 8, 201) + b"\x55" * 24))
+
+
+def _dds_bad(p):
+    dxt1 = _dds(13, 10, 4, b"DXT1", data=_dds_blocks(13, 10, 8, 202))
+    _write(p("dds_dxt1_truncated.dds"), dxt1[:-5])
+    _write(p("dds_rgb_truncated.dds"), _dds(7, 5, 0x40, masks=(0xFF0000, 0xFF00, 0xFF, 0), data=b"\0" * 100))
+    _write(p("dds_header_cut.dds"), dxt1[:60])
+    _write(p("dds_header_size.dds"), _dds(4, 4, 4, b"DXT1", data=b"\0" * 8, header_size=100))
+    _write(p("dds_fourcc_dxt2.dds"), _dds(4, 4, 4, b"DXT2", data=b"\0" * 16))
+    _write(p("dds_dx10_float.dds"), _dds(4, 4, 4, b"DX10", data=b"\0" * 256, dx10=2))
+    _write(p("dds_dx10_cut.dds"), _dds(4, 4, 4, b"DX10")[:135])
+    _write(p("dds_masks_555.dds"), _dds(4, 4, 0x40, bitcount=16, masks=(0x7C00, 0x3E0, 0x1F, 0), data=b"\0" * 32))
+    _write(p("dds_masks_gbr.dds"), _dds(4, 4, 0x40, bitcount=24, masks=(0xFF00, 0xFF, 0xFF0000, 0), data=b"\0" * 48))
+    _write(p("dds_alpha_flag_no_mask.dds"), _dds(4, 4, 0x41, bitcount=32, masks=(0xFF0000, 0xFF00, 0xFF, 0),
+                                                 data=b"\0" * 64))
+    _write(p("dds_zero_width.dds"), _dds(0, 4, 4, b"DXT1", data=b"\0" * 8))
+    _write(p("dds_bomb.dds"), _dds(65536, 65536, 4, b"DXT1", data=b"\0" * 64))
+
+
 def _xbm_body(bits, per_line=12):
     """Rows of 0/1 as XBM bytes (least significant bit first), written as C hex literals."""
     h, w = bits.shape
@@ -899,6 +969,7 @@ def make_good(out):
     _ico_good(p)
     _pcx_good(p)
     _sgi_good(p)
+    _dds_good(p)
     _xbm_good(p)
     _mpo_good(p)
     _png_good(p)
@@ -917,6 +988,7 @@ def make_bad(out):
     _ico_bad(p)
     _pcx_bad(p)
     _sgi_bad(p)
+    _dds_bad(p)
     _xbm_bad(p)
     _png_bad(p)
     _png_header_bad(p)

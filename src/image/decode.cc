@@ -22,7 +22,7 @@ bool StartsWith(std::span<const uint8_t> bytes, std::string_view prefix, size_t 
 }
 
 constexpr const char* kSupported =
-    "JPEG, PNG, GIF, WebP, BMP, TIFF, PNM, TGA, ICO, CUR, DIB, PCX, SGI, XBM, JPEG 2000, HEIF/HEIC, AVIF";
+    "JPEG, PNG, GIF, WebP, BMP, TIFF, PNM, TGA, ICO, CUR, DIB, PCX, SGI, XBM, JPEG 2000, DDS, HEIF/HEIC, AVIF";
 
 // Formats Pillow opens that we deliberately do not: a clear "unsupported" beats "not an image".
 const char* OtherKnownFormat(std::span<const uint8_t> bytes) {
@@ -30,7 +30,6 @@ const char* OtherKnownFormat(std::span<const uint8_t> bytes) {
   if (StartsWith(bytes, "ftyp"sv, 4)) return "ISO media (MP4, QuickTime; no HEIF or AVIF brand)";
   if (StartsWith(bytes, "8BPS"sv)) return "PSD";
   if (StartsWith(bytes, "P7"sv)) return "PAM";
-  if (StartsWith(bytes, "DDS "sv)) return "DDS";
   if (StartsWith(bytes, "qoif"sv)) return "QOI";
   if (StartsWith(bytes, "%PDF"sv)) return "PDF";
   if (StartsWith(bytes, "%!PS"sv) || StartsWith(bytes, "\xc5\xd0\xd3\xc6"sv)) return "EPS";
@@ -71,6 +70,7 @@ Format SniffFormat(std::span<const uint8_t> bytes) {
     return Format::kJpeg2000;
   }
   if (LooksLikeHeif(bytes)) return Format::kHeif;
+  if (StartsWith(bytes, "DDS "sv)) return Format::kDds;
   if (LooksLikePcx(bytes)) return Format::kPcx;
   if (LooksLikeSgi(bytes)) return Format::kSgi;
   if (LooksLikeIconDirectory(bytes)) return bytes[2] == 1 ? Format::kIco : Format::kCur;
@@ -113,6 +113,8 @@ const char* FormatName(Format format) {
       return "JPEG 2000";
     case Format::kHeif:
       return "HEIF";
+    case Format::kDds:
+      return "DDS";
     case Format::kUnknown:
       break;
   }
@@ -224,6 +226,9 @@ Image DecodeImage(std::span<const uint8_t> bytes, const std::string& name, const
       break;
     case Format::kHeif:
       decoded = DecodeHeif(ctx);
+      break;
+    case Format::kDds:
+      decoded = DecodeDds(ctx);
       break;
     case Format::kUnknown:
       if (const char* other = OtherKnownFormat(bytes)) {

@@ -16,7 +16,7 @@
 namespace vit::image {
 
 enum class Format { kUnknown, kJpeg, kPng, kGif, kWebp, kBmp, kTiff, kPnm, kTga, kDib, kIco, kCur, kPcx, kSgi, kXbm,
-                   kJpeg2000, kHeif };
+                   kJpeg2000, kHeif, kDds };
 
 // From the leading bytes only, as Pillow's _accept() checks do; the file name is never consulted.
 Format SniffFormat(std::span<const uint8_t> bytes);
@@ -90,6 +90,8 @@ Decoded DecodeTga(const DecodeContext& ctx);
 bool LooksLikeTga(std::span<const uint8_t> bytes);
 // JPEG 2000: a J2K codestream or a JP2 file, read as Pillow's Jpeg2KImagePlugin reads it.
 Decoded DecodeJpeg2000(const DecodeContext& ctx);
+// DDS: the first surface, uncompressed or BC1-BC5, as Pillow 9.4's DdsImagePlugin reads it.
+Decoded DecodeDds(const DecodeContext& ctx);
 // HEIF/HEIC and AVIF through libheif, as pillow-heif's plugin opens them (beyond Pillow itself).
 Decoded DecodeHeif(const DecodeContext& ctx);
 // An ISO base media file whose major brand is a HEIF or AVIF still-image or sequence brand.
