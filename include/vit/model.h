@@ -24,6 +24,7 @@ struct ModelInfo {
   std::string family;
   bool has_pooler = false;        // pooler_output: ViT's and DeiT's pooler.dense; every DINOv2, CLIP and SigLIP
   bool has_image_embeds = false;  // image_embeds: CLIP with visual_projection
+  int64_t leading_tokens = 1;     // tokens before the patches in last_hidden_state (ModelOutput::leading_tokens)
   bool has_classifier = false;
   Precision precision = Precision::kF32;
   // With a packed-weights cache: "used <file>", "wrote <file>" or "not written: <reason>"; else empty.

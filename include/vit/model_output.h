@@ -2,6 +2,7 @@
 // (src/model) and the public Model share the type without the model layer including the Model's header.
 #pragma once
 
+#include <cstdint>
 #include <vector>
 
 #include "vit/stages.h"
@@ -18,6 +19,9 @@ struct ModelOutput {
   std::vector<Tensor> hidden_states; // num_hidden_layers + 1 of [B, T, D]; the last before the final LN
   std::vector<Tensor> attentions;    // num_hidden_layers of [B, heads, T, T]
   StageValues stage_seconds;         // with RunOptions::time_stages: seconds per stage of this run; else 0
+  // Tokens of last_hidden_state before the patch tokens: [CLS] (1: ViT, CLIP, DINOv2), DeiT's distillation
+  // token (2), DINOv2's registers (1 + num_register_tokens); 0 for SigLIP, which has no [CLS].
+  int64_t leading_tokens = 1;
 };
 
 }  // namespace vit

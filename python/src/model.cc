@@ -219,7 +219,7 @@ py::tuple ExtractOutputs(PyModel& model, const std::vector<ImageInput>& inputs, 
             const std::string& name = outputs[o];
             Tensor t = name == "last_hidden_state" ? out.last_hidden_state
                        : name == "logits"          ? out.logits
-                                                   : Pool(out.last_hidden_state, out.pooler_output, ParsePooling(name));
+                                                   : Pool(out, ParsePooling(name));
             if (normalize && IsPooled(name)) L2NormalizeRows(t);
             blocks[o].push_back(std::move(t));
           }

@@ -48,7 +48,7 @@ class Extractor {
       if (!rows.indices.empty()) {
         rows.output = model_.Run(rows.pixel_values, options_.run);
         if (options_.embeddings) {
-          rows.embeddings = Pool(rows.output.last_hidden_state, rows.output.pooler_output, summary_.pooling);
+          rows.embeddings = Pool(rows.output, summary_.pooling);
           if (options_.normalize) L2NormalizeRows(rows.embeddings);
         }
         if (!options_.keep_pixel_values) rows.pixel_values = Tensor();

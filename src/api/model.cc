@@ -59,6 +59,7 @@ std::unique_ptr<Model> Model::Load(const std::string& source, const LoadOptions&
                           family.pooler == model::PoolerKind::kFirstToken ||
                           family.pooler == model::PoolerKind::kNormedFirstToken;
   impl->info.has_image_embeds = weights.visual_projection.has_value();
+  impl->info.leading_tokens = family.leading_tokens + family.register_tokens;
   impl->info.has_classifier = weights.classifier.has_value();
   impl->info.precision = options.precision;
   if (!weights.layers.empty()) impl->info.gemm_kernel = weights.layers.front().qkv.kernel();

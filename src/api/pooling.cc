@@ -40,7 +40,11 @@ const char* PoolingOutputName(Pooling pooling) { return pooling == Pooling::kPoo
 
 Pooling DefaultPooling(bool has_pooler) { return has_pooler ? Pooling::kPooler : Pooling::kCls; }
 
-Tensor Pool(const Tensor& last_hidden_state, const Tensor& pooler_output, Pooling pooling) {
+Tensor Pool(const ModelOutput& output, Pooling pooling) {
+  return Pool(output.last_hidden_state, output.pooler_output, pooling, output.leading_tokens);
+}
+
+Tensor Pool(const Tensor& last_hidden_state, const Tensor& pooler_output, Pooling pooling, int64_t leading_tokens) {
   switch (pooling) {
     case Pooling::kPooler:
       if (pooler_output.empty())
@@ -48,13 +52,16 @@ Tensor Pool(const Tensor& last_hidden_state, const Tensor& pooler_output, Poolin
                     "use cls or mean",
                     ErrorKind::kUnsupported);
       return pooler_output.Clone();
-    case Pooling::kCls: return ClsTokens(last_hidden_state);
-    case Pooling::kMean: return MeanOfPatchTokens(last_hidden_state);
+    case Pooling::kCls: return ClsTokens(last_hidden_state, leading_tokens);
+    case Pooling::kMean: return MeanOfPatchTokens(last_hidden_state, leading_tokens);
   }
   throw Error("pooling: unknown kind", ErrorKind::kInternal);
 }
 
-Tensor ClsTokens(const Tensor& h) {
+Tensor ClsTokens(const Tensor& h, int64_t leading_tokens) {
+  if (leading_tokens < 1)
+    throw Error("pooling cls needs a [CLS] token, and this model has none (SigLIP); use pooler or mean",
+                ErrorKind::kUnsupported);
   CheckHiddenState(h, 1, "cls");
   const int64_t batch = h.dim(0), tokens = h.dim(1), width = h.dim(2);
   Tensor out({batch, width});
@@ -63,18 +70,20 @@ Tensor ClsTokens(const Tensor& h) {
   return out;
 }
 
-Tensor MeanOfPatchTokens(const Tensor& h) {
-  CheckHiddenState(h, 2, "mean");
+Tensor MeanOfPatchTokens(const Tensor& h, int64_t leading_tokens) {
+  if (leading_tokens < 0) throw Error("mean: leading_tokens < 0", ErrorKind::kInvalidArgument);
+  CheckHiddenState(h, leading_tokens + 1, "mean");
   const int64_t batch = h.dim(0), tokens = h.dim(1), width = h.dim(2);
   Tensor out({batch, width});
   std::vector<double> sum(static_cast<size_t>(width));
   for (int64_t b = 0; b < batch; ++b) {
     const float* seq = h.data() + b * tokens * width;
     std::fill(sum.begin(), sum.end(), 0.0);
-    for (int64_t t = 1; t < tokens; ++t)
+    for (int64_t t = leading_tokens; t < tokens; ++t)
       for (int64_t d = 0; d < width; ++d) sum[static_cast<size_t>(d)] += seq[t * width + d];
     for (int64_t d = 0; d < width; ++d)
-      out.data()[b * width + d] = static_cast<float>(sum[static_cast<size_t>(d)] / static_cast<double>(tokens - 1));
+      out.data()[b * width + d] =
+          static_cast<float>(sum[static_cast<size_t>(d)] / static_cast<double>(tokens - leading_tokens));
   }
   return out;
 }

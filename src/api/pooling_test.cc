@@ -50,6 +50,26 @@ TEST(Pooling, MeanSkipsTheClsToken) {
   EXPECT_EQ(Values(Pool(Hidden(), {}, Pooling::kMean)), (std::vector<float>{4.5f, 6.5f}));
 }
 
+// DeiT's distillation token and DINOv2's registers precede the patches too; SigLIP has no [CLS].
+TEST(Pooling, MeanSkipsEveryLeadingTokenAndClsNeedsOne) {
+  EXPECT_EQ(Values(Pool(Hidden(), {}, Pooling::kMean, 2)), (std::vector<float>{6, 9}));
+  EXPECT_EQ(Values(Pool(Hidden(), {}, Pooling::kMean, 0)), (std::vector<float>{10.0f / 3, 5}));
+  EXPECT_EQ(Values(Pool(Hidden(), {}, Pooling::kCls, 2)), (std::vector<float>{1, 2}));
+  ModelOutput output;
+  output.last_hidden_state = Hidden();
+  output.leading_tokens = 2;
+  EXPECT_EQ(Values(Pool(output, Pooling::kMean)), (std::vector<float>{6, 9}));
+  output.leading_tokens = 0;
+  try {
+    Pool(output, Pooling::kCls);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kUnsupported);
+    EXPECT_NE(std::string(e.what()).find("[CLS]"), std::string::npos);
+  }
+  EXPECT_THROW(Pool(Hidden(), {}, Pooling::kMean, 3), Error) << "no patch token left";
+}
+
 TEST(Pooling, PoolerIsPoolerOutputOrAnErrorNamingIt) {
   Tensor pooler({1, 2});
   pooler.data()[0] = 0.25f;

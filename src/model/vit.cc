@@ -338,6 +338,7 @@ ModelOutput ViT::Forward(const Tensor& pixel_values, const RunOptions& options) 
   }
 
   ModelOutput out;
+  out.leading_tokens = s.first_patch;
   stage_seconds_ = options.time_stages ? &out.stage_seconds : nullptr;
   Timed(Stage::kEmbeddings, [&] { Embeddings(pixel_values, s, options.interpolate_pos_encoding); });
   float* hidden = ws_.hidden.data();

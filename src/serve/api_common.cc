@@ -174,12 +174,14 @@ std::vector<std::vector<float>> Embed(ServeContext& context, std::span<const Enc
   const bool has_pooler = context.model().info.has_pooler;
   const Pooling pooling = options.pooling.value_or(DefaultPooling(has_pooler));
   // Refuse before any work when the answer can only be an error.
+  const int64_t leading = context.model().info.leading_tokens;
   if (pooling == Pooling::kPooler && !has_pooler) Pool({}, {}, Pooling::kPooler);
+  if (pooling == Pooling::kCls && leading < 1) Pool({}, {}, Pooling::kCls, leading);
   const std::vector<RowOutput> rows = context.inference.RunImages(images, deadline);
   std::vector<std::vector<float>> vectors;
   vectors.reserve(rows.size());
   for (const RowOutput& row : rows) {
-    const Tensor v = Pool(row.last_hidden_state, row.pooler_output, pooling);
+    const Tensor v = Pool(row.last_hidden_state, row.pooler_output, pooling, leading);
     const int64_t keep = options.dimensions ? std::min<int64_t>(*options.dimensions, v.numel()) : v.numel();
     vectors.emplace_back(v.data(), v.data() + keep);
     if (options.normalize) L2Normalize(vectors.back());

@@ -178,4 +178,11 @@ def forward(state_dict, full_cfg, pixel_values, dtype=torch.float64, interpolate
         elif "classifier.weight" in full:
             out["logits"] = linear(full, "classifier", last[:, 0])
     out["last_hidden_state"] = last
+    # vit embed's "cls" and "mean" (vit/pooling.h): [CLS], and the mean of the patch tokens, after the tokens
+    # that precede them ([CLS], DeiT's distillation token, DINOv2's registers; SigLIP has none).
+    leading = (0 if model_type.startswith("siglip") else 1) + (1 if model_type == "deit" else 0) + \
+        cfg.get("num_register_tokens", 0)
+    if leading:
+        out["cls"] = last[:, 0]
+    out["mean"] = last[:, leading:].mean(dim=1)
     return {k: v.detach().to(torch.float64).numpy() for k, v in out.items()}

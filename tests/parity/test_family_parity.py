@@ -45,13 +45,14 @@ def unavailable(error):
 
 # (checkpoint name, kind, outputs) of the tiny members.
 TINY = [
-    ("deit-teacher-tiny", "deit-teacher", ["last_hidden_state", "logits", "hidden_states", "attentions"]),
+    ("deit-teacher-tiny", "deit-teacher", ["last_hidden_state", "mean", "cls", "logits", "hidden_states", "attentions"]),
     ("deit-tiny", "deit", ["last_hidden_state", "pooler_output", "hidden_states"]),
-    ("clip-tiny", "clip", ["last_hidden_state", "pooler_output", "image_embeds", "hidden_states", "attentions"]),
+    ("clip-tiny", "clip",
+     ["last_hidden_state", "mean", "cls", "pooler_output", "image_embeds", "hidden_states", "attentions"]),
     ("clip-vision-tiny", "clip-vision", ["last_hidden_state", "pooler_output", "image_embeds"]),
     ("dinov2-tiny", "dinov2", ["last_hidden_state", "pooler_output", "hidden_states", "attentions"]),
-    ("dinov2-registers-tiny", "dinov2-registers", ["last_hidden_state", "pooler_output", "hidden_states"]),
-    ("siglip-tiny", "siglip", ["last_hidden_state", "pooler_output", "hidden_states", "attentions"]),
+    ("dinov2-registers-tiny", "dinov2-registers", ["last_hidden_state", "mean", "cls", "pooler_output", "hidden_states"]),
+    ("siglip-tiny", "siglip", ["last_hidden_state", "mean", "pooler_output", "hidden_states", "attentions"]),
     ("siglip-vision-tiny", "siglip-vision", ["last_hidden_state", "pooler_output"]),
 ]
 

@@ -155,7 +155,7 @@ int RunEmbed(const EmbedArgs& args) {
           else if (name == "logits") b.tensor = out.logits;
           else if (name == "image_embeds") b.tensor = out.image_embeds.Clone();
           else if (name == "pixel_values") b.tensor = batch.pixel_values;
-          else b.tensor = Pool(out.last_hidden_state, out.pooler_output, ParsePooling(name));
+          else b.tensor = Pool(out, ParsePooling(name));
           if (args.normalize && IsPooled(name)) L2NormalizeRows(b.tensor);
           blocks.push_back(std::move(b));
         }
