@@ -3,6 +3,13 @@
 
   bench/e2e/compare.py --build build-kernels            # ViT-L/16 random weights, batch 1 and 8
   bench/e2e/compare.py --build build-kernels --engines vit,torch --precisions f32 --batches 1 --runs 5
+  bench/e2e/compare.py --family clip-l14 --engines vit,torch --precisions f32 --batches 1   # CLIP ViT-L/14
+
+--family picks the model: vit (ViTModel, tests/parity/make_checkpoint.py --preset), or a full-size random-weight
+DINOv2-L/14, CLIP ViT-L/14 vision tower or SigLIP-B/16 vision tower from tests/parity/make_family_checkpoint.py
+(--preset tiny: that script's tiny preset of the family, for a quick check). The PyTorch side of a family is
+tests/parity/family_reference.py in float32 as an nn.Module (bench/e2e/torch_family.py), the ONNX model its
+export; GFLOP/image is vit bench's count for the checkpoint (the family's own token count).
 
 Steps: writes the random-weight checkpoint with tests/parity/make_checkpoint.py (once, under
 BUILD/e2e/), runs `vit bench --json` per precision and batch, PyTorch (Debian's python3-torch:
@@ -26,6 +33,9 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 PYTHON = "/usr/bin/python3"
 
 TORCH_MODES = {"f32": "fp32", "bf16-autocast": "bf16", "bf16-cast": "bf16"}
+# --family: (make_family_checkpoint.py --kind, its full-size preset); vit uses make_checkpoint.py.
+FAMILIES = {"vit": None, "dinov2-l14": ("dinov2", "dinov2-large"), "clip-l14": ("clip-vision", "clip-large"),
+            "siglip-b16": ("siglip-vision", "siglip-base")}
 
 
 def flops_per_image(cfg):
@@ -51,16 +61,26 @@ def torch_env():
 
 
 # ---------------------------------------------------------------------------------------------- workers
-def torch_worker(args):
-    import torch
+def load_torch_model(args):
+    """(nn.Module, vision config) of the checkpoint: torch_vit for ViT, the family reference otherwise."""
     sys.path.insert(0, os.path.join(ROOT, "tests", "parity"))
     sys.path.insert(0, HERE)
+    if args.family != "vit":
+        import torch_family
+        if args.worker == "export":
+            torch_family.traceable()
+        return torch_family.from_checkpoint(args.model)
     from make_checkpoint import load_checkpoint
     import torch_vit
+    cfg, sd = load_checkpoint(args.model)
+    return torch_vit.from_state_dict(cfg, sd), cfg
+
+
+def torch_worker(args):
+    import torch
 
     torch.set_num_threads(args.threads)
-    cfg, sd = load_checkpoint(args.model)
-    model = torch_vit.from_state_dict(cfg, sd)
+    model, cfg = load_torch_model(args)
     pixels = torch.randn(args.batch, cfg["num_channels"], cfg["image_size"], cfg["image_size"],
                          generator=torch.Generator().manual_seed(1))
     if args.mode == "bf16-cast":
@@ -85,13 +105,8 @@ def torch_worker(args):
 
 def export_worker(args):
     import torch
-    sys.path.insert(0, os.path.join(ROOT, "tests", "parity"))
-    sys.path.insert(0, HERE)
-    from make_checkpoint import load_checkpoint
-    import torch_vit
 
-    cfg, sd = load_checkpoint(args.model)
-    model = torch_vit.from_state_dict(cfg, sd)
+    model, cfg = load_torch_model(args)
     dummy = torch.zeros(1, cfg["num_channels"], cfg["image_size"], cfg["image_size"])
     with torch.no_grad():
         torch.onnx.export(model, dummy, args.onnx, input_names=["pixel_values"],
@@ -103,12 +118,19 @@ def export_worker(args):
 
 
 # ---------------------------------------------------------------------------------------------- driver
-def ensure_checkpoint(work, preset):
-    folder = os.path.join(work, f"vit-{preset}-random")
+def ensure_checkpoint(work, family, preset):
+    if family == "vit":
+        folder = os.path.join(work, f"vit-{preset}-random")
+        cmd = [PYTHON, os.path.join(ROOT, "tests", "parity", "make_checkpoint.py"), "--preset", preset]
+    else:
+        kind, full = FAMILIES[family]
+        preset = "tiny" if preset == "tiny" else full
+        folder = os.path.join(work, f"{family}-{preset}-random")
+        cmd = [PYTHON, os.path.join(ROOT, "tests", "parity", "make_family_checkpoint.py"), "--kind", kind,
+               "--preset", preset]
     if not os.path.exists(os.path.join(folder, "model.safetensors")):
-        print(f"writing the random {preset} checkpoint to {folder} ...", file=sys.stderr)
-        subprocess.run([PYTHON, os.path.join(ROOT, "tests", "parity", "make_checkpoint.py"), "--preset", preset,
-                        "--out", folder], check=True)
+        print(f"writing the random {family} {preset} checkpoint to {folder} ...", file=sys.stderr)
+        subprocess.run(cmd + ["--out", folder], check=True)
     return folder
 
 
@@ -131,7 +153,9 @@ def main():
     ap.add_argument("--build", default=os.path.join(ROOT, "build"), help="build folder holding the vit binary")
     ap.add_argument("--vit", help="the vit binary (default: BUILD/vit)")
     ap.add_argument("--model", help="model folder (default: a random-weight checkpoint of --preset)")
-    ap.add_argument("--preset", default="large", choices=["tiny", "base", "large", "huge"])
+    ap.add_argument("--family", default="vit", choices=sorted(FAMILIES))
+    ap.add_argument("--preset", default="large", choices=["tiny", "base", "large", "huge"],
+                    help="ViT size; for a --family other than vit, tiny or (any other) the full size")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--batches", default="1,8")
     ap.add_argument("--runs", type=int, default=5)
@@ -153,10 +177,17 @@ def main():
 
     work = os.path.join(os.path.abspath(args.build), "e2e")
     os.makedirs(work, exist_ok=True)
-    model = args.model or ensure_checkpoint(work, args.preset)
+    model = args.model or ensure_checkpoint(work, args.family, args.preset)
     with open(os.path.join(model, "config.json")) as f:
         cfg = json.load(f)
-    gflop = flops_per_image(cfg) * 1e-9
+    if cfg.get("model_type") in ("clip", "siglip"):
+        cfg = cfg["vision_config"]
+    # ViT: the count below; a family's token count (registers, no [CLS], heads) is vit bench's (when it runs).
+    gflop = flops_per_image(cfg) * 1e-9 if args.family == "vit" else None
+    torch_modes = args.torch_modes.split(",")
+    if args.family != "vit" and torch_modes != ["f32"]:
+        print("the family references run in float32 only: --torch-modes f32", file=sys.stderr)
+        torch_modes = ["f32"]
     batches = [int(b) for b in args.batches.split(",")]
     engines = args.engines.split(",")
     vit_bin = args.vit or os.path.join(os.path.abspath(args.build), "vit")
@@ -173,6 +204,7 @@ def main():
                 r = run_json([vit_bin, "bench", "--model", model, "--precision", precision, "--batch-size", str(b),
                               "--threads", str(args.threads), "--iterations", str(args.runs), "--warmup", "2",
                               "--json"])
+                gflop = r.get("gflop_per_image") or gflop
                 if r.get("peak_gflops"):
                     peaks[precision] = r["peak_gflops"]
                 if r.get("vector_peak_gflops"):
@@ -181,17 +213,19 @@ def main():
                     {"load_seconds": r["load_seconds"], "peak_rss_mib": r["peak_rss_mib"]})
 
     if "torch" in engines:
-        for mode in args.torch_modes.split(","):
+        for mode in torch_modes:
             for b in batches:
                 r = run_json([PYTHON, os.path.abspath(__file__), "--worker", "torch", "--mode", mode, "--batch", str(b),
-                              "--runs", str(args.runs), "--threads", str(args.threads), "--model", model],
+                              "--runs", str(args.runs), "--threads", str(args.threads), "--model", model,
+                              "--family", args.family],
                              env=torch_env())
                 add("torch", mode, b, median_ms_per_image(r["seconds"], b), "f32" if mode == "f32" else "bf16")
 
     if "ort" in engines:
         onnx = os.path.join(work, f"{os.path.basename(os.path.normpath(model))}.onnx")
         if not os.path.exists(onnx):
-            run_json([PYTHON, os.path.abspath(__file__), "--worker", "export", "--model", model, "--onnx", onnx],
+            run_json([PYTHON, os.path.abspath(__file__), "--worker", "export", "--model", model, "--onnx", onnx,
+                      "--family", args.family],
                      env=torch_env())
         ort_dir = ensure_ort(work)
         env = dict(os.environ, ORT_NODE_DIR=ort_dir)
@@ -202,7 +236,8 @@ def main():
 
     # The table: vit at the same precision family and batch is the yardstick of each ratio.
     reference = {(r["family"], r["batch"]): r["ms_per_image"] for r in rows if r["engine"] == "vit"}
-    print(f"\n{model}: {gflop:.1f} GFLOP/image, {args.threads} threads, median of {args.runs} runs")
+    print(f"\n{model}: {f'{gflop:.1f}' if gflop else 'n/a'} GFLOP/image, {args.threads} threads, "
+          f"median of {args.runs} runs")
     print("measured peaks: " + ", ".join(f"{p} {g:.0f} GFLOP/s" for p, g in sorted(peaks.items())))
     if vector_peaks:  # AMX machines: % peak is of the tile unit; the vector dot products for reference
         print("vector dot-product peaks: " +
@@ -212,9 +247,9 @@ def main():
     print(header)
     print("-" * len(header))
     for r in rows:
-        gflops = gflop / (r["ms_per_image"] * 1e-3)
+        gflops = gflop / (r["ms_per_image"] * 1e-3) if gflop else 0.0
         peak = peaks.get(r["family"])
-        pct = f"{100 * gflops / peak:7.1f}%" if peak else f"{'n/a':>8s}"
+        pct = f"{100 * gflops / peak:7.1f}%" if peak and gflop else f"{'n/a':>8s}"
         ref = reference.get((r["family"], r["batch"]))
         ratio = f"{r['ms_per_image'] / ref:11.2f}x" if ref else f"{'':>12s}"
         print(f"{r['engine']:7s}{r['precision']:15s}{r['batch']:6d}{r['ms_per_image']:11.2f}"
