@@ -1,15 +1,11 @@
 #!/usr/bin/env python3
-# usage: bench/serve/http_limits.py VIT MODEL -> threads at rest with 500 idle connections, peak RSS under a header flood
-import os, re, socket, subprocess, sys, time, threading, tempfile
-vit, model = sys.argv[1], sys.argv[2]
-LOG = tempfile.NamedTemporaryFile(prefix="vit-serve-", suffix=".log", delete=False).name
-log = open(LOG, "wb")
-p = subprocess.Popen([vit, "serve", "--model", model, "--port", "0"], stderr=log, stdout=subprocess.DEVNULL)
-port = None
-for _ in range(600):
-    m = re.search(rb"listening on http://127\.0\.0\.1:(\d+)", open(LOG, "rb").read())
-    if m: port = int(m.group(1)); break
-    time.sleep(0.1)
+# usage: VIT_BIN=build/vit bench/serve/http_limits.py MODEL
+# Threads at rest and with 500 idle connections; RSS before, at the peak of and after a header flood.
+import os, socket, sys, time, threading
+from common import Server
+
+server = Server(sys.argv[1])
+p, port = server.proc, server.port
 def status(key):
     for line in open(f"/proc/{p.pid}/status"):
         if line.startswith(key): return line.split()[1]
@@ -34,4 +30,4 @@ ts = [threading.Thread(target=flood) for _ in range(100)]
 time.sleep(0.5)
 print(f"threads at rest {rest}, with 500 idle connections {with500}; RSS before flood {rss0//1024} MiB, "
       f"peak during 100x4MB header flood {int(status('VmHWM:'))//1024} MiB, after {int(status('VmRSS:'))//1024} MiB")
-p.kill(); p.wait()
+server.stop()

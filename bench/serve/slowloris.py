@@ -1,15 +1,11 @@
 #!/usr/bin/env python3
-# usage: bench/serve/slowloris.py VIT MODEL: 500 connections dripping a header byte every 2 s; /health latency beside them
-import re, socket, subprocess, sys, time, threading, statistics, tempfile
-vit, model = sys.argv[1], sys.argv[2]
-LOG = tempfile.NamedTemporaryFile(prefix="vit-serve-", suffix=".log", delete=False).name
-log = open(LOG, "wb")
-p = subprocess.Popen([vit, "serve", "--model", model, "--port", "0"], stderr=log, stdout=subprocess.DEVNULL)
-port = None
-for _ in range(600):
-    m = re.search(rb"listening on http://127\.0\.0\.1:(\d+)", open(LOG, "rb").read())
-    if m: port = int(m.group(1)); break
-    time.sleep(0.1)
+# usage: VIT_BIN=build/vit bench/serve/slowloris.py MODEL
+# 500 connections dripping a header byte every 1.5 s; /health latency beside them.
+import socket, sys, time, threading, statistics
+from common import Server
+
+server = Server(sys.argv[1])
+p, port = server.proc, server.port
 def health():
     t = time.time()
     try:
@@ -44,4 +40,4 @@ for s in socks:
 print(f"/health p50 alone {statistics.median(base)*1000:.1f} ms; beside 500 dripping connections p50 "
       f"{statistics.median(lat)*1000:.1f} ms max {max(lat)*1000:.1f} ms, {fails} failed of {len(lat)}; "
       f"dripping connections closed after 14 s: {closed}/500")
-p.kill(); p.wait()
+server.stop()
