@@ -138,19 +138,22 @@ std::vector<ExtractInput> ExtractInputs(const std::vector<ImageInput>& inputs, s
   return out;
 }
 
+// A missing file is FileNotFoundError in Python, raised before any work.
+void CheckPathsExist(const std::vector<ImageInput>& inputs) {
+    for (const ImageInput& in : inputs) {
+      std::error_code ec;
+      if (in.kind == ImageInput::Kind::kPath && !std::filesystem::exists(in.path, ec))
+        throw Error(in.name + ": no such file", ErrorKind::kNotFound);
+    }
+}
+
 // Extract's batches with the GIL released; between batches, with the GIL: progress(done, total), then
 // pending signals (Ctrl-C raises KeyboardInterrupt there, which ends the job).
 Embeddings Embed(PyModel& model, const std::vector<ImageInput>& inputs, ExtractOptions options,
                  const py::object& progress) {
   // Extract reports every unreadable input as kInvalidInput, as `vit embed` does; a missing file is
   // FileNotFoundError in Python, raised before any work.
-  if (!options.skip_invalid) {
-    for (const ImageInput& in : inputs) {
-      std::error_code ec;
-      if (in.kind == ImageInput::Kind::kPath && !std::filesystem::exists(in.path, ec))
-        throw Error(in.name + ": no such file", ErrorKind::kNotFound);
-    }
-  }
+  if (!options.skip_invalid) CheckPathsExist(inputs);
   std::vector<Image> images;
   const std::vector<ExtractInput> extract_inputs = ExtractInputs(inputs, images);
   options.progress = [&progress](const ExtractProgress& p) {
@@ -184,13 +187,7 @@ py::tuple ExtractOutputs(PyModel& model, const std::vector<ImageInput>& inputs, 
     if (name == "logits" && !info.has_classifier)
       throw Error("logits: " + info.source + " has no classifier (no classifier.* tensors)", ErrorKind::kInvalidArgument);
   }
-  if (!skip_invalid) {
-    for (const ImageInput& in : inputs) {
-      std::error_code ec;
-      if (in.kind == ImageInput::Kind::kPath && !std::filesystem::exists(in.path, ec))
-        throw Error(in.name + ": no such file", ErrorKind::kNotFound);
-    }
-  }
+  if (!skip_invalid) CheckPathsExist(inputs);
   std::vector<Image> images;
   const std::vector<ExtractInput> extract_inputs = ExtractInputs(inputs, images);
   ExtractOptions options;
