@@ -90,6 +90,10 @@ def image_inputs(images: Any, convert_rgb: bool = True) -> List[Any]:
     return items
 
 
+# The classes whose resize() takes {"shortest_edge": n} (BitImageProcessor for DINOv2, CLIPImageProcessor).
+_SHORTEST_EDGE_CLASSES = ("BitImageProcessor", "BitImageProcessorFast", "CLIPImageProcessor", "CLIPImageProcessorFast")
+
+
 def _config_changes(size: Any = None, resample: Any = None, crop_size: Any = None, **fields: Any) -> Dict[str, Any]:
     """transformers' argument spellings (size and crop_size dicts, resample enum) as the C++ processor's fields."""
     changes = {k: v for k, v in fields.items() if v is not None}
@@ -164,6 +168,13 @@ class ViTImageProcessor:
         """{"pixel_values": [B, 3, H, W] float32} (torch with return_tensors="pt"). Keyword arguments such
         as size= or do_normalize= apply to this call only. exif_transpose applies EXIF orientation to files
         and bytes (transformers' pipelines do; ViTImageProcessor itself does not)."""
+        size = kwargs.get("size")
+        config = self._processor.config
+        if (isinstance(size, dict) and "shortest_edge" in size and config["shortest_edge"] == 0
+                and config["image_processor_type"] not in _SHORTEST_EDGE_CLASSES):
+            # transformers' resize() of these classes raises on a size without height and width.
+            raise _vit.InvalidArgumentError(
+                f'size: {config["image_processor_type"]} resizes to {{"height": H, "width": W}}, got {size!r}')
         processor = self._processor.with_config(_config_changes(**kwargs)) if kwargs else self._processor
         items = image_inputs(images, processor.config["do_convert_rgb"])
         pixel_values = processor.preprocess(items, exif_transpose)
