@@ -544,6 +544,118 @@ def _dds_bad(p):
     _write(p("dds_bomb.dds"), _dds(65536, 65536, 4, b"DXT1", data=b"\0" * 64))
 
 
+def _packbits(row):
+    """One row in PackBits: runs of three or more as a repeat, the rest as literals."""
+    out, i = b"", 0
+    while i < len(row):
+        j = i
+        while j < len(row) and j - i < 128 and row[j] == row[i]:
+            j += 1
+        if j - i >= 3:
+            out += bytes([257 - (j - i), row[i]])
+            i = j
+            continue
+        k = i
+        while k < len(row) and k - i < 128 and not (k + 2 < len(row) and row[k] == row[k + 1] == row[k + 2]):
+            k += 1
+        out += bytes([k - i - 1]) + bytes(row[i:k])
+        i = k
+    return out
+
+
+def _psd(w, h, mode, bits, planes, rle=False, channels=None, colors=b"", resources=b"", layers=b"", version=1):
+    """A PSD file whose merged image holds `planes` (one list of row byte strings per channel)."""
+    count = len(planes) if channels is None else channels
+    out = b"8BPS" + struct.pack(">H6xHIIHH", version, count, h, w, bits, mode)
+    out += struct.pack(">I", len(colors)) + colors + struct.pack(">I", len(resources)) + resources
+    out += struct.pack(">I", len(layers)) + layers
+    if not rle:
+        return out + struct.pack(">H", 0) + b"".join(b"".join(rows) for rows in planes)
+    packed = [[_packbits(r) for r in rows] for rows in planes]
+    counts = b"".join(struct.pack(">H", len(r)) for rows in packed for r in rows)
+    return out + struct.pack(">H", 1) + counts + b"".join(b"".join(rows) for rows in packed)
+
+
+def _psd_planes(a):
+    """An (h, w, c) array as PSD channel planes: one list of rows per channel."""
+    return [[a[y, :, c].tobytes() for y in range(a.shape[0])] for c in range(a.shape[2])]
+
+
+def _psd_layers(records, channel_data=b""):
+    """A layer and mask section: the layer count, `records`, the layer channels' data."""
+    info = struct.pack(">h", len(records)) + b"".join(records) + channel_data
+    return struct.pack(">I", len(info)) + info
+
+
+def _psd_layer(box, channel_ids, name=b"layer", extra=None):
+    record = struct.pack(">4IH", *box, len(channel_ids)) + b"".join(struct.pack(">HI", c, 0) for c in channel_ids)
+    record += b"8BIMnorm" + b"\xff\0\0\0"
+    if extra is None:
+        extra = struct.pack(">II", 0, 0) + bytes([len(name)]) + name
+        extra += b"\0" * (-len(extra) % 4)
+    return record + struct.pack(">I", len(extra)) + extra
+
+
+def _psd_good(p):
+    rgb = _noise(9, 14, 4, 211)
+    rgb[:, 3:9] = rgb[0, 0]  # runs for PackBits
+    planes = _psd_planes(rgb)
+    for rle in (False, True):
+        tag = "rle" if rle else "raw"
+        _write(p(f"psd_rgb_{tag}.psd"), _psd(14, 9, 3, 8, planes[:3], rle))
+        _write(p(f"psd_rgba_{tag}.psd"), _psd(14, 9, 3, 8, planes, rle))
+        _write(p(f"psd_gray_{tag}.psd"), _psd(14, 9, 1, 8, planes[:1], rle))
+        _write(p(f"psd_cmyk_{tag}.psd"), _psd(14, 9, 4, 8, planes, rle))
+        palette = bytes(_noise(1, 768, 1, 212).reshape(-1))
+        _write(p(f"psd_indexed_{tag}.psd"), _psd(14, 9, 2, 8, planes[:1], rle, colors=palette))
+        bits = [[bytes(np.packbits(rgb[y, :, 0] > 127)) for y in range(9)]]
+        _write(p(f"psd_bitmap_{tag}.psd"), _psd(14, 9, 0, 1, bits, rle))
+    _write(p("psd_duotone.psd"), _psd(14, 9, 8, 8, planes[:1], colors=b"\0" * 20))
+    _write(p("psd_multichannel.psd"), _psd(14, 9, 7, 8, planes[:2]))
+    _write(p("psd_rgb_five_channels.psd"), _psd(14, 9, 3, 8, planes + planes[:1]))
+    _write(p("psd_indexed_no_palette.psd"), _psd(14, 9, 2, 8, planes[:1]))
+    resources = b"8BIM" + struct.pack(">HBxI", 1005, 0, 16) + b"\0" * 16 + b"8BIM" + struct.pack(">HB", 1028, 3)
+    resources += b"abc" + struct.pack(">I", 3) + b"xyz\0"
+    _write(p("psd_resources.psd"), _psd(14, 9, 3, 8, planes[:3], True, resources=resources))
+    # Layers are parsed but never decoded: an RGB layer, a layer of more than four channels (skipped).
+    layer = _psd_layer((0, 0, 2, 3), (0, 1, 2))
+    raw_channels = (struct.pack(">H", 0) + b"\7" * 6) * 3
+    _write(p("psd_layers.psd"), _psd(14, 9, 3, 8, planes[:3], True, layers=_psd_layers([layer], raw_channels)))
+    rle_channel = struct.pack(">HHH", 1, 2, 2) + b"\xff\1\xff\2"
+    _write(p("psd_layers_rle.psd"), _psd(14, 9, 1, 8, planes[:1],
+                                         layers=_psd_layers([_psd_layer((1, 1, 3, 4), (0,))], rle_channel)))
+    # PackBits channels read on past their own row lengths when these are short.
+    packed = _psd(4, 2, 1, 8, [[b"\1\2\3\4", b"\5\6\7\x08"]], True)
+    cut = packed.index(b"\0\1", 30)
+    _write(p("psd_rle_counts_short.psd"), packed[:cut] + b"\0\1\0\1" + packed[cut + 4:])
+    # A run or a literal longer than the row: the excess is dropped.
+    body = struct.pack(">H", 1) + struct.pack(">HH", 2, 5) + bytes([256 - 5, 9, 5, 1, 2, 3, 4, 5, 6])
+    _write(p("psd_rle_run_past_row.psd"), _psd(4, 2, 1, 8, [], channels=1)[:-2] + body)
+
+
+def _psd_bad(p):
+    planes = _psd_planes(_noise(6, 5, 3, 213))
+    good = _psd(5, 6, 3, 8, planes, True)
+    _write(p("psd_truncated_rle.psd"), good[:-7])
+    _write(p("psd_truncated_raw.psd"), _psd(5, 6, 3, 8, planes)[:-3])
+    _write(p("psd_header_cut.psd"), good[:20])
+    _write(p("psd_version_2.psd"), _psd(5, 6, 3, 8, planes, version=2))
+    _write(p("psd_16bit.psd"), _psd(5, 6, 3, 16, [r + r for r in planes]))
+    _write(p("psd_lab_16bit.psd"), _psd(5, 6, 9, 16, planes))
+    _write(p("psd_too_few_channels.psd"), _psd(5, 6, 3, 8, planes[:2]))
+    _write(p("psd_zip.psd"), _psd(5, 6, 3, 8, [], channels=3)[:-2] + struct.pack(">H", 2) + b"\0" * 90)
+    _write(p("psd_resources_cut.psd"), _psd(5, 6, 3, 8, planes, resources=b"8BIM\3\xed")[:-90])
+    gray_alpha = _psd_layer((0, 0, 1, 1), (0, 65535))
+    _write(p("psd_layer_gray_alpha.psd"), _psd(5, 6, 3, 8, planes, layers=_psd_layers([gray_alpha], b"\0" * 8)))
+    _write(p("psd_layer_channel_id.psd"),
+           _psd(5, 6, 3, 8, planes, layers=_psd_layers([_psd_layer((0, 0, 1, 1), (0, 1, 7))], b"\0" * 12)))
+    _write(p("psd_layer_count_too_big.psd"), _psd(5, 6, 3, 8, planes, layers=struct.pack(">Ih", 42, 5) + b"\0" * 40))
+    _write(p("psd_layer_data_missing.psd"), _psd(5, 6, 3, 8, planes,
+                                                 layers=_psd_layers([_psd_layer((0, 0, 2, 3), (0,))])))
+    _write(p("psd_zero_height.psd"), _psd(5, 0, 3, 8, [[], [], []]))
+    _write(p("psd_bomb.psd"), _psd(70000, 70000, 1, 8, [[b"\0" * 64]]))
+
+
 def _xbm_body(bits, per_line=12):
     """Rows of 0/1 as XBM bytes (least significant bit first), written as C hex literals."""
     h, w = bits.shape
@@ -970,6 +1082,7 @@ def make_good(out):
     _pcx_good(p)
     _sgi_good(p)
     _dds_good(p)
+    _psd_good(p)
     _xbm_good(p)
     _mpo_good(p)
     _png_good(p)
@@ -989,6 +1102,7 @@ def make_bad(out):
     _pcx_bad(p)
     _sgi_bad(p)
     _dds_bad(p)
+    _psd_bad(p)
     _xbm_bad(p)
     _png_bad(p)
     _png_header_bad(p)

@@ -22,13 +22,12 @@ bool StartsWith(std::span<const uint8_t> bytes, std::string_view prefix, size_t 
 }
 
 constexpr const char* kSupported =
-    "JPEG, PNG, GIF, WebP, BMP, TIFF, PNM, TGA, ICO, CUR, DIB, PCX, SGI, XBM, JPEG 2000, DDS, HEIF/HEIC, AVIF";
+    "JPEG, PNG, GIF, WebP, BMP, TIFF, PNM, TGA, ICO, CUR, DIB, PCX, SGI, XBM, JPEG 2000, DDS, PSD, HEIF/HEIC, AVIF";
 
 // Formats Pillow opens that we deliberately do not: a clear "unsupported" beats "not an image".
 const char* OtherKnownFormat(std::span<const uint8_t> bytes) {
   using namespace std::string_view_literals;
   if (StartsWith(bytes, "ftyp"sv, 4)) return "ISO media (MP4, QuickTime; no HEIF or AVIF brand)";
-  if (StartsWith(bytes, "8BPS"sv)) return "PSD";
   if (StartsWith(bytes, "P7"sv)) return "PAM";
   if (StartsWith(bytes, "qoif"sv)) return "QOI";
   if (StartsWith(bytes, "%PDF"sv)) return "PDF";
@@ -71,6 +70,7 @@ Format SniffFormat(std::span<const uint8_t> bytes) {
   }
   if (LooksLikeHeif(bytes)) return Format::kHeif;
   if (StartsWith(bytes, "DDS "sv)) return Format::kDds;
+  if (StartsWith(bytes, "8BPS"sv)) return Format::kPsd;
   if (LooksLikePcx(bytes)) return Format::kPcx;
   if (LooksLikeSgi(bytes)) return Format::kSgi;
   if (LooksLikeIconDirectory(bytes)) return bytes[2] == 1 ? Format::kIco : Format::kCur;
@@ -115,6 +115,8 @@ const char* FormatName(Format format) {
       return "HEIF";
     case Format::kDds:
       return "DDS";
+    case Format::kPsd:
+      return "PSD";
     case Format::kUnknown:
       break;
   }
@@ -229,6 +231,9 @@ Image DecodeImage(std::span<const uint8_t> bytes, const std::string& name, const
       break;
     case Format::kDds:
       decoded = DecodeDds(ctx);
+      break;
+    case Format::kPsd:
+      decoded = DecodePsd(ctx);
       break;
     case Format::kUnknown:
       if (const char* other = OtherKnownFormat(bytes)) {

@@ -300,8 +300,8 @@ TEST(DecodeErrorsTest, EmptyAndNonImages) {
 }
 
 TEST(DecodeErrorsTest, OtherFormatsAreUnsupported) {
-  const std::string psd = "8BPS\0\1\0\0\0\0\0\0\0\3";
-  ExpectRefused(std::vector<uint8_t>(psd.begin(), psd.end()), "x.psd", "PSD images are not supported",
+  const std::string qoi = "qoif\0\0\0\4\0\0\0\4\3\0";
+  ExpectRefused(std::vector<uint8_t>(qoi.begin(), qoi.end()), "x.qoi", "QOI images are not supported",
                 ErrorKind::kUnsupported);
 }
 

@@ -16,7 +16,7 @@
 namespace vit::image {
 
 enum class Format { kUnknown, kJpeg, kPng, kGif, kWebp, kBmp, kTiff, kPnm, kTga, kDib, kIco, kCur, kPcx, kSgi, kXbm,
-                   kJpeg2000, kHeif, kDds };
+                   kJpeg2000, kHeif, kDds, kPsd };
 
 // From the leading bytes only, as Pillow's _accept() checks do; the file name is never consulted.
 Format SniffFormat(std::span<const uint8_t> bytes);
@@ -92,6 +92,8 @@ bool LooksLikeTga(std::span<const uint8_t> bytes);
 Decoded DecodeJpeg2000(const DecodeContext& ctx);
 // DDS: the first surface, uncompressed or BC1-BC5, as Pillow 9.4's DdsImagePlugin reads it.
 Decoded DecodeDds(const DecodeContext& ctx);
+// PSD: the merged image, as Pillow 9.4's PsdImagePlugin opens it.
+Decoded DecodePsd(const DecodeContext& ctx);
 // HEIF/HEIC and AVIF through libheif, as pillow-heif's plugin opens them (beyond Pillow itself).
 Decoded DecodeHeif(const DecodeContext& ctx);
 // An ISO base media file whose major brand is a HEIF or AVIF still-image or sequence brand.

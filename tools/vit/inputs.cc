@@ -37,7 +37,7 @@ std::string InputItem::Name() const {
 bool IsImageExtension(const std::filesystem::path& path) {
   static const char* kExtensions[] = {".jpg", ".jpeg", ".jpe", ".jfif", ".mpo", ".png", ".webp", ".bmp", ".dib",
                                       ".gif", ".tif", ".tiff", ".pbm", ".pgm", ".ppm", ".pnm", ".tga", ".ico",
-                                      ".cur", ".pcx", ".sgi", ".rgb", ".rgba", ".bw", ".xbm", ".dds",
+                                      ".cur", ".pcx", ".sgi", ".rgb", ".rgba", ".bw", ".xbm", ".dds", ".psd",
                                       ".jp2", ".j2k", ".j2c", ".jpc", ".jpf", ".jpx", ".heic", ".heif", ".hif",
                                       ".avif"};
   const std::string ext = LowerExtension(path);

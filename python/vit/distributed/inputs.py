@@ -10,8 +10,8 @@ from .. import _vit
 # The extensions `vit embed` takes from a folder (tools/vit/inputs.cc), and the archives taken here.
 IMAGE_EXTENSIONS = frozenset([".jpg", ".jpeg", ".jpe", ".jfif", ".mpo", ".png", ".webp", ".bmp", ".dib", ".gif",
                               ".tif", ".tiff", ".pbm", ".pgm", ".ppm", ".pnm", ".tga", ".ico", ".cur", ".pcx",
-                              ".sgi", ".rgb", ".rgba", ".bw", ".xbm", ".dds", ".jp2", ".j2k", ".j2c", ".jpc", ".jpf",
-                              ".jpx", ".heic", ".heif", ".hif", ".avif"])
+                              ".sgi", ".rgb", ".rgba", ".bw", ".xbm", ".dds", ".psd", ".jp2", ".j2k", ".j2c", ".jpc",
+                              ".jpf", ".jpx", ".heic", ".heif", ".hif", ".avif"])
 TAR_EXTENSIONS = (".tar",)
 COMPRESSED_TAR_EXTENSIONS = (".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".tar.zst")
 
