@@ -33,7 +33,6 @@ Family FamilyOf(const ViTConfig& c) {
   } else if (t == "siglip" || t == "siglip_vision_model") {
     f.name = "SigLIP";
     f.leading_tokens = 0;
-    f.can_interpolate = false;
     f.pooler = c.vision_use_head ? PoolerKind::kAttentionHead : PoolerKind::kNone;
   } else {
     throw Error("config.json: field \"model_type\": no family for \"" + t + "\"", ErrorKind::kInvalidInput);

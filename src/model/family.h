@@ -32,7 +32,6 @@ struct Family {
   PoolerKind pooler = PoolerKind::kDense;
   bool always_interpolate = false;  // DINOv2 interpolates position embeddings to any input size
   bool antialiased_interpolation = false;  // DINOv2 with registers: interpolate(..., antialias=True)
-  bool can_interpolate = true;      // SigLIP's resize of its grid is not implemented: other sizes are refused
 };
 
 // Throws kInvalidInput naming config.json's field for what the family cannot run.

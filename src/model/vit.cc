@@ -48,10 +48,6 @@ ViT::Shape ViT::CheckInput(const Tensor& pixel_values, const RunOptions& options
     throw Error("pixel_values has " + std::to_string(channels) + " channels, the model expects " +
                     std::to_string(c.num_channels) + " (config.json num_channels)",
                 ErrorKind::kInvalidArgument);
-  if (options.interpolate_pos_encoding && !family_.can_interpolate)
-    throw Error("interpolate_pos_encoding: not supported for " + family_.name + " models; resize to " +
-                    std::to_string(c.image_size) + "*" + std::to_string(c.image_size),
-                ErrorKind::kUnsupported);
   const bool interpolate = options.interpolate_pos_encoding || family_.always_interpolate;
   if (!interpolate && (height != c.image_size || width != c.image_size))
     throw Error("Input image size (" + std::to_string(height) + "*" + std::to_string(width) +

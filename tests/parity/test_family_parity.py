@@ -70,9 +70,10 @@ class FamilyParity(unittest.TestCase):
                 self.check(name, family_checkpoint(name, kind), photos(3, 32, 32), outputs)
 
     def test_interpolated_sizes(self):
-        # DeiT and CLIP with --interpolate-pos-encoding; DINOv2 at any size without it, as Dinov2Model does.
+        # DeiT, CLIP and SigLIP (no [CLS]: its whole grid) with --interpolate-pos-encoding; DINOv2 at any size without it, as Dinov2Model does.
         for name, kind, extra, size in [("deit-teacher-tiny", "deit-teacher", ["--interpolate-pos-encoding"], (48, 40)),
                                         ("clip-tiny", "clip", ["--interpolate-pos-encoding"], (40, 56)),
+                                        ("siglip-tiny", "siglip", ["--interpolate-pos-encoding"], (48, 40)),
                                         ("dinov2-tiny", "dinov2", [], (56, 40)),
                                         ("dinov2-registers-tiny", "dinov2-registers", [], (24, 48)),
                                         ("dinov2-registers-tiny", "dinov2-registers", [], (48, 56))]:
@@ -80,12 +81,6 @@ class FamilyParity(unittest.TestCase):
                 outputs = ["last_hidden_state", "pooler_output"] if kind != "deit-teacher" else ["last_hidden_state", "logits"]
                 self.check(f"{name} {size[0]}x{size[1]}", family_checkpoint(name, kind), photos(3, *size), outputs, extra,
                            interpolate=True)
-
-    def test_siglip_refuses_interpolation(self):
-        model = family_checkpoint("siglip-tiny", "siglip")
-        with self.assertRaises(AssertionError) as e:
-            embed(model, photos(1, 48, 48), ["pooler_output"], ["--interpolate-pos-encoding"])
-        self.assertIn("not supported for SigLIP", str(e.exception))
 
     def test_pytorch_bin_of_full_models_gives_the_same_bits(self):
         # CLIPModel's and SiglipModel's pytorch_model.bin (with position_ids buffers and the text tower).
