@@ -41,7 +41,8 @@ StageValues StageFlopsPerImage(const ViTConfig& c, bool has_pooler, bool has_cla
   flops[Stage::kQueryKeyValue] = layers * 2 * tokens * d * (3 * d);
   flops[Stage::kAttention] = layers * 2 * (2 * tokens * tokens * d);  // q k^T, then probs v, over all heads
   flops[Stage::kAttentionOutput] = layers * 2 * tokens * d * d;
-  flops[Stage::kIntermediate] = layers * 2 * tokens * d * inner;
+  // SwiGLU's weights_in (DINOv2-giant) yields both halves of the gated product: twice fc1's outputs.
+  flops[Stage::kIntermediate] = layers * 2 * tokens * d * inner * (family.swiglu ? 2 : 1);
   flops[Stage::kOutput] = layers * 2 * tokens * inner * d;
   const double pooled = c.pooler_output_size > 0 ? static_cast<double>(c.pooler_output_size) : d;
   if (has_pooler) flops[Stage::kHead] += 2 * d * pooled;

@@ -37,9 +37,6 @@ Family FamilyOf(const ViTConfig& c) {
   } else {
     throw Error("config.json: field \"model_type\": no family for \"" + t + "\"", ErrorKind::kInvalidInput);
   }
-  if (f.swiglu)
-    throw Error("config.json: field \"use_swiglu_ffn\": the SwiGLU MLP (DINOv2-giant) is not supported yet",
-                ErrorKind::kUnsupported);
   return f;
 }
 

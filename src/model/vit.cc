@@ -7,6 +7,7 @@
 
 #include "core/threads.h"
 #include "kernels/attention.h"
+#include "kernels/bf16.h"
 #include "kernels/layer_norm.h"
 #include "model/position_embeddings.h"
 #include "model/precision_policy.h"
@@ -175,7 +176,21 @@ void ViT::Layer(const LayerWeights& layer, const Shape& s, float* probs) {
   Timed(Stage::kLayerNorm, [&] { NormForGemm(layer.layernorm_after, rows); });
   // then layer_output = self.output(layer_output, hidden_states)   (dense + residual fused)
   const Epilogue activation = family_.mlp_activation;
-  if (Bf16Activations()) {  // the activation's output stored as bf16, fc2's input type
+  if (family_.swiglu) {
+    // Dinov2SwiGLUFFN: x1, x2 = weights_in(x).chunk(2, dim=-1); weights_out(silu(x1) * x2)
+    Timed(Stage::kIntermediate, [&] {
+      GemmOnNormed(layer.intermediate, rows, ws_.gates.data(), Epilogue::kBias, s.tokens);
+      SwiGluGate(rows);
+    });
+    Timed(Stage::kOutput, [&] {
+      if (Bf16Activations()) {
+        layer.output.Forward(MlpBf16(), rows, branch, residual);
+      } else {
+        layer.output.Forward(ws_.mlp.data(), rows, branch, residual, s.tokens);
+      }
+      if (scaled) ScaledResidual(branch, layer.layer_scale2, rows);
+    });
+  } else if (Bf16Activations()) {  // the activation's output stored as bf16, fc2's input type
     Timed(Stage::kIntermediate, [&] { layer.intermediate.Forward(NormedBf16(), rows, MlpBf16(), activation); });
     Timed(Stage::kOutput, [&] {
       layer.output.Forward(MlpBf16(), rows, branch, residual);
@@ -189,6 +204,29 @@ void ViT::Layer(const LayerWeights& layer, const Shape& s, float* probs) {
       if (scaled) ScaledResidual(branch, layer.layer_scale2, rows);
     });
   }
+}
+
+// SwiGLU's gated product silu(x1) * x2 over the two halves of weights_in's output, in float as PyTorch
+// does it (silu rounded, then the product), stored as weights_out's input type (bf16 for a bf16 model).
+void ViT::SwiGluGate(int64_t rows) {
+  const int64_t h = config_.intermediate_size;
+  const float* gates = ws_.gates.data();
+  const bool bf16 = Bf16Activations();
+  float* out = ws_.mlp.data();
+  uint16_t* out_bf16 = bf16 ? MlpBf16() : nullptr;
+  core::ParallelFor(rows, [&](int64_t r) {
+    const float* x1 = gates + r * 2 * h;
+    const float* x2 = x1 + h;
+    for (int64_t k = 0; k < h; ++k) {
+      const float silu = x1[k] / (1.0f + std::exp(-x1[k]));
+      const float product = silu * x2[k];
+      if (bf16) {
+        out_bf16[r * h + k] = kernels::FloatToBf16(product);
+      } else {
+        out[r * h + k] = product;
+      }
+    }
+  });
 }
 
 // Dinov2LayerScale and the residual: hidden_states += branch * lambda1, in float as PyTorch does it (a
@@ -325,6 +363,7 @@ ModelOutput ViT::Forward(const Tensor& pixel_values, const RunOptions& options) 
   ws_.qkv.Reserve(n * static_cast<size_t>(3 * d));
   ws_.context.Reserve(n * static_cast<size_t>(d));
   if (family_.layer_scale) ws_.branch.Reserve(n * static_cast<size_t>(d));
+  if (family_.swiglu) ws_.gates.Reserve(n * static_cast<size_t>(2 * c.intermediate_size));
   if (Bf16Activations()) {  // two bf16 values per float of storage
     ws_.normed_bf16.Reserve((n * static_cast<size_t>(d) + 1) / 2);
     ws_.mlp_bf16.Reserve((n * static_cast<size_t>(c.intermediate_size) + 1) / 2);

@@ -54,6 +54,7 @@ class ViT {
                     int64_t rows_per_scale);
   void SelfAttention(const LayerWeights& layer, const Shape& s, float* probs);
   void Layer(const LayerWeights& layer, const Shape& s, float* probs);
+  void SwiGluGate(int64_t rows);
   void ScaledResidual(const float* branch, const Parameter& scale, int64_t rows);
   void AttentionPool(const Shape& s, const float* tokens, float* pooled);
   void Head(const Shape& s, ModelOutput& out);

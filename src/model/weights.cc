@@ -248,8 +248,8 @@ Names NamesOf(const ViTConfig& c) {
     if (t == "dinov2_with_registers") n.registers = "embeddings.register_tokens";
     n.norm1 = "norm1";
     n.norm2 = "norm2";
-    n.fc1 = "mlp.fc1";
-    n.fc2 = "mlp.fc2";
+    n.fc1 = c.use_swiglu_ffn ? "mlp.weights_in" : "mlp.fc1";  // Dinov2SwiGLUFFN or Dinov2MLP
+    n.fc2 = c.use_swiglu_ffn ? "mlp.weights_out" : "mlp.fc2";
     n.scale1 = "layer_scale1.lambda1";
     n.scale2 = "layer_scale2.lambda1";
   } else {  // clip, siglip: CLIPVisionTransformer / SiglipVisionTransformer under vision_model.
@@ -330,7 +330,8 @@ ViTWeights BindWeights(io::TensorSource& source, const ViTConfig& c, Precision p
     layer.qkv = b.ReadFusedQkv(L + n.attention, n.qkv, d, c.num_attention_heads, c.qkv_bias);
     layer.attention_output = b.ReadLinear(L + n.out, d, d);
     layer.layernorm_after = b.ReadLayerNorm(L + n.norm2, d);
-    layer.intermediate = b.ReadLinear(L + n.fc1, d, c.intermediate_size);
+    // SwiGLU's weights_in yields both halves of the gated product: [2 * intermediate_size, D].
+    layer.intermediate = b.ReadLinear(L + n.fc1, d, (family.swiglu ? 2 : 1) * c.intermediate_size);
     layer.output = b.ReadLinear(L + n.fc2, c.intermediate_size, d);
     if (family.layer_scale) {
       layer.layer_scale1 = b.ReadParameter(L + n.scale1, {d});

@@ -16,6 +16,7 @@ struct Workspace {
   core::FloatBuffer qkv;           // [B * T, 3 * D]
   core::FloatBuffer context;       // [B * T, D]
   core::FloatBuffer mlp;           // [B * T, intermediate_size]
+  core::FloatBuffer gates;         // [B * T, 2 * intermediate_size] SwiGLU's weights_in output (DINOv2)
   // bf16 models: normed and mlp as bf16, the next GEMM's input type (floats as units of storage)
   core::FloatBuffer normed_bf16, mlp_bf16;
   core::FloatBuffer cls;           // [B, D]

@@ -116,7 +116,11 @@ def encoder_layer(sd, cfg, model_type, i, x):
     if dinov2:  # Dinov2Layer: layer_scale1, residual; norm2, mlp, layer_scale2, residual
         x = a * sd[L + "layer_scale1.lambda1"] + x
         h = layer_norm(sd, L + "norm2", x, eps)
-        h = linear(sd, L + "mlp.fc2", act(linear(sd, L + "mlp.fc1", h)))
+        if cfg.get("use_swiglu_ffn"):  # Dinov2SwiGLUFFN: x1, x2 = weights_in(h).chunk(2); weights_out(silu(x1) * x2)
+            x1, x2 = linear(sd, L + "mlp.weights_in", h).chunk(2, dim=-1)
+            h = linear(sd, L + "mlp.weights_out", F.silu(x1) * x2)
+        else:  # Dinov2MLP
+            h = linear(sd, L + "mlp.fc2", act(linear(sd, L + "mlp.fc1", h)))
         return h * sd[L + "layer_scale2.lambda1"] + x, probs
     x = a + x  # DeiTLayer, as ViTLayer
     h = layer_norm(sd, L + "layernorm_after", x, eps)

@@ -7,7 +7,7 @@ DINOv2's mask_token). Weights are scaled like a trained model's: normal(0, 0.02)
   make_family_checkpoint.py --kind clip --preset tiny --out DIR
   kinds: deit-teacher (DeiTForImageClassificationWithTeacher), deit (DeiTModel), dinov2 (Dinov2Model),
          dinov2-registers, clip (CLIPModel), clip-vision (CLIPVisionModelWithProjection), siglip (SiglipModel),
-         siglip-vision (SiglipVisionModel)
+         siglip-vision (SiglipVisionModel), dinov2-swiglu (Dinov2Model with use_swiglu_ffn, as dinov2-giant)
 """
 import argparse
 import json
@@ -30,11 +30,11 @@ PRESETS = {
     "siglip-base": dict(hidden_size=768, num_hidden_layers=12, num_attention_heads=12, intermediate_size=3072,
                         image_size=224, patch_size=16),
 }
-MODEL_TYPES = {"deit-teacher": "deit", "deit": "deit", "dinov2": "dinov2", "dinov2-registers": "dinov2_with_registers",
+MODEL_TYPES = {"deit-teacher": "deit", "deit": "deit", "dinov2": "dinov2", "dinov2-swiglu": "dinov2", "dinov2-registers": "dinov2_with_registers",
                "clip": "clip", "clip-vision": "clip_vision_model", "siglip": "siglip",
                "siglip-vision": "siglip_vision_model"}
 ARCHITECTURES = {"deit-teacher": "DeiTForImageClassificationWithTeacher", "deit": "DeiTModel",
-                 "dinov2": "Dinov2Model", "dinov2-registers": "Dinov2WithRegistersModel", "clip": "CLIPModel",
+                 "dinov2": "Dinov2Model", "dinov2-swiglu": "Dinov2Model", "dinov2-registers": "Dinov2WithRegistersModel", "clip": "CLIPModel",
                  "clip-vision": "CLIPVisionModelWithProjection", "siglip": "SiglipModel",
                  "siglip-vision": "SiglipVisionModel"}
 
@@ -52,6 +52,8 @@ def vision_config(kind, preset, overrides):
                  attention_probs_dropout_prob=0.0, initializer_range=0.02)
         if t == "dinov2_with_registers":
             v["num_register_tokens"] = 4
+        if kind == "dinov2-swiglu":
+            v["use_swiglu_ffn"] = True
     elif t.startswith("clip"):
         v.update(hidden_act="quick_gelu", layer_norm_eps=1e-5, projection_dim=32 if preset == "tiny" else 768,
                  model_type="clip_vision_model", attention_dropout=0.0, initializer_factor=1.0, num_channels=3)
@@ -146,8 +148,13 @@ def random_state_dict(kind, cfg, num_labels, seed):
                 r.norm(sd, L + "norm1", d)
                 sd[L + "layer_scale1.lambda1"] = 0.1 + r.normal(d, std=0.05)
                 r.norm(sd, L + "norm2", d)
-                r.linear(sd, L + "mlp.fc1", inter, d)
-                r.linear(sd, L + "mlp.fc2", d, inter)
+                if v.get("use_swiglu_ffn"):  # Dinov2SwiGLUFFN
+                    h = (int(inter * 2 / 3) + 7) // 8 * 8
+                    r.linear(sd, L + "mlp.weights_in", 2 * h, d)
+                    r.linear(sd, L + "mlp.weights_out", d, h)
+                else:
+                    r.linear(sd, L + "mlp.fc1", inter, d)
+                    r.linear(sd, L + "mlp.fc2", d, inter)
                 sd[L + "layer_scale2.lambda1"] = 0.1 + r.normal(d, std=0.05)
             else:
                 r.norm(sd, L + "layernorm_before", d)

@@ -54,6 +54,7 @@ TINY = [
     ("dinov2-registers-tiny", "dinov2-registers", ["last_hidden_state", "mean", "cls", "pooler_output", "hidden_states"]),
     ("siglip-tiny", "siglip", ["last_hidden_state", "mean", "pooler_output", "hidden_states", "attentions"]),
     ("siglip-vision-tiny", "siglip-vision", ["last_hidden_state", "pooler_output"]),
+    ("dinov2-swiglu-tiny", "dinov2-swiglu", ["last_hidden_state", "pooler_output", "hidden_states", "attentions"]),
 ]
 
 
