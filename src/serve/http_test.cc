@@ -104,6 +104,16 @@ struct RawResponse {
 };
 
 // Reads answers off one connection; keeps what follows one answer for the next.
+// Sends `bytes` one at a time, a poll interval apart, until the server answers or closes. Every read the
+// server makes then finishes at once, so only a deadline on the whole phase (header or body) can stop it.
+void DripUntilAnswered(int fd, const std::string& bytes) {
+  for (char c : bytes) {
+    if (!SendAll(fd, std::string_view(&c, 1))) return;
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, /*ms*/ 50) > 0) return;
+  }
+}
+
 class Reader {
  public:
   explicit Reader(int fd) : fd_(fd) {}
@@ -472,13 +482,7 @@ TEST_F(HttpServerTest, AHeaderDrippedSlowlyMeetsItsDeadline) {
   const int fd = Connect(port_);
   const std::string request = "GET /hello HTTP/1.1\r\nHost: x\r\nX-Slow: " + std::string(100, 's') + "\r\n\r\n";
   const auto start = std::chrono::steady_clock::now();
-  // A byte every 50 ms: each read is quick, the header as a whole is not.
-  size_t sent = 0;
-  while (sent < request.size() && std::chrono::steady_clock::now() - start < std::chrono::seconds(3)) {
-    if (!SendAll(fd, request.substr(sent++, 1))) break;
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, 50) > 0) break;
-  }
+  DripUntilAnswered(fd, request);
   Reader reader(fd);
   EXPECT_EQ(reader.Next(std::chrono::milliseconds(2000)).status, 408);
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(2000));
@@ -493,11 +497,7 @@ TEST_F(HttpServerTest, ABodyDrippedSlowlyMeetsItsDeadline) {
   const int fd = Connect(port_);
   SendAll(fd, "POST /models/m/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n");
   const auto start = std::chrono::steady_clock::now();
-  for (int i = 0; i < 40; ++i) {
-    if (!SendAll(fd, "b")) break;
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, 50) > 0) break;
-  }
+  DripUntilAnswered(fd, std::string(40, 'b'));
   EXPECT_EQ(Reader(fd).Next(std::chrono::milliseconds(2000)).status, 408);
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(2000));
   ::close(fd);
