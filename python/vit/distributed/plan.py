@@ -71,15 +71,25 @@ def shard_files(plan: Dict[str, Any], index: int, with_errors: bool) -> List[str
     return files + [f"{name}.errors.jsonl"] if with_errors else files
 
 
-def load_manifest(out_dir: str) -> Optional[Dict[str, Any]]:
-    path = os.path.join(out_dir, MANIFEST)
+def read_json(path: str, what: str) -> Optional[Any]:
+    """The JSON in `path`, or None when there is no such file; ShardError naming `what` when unreadable."""
     try:
         with open(path, encoding="utf-8") as f:
-            manifest = json.load(f)
+            value = json.load(f)
     except FileNotFoundError:
         return None
     except (OSError, ValueError) as e:
-        raise ShardError(f"{path}: unreadable manifest: {e}") from None
+        raise ShardError(f"{path}: unreadable {what}: {e}") from None
+    if value is None:  # a file holding null is damaged, not absent
+        raise ShardError(f"{path}: unreadable {what}: null")
+    return value
+
+
+def load_manifest(out_dir: str) -> Optional[Dict[str, Any]]:
+    path = os.path.join(out_dir, MANIFEST)
+    manifest = read_json(path, "manifest")
+    if manifest is None:
+        return None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT or "plan" not in manifest:
         raise ShardError(f"{path}: not a {FORMAT} manifest")
     return manifest

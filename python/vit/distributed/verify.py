@@ -8,19 +8,15 @@ import numpy as np
 
 from .files import decode_keys, sha256_of
 from .inputs import Item
-from .plan import SHARDS, ShardError, shard_files, shard_name, shard_range
+from .plan import SHARDS, ShardError, read_json, shard_files, shard_name, shard_range
 
 
 def load_record(out_dir: str, plan: Dict[str, Any], index: int) -> Optional[Dict[str, Any]]:
     """The shard's record, or None when the shard has none (it never finished)."""
     path = os.path.join(out_dir, SHARDS, shard_name(plan, index) + ".json")
-    try:
-        with open(path, encoding="utf-8") as f:
-            record = json.load(f)
-    except FileNotFoundError:
+    record = read_json(path, "shard record")
+    if record is None:
         return None
-    except (OSError, ValueError) as e:
-        raise ShardError(f"{path}: unreadable shard record: {e}") from None
     if not isinstance(record, dict) or record.get("plan") != plan["hash"] or record.get("shard") != index:
         raise ShardError(f"{path}: the record of another plan or shard")
     return record
