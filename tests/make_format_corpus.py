@@ -12,6 +12,7 @@ import zlib
 import numpy as np
 from PIL import Image
 
+import make_gaps_corpus
 import make_jpeg2000_corpus
 
 
@@ -1091,6 +1092,7 @@ def make_good(out):
     make_jpeg2000_corpus.make_good(p)
     _tiff_good(p)
     _gif_good(p)
+    make_gaps_corpus.make_good(p)
 
 
 def make_bad(out):
@@ -1110,3 +1112,4 @@ def make_bad(out):
     make_jpeg2000_corpus.make_bad(p)
     _tiff_bad(p)
     _gif_bad(p)
+    make_gaps_corpus.make_bad(p)

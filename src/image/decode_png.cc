@@ -5,8 +5,9 @@
 //
 // The header, the palette and the image data are read here as Pillow reads them (png.h only names the
 // colour types). The image data is inflated as Pillow's ZIP decoder does it (ZipDecode.c, fed by
-// ImageFile.load and PngImageFile.load_read): one row per inflate call, over the IDAT chunks that
-// follow each other, done as soon as the last row is in. A file cut after that row, or missing the
+// ImageFile.load and PngImageFile.load_read): one row per inflate call, over the IDAT, DDAT and fdAT
+// chunks that follow each other (an APNG's first frame may start in, or go on in, fdAT chunks), done
+// as soon as the last row is in. A file cut after that row, or missing the
 // IDAT CRC, the zlib adler32 or IEND, is therefore an image, while a zlib error met on the way (a
 // wrong adler32 right after the last row included) refuses it. The chunks around the image data
 // follow Pillow's rules too (png_chunks.h): the last IHDR and PLTE count, a compression method is
@@ -14,6 +15,7 @@
 #include <png.h>
 #include <zlib.h>
 
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -56,10 +58,18 @@ void CheckImageDataCanHoldTheImage(const DecodeContext& ctx, const PngLayout& l,
   }
 }
 
-// The compressed bytes in the run of IDAT chunks that starts at `at` (what the file holds of them).
+// load_read takes the image data from every IDAT, DDAT and fdAT chunk that follows the first one; an
+// fdAT's data starts after its 4-byte sequence number.
+size_t ImageDataPrefix(const uint8_t* type) {
+  if (std::memcmp(type, "IDAT", 4) == 0 || std::memcmp(type, "DDAT", 4) == 0) return 0;
+  if (std::memcmp(type, "fdAT", 4) == 0) return 4;
+  return SIZE_MAX;
+}
+
+// The compressed bytes in the run of image data chunks that starts at `at` (what the file holds of them).
 uint64_t ImageDataBytes(std::span<const uint8_t> bytes, size_t at) {
   uint64_t total = 0;
-  while (bytes.size() - at >= 8 && std::memcmp(bytes.data() + at + 4, "IDAT", 4) == 0) {
+  while (bytes.size() - at >= 8 && ImageDataPrefix(bytes.data() + at + 4) != SIZE_MAX) {
     const size_t length = PngBigEndian32(bytes.data() + at);
     const size_t held = std::min(length, bytes.size() - at - 8);
     total += held;
@@ -241,28 +251,33 @@ void ExpandPacked(const uint8_t* in, size_t samples, int bit_depth, uint8_t* out
   }
 }
 
-// The image data, from the first IDAT chunk at `at`, as ImageFile.load reads it: each chunk's data in
-// blocks of at most 64 KB (decodermaxblock), the next chunk taken while it is an IDAT. Returns where
-// the data of the chunk that held the last row ends.
+// The image data, from the first IDAT (or fdAT) chunk at `at`, as ImageFile.load reads it: each
+// chunk's data in blocks of at most 64 KB (decodermaxblock), the next chunk taken while it is image
+// data. Returns where the data of the chunk that held the last row ends.
 template <typename Emit>
-size_t InflateImageData(const DecodeContext& ctx, size_t at, RowInflater& rows, Emit&& emit) {
+size_t InflateImageData(const DecodeContext& ctx, PngChunkWalk& chunks, size_t at, RowInflater& rows, Emit&& emit) {
   const auto bytes = ctx.bytes();
   constexpr size_t kBlock = 65536;
   while (true) {
     const size_t length = PngBigEndian32(bytes.data() + at);
-    const size_t data_at = at + 8;
-    const size_t held = std::min(length, bytes.size() - data_at);
+    const size_t prefix = ImageDataPrefix(bytes.data() + at + 4);  // the first fdAT's was checked already
+    const size_t data_at = at + 8 + prefix;
+    const size_t data_length = length - prefix;
+    const size_t held = std::min(data_length, bytes.size() - data_at);
     for (size_t off = 0; off < held; off += kBlock) {
-      if (rows.Feed(bytes.data() + data_at + off, std::min(kBlock, held - off), emit)) return data_at + length;
+      if (rows.Feed(bytes.data() + data_at + off, std::min(kBlock, held - off), emit)) return data_at + data_length;
     }
-    if (held < length || bytes.size() - data_at - length < 4 + 8) {
+    if (held < data_length || bytes.size() - data_at - data_length < 4 + 8) {
       ctx.Fail("truncated PNG: the file ends inside the image data, before the last row (Pillow: image file is truncated)");
     }
-    at = data_at + length + 4;
-    if (std::memcmp(bytes.data() + at + 4, "IDAT", 4) != 0) {
-      ctx.Fail("truncated PNG: the image data stops at a " +
-               std::string(reinterpret_cast<const char*>(bytes.data() + at + 4), 4) +
+    at = data_at + data_length + 4;
+    const uint8_t* type = bytes.data() + at + 4;
+    if (ImageDataPrefix(type) == SIZE_MAX) {
+      ctx.Fail("truncated PNG: the image data stops at a " + std::string(reinterpret_cast<const char*>(type), 4) +
                " chunk before the last row (Pillow: image file is truncated)");
+    }
+    if (ImageDataPrefix(type) != 0) {
+      chunks.ContinueWithFrameData(type + 4, PngBigEndian32(bytes.data() + at), bytes.size() - at - 8);
     }
   }
 }
@@ -339,7 +354,7 @@ Decoded DecodePng(const DecodeContext& ctx) {
     uint8_t* out = samples.data() + (image_y * width + box.x + pass.x0) * pixel_bytes;
     for (uint32_t i = 0; i < pixels; ++i) std::memcpy(out + i * pass.dx * pixel_bytes, in + i * pixel_bytes, pixel_bytes);
   };
-  const size_t image_data_end = InflateImageData(ctx, first_idat, rows, emit);
+  const size_t image_data_end = InflateImageData(ctx, chunks, first_idat, rows, emit);
   if (!whole_rows) {
     for (uint32_t y = 0; y < height; ++y) {
       RowToRgb(samples.data() + static_cast<size_t>(y) * width * pixel_bytes, width, color_type, bit_depth, palette,

@@ -180,7 +180,10 @@ size_t PngChunkWalk::ToImageData() {
              std::to_string(type[2]) + "," + std::to_string(type[3]) + " is not four letters");
     }
     const std::string name = ChunkName(type);
-    if (name == "IDAT") {
+    if (name == "IDAT" || name == "fdAT") {
+      // chunk_fdAT checks its sequence number, then is chunk_IDAT for the bytes after it: the first frame
+      // of an animation whose image data has no IDAT.
+      if (name == "fdAT") ContinueWithFrameData(head + 8, length, left - 8);
       // chunk_IDAT: without an fcTL before it, the image data of an APNG is a default image that is not
       // part of the animation, and counts as one more frame.
       if (n_frames_.has_value() && !box_.has_value()) default_image_ = true;
@@ -188,10 +191,6 @@ size_t PngChunkWalk::ToImageData() {
       return at;
     }
     if (name == "IEND") Refuse("PNG file without image data: IEND comes before any IDAT (Pillow: cannot load this image)");
-    if (name == "fdAT") {
-      Refuse("APNG whose image data starts with an fdAT chunk instead of IDAT (Pillow: APNG contains frame "
-             "sequence errors, or reads it as the first frame: not supported)");
-    }
     if (left - 8 < length) {
       Refuse("truncated PNG: chunk " + name + " runs past the end of the file (Pillow: Truncated File Read)");
     }
@@ -204,6 +203,13 @@ size_t PngChunkWalk::ToImageData() {
     if (crc != PngBigEndian32(data + length)) Refuse("broken PNG file: bad checksum in chunk " + name);
     at += 12 + static_cast<size_t>(length);
   }
+}
+
+void PngChunkWalk::ContinueWithFrameData(const uint8_t* data, uint32_t length, size_t held) {
+  if (length >= 4 && held < 4) {
+    Refuse("truncated PNG: the file ends inside the sequence number of an fdAT chunk (Pillow: Truncated File Read)");
+  }
+  Handle("fdAT", data, length);
 }
 
 void PngChunkWalk::AfterImageData(size_t at) {
@@ -304,7 +310,7 @@ void PngChunkWalk::Handle(const std::string& name, const uint8_t* data, uint32_t
     }
     box_ = box;
   } else if (name == "fdAT") {
-    if (length < 4) too_short("APNG contains truncated fdAT chunk");
+    if (length < 4) too_short("APNG contains truncated fDAT chunk");
     const int64_t seq = PngBigEndian32(data);
     if (!seq_num_.has_value() || *seq_num_ != seq - 1) {
       Refuse("APNG contains frame sequence errors: fdAT sequence number " + std::to_string(seq));

@@ -33,8 +33,12 @@ class PngChunkWalk {
  public:
   explicit PngChunkWalk(const DecodeContext& ctx) : ctx_(ctx) {}
 
-  // Image.open's walk; returns where the first IDAT chunk starts (its length field).
+  // Image.open's walk; returns where the first chunk of image data starts (its length field): an IDAT,
+  // or an fdAT whose sequence number this walk has checked.
   size_t ToImageData();
+  // load_read's check of an fdAT that carries on the image data (chunk_fdAT: its length and sequence
+  // number); `data` holds the chunk's `length` bytes, or what the file has of them.
+  void ContinueWithFrameData(const uint8_t* data, uint32_t length, size_t held);
   // load_end's walk from the end of the data of the IDAT chunk that held the last row.
   void AfterImageData(size_t at);
 

@@ -1,0 +1,110 @@
+"""Files in formats the image layer already decodes, in the corners it used to refuse or misread: APNG
+image data in fdAT chunks.
+
+tests/make_format_corpus.py calls make_good(p) and make_bad(p), p(name) giving the path to write.
+"""
+import io
+import struct
+import zlib
+
+import numpy as np
+from PIL import Image
+
+
+def _noise(h, w, c, seed):
+    return np.random.default_rng(seed).integers(0, 256, (h, w, c), dtype=np.uint8)
+
+
+def _write(path, data):
+    with open(path, "wb") as f:
+        f.write(data)
+
+
+# --- APNG ---------------------------------------------------------------------------------------------
+
+def _chunk(kind, data):
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+
+def _png_head(w, h, depth=8, colour=2):
+    return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, depth, colour, 0, 0, 0))
+
+
+def _rows(a):
+    return zlib.compress(b"".join(b"\0" + r.tobytes() for r in a), 9)
+
+
+def _actl(frames):
+    return _chunk(b"acTL", struct.pack(">II", frames, 0))
+
+
+def _fctl(seq, w, h, x=0, y=0, dispose=0, blend=0):
+    return _chunk(b"fcTL", struct.pack(">IIIIIHHBB", seq, w, h, x, y, 1, 10, dispose, blend))
+
+
+def _fdat(seq, data):
+    return _chunk(b"fdAT", struct.pack(">I", seq) + data)
+
+
+IEND = _chunk(b"IEND", b"")
+
+
+def _apng_good(p):
+    # Image.open's walk stops at the first IDAT or fdAT; an fdAT is chunk_IDAT for the bytes after its
+    # sequence number, and load_read takes the data on through IDAT, DDAT and fdAT chunks. Frame 0 is
+    # never disposed or blended: it fills its fcTL box of a zeroed picture.
+    w, h = 17, 13
+    head = _png_head(w, h)
+    z = _rows(_noise(h, w, 3, 301))
+    z2 = _rows(_noise(h, w, 3, 302))
+    _write(p("apng_fdat_first_frame.png"), head + _actl(2) + _fctl(0, w, h) + _fdat(1, z) + _fctl(2, w, h) +
+           _fdat(3, z2) + IEND)
+    _write(p("apng_fdat_first_frame_split.png"), head + _actl(1) + _fctl(0, w, h) + _fdat(1, z[:25]) +
+           _fdat(2, z[25:50]) + _fdat(3, z[50:]) + IEND)
+    zsub = _rows(_noise(5, 7, 3, 303))
+    _write(p("apng_fdat_first_frame_box.png"), head + _actl(2) + _fctl(0, 7, 5, 3, 2, dispose=2, blend=1) +
+           _fdat(1, zsub) + _fctl(2, w, h) + _fdat(3, z2) + IEND)
+    _write(p("apng_idat_goes_on_in_fdat.png"), head + _actl(2) + _fctl(0, w, h) + _chunk(b"IDAT", z[:40]) +
+           _fdat(1, z[40:]) + _fctl(2, w, h) + _fdat(3, z2) + IEND)
+    _write(p("apng_idat_goes_on_in_ddat.png"), head + _chunk(b"IDAT", z[:40]) + _chunk(b"DDAT", z[40:]) + IEND)
+    # A palette picture: outside frame 0's box the zeroed picture is palette entry 0.
+    pal = bytes(_noise(1, 16, 3, 304).reshape(-1))
+    idx = np.random.default_rng(305).integers(0, 16, (4, 6), dtype=np.uint8)
+    _write(p("apng_fdat_first_frame_palette_box.png"), _png_head(w, h, 8, 3) + _chunk(b"PLTE", pal) + _actl(1) +
+           _fctl(0, 6, 4, 10, 8) + _fdat(1, _rows(idx)) + IEND)
+    # As Pillow writes them: the first frame in IDAT, or a default image before the frames.
+    frames = [Image.fromarray(_noise(h, w, 3, 306 + i)) for i in range(3)]
+    for default_image in (False, True):
+        buf = io.BytesIO()
+        frames[0].save(buf, "PNG", save_all=True, append_images=frames[1:], default_image=default_image,
+                       disposal=[1, 2, 0], blend=[0, 1, 1])
+        _write(p(f"apng_pillow_default_image_{int(default_image)}.png"), buf.getvalue())
+
+
+def _apng_bad(p):
+    w, h = 17, 13
+    head = _png_head(w, h)
+    z = _rows(_noise(h, w, 3, 311))
+    # An fdAT before any fcTL, or out of sequence: frame sequence errors.
+    _write(p("apng_fdat_first_without_fctl.png"), head + _actl(1) + _fdat(0, z) + IEND)
+    _write(p("apng_fdat_first_sequence_error.png"), head + _actl(1) + _fctl(0, w, h) + _fdat(4, z) + IEND)
+    _write(p("apng_idat_goes_on_in_fdat_sequence_error.png"), head + _actl(1) + _fctl(0, w, h) +
+           _chunk(b"IDAT", z[:40]) + _fdat(7, z[40:]) + IEND)
+    # Too short for a sequence number, or cut inside it, or cut before the last row.
+    _write(p("apng_fdat_first_short.png"), head + _actl(1) + _fctl(0, w, h) + _chunk(b"fdAT", b"\0\0") + IEND)
+    _write(p("apng_fdat_first_cut_in_sequence.png"), head + _actl(1) + _fctl(0, w, h) +
+           struct.pack(">I", len(z) + 4) + b"fdAT\0\0")
+    _write(p("apng_fdat_first_cut.png"), head + _actl(1) + _fctl(0, w, h) + _fdat(1, z)[: 8 + 4 + len(z) // 2])
+    _write(p("apng_idat_goes_on_in_short_fdat.png"), head + _actl(1) + _fctl(0, w, h) + _chunk(b"IDAT", z[:40]) +
+           _chunk(b"fdAT", b"\0") + IEND)
+    # A default image (IDAT before any fcTL) does not go on past the fcTL of the first frame.
+    _write(p("apng_default_image_stops_at_fctl.png"), head + _actl(1) + _chunk(b"IDAT", z[:30]) +
+           _fctl(0, w, h) + _fdat(1, z[30:]) + IEND)
+
+
+def make_good(p):
+    _apng_good(p)
+
+
+def make_bad(p):
+    _apng_bad(p)
