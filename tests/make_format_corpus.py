@@ -14,6 +14,7 @@ from PIL import Image
 
 import make_gaps_corpus
 import make_jpeg2000_corpus
+import make_rare1_corpus
 
 
 def _noise(h, w, c, seed):
@@ -1090,6 +1091,7 @@ def make_good(out):
     _png_header_good(p)
     _exif_good(p)
     make_jpeg2000_corpus.make_good(p)
+    make_rare1_corpus.make_good(p)
     _tiff_good(p)
     _gif_good(p)
     make_gaps_corpus.make_good(p)
@@ -1110,6 +1112,7 @@ def make_bad(out):
     _png_header_bad(p)
     _exif_bad(p)
     make_jpeg2000_corpus.make_bad(p)
+    make_rare1_corpus.make_bad(p)
     _tiff_bad(p)
     _gif_bad(p)
     make_gaps_corpus.make_bad(p)

@@ -22,7 +22,7 @@ bool StartsWith(std::span<const uint8_t> bytes, std::string_view prefix, size_t 
 }
 
 constexpr const char* kSupported =
-    "JPEG, PNG, GIF, WebP, BMP, TIFF, PNM, TGA, ICO, CUR, DIB, PCX, SGI, XBM, JPEG 2000, DDS, PSD, HEIF/HEIC, AVIF";
+    "JPEG, PNG, GIF, WebP, BMP, TIFF, PNM, TGA, ICO, CUR, DIB, PCX, SGI, XBM, JPEG 2000, DDS, PSD, HEIF/HEIC, AVIF, XPM";
 
 // Formats Pillow opens that we deliberately do not: a clear "unsupported" beats "not an image".
 const char* OtherKnownFormat(std::span<const uint8_t> bytes) {
@@ -76,6 +76,7 @@ Format SniffFormat(std::span<const uint8_t> bytes) {
   if (LooksLikeIconDirectory(bytes)) return bytes[2] == 1 ? Format::kIco : Format::kCur;
   if (LooksLikeTga(bytes)) return Format::kTga;
   if (LooksLikeXbm(bytes)) return Format::kXbm;  // Pillow tries XBM after TGA
+  if (StartsWith(bytes, "/* XPM */"sv)) return Format::kXpm;
   return Format::kUnknown;
 }
 
@@ -117,6 +118,8 @@ const char* FormatName(Format format) {
       return "DDS";
     case Format::kPsd:
       return "PSD";
+    case Format::kXpm:
+      return "XPM";
     case Format::kUnknown:
       break;
   }
@@ -234,6 +237,9 @@ Image DecodeImage(std::span<const uint8_t> bytes, const std::string& name, const
       break;
     case Format::kPsd:
       decoded = DecodePsd(ctx);
+      break;
+    case Format::kXpm:
+      decoded = DecodeXpm(ctx);
       break;
     case Format::kUnknown:
       if (const char* other = OtherKnownFormat(bytes)) {

@@ -16,7 +16,9 @@
 namespace vit::image {
 
 enum class Format { kUnknown, kJpeg, kPng, kGif, kWebp, kBmp, kTiff, kPnm, kTga, kDib, kIco, kCur, kPcx, kSgi, kXbm,
-                   kJpeg2000, kHeif, kDds, kPsd };
+                   kJpeg2000, kHeif, kDds, kPsd,
+                   // Formats read as Pillow 9.4's plugins read them, in the order Image.open tries them.
+                   kXpm };
 
 // From the leading bytes only, as Pillow's _accept() checks do; the file name is never consulted.
 Format SniffFormat(std::span<const uint8_t> bytes);
@@ -98,6 +100,9 @@ Decoded DecodePsd(const DecodeContext& ctx);
 Decoded DecodeHeif(const DecodeContext& ctx);
 // An ISO base media file whose major brand is a HEIF or AVIF still-image or sequence brand.
 bool LooksLikeHeif(std::span<const uint8_t> bytes);
+
+// XPM: one character per pixel, as Pillow 9.4's XpmImagePlugin reads it.
+Decoded DecodeXpm(const DecodeContext& ctx);
 
 // A sink that keeps every row: the whole picture.
 class ImageSink : public RowSink {
