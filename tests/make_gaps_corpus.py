@@ -1,5 +1,5 @@
 """Files in formats the image layer already decodes, in the corners it used to refuse or misread: APNG
-image data in fdAT chunks.
+image data in fdAT chunks; DDS in BC6H and BC7.
 
 tests/make_format_corpus.py calls make_good(p) and make_bad(p), p(name) giving the path to write.
 """
@@ -102,9 +102,59 @@ def _apng_bad(p):
            _fctl(0, w, h) + _fdat(1, z[30:]) + IEND)
 
 
+# --- DDS in BC6H and BC7 --------------------------------------------------------------------------------
+
+def _dds_dx10(w, h, dxgi, data):
+    import make_format_corpus  # noqa: PLC0415 (it imports this module)
+
+    return make_format_corpus._dds(w, h, 4, b"DX10", data=data, dx10=dxgi)
+
+
+def _bptc_blocks(n, bc7, seed):
+    """`n` random 16-byte blocks whose mode bits go through every mode in turn (BC7: the lowest set bit
+    of the first byte, none at all once in 9; BC6H: the 5-bit codes, the four reserved ones included)."""
+    rng = np.random.default_rng(seed)
+    blocks = rng.integers(0, 256, (n, 16), dtype=np.uint8)
+    bc6_codes = [0, 1] + [2 + 4 * i for i in range(8)] + [3 + 4 * i for i in range(8)]
+    for i in range(n):
+        if bc7:
+            mode = i % 9
+            blocks[i, 0] = 0 if mode == 8 else ((int(blocks[i, 0]) << (mode + 1)) | (1 << mode)) & 0xFF
+        else:
+            code = bc6_codes[i % len(bc6_codes)]
+            bits = 2 if code < 2 else 5
+            blocks[i, 0] = (int(blocks[i, 0]) & ~((1 << bits) - 1) & 0xFF) | code
+    return blocks.tobytes()
+
+
+def _dds_good(p):
+    for w, h in ((16, 16), (13, 10), (3, 2)):
+        n = ((w + 3) // 4) * ((h + 3) // 4)
+        for dxgi, name in ((95, "bc6h"), (96, "bc6h_signed"), (98, "bc7")):
+            _write(p(f"dds_{name}_{w}x{h}.dds"), _dds_dx10(w, h, dxgi, _bptc_blocks(n, dxgi > 96, 400 + dxgi + w)))
+    # BC7 typeless and sRGB read as unorm; a second surface (mipmap) is not looked at.
+    _write(p("dds_bc7_typeless.dds"), _dds_dx10(8, 8, 97, _bptc_blocks(4, True, 410)))
+    _write(p("dds_bc7_srgb_mipmap.dds"), _dds_dx10(8, 8, 99, _bptc_blocks(5, True, 411)))
+    # Flat colours as an encoder writes them: BC7 mode 6 with both endpoints equal, BC6H mode 11
+    # (10-bit endpoints, no deltas) at 0, the largest value and in between.
+    flat7 = bytes([0x40]) + bytes(15)
+    _write(p("dds_bc7_flat.dds"), _dds_dx10(4, 4, 98, flat7))
+    for value, name in ((0, "zero"), (0x3FF, "max"), (0x155, "mid")):
+        bits = 0x3 | (value << 5) | (value << 15) | (value << 25) | (value << 35) | (value << 45) | (value << 55)
+        _write(p(f"dds_bc6h_flat_{name}.dds"), _dds_dx10(4, 4, 95, bits.to_bytes(16, "little")))
+
+
+def _dds_bad(p):
+    _write(p("dds_bc7_truncated.dds"), _dds_dx10(13, 10, 98, _bptc_blocks(12, True, 420)[:-3]))
+    _write(p("dds_bc6h_truncated.dds"), _dds_dx10(8, 8, 96, _bptc_blocks(3, False, 421)))
+    _write(p("dds_bc7_bomb.dds"), _dds_dx10(1 << 17, 1 << 17, 98, bytes(64)))
+
+
 def make_good(p):
     _apng_good(p)
+    _dds_good(p)
 
 
 def make_bad(p):
     _apng_bad(p)
+    _dds_bad(p)

@@ -1,6 +1,6 @@
 // DDS (DirectDraw Surface) by hand, following Pillow 9.4's DdsImagePlugin and its BCn decoder: the first
-// surface only, uncompressed luminance and RGB(A) or the block-compressed DXT1/DXT3/DXT5 (BC1-3), BC4 and
-// BC5 (unsigned and signed), then convert("RGB").
+// surface only, uncompressed luminance and RGB(A) or the block-compressed DXT1/DXT3/DXT5 (BC1-3), BC4,
+// BC5 (unsigned and signed), BC6H (unsigned and signed) and BC7 (dds_bptc.h), then convert("RGB").
 //
 // Pillow ignores most of the header: the flags, the pixel-format size, the pitch and the bit count. For
 // uncompressed RGB it derives its raw mode from the R, G, B (and, with DDPF_ALPHAPIXELS, A) masks, so a
@@ -11,6 +11,7 @@
 #include <cstring>
 #include <string>
 
+#include "image/dds_bptc.h"
 #include "image/decoders.h"
 #include "image/pil_convert.h"
 
@@ -25,7 +26,7 @@ constexpr uint32_t kDdpfAlphaPixels = 0x1;
 constexpr uint32_t kDdpfRgb = 0x40;
 constexpr uint32_t kDdpfLuminance = 0x20000;
 
-enum class Block { kBc1, kBc2, kBc3, kBc4, kBc5, kBc5Signed };
+enum class Block { kBc1, kBc2, kBc3, kBc4, kBc5, kBc5Signed, kBc6h, kBc6hSigned, kBc7 };
 
 struct Rgba {
   uint8_t r = 0, g = 0, b = 0, a = 0;
@@ -114,6 +115,11 @@ void DecodeBlock(Block kind, const uint8_t* src, std::array<uint8_t, 48>& rgb) {
       for (size_t n = 0; n < 16; ++n) c[n] = Rgba{ch0[n], ch1[n], 0, 255};
       break;
     }
+    case Block::kBc6h:
+    case Block::kBc6hSigned:
+      return DecodeBc6hBlock(src, kind == Block::kBc6hSigned, rgb);
+    case Block::kBc7:
+      return DecodeBc7Block(src, rgb);
   }
   for (size_t n = 0; n < 16; ++n) {
     rgb[3 * n] = c[n].r;
@@ -250,13 +256,14 @@ Decoded DecodeDds(const DecodeContext& ctx) {
         return DecodeBlocks(ctx, Block::kBc5, kDx10End, width, height);
       case 84:
         return DecodeBlocks(ctx, Block::kBc5Signed, kDx10End, width, height);
-      case 95:
+      case 95:  // BC6H unsigned and signed half floats
+        return DecodeBlocks(ctx, Block::kBc6h, kDx10End, width, height);
       case 96:
-      case 97:
+        return DecodeBlocks(ctx, Block::kBc6hSigned, kDx10End, width, height);
+      case 97:  // BC7 typeless, unorm and sRGB
       case 98:
       case 99:
-        ctx.Fail("DDS DXGI format " + std::to_string(dxgi) + " (BC6H/BC7) is not supported yet (Pillow 9.4 reads it)",
-                 ErrorKind::kUnsupported);
+        return DecodeBlocks(ctx, Block::kBc7, kDx10End, width, height);
       default:
         ctx.Fail("unsupported DDS DXGI format " + std::to_string(dxgi) + " (Pillow 9.4 does not read it either)",
                  ErrorKind::kUnsupported);
