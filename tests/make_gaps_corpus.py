@@ -1,5 +1,5 @@
 """Files in formats the image layer already decodes, in the corners it used to refuse or misread: APNG
-image data in fdAT chunks; DDS in BC6H and BC7.
+image data in fdAT chunks; DDS in BC6H and BC7; PSD in Lab colour.
 
 tests/make_format_corpus.py calls make_good(p) and make_bad(p), p(name) giving the path to write.
 """
@@ -150,11 +150,46 @@ def _dds_bad(p):
     _write(p("dds_bc7_bomb.dds"), _dds_dx10(1 << 17, 1 << 17, 98, bytes(64)))
 
 
+# --- PSD in Lab colour ----------------------------------------------------------------------------------
+
+def _psd_lab(a, rle=False, channels=None):
+    import make_format_corpus as f  # noqa: PLC0415 (it imports this module)
+
+    return f._psd(a.shape[1], a.shape[0], 9, 8, f._psd_planes(a), rle, channels=channels)
+
+
+def _psd_good(p):
+    # Pillow opens Photoshop's Lab (mode 9) as "LAB", each channel's bytes straight into a band, and
+    # converts to RGB through LittleCMS (Lab D50 to sRGB).
+    lab = _noise(11, 15, 3, 501)
+    lab[:, 4:10] = lab[0, 0]  # runs for PackBits
+    _write(p("psd_lab_raw.psd"), _psd_lab(lab))
+    _write(p("psd_lab_rle.psd"), _psd_lab(lab, rle=True))
+    # A fourth channel (alpha) and more are ignored.
+    _write(p("psd_lab_alpha.psd"), _psd_lab(_noise(6, 9, 4, 502)))
+    _write(p("psd_lab_five_channels.psd"), _psd_lab(_noise(6, 9, 5, 503)))
+    # Every corner of the Lab cube, and grey (a = b = 128) from black to white.
+    corners = np.array([[[l, a, b] for l in (0, 255) for a in (0, 255) for b in (0, 255)]], dtype=np.uint8)
+    _write(p("psd_lab_corners.psd"), _psd_lab(corners))
+    grey = np.stack([np.arange(256, dtype=np.uint8), np.full(256, 128, np.uint8), np.full(256, 128, np.uint8)], -1)
+    _write(p("psd_lab_grey_ramp.psd"), _psd_lab(grey.reshape(1, 256, 3)))
+
+
+def _psd_bad(p):
+    # PackBits row lengths are read for the three channels Pillow decodes: those of five are misread.
+    _write(p("psd_lab_five_channels_rle.psd"), _psd_lab(_noise(6, 9, 5, 503), rle=True))
+    _write(p("psd_lab_two_channels.psd"), _psd_lab(_noise(4, 5, 2, 511)))
+    _write(p("psd_lab_truncated.psd"), _psd_lab(_noise(8, 9, 3, 512))[:-20])
+    _write(p("psd_lab_rle_truncated.psd"), _psd_lab(_noise(8, 9, 3, 513), rle=True)[:-20])
+
+
 def make_good(p):
     _apng_good(p)
     _dds_good(p)
+    _psd_good(p)
 
 
 def make_bad(p):
     _apng_bad(p)
     _dds_bad(p)
+    _psd_bad(p)

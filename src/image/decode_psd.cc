@@ -1,6 +1,6 @@
 // PSD by hand, following Pillow 9.4's PsdImagePlugin: the merged (composite) image that Image.open
-// returns, 8-bit grey, duotone, multichannel, indexed, RGB(A) and CMYK or 1-bit bitmap, raw or PackBits,
-// then convert("RGB").
+// returns, 8-bit grey, duotone, multichannel, indexed, RGB(A), CMYK and Lab or 1-bit bitmap, raw or
+// PackBits, then convert("RGB").
 //
 // Pillow parses the whole header first, layers included, and any error there refuses the file even though
 // the layers are never decoded: so the layer records are walked as PsdImagePlugin walks them (a record with
@@ -51,7 +51,7 @@ struct Mode {
   int bits;
 };
 
-// Pillow 9.4's table (Photoshop mode, bits) -> (mode, channels); LAB is left out (see the caller).
+// Pillow 9.4's table (Photoshop mode, bits) -> (mode, channels).
 bool LookUpMode(uint32_t psd_mode, uint32_t bits, Mode& mode) {
   if (psd_mode == 0 && bits == 1) {
     mode = {"1", 1, 1};
@@ -73,6 +73,9 @@ bool LookUpMode(uint32_t psd_mode, uint32_t bits, Mode& mode) {
       return true;
     case 4:
       mode = {"CMYK", 4, 8};
+      return true;
+    case 9:  // Lab: each channel's bytes go to a band as they are (a and b are stored offset by 128)
+      mode = {"LAB", 3, 8};
       return true;
     default:
       return false;
@@ -246,13 +249,10 @@ Decoded DecodePsd(const DecodeContext& ctx) {
   }
   const uint32_t psd_channels = Be16(header, 12), bits = Be16(header, 22), psd_mode = Be16(header, 24);
   const int64_t height = Be32(header.subspan(14)), width = Be32(header.subspan(18));
-  if (psd_mode == 9 && bits == 8) {
-    ctx.Fail("PSD in Lab colour is not supported yet (Pillow 9.4 opens it as mode LAB)", ErrorKind::kUnsupported);
-  }
   Mode mode;
   if (!LookUpMode(psd_mode, bits, mode)) {
     ctx.Fail("unsupported PSD colour mode " + std::to_string(psd_mode) + " at " + std::to_string(bits) +
-                 " bits (Pillow 9.4 reads 8-bit grey, duotone, multichannel, indexed, RGB, CMYK and 1-bit bitmap)",
+                 " bits (Pillow 9.4 reads 8-bit grey, duotone, multichannel, indexed, RGB, CMYK, Lab and 1-bit bitmap)",
              ErrorKind::kUnsupported);
   }
   if (mode.channels > psd_channels) {
@@ -311,8 +311,18 @@ Decoded DecodePsd(const DecodeContext& ctx) {
   Decoded decoded;
   decoded.image = AllocateImage(ctx, width, height);
   uint8_t* out = decoded.image.rgb.data();
-  std::vector<uint8_t> row(w * 4);
   const std::string name = mode.name;
+  if (name == "LAB") {
+    std::vector<uint8_t> lab(w * h * 4);
+    for (size_t i = 0; i < w * h; ++i) {
+      for (size_t k = 0; k < 3; ++k) lab[4 * i + k] = planes[k][i];
+    }
+    if (!LabToRgb(lab.data(), w, h, out)) {
+      ctx.Fail("LittleCMS could not build the Lab to sRGB transform", ErrorKind::kInternal);
+    }
+    return decoded;
+  }
+  std::vector<uint8_t> row(w * 4);
   for (size_t y = 0; y < h; ++y, out += w * 3) {
     const uint8_t* p0 = planes[0].data() + y * row_bytes;
     if (name == "1") {

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,23 @@ TEST(DecodePsdTest, RawPlanesAndInvertedCmyk) {
   // CMYK is stored inverted: 255 everywhere is no ink, white.
   image = DecodeImage(Psd(1, 1, 4, 4, 0, {255, 255, 255, 255}), "t.psd");
   EXPECT_EQ(image.rgb, (std::vector<uint8_t>{255, 255, 255}));
+}
+
+TEST(DecodePsdTest, LabPlanesAreStoredOffsetAndConvertedThroughLittleCms) {
+  // L 255, 0, 128 with a = b = 128 (no colour): near white, near black, a grey between, each neutral.
+  const Image image = DecodeImage(Psd(3, 1, 9, 3, 0, {255, 0, 128, 128, 128, 128, 128, 128, 128}), "t.psd");
+  ASSERT_EQ(image.rgb.size(), 9u);
+  for (int x = 0; x < 3; ++x) {
+    const int r = image.rgb[3 * x], g = image.rgb[3 * x + 1], b = image.rgb[3 * x + 2];
+    EXPECT_LE(std::abs(r - g) + std::abs(g - b), 2) << "pixel " << x;
+  }
+  EXPECT_GE(image.rgb[0], 250);
+  EXPECT_LE(image.rgb[3], 5);
+  EXPECT_GT(image.rgb[6], 100);
+  EXPECT_LT(image.rgb[6], 140);
+  // a = 255: far towards red.
+  const Image red = DecodeImage(Psd(1, 1, 9, 3, 0, {128, 255, 128}), "t.psd");
+  EXPECT_GT(red.rgb[0], red.rgb[1] + 100);
 }
 
 TEST(DecodePsdTest, PackBitsDropsWhatPassesTheRowEnd) {

@@ -12,7 +12,6 @@
 //
 // libtiff reports through per-file handlers (libtiff >= 4.5), so nothing reaches stderr and messages
 // end up in the vit::Error.
-#include <lcms2.h>
 #include <tiffio.h>
 
 #include <algorithm>
@@ -390,26 +389,6 @@ void UnpackRow(const Layout& l, const uint8_t* in, size_t n, uint8_t* px) {
   }
 }
 
-// Image.convert("RGB") from "LAB": ImageCms.buildTransform(createProfile("LAB"), createProfile("sRGB"),
-// "LAB", "RGB") applied row by row, with _imagingcms's pixel formats (Lab in 4-byte pixels, RGBA out).
-void LabToRgb(const DecodeContext& ctx, const uint8_t* px, size_t w, size_t h, uint8_t* rgb) {
-  const cmsHPROFILE lab = cmsCreateLab2Profile(nullptr);
-  const cmsHPROFILE srgb = cmsCreate_sRGBProfile();
-  const cmsUInt32Number lab_format = COLORSPACE_SH(PT_LabV2) | CHANNELS_SH(3) | BYTES_SH(1) | EXTRA_SH(1);
-  const cmsHTRANSFORM transform = lab != nullptr && srgb != nullptr
-                                      ? cmsCreateTransform(lab, lab_format, srgb, TYPE_RGBA_8, INTENT_PERCEPTUAL, 0)
-                                      : nullptr;
-  if (lab != nullptr) cmsCloseProfile(lab);
-  if (srgb != nullptr) cmsCloseProfile(srgb);
-  if (transform == nullptr) ctx.Fail("LittleCMS could not build the Lab to sRGB transform", ErrorKind::kInternal);
-  std::vector<uint8_t> row(w * 4);
-  for (size_t y = 0; y < h; ++y) {
-    cmsDoTransform(transform, px + y * w * 4, row.data(), static_cast<cmsUInt32Number>(w));
-    RgbaRowToRgb(row.data(), w, rgb + y * w * 3);
-  }
-  cmsDeleteTransform(transform);
-}
-
 // One row of one plane (8 or 16 bits per sample) into band `band` of Pillow's pixels.
 void UnpackPlaneRow(int bits, const uint8_t* in, size_t n, int band, uint8_t* px) {
   for (size_t x = 0; x < n; ++x) px[4 * x + static_cast<size_t>(band)] = bits == 16 ? in[2 * x + 1] : in[x];
@@ -596,7 +575,9 @@ Decoded DecodeTiff(const DecodeContext& ctx) {
       CmykRowToRgb(px.data(), w * h, rgb);
       break;
     case Mode::kLab:
-      LabToRgb(ctx, px.data(), w, h, rgb);
+      if (!LabToRgb(px.data(), w, h, rgb)) {
+        ctx.Fail("LittleCMS could not build the Lab to sRGB transform", ErrorKind::kInternal);
+      }
       break;
   }
   // The Orientation tag of IFD0, which Pillow applies on load and exif_transpose finds again.

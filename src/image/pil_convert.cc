@@ -1,5 +1,9 @@
 #include "image/pil_convert.h"
 
+#include <lcms2.h>
+
+#include <vector>
+
 namespace vit::image {
 namespace {
 
@@ -89,6 +93,26 @@ void Samples16BigEndianRowToRgb(const uint8_t* be16, size_t n, int channels, uin
       rgb[3 * i] = rgb[3 * i + 1] = rgb[3 * i + 2] = p[0];
     }
   }
+}
+
+bool LabToRgb(const uint8_t* lab, size_t w, size_t h, uint8_t* rgb) {
+  const cmsHPROFILE lab_profile = cmsCreateLab2Profile(nullptr);
+  const cmsHPROFILE srgb = cmsCreate_sRGBProfile();
+  const cmsUInt32Number lab_format = COLORSPACE_SH(PT_LabV2) | CHANNELS_SH(3) | BYTES_SH(1) | EXTRA_SH(1);
+  const cmsHTRANSFORM transform =
+      lab_profile != nullptr && srgb != nullptr
+          ? cmsCreateTransform(lab_profile, lab_format, srgb, TYPE_RGBA_8, INTENT_PERCEPTUAL, 0)
+          : nullptr;
+  if (lab_profile != nullptr) cmsCloseProfile(lab_profile);
+  if (srgb != nullptr) cmsCloseProfile(srgb);
+  if (transform == nullptr) return false;
+  std::vector<uint8_t> row(w * 4);
+  for (size_t y = 0; y < h; ++y) {
+    cmsDoTransform(transform, lab + y * w * 4, row.data(), static_cast<cmsUInt32Number>(w));
+    RgbaRowToRgb(row.data(), w, rgb + y * w * 3);
+  }
+  cmsDeleteTransform(transform);
+  return true;
 }
 
 }  // namespace vit::image

@@ -38,5 +38,10 @@ void Gray16BigEndianRowToRgb(const uint8_t* be16, size_t n, uint8_t* rgb);
 // Big-endian 16-bit samples, `channels` per pixel, Pillow's ";16B" raw modes: the high byte of the
 // first three (or of the grey sample, replicated, when channels < 3).
 void Samples16BigEndianRowToRgb(const uint8_t* be16, size_t n, int channels, uint8_t* rgb);
+// "LAB" (4 bytes a pixel: L, a and b offset by 128, one unused), w x h of them: Image.convert("RGB")
+// through ImageCms.buildTransform(createProfile("LAB"), createProfile("sRGB"), "LAB", "RGB") applied
+// row by row, with _imagingcms's pixel formats (Lab in 4-byte pixels, RGBA out). False when
+// LittleCMS cannot build the transform.
+bool LabToRgb(const uint8_t* lab, size_t w, size_t h, uint8_t* rgb);
 
 }  // namespace vit::image
