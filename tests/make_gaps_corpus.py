@@ -1,5 +1,5 @@
 """Files in formats the image layer already decodes, in the corners it used to refuse or misread: APNG
-image data in fdAT chunks; DDS in BC6H and BC7; PSD in Lab colour.
+image data in fdAT chunks; DDS in BC6H and BC7; PSD in Lab colour; CIELab TIFF in separate planes.
 
 tests/make_format_corpus.py calls make_good(p) and make_bad(p), p(name) giving the path to write.
 """
@@ -183,10 +183,26 @@ def _psd_bad(p):
     _write(p("psd_lab_rle_truncated.psd"), _psd_lab(_noise(8, 9, 3, 513), rle=True)[:-20])
 
 
+# --- CIELab TIFF in separate planes ---------------------------------------------------------------------
+
+def _tiff_good(p):
+    # Pillow reads each plane straight into its band (raw "L", "A", "B" for its own decoder; libtiff's
+    # planes copied band by band), without the a/b sign flip of contiguous "LAB".
+    import tifffile  # noqa: PLC0415 - Debian's python3-tifffile, as tests/make_image_corpus.py
+
+    planes = np.random.default_rng(601).integers(0, 256, (3, 9, 11), dtype=np.uint8)
+    for name, options in (("raw", {}), ("deflate", {"compression": "zlib"}), ("strips", {"rowsperstrip": 2}),
+                          ("big_endian", {"byteorder": ">", "compression": "zlib"}),
+                          ("tiled", {"tile": (16, 16), "compression": "zlib"})):
+        tifffile.imwrite(p(f"tiff_cielab_planar_{name}.tif"), planes, photometric="cielab", planarconfig="separate",
+                         **options)
+
+
 def make_good(p):
     _apng_good(p)
     _dds_good(p)
     _psd_good(p)
+    _tiff_good(p)
 
 
 def make_bad(p):

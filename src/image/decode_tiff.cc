@@ -229,7 +229,6 @@ Layout PickLayout(const DecodeContext& ctx, TIFF* tif, uint16_t photometric, uin
       break;
     case PHOTOMETRIC_CIELAB:
       if (!uint || bits != 8 || extra_count != 0) break;
-      if (planar == PLANARCONFIG_SEPARATE) ctx.Fail("CIELab TIFF in separate planes is not supported", ErrorKind::kUnsupported);
       l.mode = Mode::kLab;
       l.bands = 3;
       l.raw = Raw::kLab;
