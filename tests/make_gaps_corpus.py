@@ -1,5 +1,6 @@
 """Files in formats the image layer already decodes, in the corners it used to refuse or misread: APNG
-image data in fdAT chunks; DDS in BC6H and BC7; PSD in Lab colour; CIELab TIFF in separate planes.
+image data in fdAT chunks; DDS in BC6H and BC7; PSD in Lab colour; CIELab TIFF in separate planes; JPEG
+whose JFIF or EXIF makes Image.open raise, and their neighbours that it opens.
 
 tests/make_format_corpus.py calls make_good(p) and make_bad(p), p(name) giving the path to write.
 """
@@ -198,14 +199,100 @@ def _tiff_good(p):
                          **options)
 
 
+# --- JPEG: JFIF and EXIF that Image.open reads ------------------------------------------------------------
+
+def _jpeg_with(segments):
+    """A small JPEG written by Pillow, its JFIF APP0 replaced by `segments` (marker, payload) pairs."""
+    buf = io.BytesIO()
+    Image.fromarray(_noise(8, 10, 3, 701)).save(buf, "JPEG", quality=90)
+    data = buf.getvalue()
+    assert data[2:4] == b"\xff\xe0"
+    rest = data[4 + struct.unpack(">H", data[4:6])[0]:]
+    return b"\xff\xd8" + b"".join(struct.pack(">BBH", 0xFF, m, len(d) + 2) + d for m, d in segments) + rest
+
+
+def _exif(entries):
+    """An "Exif" APP1 payload: a little-endian TIFF header and IFD0 with `entries` (tag, type,
+    count, value bytes), values over 4 bytes placed after the IFD."""
+    at = 8 + 2 + 12 * len(entries) + 4
+    ifd, extra = b"", b""
+    for tag, typ, count, value in entries:
+        if len(value) > 4:
+            ifd += struct.pack("<HHII", tag, typ, count, at + len(extra))
+            extra += value
+        else:
+            ifd += struct.pack("<HHI", tag, typ, count) + value.ljust(4, b"\0")
+    return b"Exif\0\0II*\0" + struct.pack("<IH", 8, len(entries)) + ifd + b"\0\0\0\0" + extra
+
+
+UNIT_INCH = (0x0128, 3, 1, struct.pack("<H", 2))
+UNIT_CM = (0x0128, 3, 1, struct.pack("<H", 3))
+
+
+def _xres(typ, count, value):
+    return (0x011A, typ, count, value)
+
+
+def _xres_files(p, unit, cases):
+    """One JPEG per case: EXIF with ResolutionUnit `unit` and the case's XResolution entry."""
+    for name, x in cases.items():
+        _write(p(f"jpeg_exif_xres_{name}.jpg"), _jpeg_with([(0xE1, _exif([unit, x]))]))
+
+
+def _jpeg_good(p):
+    # JpegImagePlugin.APP reads the JFIF version from 7 bytes; unit and density only when there are 12.
+    _write(p("jpeg_jfif_seven_bytes.jpg"), _jpeg_with([(0xE0, b"JFIF\0\1\2")]))
+    _write(p("jpeg_jfif_nine_bytes.jpg"), _jpeg_with([(0xE0, b"JFIF\0\1\2\1\0")]))
+    _write(p("jpeg_app0_short_not_jfif.jpg"), _jpeg_with([(0xE0, b"JFX")]))
+    # Without a JFIF dpi, Image.open looks for one in EXIF: float(x[0]) / x[1] on XResolution, where
+    # TypeError, ValueError and ZeroDivisionError are caught.
+    _xres_files(p, UNIT_CM, {
+        "rational": _xres(5, 1, struct.pack("<II", 300, 1)),
+        "rational_zero": _xres(5, 1, struct.pack("<II", 300, 0)),
+        "short": _xres(3, 1, struct.pack("<H", 72)),
+        "float": _xres(11, 1, struct.pack("<f", float("nan"))),
+        "ascii_two_digits": _xres(2, 3, b"72\0"),
+        "ascii_letter": _xres(2, 2, b"a\0"),
+        "bytes_two": _xres(1, 2, b"\x48\x01"),
+        "undefined_zero_divisor": _xres(7, 2, b"\x48\0"),
+        "bytes_none": _xres(1, 0, b""),
+    })
+    odd = _xres(1, 1, b"\x48")
+    # Without a ResolutionUnit the lookup stops at KeyError; after a JFIF dpi it is not made.
+    _write(p("jpeg_exif_xres_byte_no_unit.jpg"), _jpeg_with([(0xE1, _exif([odd]))]))
+    _write(p("jpeg_exif_xres_byte_after_jfif_dpi.jpg"),
+           _jpeg_with([(0xE0, b"JFIF\0\1\1\1\0\x48\0\x48\0\0"), (0xE1, _exif([UNIT_INCH, odd]))]))
+    # The last of a repeated tag counts.
+    _write(p("jpeg_exif_xres_repeated_last_fine.jpg"),
+           _jpeg_with([(0xE1, _exif([UNIT_INCH, odd, _xres(3, 1, struct.pack("<H", 72))]))]))
+
+
+def _jpeg_bad(p):
+    # struct.error from the JFIF version, IndexError from the dpi lookup: Image.open tries the other
+    # plugins, then "cannot identify image file".
+    _write(p("jpeg_jfif_five_bytes.jpg"), _jpeg_with([(0xE0, b"JFIF\0")]))
+    _write(p("jpeg_jfif_six_bytes.jpg"), _jpeg_with([(0xE0, b"JFIF\0\1")]))
+    _xres_files(p, UNIT_INCH, {
+        "byte": _xres(1, 1, b"\x48"),
+        "undefined": _xres(7, 1, b"\x48"),
+        "ascii_digit": _xres(2, 2, b"7\0"),
+        "ascii_digit_no_nul": _xres(2, 1, b"7"),
+        "ascii_empty": _xres(2, 1, b"\0"),
+    })
+    _write(p("jpeg_exif_xres_repeated_last_odd.jpg"),
+           _jpeg_with([(0xE1, _exif([UNIT_INCH, _xres(3, 1, struct.pack("<H", 72)), _xres(2, 1, b"\0")]))]))
+
+
 def make_good(p):
     _apng_good(p)
     _dds_good(p)
     _psd_good(p)
     _tiff_good(p)
+    _jpeg_good(p)
 
 
 def make_bad(p):
     _apng_bad(p)
     _dds_bad(p)
     _psd_bad(p)
+    _jpeg_bad(p)

@@ -107,9 +107,12 @@ struct JpegState {
 int ExifOrientationAsPillowReadsIt(const DecodeContext& ctx, jpeg_saved_marker_ptr markers) {
   bool dpi = false;
   for (jpeg_saved_marker_ptr m = markers; m != nullptr; m = m->next) {
-    if (m->marker == JPEG_APP0 && m->data_length >= 12 && std::memcmp(m->data, "JFIF", 4) == 0 && m->data[7] == 1) {
-      dpi = true;
+    const bool jfif = m->marker == JPEG_APP0 && m->data_length >= 4 && std::memcmp(m->data, "JFIF", 4) == 0;
+    if (jfif && m->data_length < 7) {
+      ctx.Fail("JPEG JFIF segment of " + std::to_string(m->data_length) +
+               " bytes is too short for its version field (Pillow: struct.error, cannot identify image file)");
     }
+    if (jfif && m->data_length >= 12 && m->data[7] == 1) dpi = true;
     if (m->marker != JPEG_APP0 + 1 || m->data_length < 5 || std::memcmp(m->data, "Exif\0", 5) != 0) continue;
     const std::span<const uint8_t> block(m->data, m->data_length);
     const ExifLoad load = PillowExifLoad(block);
@@ -118,6 +121,10 @@ int ExifOrientationAsPillowReadsIt(const DecodeContext& ctx, jpeg_saved_marker_p
         ctx.Fail("JPEG EXIF segment holds a BigTIFF or cut TIFF header (Pillow: unpack requires a buffer of 4 bytes)");
       }
       if (load == ExifLoad::kSyntaxError) return 1;  // read once at open, failed quietly, cached empty
+      if (PillowJpegDpiRaises(block)) {
+        ctx.Fail("JPEG EXIF XResolution is a single byte, a single digit or empty text, which Pillow's dpi "
+                 "lookup cannot divide (Pillow: IndexError, cannot identify image file)");
+      }
     }
     if (!ctx.want_orientation()) return 1;
     if (load != ExifLoad::kOk) {

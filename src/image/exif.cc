@@ -4,6 +4,7 @@
 #include "image/exif.h"
 
 #include <cstring>
+#include <optional>
 #include <utility>
 
 namespace vit::image {
@@ -70,6 +71,48 @@ ExifLoad PillowExifLoad(std::span<const uint8_t> exif) {
   const bool magic = (exif[2] == 0 && exif[3] == 42) || (exif[2] == 42 && exif[3] == 0) ||
                      (big && exif[2] == 0 && exif[3] == 43) || (!big && exif[2] == 43 && exif[3] == 0);
   return order && magic ? ExifLoad::kStructError : ExifLoad::kSyntaxError;
+}
+
+bool PillowJpegDpiRaises(std::span<const uint8_t> exif) {
+  exif = WithoutExifPrefix(exif);
+  if (!ClassicTiffHeader(exif)) return false;
+  const Reader r(exif, exif[0] == 'M');
+  // Type -> bytes per value, as ImageFileDirectory_v2._load_dispatch (0: a type it skips).
+  const auto unit = [](uint32_t type) -> uint64_t {
+    static constexpr uint8_t kSizes[17] = {0, 1, 1, 2, 4, 8, 1, 1, 2, 4, 8, 4, 8, 4, 0, 0, 8};
+    return type < 17 ? kSizes[type] : 0;
+  };
+  struct Value {
+    uint32_t type = 0;
+    std::span<const uint8_t> data;
+  };
+  std::optional<Value> unit_tag, x_resolution;
+  const size_t ifd = r.U32(4);
+  if (r.Has(ifd, 2)) {
+    const uint32_t entries = r.U16(ifd);
+    for (uint32_t i = 0; i < entries; ++i) {
+      const size_t at = ifd + 2 + static_cast<size_t>(i) * 12;
+      if (!r.Has(at, 12)) break;  // _ensure_read raises OSError: the load stops, what it read stays
+      const uint32_t tag = r.U16(at), type = r.U16(at + 2);
+      const uint64_t size = unit(type) * r.U32(at + 4);
+      if (unit(type) == 0 || size == 0) continue;
+      size_t value_at = at + 8;
+      if (size > 4) {
+        value_at = r.U32(at + 8);
+        if (!r.Has(value_at, static_cast<size_t>(size))) break;  // _safe_read raises OSError
+      }
+      const Value v{type, exif.subspan(value_at, static_cast<size_t>(size))};
+      if (tag == 0x0128) unit_tag = v;
+      if (tag == 0x011A) x_resolution = v;
+    }
+  }
+  if (!unit_tag.has_value() || !x_resolution.has_value()) return false;  // KeyError, caught
+  const Value& x = *x_resolution;
+  if (x.type == 1 || x.type == 7) return x.data.size() == 1;  // bytes: x[1] raises IndexError
+  if (x.type != 2) return false;  // numbers and rationals: x[0] raises TypeError, caught
+  size_t length = x.data.size();
+  if (x.data[length - 1] == 0) --length;  // load_string drops one trailing NUL
+  return length == 0 || (length == 1 && x.data[0] >= '0' && x.data[0] <= '9');
 }
 
 bool FromHex(std::string_view text, std::vector<uint8_t>& out) {

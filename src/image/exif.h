@@ -24,6 +24,13 @@ enum class ExifLoad { kOk, kSyntaxError, kStructError };
 ExifLoad PillowExifLoad(std::span<const uint8_t> exif);
 inline bool ExifLoadRaises(std::span<const uint8_t> exif) { return PillowExifLoad(exif) != ExifLoad::kOk; }
 
+// Whether JpegImagePlugin.APP's look for a dpi in EXIF raises where it does not catch: with the block
+// loaded (ImageFileDirectory_v2.load: the last of a repeated tag kept, tags of unknown types and empty
+// ones skipped, the walk stopped by data it cannot read), a ResolutionUnit present and an XResolution
+// that Python cannot index twice (float(x[0]) / x[1]): one BYTE or UNDEFINED byte, or ASCII text that
+// is empty or a single digit once a trailing NUL is dropped. Such a file Image.open refuses.
+bool PillowJpegDpiRaises(std::span<const uint8_t> exif);
+
 // Python's bytes.fromhex (whitespace allowed between pairs only); false where it raises ValueError.
 bool FromHex(std::string_view text, std::vector<uint8_t>& out);
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <vector>
 
 namespace vit::image {
@@ -78,6 +79,41 @@ TEST(ExifTest, MalformedBlocksAreSafe) {
   EXPECT_EQ(ExifOrientation(not_tiff), 1);
   // Values stored out of line that point past the end.
   EXPECT_EQ(ExifOrientation(Block(false, 0x0112, 3, 4, 0xFFFF)), 1);
+}
+
+// Little-endian IFD0 entries (tag, type, count, 4 value bytes), values of 4 bytes or fewer only.
+std::vector<uint8_t> Entries(const std::vector<std::array<uint32_t, 4>>& entries) {
+  std::vector<uint8_t> v = {'I', 'I', 42, 0, 8, 0, 0, 0, static_cast<uint8_t>(entries.size()), 0};
+  for (const auto& e : entries) {
+    for (int i = 0; i < 2; ++i) v.push_back(static_cast<uint8_t>(e[0] >> (8 * i)));
+    for (int i = 0; i < 2; ++i) v.push_back(static_cast<uint8_t>(e[1] >> (8 * i)));
+    for (int i = 0; i < 4; ++i) v.push_back(static_cast<uint8_t>(e[2] >> (8 * i)));
+    for (int i = 0; i < 4; ++i) v.push_back(static_cast<uint8_t>(e[3] >> (8 * i)));
+  }
+  v.insert(v.end(), 4, 0);
+  return v;
+}
+
+TEST(ExifTest, JpegDpiLookupRaisesOnXResolutionsPythonCannotIndexTwice) {
+  const std::array<uint32_t, 4> unit = {0x0128, 3, 1, 2};
+  // One BYTE or UNDEFINED byte; ASCII "7", "7\0", "\0".
+  EXPECT_TRUE(PillowJpegDpiRaises(Entries({unit, {0x011A, 1, 1, 0x48}})));
+  EXPECT_TRUE(PillowJpegDpiRaises(Entries({unit, {0x011A, 7, 1, 0x48}})));
+  EXPECT_TRUE(PillowJpegDpiRaises(Entries({unit, {0x011A, 2, 1, '7'}})));
+  EXPECT_TRUE(PillowJpegDpiRaises(Entries({unit, {0x011A, 2, 2, '7'}})));
+  EXPECT_TRUE(PillowJpegDpiRaises(Entries({unit, {0x011A, 2, 1, 0}})));
+  // Two bytes, a letter, two digits, a number: caught or fine.
+  EXPECT_FALSE(PillowJpegDpiRaises(Entries({unit, {0x011A, 1, 2, 0x0148}})));
+  EXPECT_FALSE(PillowJpegDpiRaises(Entries({unit, {0x011A, 2, 2, 'a'}})));
+  EXPECT_FALSE(PillowJpegDpiRaises(Entries({unit, {0x011A, 2, 3, '7' | ('2' << 8)}})));
+  EXPECT_FALSE(PillowJpegDpiRaises(Entries({unit, {0x011A, 3, 1, 72}})));
+  // No ResolutionUnit (KeyError), an empty tag (skipped), the last of a repeated tag.
+  EXPECT_FALSE(PillowJpegDpiRaises(Entries({{0x011A, 1, 1, 0x48}})));
+  EXPECT_FALSE(PillowJpegDpiRaises(Entries({unit, {0x011A, 1, 0, 0}})));
+  EXPECT_FALSE(PillowJpegDpiRaises(Entries({unit, {0x011A, 1, 1, 0x48}, {0x011A, 3, 1, 72}})));
+  EXPECT_TRUE(PillowJpegDpiRaises(Entries({unit, {0x011A, 3, 1, 72}, {0x011A, 1, 1, 0x48}})));
+  // A value Pillow cannot read stops the walk: what came after it is not seen.
+  EXPECT_FALSE(PillowJpegDpiRaises(Entries({unit, {0x9000, 4, 5, 0xFFFF}, {0x011A, 1, 1, 0x48}})));
 }
 
 TEST(ExifTest, XmpFallback) {
