@@ -80,12 +80,103 @@ def _xpm_bad(p):
     _write(p("xpm_bomb.xpm"), _xpm(30000, 30000, colours[:1], []))
 
 
+# ICNS -----------------------------------------------------------------------------------------------
+
+def _icns_runs(channel):
+    """One channel in ICNS's runs: 0x80 + n - 3 then a value for n (3..130) repeats, n - 1 then n literals."""
+    out, i, n = bytearray(), 0, len(channel)
+    while i < n:
+        j = i
+        while j < n and j - i < 130 and channel[j] == channel[i]:
+            j += 1
+        if j - i >= 3:
+            out += bytes([j - i + 125, channel[i]])
+            i = j
+            continue
+        j = i
+        while j < n and j - i < 128 and not (j + 2 < n and channel[j] == channel[j + 1] == channel[j + 2]):
+            j += 1
+        out += bytes([j - i - 1]) + bytes(channel[i:j])
+        i = j
+    return bytes(out)
+
+
+def _icns(blocks, claimed=None):
+    body = b"".join(t + struct.pack(">I", len(d) + 8) + d for t, d in blocks)
+    return b"icns" + struct.pack(">I", claimed if claimed is not None else len(body) + 8) + body
+
+
+def _icon_rgb(side, seed, flat=True):
+    """A picture with runs (flat areas) and noise, as (rgb, runs of each channel)."""
+    a = _noise(side, side, 3, seed)
+    if flat:
+        a[: side // 2] = a[0, 0]
+    return a, b"".join(_icns_runs(a[..., c].reshape(-1)) for c in range(3))
+
+
+def _png_bytes(im):
+    buf = io.BytesIO()
+    im.save(buf, "PNG")
+    return buf.getvalue()
+
+
+def _icns_good(p):
+    rgb, runs = _icon_rgb(16, 11)
+    mask = bytes(range(256))
+    _write(p("icns_is32_runs.icns"), _icns([(b"ICN#", b"\0" * 256), (b"is32", runs), (b"s8mk", mask)]))
+    rgb32, runs32 = _icon_rgb(32, 12)
+    _write(p("icns_il32_no_mask.icns"), _icns([(b"is32", runs), (b"il32", runs32)]))
+    rgb48, _ = _icon_rgb(48, 13, flat=False)
+    _write(p("icns_ih32_uncompressed.icns"), _icns([(b"ih32", rgb48.tobytes()), (b"h8mk", b"\xff" * 48 * 48)]))
+    rgb128, runs128 = _icon_rgb(128, 14)
+    _write(p("icns_it32_largest.icns"),
+           _icns([(b"is32", runs), (b"it32", b"\0\0\0\0" + runs128), (b"t8mk", b"\x80" * 128 * 128)]))
+    # PNG payloads in every mode; the largest slot wins over the 24-bit icons.
+    _write(p("icns_png_rgb_two_slots.icns"), _icns([(b"ic11", _png_bytes(Image.fromarray(_noise(32, 32, 3, 15)))),
+                                                    (b"ic12", _png_bytes(Image.fromarray(_noise(64, 64, 3, 19))))]))
+    _write(p("icns_png_rgba.icns"), _icns([(b"ic11", _png_bytes(Image.fromarray(_noise(32, 32, 4, 16), "RGBA")))]))
+    _write(p("icns_png_palette_beats_is32.icns"),
+           _icns([(b"is32", runs), (b"icp4", _png_bytes(Image.fromarray(rgb).convert("P")))]))
+    _write(p("icns_png_grey_ic07_and_it32.icns"),
+           _icns([(b"ic07", _png_bytes(Image.fromarray(rgb128).convert("L"))), (b"it32", b"\0\0\0\0" + runs128)]))
+    # The payload's own size, not its slot's, is the picture's, where the file lists that size.
+    _write(p("icns_png_size_of_another_slot.icns"),
+           _icns([(b"is32", runs), (b"ic11", _png_bytes(Image.fromarray(_noise(16, 16, 3, 17))))]))
+    buf = io.BytesIO()
+    Image.fromarray(_noise(16, 16, 3, 18)).save(buf, "JPEG2000", irreversible=False)
+    _write(p("icns_jpeg2000_ic12.icns"), _icns([(b"is32", runs), (b"ic12", buf.getvalue())]))
+    # A later block of a type replaces an earlier one; the header's length stops the walk early.
+    _write(p("icns_repeated_block.icns"), _icns([(b"is32", b"\x7f" * 300), (b"is32", runs)]))
+    _write(p("icns_claimed_length_short.icns"), _icns([(b"is32", runs), (b"il32", b"\xff")], claimed=8 + 8 + len(runs)))
+    # A run reading on past its block's end into the next block.
+    _write(p("icns_runs_past_block.icns"), _icns([(b"is32", runs[:-3]), (b"zzzz", runs[-3:])]))
+
+
+def _icns_bad(p):
+    rgb, runs = _icon_rgb(16, 21)
+    _write(p("icns_no_known_icon.icns"), _icns([(b"ICN#", b"\0" * 256)]))
+    _write(p("icns_runs_short.icns"), _icns([(b"is32", runs[:-2])]))
+    _write(p("icns_runs_overshoot.icns"), _icns([(b"is32", b"\xff\x01\xff\x02" + runs)]))
+    _write(p("icns_png_size_not_listed.icns"), _icns([(b"ic11", _png_bytes(Image.fromarray(_noise(7, 5, 3, 17))))]))
+    _write(p("icns_mask_cut.icns"), _icns([(b"is32", runs), (b"s8mk", b"\0" * 100)]))
+    _write(p("icns_it32_no_zeros.icns"), _icns([(b"it32", b"\1\0\0\0" + runs)]))
+    _write(p("icns_zero_length_block.icns"), b"icns\0\0\1\0is32\0\0\0\0")
+    _write(p("icns_block_list_cut.icns"), _icns([(b"is32", runs)], claimed=4096))
+    _write(p("icns_unknown_payload.icns"), _icns([(b"ic08", b"GIF89a" + b"\0" * 40)]))
+    png = _png_bytes(Image.fromarray(_noise(16, 16, 3, 22)))
+    _write(p("icns_png_truncated.icns"), _icns([(b"icp4", png[:60])]))
+    _write(p("icns_png_bad_with_good_is32.icns"), _icns([(b"is32", runs), (b"icp4", png[:8] + b"\0" * 30)]))
+    _write(p("icns_header_only.icns"), b"icns\0\0")
+
+
 def make_good(p):
     _xpm_good(p)
+    _icns_good(p)
 
 
 def make_bad(p):
     _xpm_bad(p)
+    _icns_bad(p)
 
 
 if __name__ == "__main__":

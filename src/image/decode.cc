@@ -22,7 +22,7 @@ bool StartsWith(std::span<const uint8_t> bytes, std::string_view prefix, size_t 
 }
 
 constexpr const char* kSupported =
-    "JPEG, PNG, GIF, WebP, BMP, TIFF, PNM, TGA, ICO, CUR, DIB, PCX, SGI, XBM, JPEG 2000, DDS, PSD, HEIF/HEIC, AVIF, XPM";
+    "JPEG, PNG, GIF, WebP, BMP, TIFF, PNM, TGA, ICO, CUR, DIB, PCX, SGI, XBM, JPEG 2000, DDS, PSD, HEIF/HEIC, AVIF, ICNS, XPM";
 
 // Formats Pillow opens that we deliberately do not: a clear "unsupported" beats "not an image".
 const char* OtherKnownFormat(std::span<const uint8_t> bytes) {
@@ -73,6 +73,7 @@ Format SniffFormat(std::span<const uint8_t> bytes) {
   if (StartsWith(bytes, "8BPS"sv)) return Format::kPsd;
   if (LooksLikePcx(bytes)) return Format::kPcx;
   if (LooksLikeSgi(bytes)) return Format::kSgi;
+  if (StartsWith(bytes, "icns"sv)) return Format::kIcns;
   if (LooksLikeIconDirectory(bytes)) return bytes[2] == 1 ? Format::kIco : Format::kCur;
   if (LooksLikeTga(bytes)) return Format::kTga;
   if (LooksLikeXbm(bytes)) return Format::kXbm;  // Pillow tries XBM after TGA
@@ -118,6 +119,8 @@ const char* FormatName(Format format) {
       return "DDS";
     case Format::kPsd:
       return "PSD";
+    case Format::kIcns:
+      return "ICNS";
     case Format::kXpm:
       return "XPM";
     case Format::kUnknown:
@@ -237,6 +240,9 @@ Image DecodeImage(std::span<const uint8_t> bytes, const std::string& name, const
       break;
     case Format::kPsd:
       decoded = DecodePsd(ctx);
+      break;
+    case Format::kIcns:
+      decoded = DecodeIcns(ctx);
       break;
     case Format::kXpm:
       decoded = DecodeXpm(ctx);

@@ -18,7 +18,7 @@ namespace vit::image {
 enum class Format { kUnknown, kJpeg, kPng, kGif, kWebp, kBmp, kTiff, kPnm, kTga, kDib, kIco, kCur, kPcx, kSgi, kXbm,
                    kJpeg2000, kHeif, kDds, kPsd,
                    // Formats read as Pillow 9.4's plugins read them, in the order Image.open tries them.
-                   kXpm };
+                   kIcns, kXpm };
 
 // From the leading bytes only, as Pillow's _accept() checks do; the file name is never consulted.
 Format SniffFormat(std::span<const uint8_t> bytes);
@@ -101,6 +101,8 @@ Decoded DecodeHeif(const DecodeContext& ctx);
 // An ISO base media file whose major brand is a HEIF or AVIF still-image or sequence brand.
 bool LooksLikeHeif(std::span<const uint8_t> bytes);
 
+// ICNS: the largest icon, as Pillow 9.4's IcnsImagePlugin picks and reads it.
+Decoded DecodeIcns(const DecodeContext& ctx);
 // XPM: one character per pixel, as Pillow 9.4's XpmImagePlugin reads it.
 Decoded DecodeXpm(const DecodeContext& ctx);
 
