@@ -35,6 +35,17 @@ def _rows(a):
     return zlib.compress(b"".join(b"\0" + r.tobytes() for r in a), 9)
 
 
+def _adam7_rows(a):
+    """The zlib-compressed rows (filter 0) of `a` in Adam7's seven passes."""
+    rows = b""
+    for x0, y0, dx, dy in ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2),
+                           (0, 1, 1, 2)):
+        sub = a[y0::dy, x0::dx]
+        if sub.shape[0] and sub.shape[1]:
+            rows += b"".join(b"\0" + r.tobytes() for r in sub)
+    return zlib.compress(rows, 9)
+
+
 def _actl(frames):
     return _chunk(b"acTL", struct.pack(">II", frames, 0))
 
@@ -73,6 +84,14 @@ def _apng_good(p):
     idx = np.random.default_rng(305).integers(0, 16, (4, 6), dtype=np.uint8)
     _write(p("apng_fdat_first_frame_palette_box.png"), _png_head(w, h, 8, 3) + _chunk(b"PLTE", pal) + _actl(1) +
            _fctl(0, 6, 4, 10, 8) + _fdat(1, _rows(idx)) + IEND)
+    # Interlaced, the frame's rows land at the top-left corner whatever its fcTL offset (Pillow's ZIP
+    # decoder leaves the tile's offset out of its interlaced path).
+    ihead = b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 1))
+    sub = _noise(5, 6, 3, 307)
+    _write(p("apng_interlaced_first_frame_box.png"), ihead + _actl(2) + _fctl(0, 6, 5, 2, 3) +
+           _chunk(b"IDAT", _adam7_rows(sub)) + _fctl(1, w, h) + _fdat(2, _adam7_rows(_noise(h, w, 3, 308))) + IEND)
+    _write(p("apng_interlaced_fdat_first_frame_box.png"), ihead + _actl(1) + _fctl(0, 6, 5, 9, 7) +
+           _fdat(1, _adam7_rows(sub)) + IEND)
     # As Pillow writes them: the first frame in IDAT, or a default image before the frames.
     frames = [Image.fromarray(_noise(h, w, 3, 306 + i)) for i in range(3)]
     for default_image in (False, True):

@@ -339,6 +339,9 @@ Decoded DecodePng(const DecodeContext& ctx) {
   } catch (const std::bad_alloc&) {
     FailOutOfMemory(ctx);
   }
+  // Pillow's ZIP decoder writes interlaced rows without the tile's offset: an interlaced APNG frame
+  // fills a rectangle of its fcTL size at the picture's top-left corner.
+  const size_t box_x = layout.interlaced ? 0 : box.x, box_y = layout.interlaced ? 0 : box.y;
   RowInflater rows(ctx, layout);
   const auto emit = [&](const Pass& pass, uint32_t y, const uint8_t* data, uint32_t pixels) {
     const uint8_t* in = data;
@@ -350,8 +353,8 @@ Decoded DecodePng(const DecodeContext& ctx) {
       RowToRgb(in, width, color_type, bit_depth, palette, image.rgb.data() + y * stride);
       return;
     }
-    const size_t image_y = box.y + pass.y0 + static_cast<size_t>(y) * pass.dy;
-    uint8_t* out = samples.data() + (image_y * width + box.x + pass.x0) * pixel_bytes;
+    const size_t image_y = box_y + pass.y0 + static_cast<size_t>(y) * pass.dy;
+    uint8_t* out = samples.data() + (image_y * width + box_x + pass.x0) * pixel_bytes;
     for (uint32_t i = 0; i < pixels; ++i) std::memcpy(out + i * pass.dx * pixel_bytes, in + i * pixel_bytes, pixel_bytes);
   };
   const size_t image_data_end = InflateImageData(ctx, chunks, first_idat, rows, emit);
