@@ -11,6 +11,7 @@
 #include <cstring>
 #include <string>
 
+#include "image/bcn_blocks.h"
 #include "image/dds_bptc.h"
 #include "image/decoders.h"
 #include "image/pil_convert.h"
@@ -28,79 +29,17 @@ constexpr uint32_t kDdpfLuminance = 0x20000;
 
 enum class Block { kBc1, kBc2, kBc3, kBc4, kBc5, kBc5Signed, kBc6h, kBc6hSigned, kBc7 };
 
-struct Rgba {
-  uint8_t r = 0, g = 0, b = 0, a = 0;
-};
-
-// A 5:6:5 colour widened by repeating its top bits, as BcnDecode.c's decode_565.
-Rgba Expand565(uint32_t v) {
-  Rgba c;
-  const uint32_t r = (v & 0xF800) >> 8, g = (v & 0x7E0) >> 3, b = (v & 0x1F) << 3;
-  c.r = static_cast<uint8_t>(r | (r >> 5));
-  c.g = static_cast<uint8_t>(g | (g >> 6));
-  c.b = static_cast<uint8_t>(b | (b >> 5));
-  c.a = 255;
-  return c;
-}
-
-// The colour half of a BC1/BC2/BC3 block. Pillow's thirds and halves truncate; BC2 and BC3 always take
-// the four-colour branch.
-void ColourBlock(const uint8_t* src, bool always_four, std::array<Rgba, 16>& out) {
-  const uint32_t c0 = src[0] | (uint32_t{src[1]} << 8), c1 = src[2] | (uint32_t{src[3]} << 8);
-  const uint32_t lut = U32(src + 4);
-  std::array<Rgba, 4> p;
-  p[0] = Expand565(c0);
-  p[1] = Expand565(c1);
-  auto mix = [&](int w0, int w1, int d) {
-    Rgba c;
-    c.r = static_cast<uint8_t>((w0 * p[0].r + w1 * p[1].r) / d);
-    c.g = static_cast<uint8_t>((w0 * p[0].g + w1 * p[1].g) / d);
-    c.b = static_cast<uint8_t>((w0 * p[0].b + w1 * p[1].b) / d);
-    c.a = 255;
-    return c;
-  };
-  if (c0 > c1 || always_four) {
-    p[2] = mix(2, 1, 3);
-    p[3] = mix(1, 2, 3);
-  } else {
-    p[2] = mix(1, 1, 2);
-    p[3] = Rgba{};  // transparent black
-  }
-  for (int n = 0; n < 16; ++n) out[static_cast<size_t>(n)] = p[(lut >> (2 * n)) & 3];
-}
-
-// An 8-byte BC3 alpha / BC4 / BC5 channel block: two endpoints and 3-bit indices. Pillow 9.4 maps a
-// signed (BC5S) endpoint e to (e + 255) / 2 before the endpoints are compared and mixed.
-void ChannelBlock(const uint8_t* src, bool sign, std::array<uint8_t, 16>& out) {
-  const int a0 = sign ? (static_cast<int8_t>(src[0]) + 255) / 2 : src[0];
-  const int a1 = sign ? (static_cast<int8_t>(src[1]) + 255) / 2 : src[1];
-  std::array<uint8_t, 8> a{static_cast<uint8_t>(a0), static_cast<uint8_t>(a1)};
-  if (a0 > a1) {
-    for (int i = 1; i <= 6; ++i) a[static_cast<size_t>(i) + 1] = static_cast<uint8_t>(((7 - i) * a0 + i * a1) / 7);
-  } else {
-    for (int i = 1; i <= 4; ++i) a[static_cast<size_t>(i) + 1] = static_cast<uint8_t>(((5 - i) * a0 + i * a1) / 5);
-    a[6] = 0;
-    a[7] = 255;
-  }
-  const uint32_t lut1 = src[2] | (uint32_t{src[3]} << 8) | (uint32_t{src[4]} << 16);
-  const uint32_t lut2 = src[5] | (uint32_t{src[6]} << 8) | (uint32_t{src[7]} << 16);
-  for (int n = 0; n < 8; ++n) {
-    out[static_cast<size_t>(n)] = a[(lut1 >> (3 * n)) & 7];
-    out[static_cast<size_t>(n) + 8] = a[(lut2 >> (3 * n)) & 7];
-  }
-}
-
 // One block's 16 pixels as RGB (the alpha that convert("RGB") drops is not kept).
 void DecodeBlock(Block kind, const uint8_t* src, std::array<uint8_t, 48>& rgb) {
   std::array<Rgba, 16> c{};
   std::array<uint8_t, 16> ch0{}, ch1{};
   switch (kind) {
     case Block::kBc1:
-      ColourBlock(src, false, c);
+      ColourBlock(src, false, Widen565::kRepeatTopBits, c);
       break;
     case Block::kBc2:
     case Block::kBc3:
-      ColourBlock(src + 8, true, c);
+      ColourBlock(src + 8, true, Widen565::kRepeatTopBits, c);
       break;
     case Block::kBc4:
       ChannelBlock(src, false, ch0);
