@@ -15,6 +15,7 @@ from PIL import Image
 import make_gaps_corpus
 import make_jpeg2000_corpus
 import make_rare1_corpus
+import make_rare2_corpus
 
 
 def _noise(h, w, c, seed):
@@ -1092,6 +1093,7 @@ def make_good(out):
     _exif_good(p)
     make_jpeg2000_corpus.make_good(p)
     make_rare1_corpus.make_good(p)
+    make_rare2_corpus.make_good(p)
     _tiff_good(p)
     _gif_good(p)
     make_gaps_corpus.make_good(p)
@@ -1113,6 +1115,7 @@ def make_bad(out):
     _exif_bad(p)
     make_jpeg2000_corpus.make_bad(p)
     make_rare1_corpus.make_bad(p)
+    make_rare2_corpus.make_bad(p)
     _tiff_bad(p)
     _gif_bad(p)
     make_gaps_corpus.make_bad(p)

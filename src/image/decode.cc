@@ -22,7 +22,8 @@ bool StartsWith(std::span<const uint8_t> bytes, std::string_view prefix, size_t 
 }
 
 constexpr const char* kSupported =
-    "JPEG, PNG, GIF, WebP, BMP, TIFF, PNM, TGA, ICO, CUR, DIB, PCX, SGI, XBM, JPEG 2000, DDS, PSD, HEIF/HEIC, AVIF, ICNS, XPM";
+    "JPEG, PNG, GIF, WebP, BMP, TIFF, PNM, TGA, ICO, CUR, DIB, PCX, SGI, XBM, JPEG 2000, DDS, PSD, HEIF/HEIC, AVIF, ICNS, XPM"
+    ", FLI/FLC, BLP, FTEX, GBR, SPIDER";
 
 // Formats Pillow opens that we deliberately do not: a clear "unsupported" beats "not an image".
 const char* OtherKnownFormat(std::span<const uint8_t> bytes) {
@@ -72,9 +73,15 @@ Format SniffFormat(std::span<const uint8_t> bytes) {
   if (StartsWith(bytes, "DDS "sv)) return Format::kDds;
   if (StartsWith(bytes, "8BPS"sv)) return Format::kPsd;
   if (LooksLikePcx(bytes)) return Format::kPcx;
+  // Pillow's ID order: these after PCX and DDS, before SGI and TGA.
+  if (LooksLikeBlp(bytes)) return Format::kBlp;
+  if (LooksLikeFli(bytes)) return Format::kFli;
+  if (LooksLikeFtex(bytes)) return Format::kFtex;
+  if (LooksLikeGbr(bytes)) return Format::kGbr;
   if (LooksLikeSgi(bytes)) return Format::kSgi;
   if (StartsWith(bytes, "icns"sv)) return Format::kIcns;
   if (LooksLikeIconDirectory(bytes)) return bytes[2] == 1 ? Format::kIco : Format::kCur;
+  if (LooksLikeSpider(bytes)) return Format::kSpider;  // no signature: Pillow tries it after SGI, before TGA
   if (LooksLikeTga(bytes)) return Format::kTga;
   if (LooksLikeXbm(bytes)) return Format::kXbm;  // Pillow tries XBM after TGA
   if (StartsWith(bytes, "/* XPM */"sv)) return Format::kXpm;
@@ -123,6 +130,16 @@ const char* FormatName(Format format) {
       return "ICNS";
     case Format::kXpm:
       return "XPM";
+    case Format::kFli:
+      return "FLI";
+    case Format::kBlp:
+      return "BLP";
+    case Format::kFtex:
+      return "FTEX";
+    case Format::kGbr:
+      return "GBR";
+    case Format::kSpider:
+      return "SPIDER";
     case Format::kUnknown:
       break;
   }
@@ -246,6 +263,21 @@ Image DecodeImage(std::span<const uint8_t> bytes, const std::string& name, const
       break;
     case Format::kXpm:
       decoded = DecodeXpm(ctx);
+      break;
+    case Format::kFli:
+      decoded = DecodeFli(ctx);
+      break;
+    case Format::kBlp:
+      decoded = DecodeBlp(ctx);
+      break;
+    case Format::kFtex:
+      decoded = DecodeFtex(ctx);
+      break;
+    case Format::kGbr:
+      decoded = DecodeGbr(ctx);
+      break;
+    case Format::kSpider:
+      decoded = DecodeSpider(ctx);
       break;
     case Format::kUnknown:
       if (const char* other = OtherKnownFormat(bytes)) {

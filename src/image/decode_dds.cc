@@ -96,6 +96,14 @@ Decoded DecodeBlocks(const DecodeContext& ctx, Block kind, size_t start, int64_t
   return decoded;
 }
 
+}  // namespace
+
+Decoded DecodeBc1Surface(const DecodeContext& ctx, size_t start, int64_t width, int64_t height) {
+  return DecodeBlocks(ctx, Block::kBc1, start, width, height);
+}
+
+namespace {
+
 // Uncompressed pixels in one of Pillow's raw modes: `layout` names the channel each byte holds
 // ("BGR", "ARGB", "L", "LA", ...).
 Decoded DecodeRaw(const DecodeContext& ctx, const std::string& layout, size_t start, int64_t width, int64_t height) {

@@ -18,7 +18,8 @@ namespace vit::image {
 enum class Format { kUnknown, kJpeg, kPng, kGif, kWebp, kBmp, kTiff, kPnm, kTga, kDib, kIco, kCur, kPcx, kSgi, kXbm,
                    kJpeg2000, kHeif, kDds, kPsd,
                    // Formats read as Pillow 9.4's plugins read them, in the order Image.open tries them.
-                   kIcns, kXpm };
+                   kIcns, kXpm,
+                   kFli, kBlp, kFtex, kGbr, kSpider };
 
 // From the leading bytes only, as Pillow's _accept() checks do; the file name is never consulted.
 Format SniffFormat(std::span<const uint8_t> bytes);
@@ -105,6 +106,23 @@ bool LooksLikeHeif(std::span<const uint8_t> bytes);
 Decoded DecodeIcns(const DecodeContext& ctx);
 // XPM: one character per pixel, as Pillow 9.4's XpmImagePlugin reads it.
 Decoded DecodeXpm(const DecodeContext& ctx);
+// FLI/FLC: the first frame, as Pillow 9.4's FliImagePlugin reads it.
+Decoded DecodeFli(const DecodeContext& ctx);
+bool LooksLikeFli(std::span<const uint8_t> bytes);
+// BLP1/BLP2 textures: the first mipmap, as Pillow 9.4's BlpImagePlugin reads it.
+Decoded DecodeBlp(const DecodeContext& ctx);
+bool LooksLikeBlp(std::span<const uint8_t> bytes);
+// FTEX textures: the first mipmap, DXT1 or raw RGB, as Pillow 9.4's FtexImagePlugin reads it.
+Decoded DecodeFtex(const DecodeContext& ctx);
+bool LooksLikeFtex(std::span<const uint8_t> bytes);
+// A DXT1 (BC1) surface of width x height whose blocks start at `start` and are all in the file.
+Decoded DecodeBc1Surface(const DecodeContext& ctx, size_t start, int64_t width, int64_t height);
+// GIMP brushes, as Pillow 9.4's GbrImagePlugin reads them.
+Decoded DecodeGbr(const DecodeContext& ctx);
+bool LooksLikeGbr(std::span<const uint8_t> bytes);
+// SPIDER 2D images (32-bit floats), as Pillow 9.4's SpiderImagePlugin reads them.
+Decoded DecodeSpider(const DecodeContext& ctx);
+bool LooksLikeSpider(std::span<const uint8_t> bytes);
 
 // A sink that keeps every row: the whole picture.
 class ImageSink : public RowSink {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <array>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 
@@ -43,5 +44,12 @@ void Samples16BigEndianRowToRgb(const uint8_t* be16, size_t n, int channels, uin
 // row by row, with _imagingcms's pixel formats (Lab in 4-byte pixels, RGBA out). False when
 // LittleCMS cannot build the transform.
 bool LabToRgb(const uint8_t* lab, size_t w, size_t h, uint8_t* rgb);
+
+// "F" to "L" (Convert.c's f2l, the step convert("RGB") takes from "F"): 0 at or below 0, 255 at or
+// above 255, else truncated; NaN comes out as 0, as the x86 conversion gives.
+inline uint8_t FloatToL(float v) {
+  if (std::isnan(v) || v <= 0.0f) return 0;
+  return v >= 255.0f ? 255 : static_cast<uint8_t>(v);
+}
 
 }  // namespace vit::image
