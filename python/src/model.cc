@@ -170,7 +170,9 @@ Embeddings Embed(PyModel& model, const std::vector<ImageInput>& inputs, ExtractO
   return model.Extract(extract_inputs, options);
 }
 
-bool IsPooled(const std::string& name) { return name == "pooler_output" || name == "cls" || name == "mean"; }
+bool IsPooled(const std::string& name) {
+  return name == "pooler_output" || name == "image_embeds" || name == "cls" || name == "mean";
+}
 
 // One pass of Extract keeping several outputs, each row as `vit embed --outputs` writes it (the same
 // Pool and L2NormalizeRows on the same batches), so that a caller can write them bit for bit as the tool.
@@ -179,11 +181,9 @@ py::tuple ExtractOutputs(PyModel& model, const std::vector<ImageInput>& inputs, 
   const ModelInfo& info = model.model().info();
   for (const std::string& name : outputs) {
     if (name != "last_hidden_state" && name != "logits" && !IsPooled(name))
-      throw Error("outputs: unknown output '" + name + "'; expected some of last_hidden_state, pooler_output, logits, "
-                  "cls, mean", ErrorKind::kInvalidArgument);
-    if (name == "pooler_output" && !info.has_pooler)
-      throw Error("pooler_output: " + info.source + " has no pooler (no pooler.dense tensors); use cls or mean",
-                  ErrorKind::kInvalidArgument);
+      throw Error("outputs: unknown output '" + name + "'; expected some of last_hidden_state, pooler_output, "
+                  "image_embeds, logits, cls, mean", ErrorKind::kInvalidArgument);
+    if (IsPooled(name)) RequirePooling(info, ParsePooling(name));
     if (name == "logits" && !info.has_classifier)
       throw Error("logits: " + info.source + " has no classifier (no classifier.* tensors)", ErrorKind::kInvalidArgument);
   }
@@ -233,12 +233,11 @@ py::tuple ExtractOutputs(PyModel& model, const std::vector<ImageInput>& inputs, 
       shape[0] = 0;
       for (const Tensor& t : blocks[o]) shape[0] += t.dim(0);
     } else if (outputs[o] == "last_hidden_state") {
-      const int64_t grid = (c.image_size / c.patch_size) * (c.image_size / c.patch_size);
-      shape = {0, grid + 1, c.hidden_size};
+      shape = {0, c.num_patches() + model.model().info().leading_tokens, c.hidden_size};
     } else if (outputs[o] == "logits") {
       shape = {0, static_cast<int64_t>(c.id2label.size())};
     } else {
-      shape = {0, outputs[o] == "pooler_output" && c.pooler_output_size > 0 ? c.pooler_output_size : c.hidden_size};
+      shape = {0, PooledWidth(c, ParsePooling(outputs[o]))};
     }
     Tensor all(shape);
     size_t offset = 0;
@@ -315,7 +314,7 @@ void RegisterModel(py::module_& m) {
               throw Error("batch_size must be at least 1, got " + std::to_string(batch_size), ErrorKind::kInvalidArgument);
             ExtractOptions options;
             options.batch_size = batch_size;
-            options.pooling = ParsePooling(pooling);
+            if (!pooling.empty()) options.pooling = ParsePooling(pooling);
             options.normalize = normalize;
             options.skip_invalid = skip_invalid;
             options.decode.exif_transpose = exif_transpose;
@@ -328,13 +327,11 @@ void RegisterModel(py::module_& m) {
             py::list skipped;
             for (const SkippedInput& s : e.summary.skipped) skipped.append(py::make_tuple(s.index, s.reason));
             if (e.vectors.dim(0) == 0) {  // no row: [0, D] of the pooling's width, as a batch would have
-              const ViTConfig& c = model.model().config();
-              const bool pooler = e.summary.pooling == Pooling::kPooler && c.pooler_output_size > 0;
-              e.vectors = Tensor({0, pooler ? c.pooler_output_size : c.hidden_size});
+              e.vectors = Tensor({0, PooledWidth(model.model().config(), e.summary.pooling)});
             }
             return py::make_tuple(ToNumpy(e.vectors), kept, skipped);
           },
-          py::arg("images"), py::arg("pooling") = "pooler", py::arg("batch_size") = 8, py::arg("normalize") = false,
+          py::arg("images"), py::arg("pooling") = "", py::arg("batch_size") = 8, py::arg("normalize") = false,
           py::arg("skip_invalid") = false, py::arg("exif_transpose") = false, py::arg("progress") = py::none(),
           py::arg("processor") = py::none(),
           "(features [N, D], kept input indices, [(index, reason)] of skipped inputs).")
@@ -349,7 +346,7 @@ void RegisterModel(py::module_& m) {
           },
           py::arg("images"), py::arg("outputs"), py::arg("batch_size") = 8, py::arg("normalize") = false,
           py::arg("skip_invalid") = false, py::arg("exif_transpose") = false,
-          "({output: [N, ...]} for outputs among last_hidden_state, pooler_output, logits, cls, mean, computed as "
+          "({output: [N, ...]} for outputs among last_hidden_state, pooler_output, image_embeds, logits, cls, mean, computed as "
           "`vit embed --outputs` does in one pass, kept input indices, [(index, reason)] of skipped inputs).");
 }
 

@@ -39,7 +39,7 @@ class LinearProbe:
 
     def fit(self, features: Any, labels: Sequence[Any], features_kind: str = "cls", model: str = "") -> "LinearProbe":
         """features [N, D]; labels: N class names or ids (the classes are their sorted distinct values).
-        features_kind and model are recorded in the saved head ("cls", "pooler" or "mean")."""
+        features_kind and model are recorded in the saved head ("cls", "pooler", "image_embeds" or "mean")."""
         self.classes_, y = np.unique(np.asarray(labels), return_inverse=True)
         self.head_, self.report_ = _vit.train_linear_probe(
             _matrix(features, "features"), y.astype(np.int64), [str(c) for c in self.classes_], feature_kind=features_kind,

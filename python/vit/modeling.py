@@ -186,22 +186,24 @@ class ViTModel:
 
     forward = __call__
 
-    def embed(self, images: Union[Any, Sequence[Any]], pooling: str = "pooler", batch_size: int = 8,
+    def embed(self, images: Union[Any, Sequence[Any]], pooling: Optional[str] = None, batch_size: int = 8,
               normalize: bool = False, skip_invalid: bool = False,
               progress: Union[bool, Callable[[int, int], None]] = False,
               exif_transpose: bool = False) -> Union[np.ndarray, Tuple[np.ndarray, np.ndarray]]:
         """One vector per image: float32 [N, D], row i for images[i].
 
         images: file paths, encoded bytes, PIL images or uint8 arrays, decoded and preprocessed in parallel
-        in C++, batch_size at a time. pooling: "pooler" (pooler_output), "cls" (last_hidden_state[:, 0]) or
-        "mean" (the mean of the patch tokens). normalize: unit L2 rows. A file that cannot be read raises,
-        naming it; with skip_invalid=True it is reported as a warning and skipped, and the call returns
-        (embeddings, kept) where kept[i] is the index in images of row i. progress: True for a progress
-        line on stderr, or a callable(done, total) after each batch. Ctrl-C stops between batches.
+        in C++, batch_size at a time. pooling: "pooler" (pooler_output), "image_embeds" (CLIP's projected
+        vector, outputs.image_embeds), "cls" (last_hidden_state[:, 0]) or "mean" (the mean of the patch
+        tokens); None: image_embeds when the model has them, else pooler when it has one, else cls.
+        normalize: unit L2 rows. A file that cannot be read raises, naming it; with skip_invalid=True it is
+        reported as a warning and skipped, and the call returns (embeddings, kept) where kept[i] is the index
+        in images of row i. progress: True for a progress line on stderr, or a callable(done, total) after
+        each batch. Ctrl-C stops between batches.
         """
         items = image_inputs(images)
         report = _Progress(len(items)) if progress is True else (progress or None)
-        features, kept, skipped = self._model.embed(items, pooling=pooling, batch_size=batch_size,
+        features, kept, skipped = self._model.embed(items, pooling=pooling or "", batch_size=batch_size,
                                                     normalize=normalize, skip_invalid=skip_invalid,
                                                     exif_transpose=exif_transpose, progress=report)
         for index, reason in skipped:

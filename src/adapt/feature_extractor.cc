@@ -24,11 +24,6 @@ std::string StampText(const fs::path& file) {
   }
 }
 
-int64_t FeatureWidth(const Model& model, Pooling pooling) {
-  const ViTConfig& c = model.config();
-  if (pooling == Pooling::kPooler) return c.pooler_output_size > 0 ? c.pooler_output_size : c.hidden_size;
-  return c.hidden_size;
-}
 
 // Everything that changes the vectors: the weights, the configs, the precision, the feature kind.
 std::string ModelKey(const Model& model, Pooling pooling) {
@@ -64,10 +59,8 @@ fs::path DefaultFeatureCacheDir() {
 
 ExtractedFeatures ExtractFeatures(Model& model, std::span<const fs::path> files, const FeatureExtractionOptions& options) {
   if (options.batch_size < 1) throw Error("feature extraction: batch size must be >= 1", ErrorKind::kInvalidArgument);
-  const int64_t dim = FeatureWidth(model, options.pooling);
-  if (options.pooling == Pooling::kPooler && !model.info().has_pooler)
-    throw Error("pooling pooler: " + model.info().source + " has no pooler (pooler.dense.*); use cls or mean",
-                ErrorKind::kInvalidArgument);
+  RequirePooling(model.info(), options.pooling);
+  const int64_t dim = PooledWidth(model.config(), options.pooling);
   std::unique_ptr<adapt::FeatureCache> cache;
   if (!options.cache_dir.empty())
     cache = std::make_unique<adapt::FeatureCache>(options.cache_dir, ModelKey(model, options.pooling), dim);

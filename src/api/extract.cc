@@ -27,12 +27,8 @@ class Extractor {
     if (options.batch_size < 1)
       throw Error("extract: batch size must be at least 1, got " + std::to_string(options.batch_size),
                   ErrorKind::kInvalidArgument);
-    summary_.pooling = options.pooling ? *options.pooling : DefaultPooling(model.info().has_pooler);
-    if (options.embeddings && summary_.pooling == Pooling::kPooler && !model.info().has_pooler)
-      throw Error("pooling pooler: " + model.info().source +
-                      " has no pooler (no pooler.dense.* tensors, as in ViTForImageClassification checkpoints); "
-                      "use cls or mean",
-                  ErrorKind::kInvalidArgument);
+    summary_.pooling = options.pooling ? *options.pooling : DefaultPooling(model.info());
+    if (options.embeddings) RequirePooling(model.info(), summary_.pooling);
   }
 
   ExtractSummary Run(const std::function<void(ExtractedBatch&)>& sink) {

@@ -59,6 +59,8 @@ std::unique_ptr<Model> Model::Load(const std::string& source, const LoadOptions&
                           family.pooler == model::PoolerKind::kFirstToken ||
                           family.pooler == model::PoolerKind::kNormedFirstToken;
   impl->info.has_image_embeds = weights.visual_projection.has_value();
+  // image_embeds' width as bound (config.json may omit projection_dim), 0 without a projection.
+  config.projection_dim = weights.visual_projection ? weights.visual_projection->out_features() : 0;
   impl->info.leading_tokens = family.leading_tokens + family.register_tokens;
   impl->info.has_classifier = weights.classifier.has_value();
   impl->info.precision = options.precision;

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "vit/error.h"
+#include "vit/model.h"
 
 namespace vit {
 namespace {
@@ -23,7 +24,8 @@ Pooling ParsePooling(std::string_view name) {
   if (name == "pooler" || name == "pooler_output") return Pooling::kPooler;
   if (name == "cls") return Pooling::kCls;
   if (name == "mean") return Pooling::kMean;
-  throw Error("pooling: expected pooler, cls or mean, got \"" + std::string(name.substr(0, 64)) + "\"",
+  if (name == "image_embeds") return Pooling::kImageEmbeds;
+  throw Error("pooling: expected pooler, image_embeds, cls or mean, got \"" + std::string(name.substr(0, 64)) + "\"",
               ErrorKind::kInvalidArgument);
 }
 
@@ -32,16 +34,53 @@ const char* PoolingName(Pooling pooling) {
     case Pooling::kPooler: return "pooler";
     case Pooling::kCls: return "cls";
     case Pooling::kMean: return "mean";
+    case Pooling::kImageEmbeds: return "image_embeds";
   }
   return "?";
 }
 
 const char* PoolingOutputName(Pooling pooling) { return pooling == Pooling::kPooler ? "pooler_output" : PoolingName(pooling); }
 
-Pooling DefaultPooling(bool has_pooler) { return has_pooler ? Pooling::kPooler : Pooling::kCls; }
+Pooling DefaultPooling(bool has_pooler, bool has_image_embeds) {
+  if (has_image_embeds) return Pooling::kImageEmbeds;
+  return has_pooler ? Pooling::kPooler : Pooling::kCls;
+}
+
+Pooling DefaultPooling(const ModelInfo& info) { return DefaultPooling(info.has_pooler, info.has_image_embeds); }
+
+void RequirePooling(const ModelInfo& info, Pooling pooling) {
+  const char* missing = nullptr;
+  if (pooling == Pooling::kPooler && !info.has_pooler)
+    missing = " has no pooler (no pooler.dense.* tensors, as in ViTForImageClassification checkpoints)";
+  else if (pooling == Pooling::kImageEmbeds && !info.has_image_embeds)
+    missing = " has no image_embeds (no visual_projection: only CLIPModel and CLIPVisionModelWithProjection have one)";
+  else if (pooling == Pooling::kCls && info.leading_tokens < 1)
+    missing = " has no [CLS] token (SigLIP)";
+  if (!missing) return;
+  std::string choices;
+  for (Pooling p : {Pooling::kImageEmbeds, Pooling::kPooler, Pooling::kCls, Pooling::kMean}) {
+    const bool available = (p != Pooling::kPooler || info.has_pooler) && (p != Pooling::kImageEmbeds || info.has_image_embeds) &&
+                           (p != Pooling::kCls || info.leading_tokens >= 1);
+    if (available) choices += std::string(choices.empty() ? "" : ", ") + PoolingName(p);
+  }
+  throw Error(std::string("pooling ") + PoolingName(pooling) + ": " + info.source + missing + "; use " + choices,
+              ErrorKind::kInvalidArgument);
+}
+
+int64_t PooledWidth(const ViTConfig& config, Pooling pooling) {
+  if (pooling == Pooling::kPooler && config.pooler_output_size > 0) return config.pooler_output_size;
+  if (pooling == Pooling::kImageEmbeds && config.projection_dim > 0) return config.projection_dim;
+  return config.hidden_size;
+}
 
 Tensor Pool(const ModelOutput& output, Pooling pooling) {
-  return Pool(output.last_hidden_state, output.pooler_output, pooling, output.leading_tokens);
+  if (pooling != Pooling::kImageEmbeds)
+    return Pool(output.last_hidden_state, output.pooler_output, pooling, output.leading_tokens);
+  if (output.image_embeds.empty())
+    throw Error("pooling image_embeds needs a visual_projection (CLIPVisionModelWithProjection or CLIPModel), and "
+                "this checkpoint has none; use pooler, cls or mean",
+                ErrorKind::kUnsupported);
+  return output.image_embeds.Clone();
 }
 
 Tensor Pool(const Tensor& last_hidden_state, const Tensor& pooler_output, Pooling pooling, int64_t leading_tokens) {
@@ -54,6 +93,9 @@ Tensor Pool(const Tensor& last_hidden_state, const Tensor& pooler_output, Poolin
       return pooler_output.Clone();
     case Pooling::kCls: return ClsTokens(last_hidden_state, leading_tokens);
     case Pooling::kMean: return MeanOfPatchTokens(last_hidden_state, leading_tokens);
+    case Pooling::kImageEmbeds:
+      throw Error("pooling image_embeds: Pool(ModelOutput) computes it, not Pool(last_hidden_state, ...)",
+                  ErrorKind::kInvalidArgument);
   }
   throw Error("pooling: unknown kind", ErrorKind::kInternal);
 }

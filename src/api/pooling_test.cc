@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "vit/error.h"
+#include "vit/model.h"
 
 namespace vit {
 namespace {
@@ -19,16 +20,18 @@ Tensor Hidden() {
 
 std::vector<float> Values(const Tensor& t) { return {t.data(), t.data() + t.numel()}; }
 
-TEST(Pooling, ParsesTheThreeNamesAndEmbedsOutputName) {
+TEST(Pooling, ParsesTheFourNamesAndEmbedsOutputName) {
   EXPECT_EQ(ParsePooling("pooler"), Pooling::kPooler);
   EXPECT_EQ(ParsePooling("pooler_output"), Pooling::kPooler);
   EXPECT_EQ(ParsePooling("cls"), Pooling::kCls);
   EXPECT_EQ(ParsePooling("mean"), Pooling::kMean);
-  for (Pooling p : {Pooling::kPooler, Pooling::kCls, Pooling::kMean}) {
+  EXPECT_EQ(ParsePooling("image_embeds"), Pooling::kImageEmbeds);
+  for (Pooling p : {Pooling::kPooler, Pooling::kCls, Pooling::kMean, Pooling::kImageEmbeds}) {
     EXPECT_EQ(ParsePooling(PoolingName(p)), p);
     EXPECT_EQ(ParsePooling(PoolingOutputName(p)), p);
   }
   EXPECT_STREQ(PoolingOutputName(Pooling::kPooler), "pooler_output");
+  EXPECT_STREQ(PoolingOutputName(Pooling::kImageEmbeds), "image_embeds");
   try {
     ParsePooling("max");
     FAIL();
@@ -39,9 +42,68 @@ TEST(Pooling, ParsesTheThreeNamesAndEmbedsOutputName) {
   }
 }
 
-TEST(Pooling, DefaultIsThePoolerWhenThereIsOneElseCls) {
-  EXPECT_EQ(DefaultPooling(true), Pooling::kPooler);
-  EXPECT_EQ(DefaultPooling(false), Pooling::kCls);
+TEST(Pooling, DefaultIsImageEmbedsThenThePoolerThenCls) {
+  EXPECT_EQ(DefaultPooling(true, false), Pooling::kPooler);
+  EXPECT_EQ(DefaultPooling(false, false), Pooling::kCls);
+  EXPECT_EQ(DefaultPooling(true, true), Pooling::kImageEmbeds) << "CLIPVisionModelWithProjection";
+  ModelInfo info;
+  info.has_pooler = true;
+  EXPECT_EQ(DefaultPooling(info), Pooling::kPooler);
+  info.has_image_embeds = true;
+  EXPECT_EQ(DefaultPooling(info), Pooling::kImageEmbeds);
+}
+
+TEST(Pooling, PooledWidthIsEachOutputsWidth) {
+  ViTConfig c;
+  c.hidden_size = 8;
+  c.pooler_output_size = 6;
+  c.projection_dim = 4;
+  EXPECT_EQ(PooledWidth(c, Pooling::kPooler), 6);
+  EXPECT_EQ(PooledWidth(c, Pooling::kImageEmbeds), 4);
+  EXPECT_EQ(PooledWidth(c, Pooling::kCls), 8);
+  EXPECT_EQ(PooledWidth(c, Pooling::kMean), 8);
+}
+
+TEST(Pooling, ImageEmbedsIsTheModelOutputsOrAnErrorNamingIt) {
+  ModelOutput output;
+  output.last_hidden_state = Hidden();
+  try {
+    Pool(output, Pooling::kImageEmbeds);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kUnsupported);
+    EXPECT_NE(std::string(e.what()).find("visual_projection"), std::string::npos);
+  }
+  output.image_embeds = Tensor({1, 3});
+  const float v[] = {0.5f, -2, 7};
+  std::copy(v, v + 3, output.image_embeds.data());
+  const Tensor pooled = Pool(output, Pooling::kImageEmbeds);
+  EXPECT_EQ(Values(pooled), (std::vector<float>{0.5f, -2, 7}));
+  EXPECT_NE(pooled.data(), output.image_embeds.data()) << "a copy, as the other poolings";
+  EXPECT_THROW(Pool(Hidden(), {}, Pooling::kImageEmbeds), Error) << "the tensors alone do not hold it";
+}
+
+TEST(Pooling, RequirePoolingNamesTheModelAndWhatItOffers) {
+  ModelInfo info;
+  info.source = "org/siglip";
+  info.has_pooler = true;
+  info.leading_tokens = 0;
+  RequirePooling(info, Pooling::kPooler);
+  RequirePooling(info, Pooling::kMean);
+  for (Pooling p : {Pooling::kCls, Pooling::kImageEmbeds}) {
+    try {
+      RequirePooling(info, p);
+      FAIL() << PoolingName(p);
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::kInvalidArgument);
+      const std::string m = e.what();
+      EXPECT_NE(m.find("org/siglip"), std::string::npos) << m;
+      EXPECT_NE(m.find(PoolingName(p)), std::string::npos) << m;
+      EXPECT_NE(m.find("use pooler, mean"), std::string::npos) << m;
+    }
+  }
+  info.has_image_embeds = true;
+  RequirePooling(info, Pooling::kImageEmbeds);
 }
 
 TEST(Pooling, ClsIsTheFirstToken) { EXPECT_EQ(Values(Pool(Hidden(), {}, Pooling::kCls)), (std::vector<float>{1, 2})); }

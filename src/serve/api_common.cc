@@ -135,9 +135,7 @@ std::optional<int> DimensionsField(std::optional<int> value, int64_t width) {
 }
 
 int64_t EmbeddingWidth(const ServedModel& model, std::optional<Pooling> pooling) {
-  const Pooling p = pooling.value_or(DefaultPooling(model.info.has_pooler));
-  if (p == Pooling::kPooler && model.config.pooler_output_size) return model.config.pooler_output_size;
-  return model.config.hidden_size;
+  return PooledWidth(model.config, pooling.value_or(DefaultPooling(model.info.has_pooler, model.info.has_image_embeds)));
 }
 
 bool ParseBoolText(const std::string& text, const char* field) {
@@ -171,17 +169,22 @@ int ParseIntText(const std::string& text, const char* field) {
 
 std::vector<std::vector<float>> Embed(ServeContext& context, std::span<const EncodedImage> images,
                                       const EmbedOptions& options, Inference::Clock::time_point deadline) {
-  const bool has_pooler = context.model().info.has_pooler;
-  const Pooling pooling = options.pooling.value_or(DefaultPooling(has_pooler));
+  const ModelInfo& info = context.model().info;
+  const Pooling pooling = options.pooling.value_or(DefaultPooling(info.has_pooler, info.has_image_embeds));
   // Refuse before any work when the answer can only be an error.
-  const int64_t leading = context.model().info.leading_tokens;
-  if (pooling == Pooling::kPooler && !has_pooler) Pool({}, {}, Pooling::kPooler);
-  if (pooling == Pooling::kCls && leading < 1) Pool({}, {}, Pooling::kCls, leading);
+  ModelOutput row_output;
+  row_output.leading_tokens = info.leading_tokens;
+  if ((pooling == Pooling::kPooler && !info.has_pooler) || (pooling == Pooling::kCls && info.leading_tokens < 1) ||
+      (pooling == Pooling::kImageEmbeds && !info.has_image_embeds))
+    Pool(row_output, pooling);
   const std::vector<RowOutput> rows = context.inference.RunImages(images, deadline);
   std::vector<std::vector<float>> vectors;
   vectors.reserve(rows.size());
   for (const RowOutput& row : rows) {
-    const Tensor v = Pool(row.last_hidden_state, row.pooler_output, pooling, leading);
+    row_output.last_hidden_state = row.last_hidden_state;
+    row_output.pooler_output = row.pooler_output;
+    row_output.image_embeds = row.image_embeds;
+    const Tensor v = Pool(row_output, pooling);
     const int64_t keep = options.dimensions ? std::min<int64_t>(*options.dimensions, v.numel()) : v.numel();
     vectors.emplace_back(v.data(), v.data() + keep);
     if (options.normalize) L2Normalize(vectors.back());

@@ -8,8 +8,9 @@
 //   FP32  [B,C,H,W]   pixel_values, already preprocessed.
 // Inference-Header-Content-Length: 0 makes the whole body the input's data with no JSON header: one
 // encoded image (BYTES [1]), answered with the default output.
-// Outputs: "pooler_output" [B,P] (the default when the checkpoint has a pooler) and
-// "last_hidden_state" [B,T,D] (the default otherwise), as JSON data or, when asked with
+// Outputs: "image_embeds" [B,E] (CLIP with visual_projection: the default when there), "pooler_output"
+// [B,P] (the default when the checkpoint has a pooler and no image_embeds) and "last_hidden_state" [B,T,D]
+// (the default otherwise), as JSON data or, when asked with
 // "binary_data": true, as raw little-endian float32 after the JSON header
 // (Inference-Header-Content-Length).
 #include <charconv>
@@ -58,7 +59,7 @@ bool BinaryParameter(const Json& holder, const char* key, bool fallback) {
   return it->get<bool>();
 }
 
-InferRequest ParseInferRequest(const Json& body, std::span<const uint8_t> binary, bool has_pooler) {
+InferRequest ParseInferRequest(const Json& body, std::span<const uint8_t> binary, const ModelInfo& info) {
   InferRequest r;
   if (auto id = OptionalString(body, "id")) r.id = *id;
   auto inputs = body.find("inputs");
@@ -115,7 +116,7 @@ InferRequest ParseInferRequest(const Json& body, std::span<const uint8_t> binary
       binary_flags.push_back(BinaryParameter(o, "binary_data", binary_default));
     }
   }
-  names = kserve::ResolveOutputs(std::move(names), has_pooler);
+  names = kserve::ResolveOutputs(std::move(names), info);
   for (size_t i = 0; i < names.size(); ++i)
     r.outputs.push_back({names[i], i < binary_flags.size() ? binary_flags[i] : binary_default});
   return r;
@@ -162,7 +163,7 @@ Response KServeInfer(ServeContext& context, const Request& request) {
   CheckModelOf(context, request);
   const auto admission = context.inference.Admit();
   const auto deadline = context.inference.Deadline();
-  const bool has_pooler = context.model().info.has_pooler;
+  const ModelInfo& info = context.model().info;
   const auto body = std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(request.body.data()), request.body.size());
 
   InferRequest infer;
@@ -184,10 +185,10 @@ Response KServeInfer(ServeContext& context, const Request& request) {
     infer.input.shape = {1};
     infer.input.source = kserve::InputTensor::Source::kBytesContents;
     infer.input.bytes_contents.push_back(body);
-    infer.outputs.push_back({kserve::ResolveOutputs({}, has_pooler)[0], false});
+    infer.outputs.push_back({kserve::ResolveOutputs({}, info)[0], false});
   } else {
     json_header = ParseJsonObject(request.body.substr(0, length));
-    infer = ParseInferRequest(json_header, body.subspan(length), has_pooler);
+    infer = ParseInferRequest(json_header, body.subspan(length), info);
   }
 
   const std::vector<RowOutput> rows = kserve::RunInput(context.inference, infer.input, deadline);

@@ -2,7 +2,8 @@
 //   {"input": "<data URL or base64>" | [...], "model": "...", "encoding_format": "float" | "base64"}
 //   -> {"object": "list", "data": [{"object": "embedding", "index": i, "embedding": [...] | "<base64>"}],
 //       "model": "...", "usage": {"prompt_tokens": n, "total_tokens": n}}
-// Embeddings are pooler_output, L2-normalised, as OpenAI's are unit vectors; the extension fields
+// Embeddings are the default pooling (vit/pooling.h: image_embeds for CLIP with a projection, else
+// pooler_output), L2-normalised, as OpenAI's are unit vectors; the extension fields
 // "pooling" and "normalize" work as in /embed. Usage counts tokens: images x sequence length.
 // base64 is the little-endian float32 bytes, as OpenAI's clients decode it. "dimensions" keeps the first
 // values before normalizing, as /embed does. A "model" other than the served one is refused (404,

@@ -161,7 +161,7 @@ Response Ping(ServeContext& context, const Request& request) { return Health(con
 Response Info(ServeContext& context, const Request&) {
   const ServedModel& m = context.model();
   const ServeLimits& l = context.limits;
-  const int64_t tokens = m.config.num_patches() + 1;
+  const int64_t tokens = m.config.num_patches() + m.info.leading_tokens;
   Json model_type;
   if (m.info.has_classifier) {
     Json id2label = Json::object(), label2id = Json::object();
@@ -171,10 +171,10 @@ Response Info(ServeContext& context, const Request&) {
     }
     model_type = {{"classifier", {{"id2label", id2label}, {"label2id", label2id}}}};
   } else {
-    model_type = {{"embedding", {{"pooling", PoolingName(DefaultPooling(m.info.has_pooler))}}}};
+    model_type = {{"embedding", {{"pooling", PoolingName(DefaultPooling(m.info.has_pooler, m.info.has_image_embeds))}}}};
   }
   // text-embeddings-inference's fields first (its clients read them), in its units: an image is
-  // num_patches + 1 tokens; images are decoded on the requests' own threads.
+  // num_patches + leading tokens; images are decoded on the requests' own threads.
   Json info = {{"model_id", m.name},
                {"model_sha", nullptr},
                {"model_dtype", DtypeName(m.info.precision)},
@@ -193,7 +193,9 @@ Response Info(ServeContext& context, const Request&) {
                {"model_dir", m.info.directory},
                {"weights_file", m.info.weights_file},
                {"num_parameters", m.info.num_parameters},
+               {"family", m.info.family},
                {"has_pooler", m.info.has_pooler},
+               {"has_image_embeds", m.info.has_image_embeds},
                {"has_classifier", m.info.has_classifier},
                {"precision", PrecisionName(m.info.precision)},
                {"config", ConfigJson(m.config)},

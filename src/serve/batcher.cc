@@ -135,6 +135,7 @@ void Batcher::RunBatch(std::vector<std::shared_ptr<Ticket>>& batch) {
       const auto r = static_cast<int64_t>(i);
       rows[i].last_hidden_state = RowOf(out.last_hidden_state, r, n, "last_hidden_state");
       rows[i].pooler_output = RowOf(out.pooler_output, r, n, "pooler_output");
+      rows[i].image_embeds = RowOf(out.image_embeds, r, n, "image_embeds");
       rows[i].logits = RowOf(out.logits, r, n, "logits");
       if (with_attentions)
         for (const Tensor& layer : out.attentions) rows[i].attentions.push_back(RowOf(layer, r, n, "attentions"));

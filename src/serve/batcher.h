@@ -39,6 +39,7 @@ class BatchRunner {
 struct RowOutput {
   Tensor last_hidden_state;  // [1,T,D]
   Tensor pooler_output;      // [1,P], empty without a pooler
+  Tensor image_embeds;       // [1,E], empty without a visual_projection
   Tensor logits;             // [1,num_labels], empty without a classifier
   std::vector<Tensor> attentions;  // layers of [1,heads,T,T], only for images submitted with_attentions
 };

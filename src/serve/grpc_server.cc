@@ -132,7 +132,7 @@ class GrpcServer::Service final : public inference::GRPCInferenceService::Servic
     }
     std::vector<std::string> names;
     for (const auto& o : request.outputs()) names.push_back(o.name());
-    names = kserve::ResolveOutputs(std::move(names), model.info.has_pooler);
+    names = kserve::ResolveOutputs(std::move(names), model.info);
 
     const std::vector<RowOutput> rows = kserve::RunInput(context_.inference, input, deadline);
 

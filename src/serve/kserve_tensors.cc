@@ -5,6 +5,7 @@
 
 #include "serve/encoding.h"
 #include "vit/error.h"
+#include "vit/pooling.h"
 
 namespace vit::serve::kserve {
 namespace {
@@ -143,9 +144,10 @@ TensorMetadata InputMetadata(const ServedModel&) { return {"images", "BYTES", {-
 std::vector<TensorMetadata> OutputMetadata(const ServedModel& model) {
   const ViTConfig& c = model.config;
   std::vector<TensorMetadata> outputs;
-  if (model.info.has_pooler)
-    outputs.push_back({"pooler_output", "FP32", {-1, c.pooler_output_size ? c.pooler_output_size : c.hidden_size}});
-  outputs.push_back({"last_hidden_state", "FP32", {-1, c.num_patches() + 1, c.hidden_size}});
+  if (model.info.has_image_embeds)
+    outputs.push_back({"image_embeds", "FP32", {-1, PooledWidth(c, Pooling::kImageEmbeds)}});
+  if (model.info.has_pooler) outputs.push_back({"pooler_output", "FP32", {-1, PooledWidth(c, Pooling::kPooler)}});
+  outputs.push_back({"last_hidden_state", "FP32", {-1, c.num_patches() + model.info.leading_tokens, c.hidden_size}});
   return outputs;
 }
 
@@ -161,18 +163,24 @@ std::vector<RowOutput> RunInput(Inference& inference, const InputTensor& input, 
               ErrorKind::kInvalidArgument);
 }
 
-std::vector<std::string> ResolveOutputs(std::vector<std::string> names, bool has_pooler) {
+std::vector<std::string> ResolveOutputs(std::vector<std::string> names, const ModelInfo& info) {
   for (const std::string& name : names)
-    if (name != "pooler_output" && name != "last_hidden_state")
+    if (name != "pooler_output" && name != "last_hidden_state" && name != "image_embeds")
       throw Error("\"outputs\": unknown output \"" + name.substr(0, 64) +
-                      "\"; expected \"pooler_output\" or \"last_hidden_state\"",
+                      "\"; expected \"image_embeds\", \"pooler_output\" or \"last_hidden_state\"",
                   ErrorKind::kInvalidArgument);
-  if (names.empty()) names.push_back(has_pooler ? "pooler_output" : "last_hidden_state");
-  for (const std::string& name : names)
-    if (name == "pooler_output" && !has_pooler)
+  if (names.empty())
+    names.push_back(info.has_image_embeds ? "image_embeds" : info.has_pooler ? "pooler_output" : "last_hidden_state");
+  for (const std::string& name : names) {
+    if (name == "pooler_output" && !info.has_pooler)
       throw Error("output \"pooler_output\": this checkpoint has no pooler (pooler.dense); ask for "
                   "\"last_hidden_state\"",
                   ErrorKind::kUnsupported);
+    if (name == "image_embeds" && !info.has_image_embeds)
+      throw Error("output \"image_embeds\": this checkpoint has no visual_projection (only CLIPModel and "
+                  "CLIPVisionModelWithProjection have one); ask for \"pooler_output\" or \"last_hidden_state\"",
+                  ErrorKind::kUnsupported);
+  }
   return names;
 }
 
@@ -180,7 +188,9 @@ std::vector<float> Gather(const std::vector<RowOutput>& rows, const std::string&
   std::vector<float> values;
   shape.clear();
   for (const RowOutput& row : rows) {
-    const Tensor& t = name == "pooler_output" ? row.pooler_output : row.last_hidden_state;
+    const Tensor& t = name == "pooler_output"  ? row.pooler_output
+                      : name == "image_embeds" ? row.image_embeds
+                                               : row.last_hidden_state;
     if (shape.empty()) {
       shape = t.shape();
       shape[0] = static_cast<int64_t>(rows.size());

@@ -29,7 +29,7 @@ struct TensorMetadata {
 // The input clients send: "images", BYTES [-1]. FP32 pixel_values [B,C,H,W] are taken in its place
 // (the protocol's metadata has room for one description of an input, and images are what clients have).
 TensorMetadata InputMetadata(const ServedModel& model);
-// pooler_output (checkpoints with a pooler) and last_hidden_state.
+// image_embeds (CLIP with visual_projection), pooler_output (checkpoints with a pooler) and last_hidden_state.
 std::vector<TensorMetadata> OutputMetadata(const ServedModel& model);
 
 // The input of a request, as one of the transports carried it.
@@ -56,10 +56,10 @@ struct InputTensor {
 // a datatype, shape or data that do not agree, and Inference's errors (413, 422, 429, 504).
 std::vector<RowOutput> RunInput(Inference& inference, const InputTensor& input, Inference::Clock::time_point deadline);
 
-// The outputs asked for, checked: none means the default (pooler_output with a pooler, else
-// last_hidden_state); an unknown name is vit::Error(kInvalidArgument), pooler_output without a pooler
-// vit::Error(kUnsupported).
-std::vector<std::string> ResolveOutputs(std::vector<std::string> names, bool has_pooler);
+// The outputs asked for, checked: none means the default (image_embeds when the model has them, else
+// pooler_output with a pooler, else last_hidden_state: vit/pooling.h's DefaultPooling); an unknown name is
+// vit::Error(kInvalidArgument), an output the checkpoint lacks vit::Error(kUnsupported).
+std::vector<std::string> ResolveOutputs(std::vector<std::string> names, const ModelInfo& info);
 
 // The rows' `name` output stacked into one row-major [B, ...] array; `shape` receives its shape.
 std::vector<float> Gather(const std::vector<RowOutput>& rows, const std::string& name, std::vector<int64_t>& shape);

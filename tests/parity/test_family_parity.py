@@ -33,6 +33,24 @@ def family_checkpoint(name, kind, preset="tiny", pytorch_bin=False, labels=64, *
     return folder
 
 
+def at_its_size(name, kind):
+    """The family's tiny checkpoint with a preprocessor_config.json that resizes photos to its 32x32 input
+    (the hub's 224 would need interpolated position embeddings); the weights are links to the cached ones."""
+    source = family_checkpoint(name, kind)
+    folder = source + "-32px"
+    if not os.path.exists(os.path.join(folder, "preprocessor_config.json")):
+        os.makedirs(folder, exist_ok=True)
+        for f in os.listdir(source):
+            if not os.path.exists(os.path.join(folder, f)):
+                os.symlink(os.path.join(source, f), os.path.join(folder, f))
+        with open(os.path.join(folder, "preprocessor_config.json.tmp"), "w") as f:
+            json.dump({"image_processor_type": "ViTImageProcessor", "do_resize": True, "resample": 2,
+                       "size": {"height": 32, "width": 32}, "do_rescale": True, "rescale_factor": 1 / 255,
+                       "do_normalize": True, "image_mean": [0.5, 0.5, 0.5], "image_std": [0.5, 0.5, 0.5]}, f)
+        os.replace(os.path.join(folder, "preprocessor_config.json.tmp"), os.path.join(folder, "preprocessor_config.json"))
+    return folder
+
+
 def cosines(a, b):
     a = a.reshape(-1, a.shape[-1]).astype(np.float64)
     b = b.reshape(-1, b.shape[-1]).astype(np.float64)

@@ -30,11 +30,6 @@ struct ClassifyArgs {
   std::vector<std::string> inputs;
 };
 
-int64_t FeatureWidth(const Model& model, Pooling pooling) {
-  const ViTConfig& c = model.config();
-  return pooling == Pooling::kPooler && c.pooler_output_size > 0 ? c.pooler_output_size : c.hidden_size;
-}
-
 int RunClassify(const ClassifyArgs& args) {
   const std::vector<std::filesystem::path> files = ListImageFiles(args.inputs);
   std::optional<LinearHead> head;
@@ -43,10 +38,8 @@ int RunClassify(const ClassifyArgs& args) {
 
   std::vector<std::string> id2label;
   if (head) {
-    if (head->features == Pooling::kPooler && !model->info().has_pooler)
-      throw Error(args.head + " reads pooler features but " + args.model.model + " has no pooler",
-                  ErrorKind::kInvalidArgument);
-    const int64_t width = FeatureWidth(*model, head->features);
+    RequirePooling(model->info(), head->features);
+    const int64_t width = PooledWidth(model->config(), head->features);
     if (width != head->hidden_size())
       throw Error(args.head + " takes " + std::to_string(head->hidden_size()) + "-wide " +
                       PoolingName(head->features) + " features but " + args.model.model + " gives " +

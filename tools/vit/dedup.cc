@@ -28,7 +28,7 @@ struct DedupArgs {
 int RunDedup(const DedupArgs& args) {
   const std::vector<std::filesystem::path> files = ListImageFiles(args.inputs);
   auto model = LoadModel(args.model.model, args.model.ToLoadOptions());
-  const Pooling pooling = args.extraction.PoolingOr(DefaultPooling(model->info().has_pooler));
+  const Pooling pooling = args.extraction.PoolingOr(DefaultPooling(model->info()));
   const ExtractedFeatures features = args.extraction.Extract(*model, files, "vit dedup", pooling);
   const auto groups = FindNearDuplicates(features.features, args.threshold);
   nlohmann::json out_groups = nlohmann::json::array();

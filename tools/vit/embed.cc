@@ -82,7 +82,7 @@ std::vector<std::string> ParseOutputs(const EmbedArgs& args, const Model& model)
     start = comma + 1;
     if (!name.empty()) add(name);
   }
-  if (names.empty()) add(PoolingOutputName(DefaultPooling(model.info().has_pooler)));
+  if (names.empty()) add(PoolingOutputName(DefaultPooling(model.info())));
   return names;
 }
 

@@ -24,7 +24,7 @@ struct FeatureArgs {
   // with_pooling: offer --pooling (commands that read it from an index file do not). `default_text`
   // names the default in the help.
   void AddTo(CLI::App& command, bool with_pooling = true,
-             const std::string& default_text = "pooler when the checkpoint has one, else cls");
+             const std::string& default_text = "image_embeds when the checkpoint has them (CLIP), else pooler when it has one, else cls");
   // `fallback`: the pooling when --pooling is not given.
   FeatureExtractionOptions ToOptions(Pooling fallback) const;
   // Extracts with a progress bar; reports skipped files on stderr prefixed with `what`.

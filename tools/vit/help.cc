@@ -14,9 +14,9 @@ std::string Examples(const std::vector<std::string>& lines, const std::string& n
 }
 
 void AddPoolingOption(CLI::App& command, std::string& pooling, const std::string& default_text) {
-  const std::string help = "one vector per image: pooler (pooler_output), cls (last_hidden_state[:, 0]) or mean (of "
-                           "the patch tokens); default: " + default_text;
-  auto names = CLI::IsMember({"pooler", "pooler_output", "cls", "mean"});
+  const std::string help = "one vector per image: pooler (pooler_output), image_embeds (CLIP's visual_projection), cls "
+                           "(last_hidden_state[:, 0]) or mean (of the patch tokens); default: " + default_text;
+  auto names = CLI::IsMember({"pooler", "pooler_output", "image_embeds", "cls", "mean"});
   command.add_option("--pooling", pooling, help)->check(names);
   command.add_option("--features", pooling, "the same as --pooling")->check(names)->group("");
 }

@@ -17,7 +17,7 @@ std::string Examples(const std::vector<std::string>& lines, const std::string& n
 // --pooling pooler|cls|mean into `pooling` (empty: the command's default, named in the help). `--features`
 // stays as a hidden alias (the probes' earlier name).
 void AddPoolingOption(CLI::App& command, std::string& pooling,
-                      const std::string& default_text = "pooler when the checkpoint has one, else cls");
+                      const std::string& default_text = "image_embeds when the checkpoint has them (CLIP), else pooler when it has one, else cls");
 // -b/--batch-size, images per forward pass, kDefaultBatchSize unless given.
 void AddBatchSizeOption(CLI::App& command, int& batch_size);
 // --interpolate-pos-encoding, and --image-size H W, which takes exactly two numbers so that the inputs

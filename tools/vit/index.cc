@@ -89,7 +89,7 @@ Embedded Embed(const IndexArgs& args, const std::string& model_name, const std::
   LoadOptions load = args.model.ToLoadOptions();
   auto model = LoadModel(model_name, load);
   const auto start = std::chrono::steady_clock::now();
-  const Pooling kind = pooling.empty() ? args.extraction.PoolingOr(DefaultPooling(model->info().has_pooler))
+  const Pooling kind = pooling.empty() ? args.extraction.PoolingOr(DefaultPooling(model->info()))
                                        : ParsePooling(pooling);
   pooling = PoolingName(kind);
   ExtractedFeatures features = args.extraction.Extract(*model, files, what, kind);
@@ -116,7 +116,7 @@ int RunBuild(const IndexArgs& args) {
   if (pooling.empty()) {  // --npy: --pooling, else what `vit embed` named the file, else cls
     const std::string stem = fs::path(args.npy).stem().string();
     pooling = !args.extraction.pooling.empty() ? PoolingName(ParsePooling(args.extraction.pooling))
-              : (stem == "pooler_output" || stem == "mean") ? PoolingName(ParsePooling(stem))
+              : (stem == "pooler_output" || stem == "mean" || stem == "image_embeds") ? PoolingName(ParsePooling(stem))
                                                             : "cls";
   }
   const auto start = std::chrono::steady_clock::now();

@@ -155,7 +155,6 @@ int TrainAndReport(const Tensor& train_x, const std::vector<int>& train_y, const
 }
 
 int RunTrain(const TrainArgs& args) {
-  const Pooling features = args.extraction.PoolingOr(Pooling::kCls);
   const ImageFolder train = ScanImageFolder(args.data);
   if (train.classes.size() < 2)
     throw Error(args.data + ": only one class folder (\"" + train.classes[0] + "\"); a classifier needs at least 2",
@@ -177,6 +176,9 @@ int RunTrain(const TrainArgs& args) {
   }
 
   auto model = LoadModel(args.model.model, args.model.ToLoadOptions());
+  // cls, which exports as a ViTForImageClassification head; a model without a [CLS] (SigLIP) its default.
+  const Pooling features =
+      args.extraction.PoolingOr(model->info().leading_tokens >= 1 ? Pooling::kCls : DefaultPooling(model->info()));
   const auto start = std::chrono::steady_clock::now();
   const ExtractedFeatures extracted = args.extraction.Extract(*model, files, "vit probe", features);
   const double extraction_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -303,7 +305,7 @@ void AddProbeCommand(CLI::App& app, CommandRunner& run) {
       ->check(CLI::Range(0.0, 0.95))
       ->capture_default_str()
       ->excludes(val);
-  train->extraction.AddTo(*t, /*with_pooling=*/true, "cls, the token a ViTForImageClassification classifier reads, so that the head exports");
+  train->extraction.AddTo(*t, /*with_pooling=*/true, "cls, the token a ViTForImageClassification classifier reads, so that the head exports (SigLIP, which has no [CLS]: pooler)");
   train->solver.AddTo(*t);
   t->footer(Examples({"vit probe train -m google/vit-base-patch16-224-in21k --data train/ --out head",
                       "vit probe train -m ./my-model --data train/ --val val/ --pooling mean --out head-mean"},

@@ -29,7 +29,7 @@ def _parser() -> argparse.ArgumentParser:
     embed.add_argument("--threads-per-worker", type=int, default=1, help="threads of each worker's model (default 1)")
     embed.add_argument("-b", "--batch-size", type=int, default=8, help="images per forward pass (default 8)")
     embed.add_argument("--outputs", default="pooler_output",
-                       help="comma-separated, among pooler_output, cls, mean, last_hidden_state, logits")
+                       help="comma-separated, among pooler_output, image_embeds, cls, mean, last_hidden_state, logits")
     embed.add_argument("--shard-size", type=int, default=1000, help="inputs per shard, one task each (default 1000)")
     embed.add_argument("-p", "--precision", default="f32", choices=["f32", "bf16", "int8"])
     embed.add_argument("--normalize", action="store_true", help="unit-length pooled rows")

@@ -21,7 +21,7 @@ from .progress import ProgressBar
 from .verify import load_record, load_rows, verify_shard
 from .worker import run_shard
 
-OUTPUTS = ("pooler_output", "cls", "mean", "last_hidden_state", "logits")
+OUTPUTS = ("pooler_output", "image_embeds", "cls", "mean", "last_hidden_state", "logits")
 LOCK = ".vit-distributed.lock"
 # The client rewrites the manifest at most once a second, and spends at most a tenth of its time on it
 # (a manifest of 50,000 shards is megabytes): shard records on disk are the commit, the manifest their index.
@@ -169,7 +169,7 @@ def embed(inputs: Union[str, "os.PathLike[str]", Sequence[Union[str, "os.PathLik
     archives (each image member an input, keyed by its member name). client: a distributed.Client to use;
     else scheduler ("tcp://host:8786"); else a LocalCluster of local_workers processes here. Each worker
     loads the model once and runs it on threads_per_worker threads (start dask-worker with --nthreads 1).
-    outputs: among pooler_output, cls, mean, last_hidden_state, logits, each float32 as `vit embed` writes.
+    outputs: among pooler_output, image_embeds, cls, mean, last_hidden_state, logits, each float32 as `vit embed` writes.
     Rerunning the same call finishes only the shards not yet written; another plan in out_dir raises
     PlanMismatchError unless new_plan. Inputs that cannot be read are listed in result.skipped (and in the
     shards' errors files). progress: a bar on stderr (default: when stderr is a terminal). shard_delay:
