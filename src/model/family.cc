@@ -23,6 +23,7 @@ Family FamilyOf(const ViTConfig& c) {
     f.layer_scale = true;
     f.swiglu = c.use_swiglu_ffn;
     f.pooler = PoolerKind::kFirstToken;
+    f.classifier_input = ClassifierInput::kFirstTokenAndPatchMean;
     f.always_interpolate = true;
     f.antialiased_interpolation = t == "dinov2_with_registers";
   } else if (t == "clip" || t == "clip_vision_model") {

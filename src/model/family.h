@@ -20,6 +20,13 @@ enum class PoolerKind {
   kNone,               // SigLIP with vision_use_head false
 };
 
+// What a classifier (ViTForImageClassification-like heads) reads.
+enum class ClassifierInput {
+  kFirstToken,           // sequence_output[:, 0]
+  kFirstTokenAndPatchMean,  // Dinov2ForImageClassification: cat([cls_token, patch_tokens.mean(1)], -1), [B, 2D],
+                            // the patch tokens after the registers
+};
+
 struct Family {
   std::string name;              // "ViT", "DeiT", "DINOv2", "CLIP", "SigLIP": what `vit inspect` prints
   int64_t leading_tokens = 1;    // tokens before the patches with a position embedding: [CLS] (+ distillation)
@@ -30,6 +37,7 @@ struct Family {
   bool swiglu = false;           // DINOv2 SwiGLU MLP (weights_in, silu(x1) * x2, weights_out)
   bool sequence_layernorm = true;  // a final LayerNorm on every token; CLIP's last_hidden_state has none
   PoolerKind pooler = PoolerKind::kDense;
+  ClassifierInput classifier_input = ClassifierInput::kFirstToken;
   bool always_interpolate = false;  // DINOv2 interpolates position embeddings to any input size
   bool antialiased_interpolation = false;  // DINOv2 with registers: interpolate(..., antialias=True)
 };

@@ -281,8 +281,11 @@ void ViT::Head(const Shape& s, ModelOutput& out) {
     weights_.visual_projection->Forward(out.pooler_output.data(), s.batch, out.image_embeds.data(), Epilogue::kBias, 1);
   }
   if (weights_.classifier) {  // logits = self.classifier(sequence_output[:, 0, :])
+    const float* input = cls;
+    if (family_.classifier_input == ClassifierInput::kFirstTokenAndPatchMean)
+      input = ClsAndPatchMean(s, out.last_hidden_state.data());
     out.logits = Tensor({s.batch, weights_.classifier->out_features()});
-    weights_.classifier->Forward(cls, s.batch, out.logits.data(), Epilogue::kBias, 1);
+    weights_.classifier->Forward(input, s.batch, out.logits.data(), Epilogue::kBias, 1);
   }
   if (weights_.distillation_classifier) {
     // DeiTForImageClassificationWithTeacher: (cls_classifier(seq[:, 0]) + distillation_classifier(seq[:, 1])) / 2
@@ -299,6 +302,27 @@ void ViT::Head(const Shape& s, ModelOutput& out) {
 // SiglipMultiheadAttentionPoolingHead: hidden = attention(probe, tokens, tokens) (nn.MultiheadAttention:
 // in_proj, softmax(q k^T / sqrt(head_dim)) v per head, out_proj); hidden = hidden + mlp(layernorm(hidden));
 // pooled = hidden[:, 0]. One query per image, so the attention is a few dot products per head, summed in double.
+// cls_token = sequence_output[:, 0]; patch_tokens = sequence_output[:, 1 + num_register_tokens:];
+// linear_input = torch.cat([cls_token, patch_tokens.mean(dim=1)], dim=1). The mean is summed in double and
+// rounded once, as vit/pooling.h's mean is.
+const float* ViT::ClsAndPatchMean(const Shape& s, const float* tokens) {
+  const int64_t d = config_.hidden_size;
+  const int64_t first_patch = family_.leading_tokens + family_.register_tokens;
+  const int64_t patches = s.tokens - first_patch;
+  float* input = ws_.head.Reserve(static_cast<size_t>(s.batch * 2 * d));
+  std::vector<double> sum(static_cast<size_t>(d));
+  for (int64_t b = 0; b < s.batch; ++b) {
+    const float* seq = tokens + b * s.tokens * d;
+    float* row = input + b * 2 * d;
+    std::memcpy(row, seq, static_cast<size_t>(d) * sizeof(float));
+    std::fill(sum.begin(), sum.end(), 0.0);
+    for (int64_t t = first_patch; t < s.tokens; ++t)
+      for (int64_t k = 0; k < d; ++k) sum[static_cast<size_t>(k)] += seq[t * d + k];
+    for (int64_t k = 0; k < d; ++k) row[d + k] = static_cast<float>(sum[static_cast<size_t>(k)] / static_cast<double>(patches));
+  }
+  return input;
+}
+
 void ViT::AttentionPool(const Shape& s, const float* tokens, float* pooled) {
   const AttentionPoolWeights& h = *weights_.attention_pool;
   const int64_t d = config_.hidden_size, heads = config_.num_attention_heads, hd = config_.head_dim();

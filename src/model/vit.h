@@ -57,6 +57,8 @@ class ViT {
   void SwiGluGate(int64_t rows);
   void ScaledResidual(const float* branch, const Parameter& scale, int64_t rows);
   void AttentionPool(const Shape& s, const float* tokens, float* pooled);
+  // Dinov2ForImageClassification's linear_input, [B, 2D], in the workspace.
+  const float* ClsAndPatchMean(const Shape& s, const float* tokens);
   void Head(const Shape& s, ModelOutput& out);
   Tensor LastHiddenState(std::vector<int64_t> shape);
   const std::vector<float>& PositionEmbeddings(int64_t grid_h, int64_t grid_w);

@@ -244,7 +244,9 @@ Names NamesOf(const ViTConfig& c) {
     n.prefix = "deit.";
     n.leading.push_back("embeddings.distillation_token");
   } else if (t == "dinov2" || t == "dinov2_with_registers") {
-    n.prefix = "dinov2.";
+    // Dinov2ForImageClassification's self.dinov2, Dinov2WithRegistersForImageClassification's
+    // self.dinov2_with_registers.
+    n.prefix = t == "dinov2_with_registers" ? "dinov2_with_registers." : "dinov2.";
     if (t == "dinov2_with_registers") n.registers = "embeddings.register_tokens";
     n.norm1 = "norm1";
     n.norm2 = "norm2";
@@ -352,7 +354,9 @@ ViTWeights BindWeights(io::TensorSource& source, const ViTConfig& c, Precision p
   }
 
   // Heads: ViTForImageClassification's and DeiTForImageClassification's classifier on [CLS];
-  // DeiTForImageClassificationWithTeacher's cls_classifier and distillation_classifier.
+  // DeiTForImageClassificationWithTeacher's cls_classifier and distillation_classifier;
+  // Dinov2ForImageClassification's on [CLS] and the patch tokens' mean side by side (hidden_size * 2 inputs).
+  const int64_t classifier_inputs = family.classifier_input == ClassifierInput::kFirstTokenAndPatchMean ? 2 * d : d;
   auto read_classifier = [&](const std::string& name) {
     const int64_t labels = c.id2label.empty() ? -1 : static_cast<int64_t>(c.id2label.size());
     const auto* t = source.Find(name + ".weight");
@@ -361,7 +365,7 @@ ViTWeights BindWeights(io::TensorSource& source, const ViTConfig& c, Precision p
       throw Error(source.path().string() + ": tensor '" + name + ".weight' has " + std::to_string(rows) +
                       " rows but config.json's id2label names " + std::to_string(labels) + " labels",
                   ErrorKind::kInvalidInput);
-    return b.ReadLinear(name, d, rows);
+    return b.ReadLinear(name, name == "distillation_classifier" ? d : classifier_inputs, rows);
   };
   if (b.Has("classifier.weight")) w.classifier = read_classifier("classifier");
   if (c.model_type == "deit" && b.Has("cls_classifier.weight")) {

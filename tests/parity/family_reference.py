@@ -15,7 +15,7 @@ ACTIVATIONS = {
 }
 
 # Keys of the vision tower, relative to the backbone, per model_type; and where each checkpoint puts them.
-PREFIXES = {"deit": "deit.", "dinov2": "dinov2.", "dinov2_with_registers": "dinov2.", "clip": "vision_model.",
+PREFIXES = {"deit": "deit.", "dinov2": "dinov2.", "dinov2_with_registers": "dinov2_with_registers.", "clip": "vision_model.",
             "clip_vision_model": "vision_model.", "siglip": "vision_model.", "siglip_vision_model": "vision_model."}
 
 
@@ -179,6 +179,12 @@ def forward(state_dict, full_cfg, pixel_values, dtype=torch.float64, interpolate
         if "cls_classifier.weight" in full:  # DeiTForImageClassificationWithTeacher
             out["logits"] = (linear(full, "cls_classifier", last[:, 0]) +
                              linear(full, "distillation_classifier", last[:, 1])) / 2
+        elif "classifier.weight" in full and model_type.startswith("dinov2"):
+            # Dinov2(WithRegisters)ForImageClassification: cls_token = sequence_output[:, 0];
+            # patch_tokens = sequence_output[:, 1 + num_register_tokens:];
+            # linear_input = torch.cat([cls_token, patch_tokens.mean(dim=1)], dim=1)
+            patch_tokens = last[:, 1 + cfg.get("num_register_tokens", 0):]
+            out["logits"] = linear(full, "classifier", torch.cat([last[:, 0], patch_tokens.mean(dim=1)], dim=1))
         elif "classifier.weight" in full:
             out["logits"] = linear(full, "classifier", last[:, 0])
     out["last_hidden_state"] = last

@@ -7,7 +7,8 @@ DINOv2's mask_token). Weights are scaled like a trained model's: normal(0, 0.02)
   make_family_checkpoint.py --kind clip --preset tiny --out DIR
   kinds: deit-teacher (DeiTForImageClassificationWithTeacher), deit (DeiTModel), dinov2 (Dinov2Model),
          dinov2-registers, clip (CLIPModel), clip-vision (CLIPVisionModelWithProjection), siglip (SiglipModel),
-         siglip-vision (SiglipVisionModel), dinov2-swiglu (Dinov2Model with use_swiglu_ffn, as dinov2-giant)
+         siglip-vision (SiglipVisionModel), dinov2-swiglu (Dinov2Model with use_swiglu_ffn, as dinov2-giant),
+         dinov2-cls (Dinov2ForImageClassification), dinov2-registers-cls (Dinov2WithRegistersForImageClassification)
 """
 import argparse
 import json
@@ -32,11 +33,14 @@ PRESETS = {
 }
 MODEL_TYPES = {"deit-teacher": "deit", "deit": "deit", "dinov2": "dinov2", "dinov2-swiglu": "dinov2", "dinov2-registers": "dinov2_with_registers",
                "clip": "clip", "clip-vision": "clip_vision_model", "siglip": "siglip",
-               "siglip-vision": "siglip_vision_model"}
+               "siglip-vision": "siglip_vision_model", "dinov2-cls": "dinov2", "dinov2-registers-cls": "dinov2_with_registers"}
 ARCHITECTURES = {"deit-teacher": "DeiTForImageClassificationWithTeacher", "deit": "DeiTModel",
                  "dinov2": "Dinov2Model", "dinov2-swiglu": "Dinov2Model", "dinov2-registers": "Dinov2WithRegistersModel", "clip": "CLIPModel",
                  "clip-vision": "CLIPVisionModelWithProjection", "siglip": "SiglipModel",
-                 "siglip-vision": "SiglipVisionModel"}
+                 "siglip-vision": "SiglipVisionModel", "dinov2-cls": "Dinov2ForImageClassification",
+                 "dinov2-registers-cls": "Dinov2WithRegistersForImageClassification"}
+# Classification models: their backbone under a prefix (self.deit, self.dinov2, self.dinov2_with_registers).
+CLASSIFIERS = {"deit-teacher": "deit.", "dinov2-cls": "dinov2.", "dinov2-registers-cls": "dinov2_with_registers."}
 
 
 def vision_config(kind, preset, overrides):
@@ -125,7 +129,7 @@ def random_state_dict(kind, cfg, num_labels, seed):
     if t in ("deit",) or t.startswith("dinov2"):
         dinov2 = t.startswith("dinov2")
         inter = int(d * v["mlp_ratio"]) if dinov2 else v["intermediate_size"]
-        prefix = "deit." if kind == "deit-teacher" else ""
+        prefix = CLASSIFIERS.get(kind, "")
         E = prefix + "embeddings."
         sd[E + "cls_token"] = r.normal(1, 1, d)
         leading = 1
@@ -167,6 +171,8 @@ def random_state_dict(kind, cfg, num_labels, seed):
         if kind == "deit-teacher":
             r.linear(sd, "cls_classifier", num_labels, d)
             r.linear(sd, "distillation_classifier", num_labels, d)
+        if kind in ("dinov2-cls", "dinov2-registers-cls"):  # nn.Linear(config.hidden_size * 2, config.num_labels)
+            r.linear(sd, "classifier", num_labels, 2 * d)
         return sd
     # CLIP and SigLIP: the vision tower under vision_model.
     clip = t.startswith("clip")
@@ -217,13 +223,13 @@ def main():
     ap.add_argument("--kind", choices=sorted(MODEL_TYPES), required=True)
     ap.add_argument("--preset", choices=sorted(PRESETS), default="tiny")
     ap.add_argument("--out", required=True)
-    ap.add_argument("--labels", type=int, default=5, help="deit-teacher: number of labels")
+    ap.add_argument("--labels", type=int, default=5, help="classification kinds: number of labels")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=JSON", help="override a vision config field")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--pytorch-bin", action="store_true", help="also write pytorch_model.bin (torch.save)")
     args = ap.parse_args()
     overrides = {k: json.loads(val) for k, val in (s.split("=", 1) for s in args.set)}
-    labels = args.labels if args.kind == "deit-teacher" else 0
+    labels = args.labels if args.kind in CLASSIFIERS else 0
     cfg = make_config(args.kind, args.preset, overrides, labels)
     sd = random_state_dict(args.kind, cfg, labels, args.seed)
     os.makedirs(args.out, exist_ok=True)

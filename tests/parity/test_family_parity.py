@@ -73,6 +73,8 @@ TINY = [
     ("siglip-tiny", "siglip", ["last_hidden_state", "mean", "pooler_output", "hidden_states", "attentions"]),
     ("siglip-vision-tiny", "siglip-vision", ["last_hidden_state", "pooler_output"]),
     ("dinov2-swiglu-tiny", "dinov2-swiglu", ["last_hidden_state", "pooler_output", "hidden_states", "attentions"]),
+    ("dinov2-cls-tiny", "dinov2-cls", ["logits", "last_hidden_state", "pooler_output", "mean"]),
+    ("dinov2-registers-cls-tiny", "dinov2-registers-cls", ["logits", "last_hidden_state", "mean", "cls"]),
 ]
 
 
