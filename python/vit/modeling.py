@@ -1,4 +1,6 @@
-"""ViTModel and ViTForImageClassification with transformers' interface, running vit's C++ engine."""
+"""ViTModel and ViTForImageClassification with transformers' interface, running vit's C++ engine; the other
+members of the family (DeiT, DINOv2, CLIP, SigLIP) under their transformers names, and AutoModel /
+AutoModelForImageClassification for any of them."""
 import os
 import sys
 import time
@@ -68,6 +70,17 @@ class BaseModelOutputWithPooling(ModelOutput):
     _fields = ("last_hidden_state", "pooler_output", "hidden_states", "attentions")
     last_hidden_state: Any
     pooler_output: Any
+    hidden_states: Any
+    attentions: Any
+
+
+class CLIPVisionModelOutput(ModelOutput):
+    """CLIPVisionModelWithProjection's output: image_embeds [B, projection_dim] (visual_projection of the
+    pooled [CLS]), last_hidden_state, hidden_states and attentions."""
+
+    _fields = ("image_embeds", "last_hidden_state", "hidden_states", "attentions")
+    image_embeds: Any
+    last_hidden_state: Any
     hidden_states: Any
     attentions: Any
 
@@ -142,8 +155,12 @@ class ViTModel:
                            progress=progress)
         return cls._checked(model)
 
+    # The family a subclass named after a transformers class loads (model.info["family"]); None: any.
+    _family: Optional[str] = None
+
     @classmethod
     def _checked(cls, model: "_vit.Model") -> "ViTModel":
+        _check_family(cls, model)
         return cls(model)
 
     @property
@@ -169,7 +186,7 @@ class ViTModel:
         for name in ("hidden_states", "attentions"):
             if out[name] is not None:
                 out[name] = tuple(convert_tensors(a, return_tensors) for a in out[name])
-        for name in ("last_hidden_state", "pooler_output", "logits"):
+        for name in ("last_hidden_state", "pooler_output", "logits", "image_embeds"):
             out[name] = convert_tensors(out[name], return_tensors)
         return out, return_tensors
 
@@ -247,12 +264,21 @@ class ViTModel:
         return f"{type(self).__name__}({info['source']!r}, precision={info['precision']!r})"
 
 
+def _check_family(cls: type, model: "_vit.Model") -> None:
+    family = getattr(cls, "_family", None)
+    if family is not None and model.info["family"] != family:
+        raise _vit.InvalidArgumentError(
+            f"{model.info['source']}: a {model.info['family']} checkpoint (config.json model_type "
+            f"{model.config['model_type']!r}), not {family}; load it with vit.AutoModel")
+
+
 class ViTForImageClassification(ViTModel):
     """transformers.ViTForImageClassification: model(pixel_values=...).logits [B, num_labels], labels in
     config.id2label. Needs a checkpoint with a classifier (classifier.weight/bias)."""
 
     @classmethod
     def _checked(cls, model: "_vit.Model") -> "ViTForImageClassification":
+        _check_family(cls, model)
         if not model.info["has_classifier"]:
             raise _vit.InvalidArgumentError(
                 f"{model.info['source']}: this checkpoint has no classifier (no classifier.* tensors); use ViTModel")
@@ -270,5 +296,103 @@ class ViTForImageClassification(ViTModel):
     forward = __call__
 
 
-__all__: List[str] = ["ViTConfig", "ModelOutput", "BaseModelOutputWithPooling", "ImageClassifierOutput", "ViTModel",
-                      "ViTForImageClassification"]
+class DeiTModel(ViTModel):
+    """transformers.DeiTModel: last_hidden_state ([CLS], the distillation token, the patches) and pooler_output."""
+
+    _family = "DeiT"
+
+
+class Dinov2Model(ViTModel):
+    """transformers.Dinov2Model (and Dinov2WithRegistersModel): pooler_output is the final LayerNorm's [CLS]."""
+
+    _family = "DINOv2"
+
+
+Dinov2WithRegistersModel = Dinov2Model
+
+
+class CLIPVisionModel(ViTModel):
+    """transformers.CLIPVisionModel: pooler_output is post_layernorm([CLS]); reads a CLIPModel's vision tower."""
+
+    _family = "CLIP"
+
+
+class SiglipVisionModel(ViTModel):
+    """transformers.SiglipVisionModel: pooler_output is the attention-pooling head's; no [CLS]."""
+
+    _family = "SigLIP"
+
+
+class CLIPVisionModelWithProjection(ViTModel):
+    """transformers.CLIPVisionModelWithProjection: model(pixel_values=...) returns CLIPVisionModelOutput with
+    image_embeds, the vector CLIP compares with text embeddings (model.embed's default pooling too). Needs a
+    checkpoint with visual_projection (CLIPVisionModelWithProjection or CLIPModel)."""
+
+    _family = "CLIP"
+
+    @classmethod
+    def _checked(cls, model: "_vit.Model") -> "CLIPVisionModelWithProjection":
+        _check_family(cls, model)
+        if not model.info["has_image_embeds"]:
+            raise _vit.InvalidArgumentError(
+                f"{model.info['source']}: this checkpoint has no visual_projection; use CLIPVisionModel")
+        return cls(model)
+
+    def __call__(self, pixel_values: Any = None, output_hidden_states: Optional[bool] = None,  # type: ignore[override]
+                 output_attentions: Optional[bool] = None, interpolate_pos_encoding: Optional[bool] = None,
+                 return_dict: Optional[bool] = None) -> Any:
+        """Runs pixel_values [B, C, H, W]; CLIPVisionModelOutput with image_embeds [B, projection_dim]."""
+        out, _ = self._run(pixel_values, output_hidden_states, output_attentions, interpolate_pos_encoding)
+        result = CLIPVisionModelOutput(image_embeds=out["image_embeds"], last_hidden_state=out["last_hidden_state"],
+                                       hidden_states=out["hidden_states"], attentions=out["attentions"])
+        return result if return_dict is not False else result.to_tuple()
+
+    forward = __call__
+
+
+class DeiTForImageClassification(ViTForImageClassification):
+    """transformers.DeiTForImageClassification(WithTeacher): logits (WithTeacher: the mean of its two heads)."""
+
+    _family = "DeiT"
+
+
+DeiTForImageClassificationWithTeacher = DeiTForImageClassification
+
+
+class Dinov2ForImageClassification(ViTForImageClassification):
+    """transformers.Dinov2(WithRegisters)ForImageClassification: logits of cat([CLS], mean of the patch tokens)."""
+
+    _family = "DINOv2"
+
+
+Dinov2WithRegistersForImageClassification = Dinov2ForImageClassification
+
+
+class AutoModel:
+    """transformers.AutoModel.from_pretrained for any member of the family: the base model (last_hidden_state,
+    pooler_output), as ViTModel; CLIPVisionModelWithProjection checkpoints (config.json's architectures) get
+    that class, with image_embeds."""
+
+    @classmethod
+    def from_pretrained(cls, pretrained_model_name_or_path: Union[str, os.PathLike], **kwargs: Any) -> ViTModel:
+        model = ViTModel.from_pretrained(pretrained_model_name_or_path, **kwargs)
+        if "CLIPVisionModelWithProjection" in model.config.__dict__.get("architectures", []):
+            return CLIPVisionModelWithProjection._checked(model._model)
+        return model
+
+
+class AutoModelForImageClassification:
+    """transformers.AutoModelForImageClassification.from_pretrained: a checkpoint with a classifier, any family."""
+
+    @classmethod
+    def from_pretrained(cls, pretrained_model_name_or_path: Union[str, os.PathLike],
+                        **kwargs: Any) -> ViTForImageClassification:
+        return ViTForImageClassification.from_pretrained(pretrained_model_name_or_path, **kwargs)
+
+
+__all__: List[str] = ["ViTConfig", "ModelOutput", "BaseModelOutputWithPooling", "CLIPVisionModelOutput",
+                      "ImageClassifierOutput", "ViTModel", "ViTForImageClassification", "AutoModel",
+                      "AutoModelForImageClassification", "DeiTModel", "Dinov2Model", "Dinov2WithRegistersModel",
+                      "CLIPVisionModel", "CLIPVisionModelWithProjection", "SiglipVisionModel",
+                      "DeiTForImageClassification", "DeiTForImageClassificationWithTeacher",
+                      "Dinov2ForImageClassification", "Dinov2WithRegistersForImageClassification"]
