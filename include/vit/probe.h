@@ -147,10 +147,11 @@ struct LabelScore {
 // id2label are named LABEL_<i> as transformers does.
 std::vector<std::vector<LabelScore>> TopLabels(const Tensor& logits, const std::vector<std::string>& id2label, int k);
 
-// Writes a complete Hugging Face ViTForImageClassification folder into out_dir: config.json (the
-// backbone's, with architectures, id2label, label2id), preprocessor_config.json, and model.safetensors
-// with the backbone under "vit." (no pooler) and the head as classifier.weight/bias. Needs a
-// kCls head whose width matches the backbone in model_dir.
+// Writes a complete Hugging Face ViTForImageClassification folder into out_dir (DeiTForImageClassification
+// for a DeiT backbone): config.json (the backbone's, with architectures, id2label, label2id),
+// preprocessor_config.json, and model.safetensors with the backbone under "vit." / "deit." (no pooler) and
+// the head as classifier.weight/bias. Needs a kCls head whose width matches the backbone in model_dir;
+// other families are refused (kInvalidArgument), their classifiers reading more than [CLS].
 void ExportImageClassifier(const LinearHead& head, const std::filesystem::path& model_dir,
                            const std::filesystem::path& out_dir);
 

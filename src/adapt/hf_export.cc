@@ -1,7 +1,10 @@
 // ExportImageClassifier: a probe head and its backbone as one Hugging Face
-// ViTForImageClassification folder. transformers' ViTForImageClassification builds
-// ViTModel(add_pooling_layer=False) under "vit." and reads classifier(sequence_output[:, 0, :]),
-// the final-LayerNorm [CLS] token: exactly the kCls features the head was trained on.
+// ViTForImageClassification folder (DeiTForImageClassification for a DeiT backbone). transformers'
+// ViTForImageClassification builds ViTModel(add_pooling_layer=False) under "vit." and reads
+// classifier(sequence_output[:, 0, :]), the final-LayerNorm [CLS] token: exactly the kCls features the head
+// was trained on; DeiTForImageClassification does the same under "deit.". The other families' classifiers
+// read something else (Dinov2ForImageClassification: [CLS] and the patch tokens' mean side by side), so
+// their heads stay `vit classify --head` heads.
 #include <fstream>
 #include <string>
 
@@ -55,6 +58,15 @@ void ExportImageClassifier(const LinearHead& head, const fs::path& model_dir, co
   const fs::path config_path = model_dir / "config.json";
   io::Json config = io::ReadJsonFile(config_path);
   if (!config.is_object()) throw Error(config_path.string() + ": expected a JSON object", ErrorKind::kInvalidInput);
+  const std::string model_type =
+      config.contains("model_type") && config["model_type"].is_string() ? config["model_type"].get<std::string>() : "vit";
+  if (model_type != "vit" && model_type != "deit")
+    throw Error("export: " + config_path.string() + " is a \"" + model_type +
+                    "\" checkpoint; only ViT and DeiT classifiers read the [CLS] token a cls head was trained on, so "
+                    "use this head with `vit classify --head`",
+                ErrorKind::kInvalidArgument);
+  const std::string prefix = model_type + ".";
+  const std::string architecture = model_type == "deit" ? "DeiTForImageClassification" : "ViTForImageClassification";
   const int64_t hidden = config.contains("hidden_size") && config["hidden_size"].is_number_integer()
                              ? config["hidden_size"].get<int64_t>()
                              : 768;  // ViTConfig's default
@@ -66,20 +78,23 @@ void ExportImageClassifier(const LinearHead& head, const fs::path& model_dir, co
   const auto source = io::OpenCheckpoint(model_dir);
   std::vector<io::TensorRecord> records;
   for (const io::TensorRecord& t : source->tensors()) {
-    const std::string bare = StartsWith(t.name, "vit.") ? t.name.substr(4) : t.name;
-    // ViTForImageClassification has no pooler, and a previous classifier is replaced by the probe.
-    if (StartsWith(bare, "pooler.") || StartsWith(t.name, "classifier.")) continue;
+    const std::string bare = StartsWith(t.name, prefix) ? t.name.substr(prefix.size()) : t.name;
+    // ViTForImageClassification has no pooler, and a previous classifier (DeiT's with teacher: both) is
+    // replaced by the probe.
+    if (StartsWith(bare, "pooler.") || StartsWith(t.name, "classifier.") || StartsWith(t.name, "cls_classifier.") ||
+        StartsWith(t.name, "distillation_classifier."))
+      continue;
     io::TensorRecord r = t;
-    r.name = "vit." + bare;
+    r.name = prefix + bare;
     records.push_back(std::move(r));
   }
-  for (const char* required : {"vit.embeddings.cls_token", "vit.embeddings.patch_embeddings.projection.weight",
-                               "vit.layernorm.weight"}) {
+  for (const char* required : {"embeddings.cls_token", "embeddings.patch_embeddings.projection.weight",
+                               "layernorm.weight"}) {
     bool found = false;
-    for (const auto& r : records) found = found || r.name == required;
+    for (const auto& r : records) found = found || r.name == prefix + required;
     if (!found)
-      throw Error("export: " + source->path().string() + " has no " + std::string(required).substr(4) +
-                      "; is it a ViT checkpoint?",
+      throw Error("export: " + source->path().string() + " has no " + required + "; is it a " +
+                      (model_type == "deit" ? "DeiT" : "ViT") + " checkpoint?",
                   ErrorKind::kInvalidInput);
   }
   records.push_back(io::F32Record("classifier.weight", head.weight));
@@ -90,7 +105,7 @@ void ExportImageClassifier(const LinearHead& head, const fs::path& model_dir, co
     id2label[std::to_string(i)] = head.id2label[i];
     label2id[head.id2label[i]] = i;
   }
-  config["architectures"] = {"ViTForImageClassification"};
+  config["architectures"] = {architecture};
   config["id2label"] = id2label;
   config["label2id"] = label2id;
   config.erase("num_labels");  // derived from id2label; a stale value would contradict it
