@@ -16,6 +16,7 @@ import make_gaps_corpus
 import make_jpeg2000_corpus
 import make_rare1_corpus
 import make_rare2_corpus
+import make_third_party_corpus
 
 
 def _noise(h, w, c, seed):
@@ -1097,6 +1098,7 @@ def make_good(out):
     _tiff_good(p)
     _gif_good(p)
     make_gaps_corpus.make_good(p)
+    make_third_party_corpus.make_good(p)
 
 
 def make_bad(out):
@@ -1119,3 +1121,4 @@ def make_bad(out):
     _tiff_bad(p)
     _gif_bad(p)
     make_gaps_corpus.make_bad(p)
+    make_third_party_corpus.make_bad(p)

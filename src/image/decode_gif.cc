@@ -7,9 +7,10 @@
 //
 // giflib refuses an LZW minimum code size above 8, which non-conforming encoders write; Pillow's own
 // LZW decoder takes sizes up to 12. Those frames are decoded here (GifLzw): codes widen after the
-// entry 2^width - 1 is added, the table stops growing at 4096 entries, data that ends (an end code
-// or the block terminator) before the last pixel is refused, and a literal above 255 keeps its low
-// byte, as in an 8-bit "P" image.
+// entry 2^width - 1 is added, the table stops growing at 4096 entries, data that ends (an end code,
+// the block terminator, or a sub-block the file cuts short) before the last pixel is refused, and a
+// literal above 255 keeps its low byte, as in an 8-bit "P" image. Where giflib refuses a frame that
+// holds every pixel but lacks what follows them (the block terminator), that decoder reads it too.
 #include <gif_lib.h>
 
 #include <algorithm>
@@ -87,6 +88,10 @@ class GifLzw {
         if (at_ >= bytes.size()) ctx_.Fail("truncated GIF: the image data ends before the last pixel");
         block_left_ = bytes[at_++];
         if (block_left_ == 0) return -1;  // the block terminator: no more data
+        // Pillow's decoder takes a sub-block only once all of it is there.
+        if (bytes.size() - at_ < block_left_) {
+          ctx_.Fail("truncated GIF: the file ends inside a data sub-block (Pillow: image file is truncated)");
+        }
       }
       const auto bytes = ctx_.bytes();
       if (at_ >= bytes.size()) ctx_.Fail("truncated GIF: the image data ends before the last pixel");
@@ -189,16 +194,28 @@ Decoded DecodeGif(const DecodeContext& ctx) {
     if (record != IMAGE_DESC_RECORD_TYPE) continue;
 
     // giflib reads the descriptor, the local colour table and the minimum code size, then refuses a
-    // size above 8; Pillow goes on up to 12.
+    // size above 8; Pillow goes on up to 12. Where the code size byte lies is read here, as Pillow
+    // reads it: a file that ends before it is one Pillow cannot identify.
+    const auto bytes = ctx.bytes();
+    const size_t descriptor = source.offset;
+    if (descriptor > bytes.size() || bytes.size() - descriptor < 9) {
+      ctx.Fail("truncated GIF: the file ends inside the first frame's descriptor (Pillow: cannot identify image file)");
+    }
+    const int flags = bytes[descriptor + 8];
+    const size_t code_at = descriptor + 9 + ((flags & 0x80) != 0 ? size_t{3} << ((flags & 7) + 1) : 0);
+    if (code_at >= bytes.size()) {
+      ctx.Fail("truncated GIF: the file ends before the first frame's LZW code size (Pillow: cannot identify image file)");
+    }
+    const int code_size = bytes[code_at];
+    const size_t data_at = code_at + 1;
     std::unique_ptr<GifLzw> lzw;
     if (DGifGetImageDesc(gif.get()) == GIF_ERROR) {
-      const int code_size = source.offset > 0 && source.offset <= ctx.bytes().size() ? ctx.bytes()[source.offset - 1] : 0;
       if (gif->Error != D_GIF_ERR_READ_FAILED || code_size <= 8 || code_size > 12) {
         ctx.Fail("corrupt or truncated GIF frame: " + GifError(gif.get()));
       }
-      lzw = std::make_unique<GifLzw>(ctx, source.offset, code_size);
-    } else if (const int code_size = ctx.bytes()[source.offset - 1]; code_size < 2) {
-      lzw = std::make_unique<GifLzw>(ctx, source.offset, code_size);  // giflib reads these its own way
+      lzw = std::make_unique<GifLzw>(ctx, data_at, code_size);
+    } else if (code_size < 2) {
+      lzw = std::make_unique<GifLzw>(ctx, data_at, code_size);  // giflib reads these its own way
     }
     const GifImageDesc& frame = gif->Image;
     const int64_t x0 = frame.Left, y0 = frame.Top, fw = frame.Width, fh = frame.Height;
@@ -220,15 +237,26 @@ Decoded DecodeGif(const DecodeContext& ctx) {
       } else {
         for (int64_t y = 0; y < fh; ++y) order.push_back(y);
       }
-      for (const int64_t y : order) {
-        uint8_t* row = indices.data() + static_cast<size_t>(y0 + y) * static_cast<size_t>(width) + static_cast<size_t>(x0);
-        if (lzw) {
-          if (!lzw->Read(row, static_cast<size_t>(fw))) {
-            ctx.Fail("truncated GIF: the image data ends before the last pixel (Pillow: image file is truncated)");
+      // false when giflib fails; our decoder refuses the file itself (ctx.Fail) where Pillow would.
+      const auto read_rows = [&] {
+        for (const int64_t y : order) {
+          uint8_t* row = indices.data() + static_cast<size_t>(y0 + y) * static_cast<size_t>(width) + static_cast<size_t>(x0);
+          if (lzw) {
+            if (!lzw->Read(row, static_cast<size_t>(fw))) {
+              ctx.Fail("truncated GIF: the image data ends before the last pixel (Pillow: image file is truncated)");
+            }
+          } else if (DGifGetLine(gif.get(), row, static_cast<int>(fw)) == GIF_ERROR) {
+            return false;
           }
-        } else if (DGifGetLine(gif.get(), row, static_cast<int>(fw)) == GIF_ERROR) {
-          ctx.Fail("corrupt or truncated GIF image data: " + GifError(gif.get()));
         }
+        return true;
+      };
+      if (!read_rows()) {
+        // giflib also wants the block terminator after the last pixel, Pillow only the pixels: the frame
+        // is read again by our own decoder, which stops at the last pixel.
+        if (code_size > 12) ctx.Fail("corrupt or truncated GIF image data: " + GifError(gif.get()));
+        lzw = std::make_unique<GifLzw>(ctx, data_at, code_size);
+        read_rows();
       }
     }
     Decoded decoded;

@@ -5,7 +5,8 @@
 // entry is read as a PNG file (its own size wins over the directory's); any other entry as a bare DIB
 // whose upper half of rows is the picture. Pillow then reads the alpha for it, which decides whether the
 // file opens: the 32-bit entries' fourth bytes from the pixel data, the others' AND mask from the end of
-// the entry's bytes, and it refuses the file when either runs past the end of the file.
+// the entry's bytes, and it refuses the file when either runs past the end of the file (all but the
+// mask's last padding bytes).
 //
 // CUR: the first directory entry, replaced by any later one strictly wider and taller (as raw bytes,
 // where 0 is 0), read as a DIB with the upper half of its rows.
@@ -91,9 +92,15 @@ Decoded DecodeIco(const DecodeContext& ctx) {
       ctx.Fail("truncated ICO: the file ends inside the alpha of the 32-bit image");
     }
   } else {
-    const size_t mask_bytes = (w + 31) / 32 * 4 * h;
+    // Pillow reads the mask from where the entry's size says it ends, and its raw decoder needs every
+    // row but the last row's padding: a file cut inside that padding still opens.
+    const size_t stride = (w + 31) / 32 * 4;
+    const uint64_t mask_bytes = uint64_t{stride} * h;
+    const uint64_t needed = h == 0 ? 0 : mask_bytes - stride + (w + 7) / 8;
     const uint64_t end = uint64_t{offset} + U32(best + 8);
-    if (end < mask_bytes || end > bytes.size()) ctx.Fail("truncated ICO: the AND mask lies outside the file");
+    if (end < mask_bytes || end - mask_bytes + needed > bytes.size()) {
+      ctx.Fail("truncated ICO: the AND mask lies outside the file");
+    }
   }
   return decoded;
 }

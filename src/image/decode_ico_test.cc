@@ -77,11 +77,14 @@ TEST(DecodeIcoTest, CursorAndBareDib) {
 }
 
 TEST(DecodeIcoTest, MissingAndMaskIsRefusedNamingTheFile) {
-  // The mask is the last bytes of the entry, wherever the entry says it ends: a file cut short of that
-  // end is refused (Pillow fails reading the mask), though every colour row is there.
+  // The mask is the last bytes of the entry, wherever the entry says it ends: a file cut short of its
+  // last row is refused (Pillow fails reading the mask), though every colour row is there. The last
+  // row's padding may be missing: Pillow's raw decoder stops before it.
   Bytes entry = Dib24(2, 2, 4, 1);
   entry.resize(entry.size() + 8, 0);
   Bytes ico = Icon(1, {{2, 2, 24, entry}});
+  EXPECT_EQ(Refusal(ico), "");
+  ico.resize(ico.size() - 3);
   EXPECT_EQ(Refusal(ico), "");
   ico.pop_back();
   EXPECT_NE(Refusal(ico).find("t.ico: truncated ICO: the AND mask"), std::string::npos);

@@ -399,10 +399,24 @@ size_t RowBytes(const Layout& l, size_t n, bool planar) {
   return (n * bits_per_pixel + 7) / 8;
 }
 
-// Pillow's ImageFileDirectory keeps the last of a tag repeated in IFD0, libtiff the first. Where IFD0
-// (classic TIFF) repeats a tag, a copy of the file goes to libtiff with the earlier entries renamed
-// to an unknown tag, which it skips.
-std::span<const uint8_t> LastTagsWin(std::span<const uint8_t> bytes, std::vector<uint8_t>& patched) {
+// The bytes of one value of a TIFF field type, as Pillow's ImageFileDirectory_v2 loads them; 0 for a
+// type it skips.
+uint64_t PillowUnitSize(uint32_t type) {
+  switch (type) {
+    case 1: case 2: case 6: case 7: return 1;
+    case 3: case 8: return 2;
+    case 4: case 9: case 11: case 13: return 4;
+    case 5: case 10: case 12: case 16: return 8;
+    default: return 0;
+  }
+}
+
+// IFD0 as Pillow's ImageFileDirectory reads it, for libtiff. Pillow stops at the first entry that the
+// file ends inside of, or whose value lies in part past the end of the file: that entry and every later
+// one are dropped. Of a tag repeated in what it read, it keeps the last, libtiff the first. Where
+// either happens (classic TIFF), a copy of the file goes to libtiff with the entry count cut and the
+// earlier entries of a repeated tag renamed to an unknown tag, which it skips.
+std::span<const uint8_t> AsPillowReadsIfd0(std::span<const uint8_t> bytes, std::vector<uint8_t>& patched) {
   if (bytes.size() < 8) return bytes;
   const bool big = bytes[0] == 'M';
   const auto u16 = [&](size_t at) {
@@ -412,7 +426,21 @@ std::span<const uint8_t> LastTagsWin(std::span<const uint8_t> bytes, std::vector
   if (u16(2) != 42) return bytes;
   const size_t ifd = u32(4);
   if (ifd > bytes.size() || bytes.size() - ifd < 2) return bytes;
-  const size_t count = std::min<size_t>(u16(ifd), (bytes.size() - ifd - 2) / 12);
+  const size_t declared = u16(ifd);
+  size_t count = std::min<size_t>(declared, (bytes.size() - ifd - 2) / 12);
+  for (size_t i = 0; i < count; ++i) {
+    const size_t entry = ifd + 2 + 12 * i;
+    const uint64_t size = uint64_t{u32(entry + 4)} * PillowUnitSize(u16(entry + 2));
+    if (size > 4 && (u32(entry + 8) > bytes.size() || bytes.size() - u32(entry + 8) < size)) {
+      count = i;
+      break;
+    }
+  }
+  if (count != declared) {
+    patched.assign(bytes.begin(), bytes.end());
+    patched[ifd + (big ? 1 : 0)] = static_cast<uint8_t>(count & 0xFF);
+    patched[ifd + (big ? 0 : 1)] = static_cast<uint8_t>(count >> 8);
+  }
   std::vector<uint32_t> tags(count);
   for (size_t i = 0; i < count; ++i) tags[i] = u16(ifd + 2 + 12 * i);
   for (size_t i = 0; i < count; ++i) {
@@ -428,7 +456,7 @@ std::span<const uint8_t> LastTagsWin(std::span<const uint8_t> bytes, std::vector
 Decoded DecodeTiff(const DecodeContext& ctx) {
   Source source;
   std::vector<uint8_t> patched;
-  source.bytes = LastTagsWin(ctx.bytes(), patched);
+  source.bytes = AsPillowReadsIfd0(ctx.bytes(), patched);
   const std::unique_ptr<TIFFOpenOptions, OptionsDeleter> options(TIFFOpenOptionsAlloc());
   TIFFOpenOptionsSetErrorHandlerExtR(options.get(), OnError, &source);
   TIFFOpenOptionsSetWarningHandlerExtR(options.get(), OnWarning, &source);
