@@ -14,7 +14,8 @@ with EXIF orientation applied (ImageOps.exif_transpose / --exif-transpose).
 
 Where both decode, the decoded RGB and the pixel_values must be bit-identical; otherwise both must refuse.
 The report gives the file counts, the both-decode and bit-identical counts, the accept/refuse agreement
-in %, and every difference grouped by cause. This is a check run by hand, not a CI test: what it finds
+in %, and every difference grouped by cause. --cuts K adds copies of every file cut short at K points (a
+download cut short is the commonest damage a real file has), counted apart. This is a check run by hand, not a CI test: what it finds
 depends on what the machine has installed. Each class of difference it finds and we fix gets a file in
 the parity corpus (tests/make_*_corpus.py), which CI runs.
 
@@ -22,6 +23,7 @@ Example (the default folders, one worker per CPU, a Markdown table for bench/RES
 
     VIT_BUILD_DIR=build /usr/bin/python3 tests/parity/third_party_corpus.py --markdown out.md
     VIT_BUILD_DIR=build /usr/bin/python3 tests/parity/third_party_corpus.py /usr/share/icons --limit 200
+    VIT_BUILD_DIR=build /usr/bin/python3 tests/parity/third_party_corpus.py --cuts 2   # and cut-short copies
 """
 import argparse
 import collections
@@ -115,7 +117,6 @@ def describe_exception(e, path):
 
 def pillow_side(path, exif_transpose, processor):
     """('ok', rgb uint8 [H,W,3], pixel_values) or ('refused', message, None)."""
-    warnings.simplefilter("ignore")
     try:
         image = ref.load_image(path, exif_transpose)
         rgb = np.asarray(image)
@@ -162,6 +163,7 @@ def run_dump(paths, exif_transpose, workdir):
 
 def compare_batch(args):
     paths, exif_transpose = args
+    warnings.simplefilter("ignore")  # Pillow's warnings about odd files: the outcome is what counts
     processor = ref.make_processor(CONFIG)
     with tempfile.TemporaryDirectory(prefix="vit-third-party-") as work:
         vit = run_dump(paths, exif_transpose, work)
@@ -198,23 +200,25 @@ def cause(record):
     return f"Pillow refuses ({norm(record['pillow_msg'])[:120]}), vit {record['vit']}"
 
 
-def summarise(records, files):
+def summarise(records):
+    """A line of counts per file set and pass, and the differences grouped by cause."""
     lines = []
     differences = []
-    for exif in (False, True):
-        rows = [r for r in records if r["exif"] == exif]
-        both = [r for r in rows if r["pillow"] == "ok" and r["vit"] == "ok"]
-        identical = [r for r in both if r["decoded_same"] and r["values_same"]]
-        both_refuse = [r for r in rows if r["pillow"] != "ok" and r["vit"] != "ok"]
-        agree = len(identical) + len(both_refuse)
-        label = "--exif-transpose" if exif else "plain"
-        pct = 100.0 * agree / len(rows) if rows else 0.0
-        lines.append(f"{label}: {len(rows)} files; both decode {len(both)}, bit-identical {len(identical)}; "
-                     f"both refuse {len(both_refuse)}; Pillow only {sum(r['pillow'] == 'ok' and r['vit'] != 'ok' for r in rows)}, "
-                     f"vit only {sum(r['pillow'] != 'ok' and r['vit'] == 'ok' for r in rows)}; "
-                     f"same outcome {pct:.2f}%")
-        agreed = {id(r) for r in identical + both_refuse}
-        differences += [r for r in rows if id(r) not in agreed]
+    for kind in sorted({r["set"] for r in records}, reverse=True):
+        for exif in (False, True):
+            rows = [r for r in records if r["exif"] == exif and r["set"] == kind]
+            both = [r for r in rows if r["pillow"] == "ok" and r["vit"] == "ok"]
+            identical = [r for r in both if r["decoded_same"] and r["values_same"]]
+            both_refuse = [r for r in rows if r["pillow"] != "ok" and r["vit"] != "ok"]
+            pillow_only = sum(r["pillow"] == "ok" and r["vit"] != "ok" for r in rows)
+            vit_only = sum(r["pillow"] != "ok" and r["vit"] == "ok" for r in rows)
+            pct = 100.0 * (len(both) + len(both_refuse)) / len(rows) if rows else 0.0
+            label = f"{kind}, {'--exif-transpose' if exif else 'plain'}"
+            lines.append(f"{label}: {len(rows)} files; both decode {len(both)}, bit-identical {len(identical)}; "
+                         f"both refuse {len(both_refuse)}; Pillow only {pillow_only}, vit only {vit_only}; "
+                         f"same outcome {pct:.2f}%")
+            agreed = {id(r) for r in identical + both_refuse}
+            differences += [r for r in rows if id(r) not in agreed]
     groups = collections.defaultdict(list)
     for r in differences:
         groups[cause(r)].append(r)
@@ -229,26 +233,49 @@ def outcome_text(r, side):
     return r[f"{side}_msg"] if side == "pillow" else f"{r['vit']}: {r['vit_msg']}"
 
 
-def print_report(lines, groups, files, elapsed, markdown):
-    print(f"{files} files (distinct contents), {elapsed:.0f} s")
+def print_report(lines, groups, elapsed, markdown):
+    print(f"done in {elapsed:.0f} s")
     for line in lines:
         print("  " + line)
     for key, rows in sorted(groups.items(), key=lambda kv: -len(kv[1])):
         print(f"\n[{len(rows)}] {key}")
         for r in rows:
-            print(f"  {'exif ' if r['exif'] else ''}{r['path']}\n      Pillow: {outcome_text(r, 'pillow')}"
+            print(f"  {'exif ' if r['exif'] else ''}{r['name']}\n      Pillow: {outcome_text(r, 'pillow')}"
                   f"\n      vit:    {outcome_text(r, 'vit')}")
     if markdown:
         with open(markdown, "w") as f:
-            f.write(f"{files} files (distinct contents)\n\n")
             for line in lines:
                 f.write(f"- {line}\n")
             f.write("\n| cause | file | pass | Pillow | vit |\n|---|---|---|---|---|\n")
             for key, rows in sorted(groups.items(), key=lambda kv: -len(kv[1])):
                 for r in rows:
-                    cells = [key, r["path"], "exif" if r["exif"] else "plain", outcome_text(r, "pillow"),
+                    cells = [key, r["name"], "exif" if r["exif"] else "plain", outcome_text(r, "pillow"),
                              outcome_text(r, "vit")]
                     f.write("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |\n")
+
+
+def cut_points(size, count):
+    """Where the copies of a file end: a download cut a few bytes short, then inside the data."""
+    points = [size - 1, size // 2, size - 4, size - 12, size * 3 // 4, size // 4, size - 2, 13]
+    return sorted({p for p in points[:count] if 0 < p < size})
+
+
+def write_cuts(files, count, folder):
+    """Copies of each file cut short at `count` points, as {copy: 'original[:size]'}."""
+    names, seen = {}, set()
+    for i, path in enumerate(files):
+        with open(path, "rb") as f:
+            data = f.read()
+        for size in cut_points(len(data), count):
+            digest = hashlib.sha256(data[:size]).digest()
+            if digest in seen:
+                continue
+            seen.add(digest)
+            copy = os.path.join(folder, f"{i:05d}_{size}{os.path.splitext(path)[1]}")
+            with open(copy, "wb") as f:
+                f.write(data[:size])
+            names[copy] = f"{path}[:{size}]"
+    return names
 
 
 def main():
@@ -260,6 +287,10 @@ def main():
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes")
     parser.add_argument("--batch", type=int, default=64, help="files per vit_preprocess_dump run")
     parser.add_argument("--limit", type=int, default=0, help="only the first N files (after de-duplication)")
+    parser.add_argument("--cuts", type=int, default=0, metavar="K",
+                        help="also compare copies of every file cut short at K points (1-8: the last byte "
+                             "missing, half of it, the last 4, the last 12, ...); each point adds about one "
+                             "run's time")
     parser.add_argument("--markdown", help="also write the counts and the difference table here")
     parser.add_argument("--json", help="also write every file's record here (JSON lines)")
     args = parser.parse_args()
@@ -271,13 +302,24 @@ def main():
     if args.limit:
         files = files[:args.limit]
     print(f"collected {len(files)} files in {time.monotonic() - started:.0f} s", flush=True)
-    batches = [(files[i:i + args.batch], exif) for exif in (False, True) for i in range(0, len(files), args.batch)]
-    records = []
-    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        for batch in pool.map(compare_batch, batches):
-            records += batch
-    lines, groups = summarise(records, len(files))
-    print_report(lines, groups, len(files), time.monotonic() - started, args.markdown)
+    with tempfile.TemporaryDirectory(prefix="vit-third-party-cuts-") as cuts:
+        names = {path: path for path in files}
+        sets = {path: "installed" for path in files}
+        if args.cuts:
+            cut = write_cuts(files, args.cuts, cuts)
+            print(f"wrote {len(cut)} cut copies", flush=True)
+            names.update(cut)
+            sets.update({path: "cut short" for path in cut})
+        paths = list(names)
+        batches = [(paths[i:i + args.batch], exif) for exif in (False, True) for i in range(0, len(paths), args.batch)]
+        records = []
+        with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+            for batch in pool.map(compare_batch, batches):
+                for r in batch:
+                    r["name"], r["set"] = names[r["path"]], sets[r["path"]]
+                records += batch
+    lines, groups = summarise(records)
+    print_report(lines, groups, time.monotonic() - started, args.markdown)
     if args.json:
         with open(args.json, "w") as f:
             for r in records:
