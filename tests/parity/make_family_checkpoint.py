@@ -26,6 +26,8 @@ PRESETS = {
                       image_size=224, patch_size=16),
     "dinov2-large": dict(hidden_size=1024, num_hidden_layers=24, num_attention_heads=16, image_size=518,
                          patch_size=14),
+    "dinov2-giant": dict(hidden_size=1536, num_hidden_layers=40, num_attention_heads=24, image_size=518,
+                         patch_size=14),  # with --kind dinov2-swiglu: facebook/dinov2-giant
     "clip-large": dict(hidden_size=1024, num_hidden_layers=24, num_attention_heads=16, intermediate_size=4096,
                        image_size=224, patch_size=14),
     "siglip-base": dict(hidden_size=768, num_hidden_layers=12, num_attention_heads=12, intermediate_size=3072,
