@@ -169,14 +169,105 @@ def _icns_bad(p):
     _write(p("icns_header_only.icns"), b"icns\0\0")
 
 
+# Sun raster -----------------------------------------------------------------------------------------
+
+def _sun(w, h, depth, data, file_type=1, colour_map=b"", map_type=1, length=None):
+    return struct.pack(">8I", 0x59A66A95, w, h, depth, len(data) if length is None else length, file_type,
+                       map_type if colour_map else 0, len(colour_map)) + colour_map + data
+
+
+def _sun_rows(a, depth):
+    """Rows of `a` (h x w samples, or h x w x bytes) packed at `depth` bits and padded to 16 bits."""
+    h, w = a.shape[:2]
+    if depth == 1:
+        rows = np.packbits(a.astype(np.uint8), axis=1)
+    elif depth == 4:
+        padded = np.zeros((h, w + w % 2), np.uint8)
+        padded[:, :w] = a
+        rows = padded[:, 0::2] << 4 | padded[:, 1::2]
+    else:
+        rows = a.reshape(h, -1)
+    if rows.shape[1] % 2:
+        rows = np.concatenate([rows, np.full((h, 1), 0xEE, np.uint8)], axis=1)
+    return rows.tobytes()
+
+
+def _groups(raw, longest):
+    """`raw` as (byte, count) runs of equal bytes, at most `longest` long."""
+    out, i = [], 0
+    while i < len(raw):
+        j = i
+        while j < len(raw) and j - i < longest and raw[j] == raw[i]:
+            j += 1
+        out.append((raw[i], j - i))
+        i = j
+    return out
+
+
+def _sun_rle(raw):
+    """Byte-encoded: 0x80 n v for runs of 3 to 256, 0x80 0 for a lone 0x80."""
+    out = bytearray()
+    for v, n in _groups(raw, 256):
+        out += bytes([0x80, n - 1, v]) if n >= 3 else (b"\x80\x00" if v == 0x80 else bytes([v])) * n
+    return bytes(out)
+
+
+def _sun_good(p):
+    h, w = 9, 13
+    a = _noise(h, w, 4, 31)
+    a[2:5] = 0x80
+    grey = a[..., 0]
+    _write(p("sun_1bit.ras"), _sun(w, h, 1, _sun_rows(grey > 127, 1)))
+    # The last row's padding may be missing.
+    _write(p("sun_8bit_last_row_unpadded.ras"), _sun(w, h, 8, _sun_rows(grey, 8)[:-1]))
+    _write(p("sun_4bit_grey.ras"), _sun(w, h, 4, _sun_rows(grey % 16, 4)))
+    _write(p("sun_8bit_grey.ras"), _sun(w, h, 8, _sun_rows(grey, 8), file_type=0))
+    planes = _noise(3, 200, 1, 32).reshape(-1).tobytes()
+    _write(p("sun_8bit_palette.ras"), _sun(w, h, 8, _sun_rows(grey, 8), colour_map=planes[:600]))
+    _write(p("sun_4bit_palette_short.ras"), _sun(w, h, 4, _sun_rows(grey % 16, 4), colour_map=planes[:23]))
+    _write(p("sun_24bit_bgr.ras"), _sun(w, h, 24, _sun_rows(a[..., :3], 24), file_type=4, length=0))
+    _write(p("sun_24bit_rgb_type3.ras"), _sun(w, h, 24, _sun_rows(a[..., :3], 24), file_type=3))
+    _write(p("sun_32bit_bgrx.ras"), _sun(w, h, 32, _sun_rows(a, 32), file_type=5))
+    _write(p("sun_32bit_rgbx_type3.ras"), _sun(w, h, 32, _sun_rows(a, 32), file_type=3) + b"trailing")
+    # Byte-encoded rows are not padded, and runs go on into the next rows.
+    # Width 12 keeps 4-bit rows an even number of bytes, the same padded or not.
+    for depth, samples in ((8, grey), (24, a[..., :3]), (1, grey > 100), (4, grey[:, :12] % 16)):
+        raw = (np.packbits(samples.astype(np.uint8), axis=1).tobytes() if depth == 1 else
+               _sun_rows(samples, 4) if depth == 4 else samples.tobytes())
+        _write(p(f"sun_rle_{depth}bit.ras"), _sun(samples.shape[1], h, depth, _sun_rle(raw), file_type=2,
+                                                  colour_map=planes[:48] if depth == 8 else b""))
+    _write(p("sun_rle_run_across_rows.ras"), _sun(w, h, 8, b"\x80\xff\x07\x80\x00" + bytes(range(w * h - 257)),
+                                                  file_type=2))
+
+
+def _sun_bad(p):
+    h, w = 6, 7
+    grey = _noise(h, w, 1, 33)[..., 0]
+    rows = _sun_rows(grey, 8)
+    _write(p("sun_truncated.ras"), _sun(w, h, 8, rows[:-2]))
+    _write(p("sun_rle_truncated.ras"), _sun(w, h, 8, _sun_rle(grey.tobytes())[:-1], file_type=2))
+    _write(p("sun_rle_cut_in_run.ras"), _sun(w, h, 8, b"\x80\x05", file_type=2))
+    _write(p("sun_depth_16.ras"), _sun(w, h, 16, rows * 2))
+    _write(p("sun_type_6.ras"), _sun(w, h, 8, rows, file_type=6))
+    _write(p("sun_map_type_2.ras"), _sun(w, h, 8, rows, colour_map=b"\0" * 30, map_type=2))
+    _write(p("sun_map_over_1024.ras"), _sun(w, h, 8, rows, colour_map=b"\0" * 1026))
+    _write(p("sun_map_257_entries.ras"), _sun(w, h, 8, rows, colour_map=b"\0" * 771))
+    _write(p("sun_24bit_with_map.ras"), _sun(w, h, 24, rows * 3, colour_map=b"\0" * 30))
+    _write(p("sun_header_cut.ras"), _sun(w, h, 8, rows)[:20])
+    _write(p("sun_zero_height.ras"), _sun(w, 0, 8, rows))
+    _write(p("sun_bomb.ras"), _sun(40000, 40000, 1, b"\0" * 64))
+
+
 def make_good(p):
     _xpm_good(p)
     _icns_good(p)
+    _sun_good(p)
 
 
 def make_bad(p):
     _xpm_bad(p)
     _icns_bad(p)
+    _sun_bad(p)
 
 
 if __name__ == "__main__":

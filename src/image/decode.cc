@@ -23,7 +23,8 @@ bool StartsWith(std::span<const uint8_t> bytes, std::string_view prefix, size_t 
 
 constexpr const char* kSupported =
     "JPEG, PNG, GIF, WebP, BMP, TIFF, PNM, TGA, ICO, CUR, DIB, PCX, SGI, XBM, JPEG 2000, DDS, PSD, HEIF/HEIC, AVIF, ICNS, XPM"
-    ", FLI/FLC, BLP, FTEX, GBR, SPIDER";
+    ", FLI/FLC, BLP, FTEX, GBR, SPIDER"
+    ", Sun raster";
 
 // Formats Pillow opens that we deliberately do not: a clear "unsupported" beats "not an image".
 const char* OtherKnownFormat(std::span<const uint8_t> bytes) {
@@ -82,6 +83,7 @@ Format SniffFormat(std::span<const uint8_t> bytes) {
   if (StartsWith(bytes, "icns"sv)) return Format::kIcns;
   if (LooksLikeIconDirectory(bytes)) return bytes[2] == 1 ? Format::kIco : Format::kCur;
   if (LooksLikeSpider(bytes)) return Format::kSpider;  // no signature: Pillow tries it after SGI, before TGA
+  if (StartsWith(bytes, "\x59\xa6\x6a\x95"sv)) return Format::kSun;
   if (LooksLikeTga(bytes)) return Format::kTga;
   if (LooksLikeXbm(bytes)) return Format::kXbm;  // Pillow tries XBM after TGA
   if (StartsWith(bytes, "/* XPM */"sv)) return Format::kXpm;
@@ -128,6 +130,8 @@ const char* FormatName(Format format) {
       return "PSD";
     case Format::kIcns:
       return "ICNS";
+    case Format::kSun:
+      return "Sun raster";
     case Format::kXpm:
       return "XPM";
     case Format::kFli:
@@ -260,6 +264,9 @@ Image DecodeImage(std::span<const uint8_t> bytes, const std::string& name, const
       break;
     case Format::kIcns:
       decoded = DecodeIcns(ctx);
+      break;
+    case Format::kSun:
+      decoded = DecodeSun(ctx);
       break;
     case Format::kXpm:
       decoded = DecodeXpm(ctx);

@@ -19,7 +19,8 @@ enum class Format { kUnknown, kJpeg, kPng, kGif, kWebp, kBmp, kTiff, kPnm, kTga,
                    kJpeg2000, kHeif, kDds, kPsd,
                    // Formats read as Pillow 9.4's plugins read them, in the order Image.open tries them.
                    kIcns, kXpm,
-                   kFli, kBlp, kFtex, kGbr, kSpider };
+                   kFli, kBlp, kFtex, kGbr, kSpider,
+                   kSun };
 
 // From the leading bytes only, as Pillow's _accept() checks do; the file name is never consulted.
 Format SniffFormat(std::span<const uint8_t> bytes);
@@ -104,6 +105,8 @@ bool LooksLikeHeif(std::span<const uint8_t> bytes);
 
 // ICNS: the largest icon, as Pillow 9.4's IcnsImagePlugin picks and reads it.
 Decoded DecodeIcns(const DecodeContext& ctx);
+// Sun raster: raw or byte-encoded, as Pillow 9.4's SunImagePlugin reads it.
+Decoded DecodeSun(const DecodeContext& ctx);
 // XPM: one character per pixel, as Pillow 9.4's XpmImagePlugin reads it.
 Decoded DecodeXpm(const DecodeContext& ctx);
 // FLI/FLC: the first frame, as Pillow 9.4's FliImagePlugin reads it.
