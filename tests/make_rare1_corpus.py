@@ -258,16 +258,75 @@ def _sun_bad(p):
     _write(p("sun_bomb.ras"), _sun(40000, 40000, 1, b"\0" * 64))
 
 
+# MSP ------------------------------------------------------------------------------------------------
+
+def _msp_v2(w, h, rows, checksum_ok=True):
+    """A Paint 2.x file: `rows` the encoded bytes of each row."""
+    words = [0x694C, 0x536E, w, h, 1, 1, 1, 1, w, h, 0, 0, 0, 0, 0, 0]
+    if checksum_ok:
+        x = 0
+        for v in words:
+            x ^= v
+        words[12] = x
+    return struct.pack("<16H", *words) + struct.pack(f"<{h}H", *map(len, rows)) + b"".join(rows)
+
+
+def _msp_runs(row):
+    """Runs (0, n, v) for 3 or more equal bytes, literals (n, bytes) for the others."""
+    return b"".join(bytes([0, n, v]) if n >= 3 else bytes([n] + [v] * n) for v, n in _groups(row, 255))
+
+
+def _msp_good(p):
+    h, w = 21, 35
+    bits = _noise(h, w, 1, 41)[..., 0] > 100
+    bits[3:6] = True
+    Image.fromarray(bits).save(p("msp_v1_pillow.msp"))
+    packed = np.packbits(bits.astype(np.uint8), axis=1)
+    rows = [_msp_runs(r.tobytes()) for r in packed]
+    _write(p("msp_v2_runs.msp"), _msp_v2(w, h, rows))
+    # Empty rows are white; a row that expands long or short shifts those after it; a literal cut short at
+    # the row's end.
+    odd = list(rows)
+    odd[2] = b""
+    odd[4] = odd[4] + b"\x00\x03\x55"
+    odd[7] = _msp_runs(packed[7].tobytes()[:-2])
+    odd[9] = b"\x05\xaa\xbb" + b"\x00\x02\x11"
+    odd[-1] = odd[-1] + b"\x00\x09\x77"
+    _write(p("msp_v2_odd_rows.msp"), _msp_v2(w, h, odd))
+
+
+def _msp_bad(p):
+    h, w = 9, 20
+    packed = np.packbits(_noise(h, w, 1, 42)[..., 0] > 100, axis=1)
+    rows = [_msp_runs(r.tobytes()) for r in packed]
+    _write(p("msp_bad_checksum.msp"), _msp_v2(w, h, rows, checksum_ok=False))
+    _write(p("msp_v2_truncated.msp"), _msp_v2(w, h, rows)[:-3])
+    _write(p("msp_v2_row_map_cut.msp"), _msp_v2(w, h, rows)[:40])
+    short = list(rows)
+    short[-1] = b"\x01\x00"
+    _write(p("msp_v2_too_little_data.msp"), _msp_v2(w, h, short))
+    # A run cut short in the last row, after enough data for the picture: still refused.
+    cut_run = list(rows)
+    cut_run[-1] = cut_run[-1] + b"\x00\x05"
+    _write(p("msp_v2_run_cut_short.msp"), _msp_v2(w, h, cut_run))
+    buf = io.BytesIO()
+    Image.fromarray(packed > 0).save(buf, "MSP")
+    _write(p("msp_v1_truncated.msp"), buf.getvalue()[:-1])
+    _write(p("msp_header_cut.msp"), buf.getvalue()[:20])
+
+
 def make_good(p):
     _xpm_good(p)
     _icns_good(p)
     _sun_good(p)
+    _msp_good(p)
 
 
 def make_bad(p):
     _xpm_bad(p)
     _icns_bad(p)
     _sun_bad(p)
+    _msp_bad(p)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ bool StartsWith(std::span<const uint8_t> bytes, std::string_view prefix, size_t 
 constexpr const char* kSupported =
     "JPEG, PNG, GIF, WebP, BMP, TIFF, PNM, TGA, ICO, CUR, DIB, PCX, SGI, XBM, JPEG 2000, DDS, PSD, HEIF/HEIC, AVIF, ICNS, XPM"
     ", FLI/FLC, BLP, FTEX, GBR, SPIDER"
-    ", Sun raster";
+    ", Sun raster, MSP";
 
 // Formats Pillow opens that we deliberately do not: a clear "unsupported" beats "not an image".
 const char* OtherKnownFormat(std::span<const uint8_t> bytes) {
@@ -82,6 +82,7 @@ Format SniffFormat(std::span<const uint8_t> bytes) {
   if (LooksLikeSgi(bytes)) return Format::kSgi;
   if (StartsWith(bytes, "icns"sv)) return Format::kIcns;
   if (LooksLikeIconDirectory(bytes)) return bytes[2] == 1 ? Format::kIco : Format::kCur;
+  if (StartsWith(bytes, "DanM"sv) || StartsWith(bytes, "LinS"sv)) return Format::kMsp;
   if (LooksLikeSpider(bytes)) return Format::kSpider;  // no signature: Pillow tries it after SGI, before TGA
   if (StartsWith(bytes, "\x59\xa6\x6a\x95"sv)) return Format::kSun;
   if (LooksLikeTga(bytes)) return Format::kTga;
@@ -130,6 +131,8 @@ const char* FormatName(Format format) {
       return "PSD";
     case Format::kIcns:
       return "ICNS";
+    case Format::kMsp:
+      return "MSP";
     case Format::kSun:
       return "Sun raster";
     case Format::kXpm:
@@ -264,6 +267,9 @@ Image DecodeImage(std::span<const uint8_t> bytes, const std::string& name, const
       break;
     case Format::kIcns:
       decoded = DecodeIcns(ctx);
+      break;
+    case Format::kMsp:
+      decoded = DecodeMsp(ctx);
       break;
     case Format::kSun:
       decoded = DecodeSun(ctx);

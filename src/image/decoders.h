@@ -20,7 +20,7 @@ enum class Format { kUnknown, kJpeg, kPng, kGif, kWebp, kBmp, kTiff, kPnm, kTga,
                    // Formats read as Pillow 9.4's plugins read them, in the order Image.open tries them.
                    kIcns, kXpm,
                    kFli, kBlp, kFtex, kGbr, kSpider,
-                   kSun };
+                   kSun, kMsp };
 
 // From the leading bytes only, as Pillow's _accept() checks do; the file name is never consulted.
 Format SniffFormat(std::span<const uint8_t> bytes);
@@ -105,6 +105,8 @@ bool LooksLikeHeif(std::span<const uint8_t> bytes);
 
 // ICNS: the largest icon, as Pillow 9.4's IcnsImagePlugin picks and reads it.
 Decoded DecodeIcns(const DecodeContext& ctx);
+// MSP: Microsoft Paint 1.x and 2.x, as Pillow 9.4's MspImagePlugin reads it.
+Decoded DecodeMsp(const DecodeContext& ctx);
 // Sun raster: raw or byte-encoded, as Pillow 9.4's SunImagePlugin reads it.
 Decoded DecodeSun(const DecodeContext& ctx);
 // XPM: one character per pixel, as Pillow 9.4's XpmImagePlugin reads it.
