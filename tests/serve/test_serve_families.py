@@ -7,7 +7,9 @@ float32's error (tests/parity/family_reference.py, written from transformers' mo
 import base64
 import json
 import os
+import subprocess
 import sys
+import tempfile
 import unittest
 
 import numpy as np
@@ -20,7 +22,7 @@ import family_reference  # noqa: E402
 import make_checkpoint  # noqa: E402
 from harness import compare  # noqa: E402
 from test_family_parity import at_its_size  # noqa: E402
-from test_serve import IMAGES, Server, f32, read, vit_embed  # noqa: E402
+from test_serve import IMAGES, VIT, Server, f32, read, vit_embed  # noqa: E402
 
 # (checkpoint, kind, the default pooled output, the poolings it refuses)
 FAMILIES = [
@@ -37,9 +39,9 @@ def b64(path):
 
 
 class ServeFamilies(unittest.TestCase):
-    def serve(self, name, kind):
+    def serve(self, name, kind, *flags):
         model = at_its_size(name, kind)
-        server = Server(model, "--max-batch-size", "4", "--max-wait-ms", "5")
+        server = Server(model, "--max-batch-size", "4", "--max-wait-ms", "5", *flags)
         self.addCleanup(server.kill)
         return model, server
 
@@ -106,6 +108,22 @@ class ServeFamilies(unittest.TestCase):
                                                       "model": os.path.basename(model)})
         got = f32([d["embedding"] for d in body["data"]])
         np.testing.assert_allclose(got, unit[:2], rtol=0, atol=1e-5)
+
+    def test_clip_search_index_of_image_embeds(self):
+        # `vit index build` on CLIP records image_embeds; the served /search embeds queries the same way.
+        with tempfile.TemporaryDirectory() as tmp:
+            model = at_its_size("clip-vision-tiny", "clip-vision")
+            index = os.path.join(tmp, "index")
+            r = subprocess.run([VIT, "index", "build", "--model", model, "--out", index, "--no-cache", *IMAGES],
+                               capture_output=True, text=True, timeout=300)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            with open(os.path.join(index, "index.json")) as f:
+                self.assertEqual(json.load(f)["features"], "image_embeds")
+            _, server = self.serve("clip-vision-tiny", "clip-vision", "--index", index)
+            hits = server.json("POST", "/search", {"inputs": [b64(p) for p in IMAGES], "k": 2})
+            self.assertEqual([h[0]["path"] for h in hits], IMAGES)
+            self.assertTrue(all(abs(h[0]["score"] - 1) < 1e-5 for h in hits), hits)
+            self.assertEqual(server.json("GET", "/info")["index"]["features"], "image_embeds")
 
 
 if __name__ == "__main__":
