@@ -368,12 +368,154 @@ def _spider_bad(p):
     _write(p("spider_bad_record_product.spi"), _spider(4, 3, _spider_pixels(12, 90), fields={22: 1000.0}))
 
 
+# FITS: 80-byte cards up to END, padded to 2880 bytes, then the samples.
+
+def _fits(cards, data, simple=b"T"):
+    text = b"SIMPLE  = " + simple.rjust(20)
+    text = text.ljust(80)
+    for key, value in cards:
+        text += (key.ljust(8) + b"= " + value.rjust(20)).ljust(80)
+    text += b"END".ljust(80)
+    return text.ljust(-(-len(text) // 2880) * 2880) + data
+
+
+def _fits_image(bitpix, width, height, data, naxis=2):
+    cards = [(b"BITPIX", b"%d" % bitpix), (b"NAXIS", b"%d" % naxis), (b"NAXIS1", b"%d" % width)]
+    if naxis > 1:
+        cards.append((b"NAXIS2", b"%d" % height))
+    return _fits(cards, data)
+
+
+def _fits_good(p):
+    rng = np.random.default_rng(100)
+    _write(p("fits_8bit.fits"), _fits_image(8, 13, 7, _noise(91, 101)))
+    # Pillow 9.4 reads 16-bit data as 32-bit little-endian samples; 32-bit likewise, clipped.
+    _write(p("fits_16bit.fits"), _fits_image(16, 6, 5, _noise(120, 102)))
+    _write(p("fits_32bit.fits"), _fits_image(32, 5, 4, rng.integers(-300, 600, 20, dtype="<i4").tobytes()))
+    _write(p("fits_float.fits"), _fits_image(-32, 6, 3, rng.uniform(-50, 300, 18).astype("<f4").tobytes()))
+    _write(p("fits_double.fits"), _fits_image(-64, 4, 3, rng.uniform(-50, 300, 12).astype("<f4").tobytes()))
+    _write(p("fits_one_axis.fits"), _fits_image(8, 9, 0, _noise(9, 103), naxis=1))
+    _write(p("fits_three_axes.fits"), _fits_image(8, 5, 4, _noise(60, 104), naxis=3))
+
+
+def _fits_bad(p):
+    _write(p("fits_cut.fits"), _fits_image(8, 13, 7, _noise(90, 105)))
+    _write(p("fits_no_axes.fits"), _fits_image(8, 13, 7, b"", naxis=0))
+    _write(p("fits_bitpix_12.fits"), _fits_image(12, 3, 3, _noise(9, 106)))
+    _write(p("fits_no_end.fits"), _fits_image(8, 3, 3, b"")[:400])
+    _write(p("fits_comment_after_t.fits"), _fits([(b"BITPIX", b"8"), (b"NAXIS", b"2"), (b"NAXIS1", b"3"),
+                                                 (b"NAXIS2", b"3")], _noise(9, 107), simple=b"T / standard"))
+    _write(p("fits_naxis_comment.fits"), _fits([(b"BITPIX", b"8"), (b"NAXIS", b"2 / two"), (b"NAXIS1", b"3"),
+                                               (b"NAXIS2", b"3")], _noise(9, 108)))
+    _write(p("fits_bomb.fits"), _fits_image(8, 1 << 20, 1 << 20, _noise(9, 109)))
+
+
+# IM Tools: "key value" lines, a form feed, grey pixels.
+
+def _imt(lines, pixels):
+    return b"".join(line + b"\n" for line in lines) + b"\x0c" + pixels
+
+
+def _imt_good(p):
+    _write(p("imt_grey.imt"), _imt([b"width 13", b"height 7", b"pixel n8"], _noise(91, 110)))
+    _write(p("imt_comments.imt"), _imt([b"* made by hand", b"pixel n8", b"height 4", b"width 5", b"name x"],
+                                       _noise(25, 111)))
+
+
+def _imt_bad(p):
+    _write(p("imt_cut.imt"), _imt([b"width 13", b"height 7", b"pixel n8"], _noise(90, 112)))
+    _write(p("imt_bad_width.imt"), _imt([b"width 1x3", b"height 7", b"pixel n8"], _noise(91, 113)))
+    _write(p("imt_no_form_feed.imt"), b"width 3\nheight 3\npixel n8\n" + _noise(9, 114))
+    _write(p("imt_not_grey.imt"), _imt([b"width 3", b"height 3", b"pixel n16"], _noise(18, 115)))
+    _write(p("imt_bomb.imt"), _imt([b"width 100000", b"height 100000", b"pixel n8"], _noise(9, 116)))
+
+
+# McIdas area: a 256-byte directory of big-endian words (1-based: 9 lines, 10 elements, 11 bytes per
+# element, 14 bands, 15 line prefix, 34 data offset), then rows.
+
+def _mcidas(width, height, depth, data, prefix=0, bands=1, offset=256):
+    w = [0] * 65
+    w[2], w[9], w[10], w[11], w[14], w[15], w[34] = 4, height, width, depth, bands, prefix, offset
+    return struct.pack(">64i", *w[1:]) + data
+
+
+def _mcidas_good(p):
+    _write(p("mcidas_8bit.area"), _mcidas(13, 7, 1, _noise(91, 120)))
+    _write(p("mcidas_16bit.area"), _mcidas(6, 5, 2, struct.pack(">30H", *range(0, 600, 20))))
+    _write(p("mcidas_32bit.area"), _mcidas(5, 4, 4, struct.pack(">20i", *range(-500, 500, 50))))
+    # A 4-byte prefix before each row: the stride takes it in, the last row's padding is not needed.
+    rows = b"".join(b"pfx!" + _noise(9, 121 + y) for y in range(5))
+    _write(p("mcidas_8bit_prefix.area"), _mcidas(9, 5, 1, rows, prefix=4))
+    rows16 = b"".join(b"pfx!" + _noise(8, 130 + y) for y in range(3))
+    _write(p("mcidas_16bit_prefix.area"), _mcidas(4, 3, 2, rows16, prefix=4))
+
+
+def _mcidas_bad(p):
+    _write(p("mcidas_cut.area"), _mcidas(13, 7, 1, _noise(90, 122)))
+    _write(p("mcidas_16bit_cut.area"), _mcidas(6, 5, 2, _noise(59, 123)))
+    _write(p("mcidas_depth_3.area"), _mcidas(4, 4, 3, _noise(48, 124)))
+    _write(p("mcidas_directory_cut.area"), _mcidas(4, 4, 1, b"")[:200])
+    _write(p("mcidas_bomb.area"), _mcidas(1 << 20, 1 << 20, 1, _noise(16, 125)))
+
+
+# PIXAR: a 512-byte header (size at 416/418, channels and depth at 424/426), pixels from 1024.
+
+def _pixar(width, height, data, channels=14, depth=2):
+    head = bytearray(1024)
+    head[:4] = b"\x80\xe8\x00\x00"
+    struct.pack_into("<HH", head, 416, height, width)
+    struct.pack_into("<HH", head, 424, channels, depth)
+    return bytes(head) + data
+
+
+def _pixar_good(p):
+    _write(p("pixar_rgb.pxr"), _pixar(13, 7, _noise(273, 140)))
+
+
+def _pixar_bad(p):
+    _write(p("pixar_cut.pxr"), _pixar(13, 7, _noise(272, 141)))
+    _write(p("pixar_other_layout.pxr"), _pixar(4, 4, _noise(48, 142), channels=15))
+    _write(p("pixar_header_cut.pxr"), _pixar(4, 4, b"")[:300])
+
+
+# XV thumbnail: "P7 332", comment lines, a size line, then 3-3-2 palette indices.
+
+def _xv(header, pixels):
+    return b"P7 332\n" + header + pixels
+
+
+def _xv_good(p):
+    _write(p("xvthumb.xv"), _xv(b"#XVVERSION:Version 3.10a\n#END_OF_COMMENTS\n13 7 255\n", _noise(91, 150)))
+    _write(p("xvthumb_no_comments.xv"), _xv(b"5 4 255\n", _noise(20, 151)))
+
+
+def _xv_bad(p):
+    _write(p("xvthumb_cut.xv"), _xv(b"13 7 255\n", _noise(90, 152)))
+    _write(p("xvthumb_no_size.xv"), _xv(b"#only comments\n", b""))
+    _write(p("xvthumb_bad_size.xv"), _xv(b"13 x7 255\n", _noise(91, 153)))
+
+
+# IPTC/NAA: Pillow 9.4 opens the fields and fails to load the pixels, always.
+
+def _iptc_bad(p):
+    def field(record, dataset, data):
+        return bytes([0x1C, record, dataset]) + struct.pack(">H", len(data)) + data
+    w, h = 4, 3
+    _write(p("iptc_raw.iim"), field(2, 0, b"\0\2") + field(3, 60, b"\1\0") + field(3, 20, struct.pack(">H", w)) +
+           field(3, 30, struct.pack(">H", h)) + field(3, 120, b"\1") + field(8, 10, _noise(w * h, 160)))
+
+
 def make_good(p):
     _fli_good(p)
     _blp_good(p)
     _ftex_good(p)
     _gbr_good(p)
     _spider_good(p)
+    _fits_good(p)
+    _imt_good(p)
+    _mcidas_good(p)
+    _pixar_good(p)
+    _xv_good(p)
 
 
 def make_bad(p):
@@ -382,3 +524,9 @@ def make_bad(p):
     _ftex_bad(p)
     _gbr_bad(p)
     _spider_bad(p)
+    _fits_bad(p)
+    _imt_bad(p)
+    _mcidas_bad(p)
+    _pixar_bad(p)
+    _xv_bad(p)
+    _iptc_bad(p)

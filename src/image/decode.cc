@@ -24,13 +24,17 @@ bool StartsWith(std::span<const uint8_t> bytes, std::string_view prefix, size_t 
 constexpr const char* kSupported =
     "JPEG, PNG, GIF, WebP, BMP, TIFF, PNM, TGA, ICO, CUR, DIB, PCX, SGI, XBM, JPEG 2000, DDS, PSD, HEIF/HEIC, AVIF, ICNS, XPM"
     ", FLI/FLC, BLP, FTEX, GBR, SPIDER"
-    ", Sun raster, MSP";
+    ", Sun raster, MSP"
+    ", FITS, IM Tools, McIdas, PIXAR, XV thumbnails";
 
 // Formats Pillow opens that we deliberately do not: a clear "unsupported" beats "not an image".
 const char* OtherKnownFormat(std::span<const uint8_t> bytes) {
   using namespace std::string_view_literals;
   if (StartsWith(bytes, "ftyp"sv, 4)) return "ISO media (MP4, QuickTime; no HEIF or AVIF brand)";
   if (StartsWith(bytes, "P7"sv)) return "PAM";
+  // Pillow 9.4 opens IPTC/NAA files but cannot load their pixels (its loader writes to a temporary file
+  // it opened read-only), so no file of them decodes.
+  if (bytes.size() >= 2 && bytes[0] == 0x1C && bytes[1] >= 1 && bytes[1] <= 9) return "IPTC/NAA";
   if (StartsWith(bytes, "qoif"sv)) return "QOI";
   if (StartsWith(bytes, "%PDF"sv)) return "PDF";
   if (StartsWith(bytes, "%!PS"sv) || StartsWith(bytes, "\xc5\xd0\xd3\xc6"sv)) return "EPS";
@@ -76,9 +80,13 @@ Format SniffFormat(std::span<const uint8_t> bytes) {
   if (LooksLikePcx(bytes)) return Format::kPcx;
   // Pillow's ID order: these after PCX and DDS, before SGI and TGA.
   if (LooksLikeBlp(bytes)) return Format::kBlp;
+  if (LooksLikeFits(bytes)) return Format::kFits;
   if (LooksLikeFli(bytes)) return Format::kFli;
   if (LooksLikeFtex(bytes)) return Format::kFtex;
   if (LooksLikeGbr(bytes)) return Format::kGbr;
+  if (LooksLikeImt(bytes)) return Format::kImt;
+  if (LooksLikeMcIdas(bytes)) return Format::kMcIdas;
+  if (LooksLikePixar(bytes)) return Format::kPixar;
   if (LooksLikeSgi(bytes)) return Format::kSgi;
   if (StartsWith(bytes, "icns"sv)) return Format::kIcns;
   if (LooksLikeIconDirectory(bytes)) return bytes[2] == 1 ? Format::kIco : Format::kCur;
@@ -88,6 +96,7 @@ Format SniffFormat(std::span<const uint8_t> bytes) {
   if (LooksLikeTga(bytes)) return Format::kTga;
   if (LooksLikeXbm(bytes)) return Format::kXbm;  // Pillow tries XBM after TGA
   if (StartsWith(bytes, "/* XPM */"sv)) return Format::kXpm;
+  if (LooksLikeXvThumb(bytes)) return Format::kXvThumb;
   return Format::kUnknown;
 }
 
@@ -147,6 +156,16 @@ const char* FormatName(Format format) {
       return "GBR";
     case Format::kSpider:
       return "SPIDER";
+    case Format::kFits:
+      return "FITS";
+    case Format::kImt:
+      return "IMT";
+    case Format::kMcIdas:
+      return "MCIDAS";
+    case Format::kPixar:
+      return "PIXAR";
+    case Format::kXvThumb:
+      return "XVThumb";
     case Format::kUnknown:
       break;
   }
@@ -291,6 +310,21 @@ Image DecodeImage(std::span<const uint8_t> bytes, const std::string& name, const
       break;
     case Format::kSpider:
       decoded = DecodeSpider(ctx);
+      break;
+    case Format::kFits:
+      decoded = DecodeFits(ctx);
+      break;
+    case Format::kImt:
+      decoded = DecodeImt(ctx);
+      break;
+    case Format::kMcIdas:
+      decoded = DecodeMcIdas(ctx);
+      break;
+    case Format::kPixar:
+      decoded = DecodePixar(ctx);
+      break;
+    case Format::kXvThumb:
+      decoded = DecodeXvThumb(ctx);
       break;
     case Format::kUnknown:
       if (const char* other = OtherKnownFormat(bytes)) {

@@ -20,7 +20,8 @@ enum class Format { kUnknown, kJpeg, kPng, kGif, kWebp, kBmp, kTiff, kPnm, kTga,
                    // Formats read as Pillow 9.4's plugins read them, in the order Image.open tries them.
                    kIcns, kXpm,
                    kFli, kBlp, kFtex, kGbr, kSpider,
-                   kSun, kMsp };
+                   kSun, kMsp,
+                   kFits, kImt, kMcIdas, kPixar, kXvThumb };
 
 // From the leading bytes only, as Pillow's _accept() checks do; the file name is never consulted.
 Format SniffFormat(std::span<const uint8_t> bytes);
@@ -128,6 +129,17 @@ bool LooksLikeGbr(std::span<const uint8_t> bytes);
 // SPIDER 2D images (32-bit floats), as Pillow 9.4's SpiderImagePlugin reads them.
 Decoded DecodeSpider(const DecodeContext& ctx);
 bool LooksLikeSpider(std::span<const uint8_t> bytes);
+// FITS, IM Tools, McIdas area, PIXAR and XV thumbnail images, as Pillow 9.4's plugins read them.
+Decoded DecodeFits(const DecodeContext& ctx);
+bool LooksLikeFits(std::span<const uint8_t> bytes);
+Decoded DecodeImt(const DecodeContext& ctx);
+bool LooksLikeImt(std::span<const uint8_t> bytes);
+Decoded DecodeMcIdas(const DecodeContext& ctx);
+bool LooksLikeMcIdas(std::span<const uint8_t> bytes);
+Decoded DecodePixar(const DecodeContext& ctx);
+bool LooksLikePixar(std::span<const uint8_t> bytes);
+Decoded DecodeXvThumb(const DecodeContext& ctx);
+bool LooksLikeXvThumb(std::span<const uint8_t> bytes);
 
 // A sink that keeps every row: the whole picture.
 class ImageSink : public RowSink {
