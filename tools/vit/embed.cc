@@ -1,5 +1,5 @@
 // vit embed: images or pixel_values in, the model's outputs out (.npy, JSON lines or safetensors), batch by
-// batch, replacing the output folder's earlier set as a whole (output_set.h).
+// batch, replacing the output folder's earlier set as a whole (io/file_set.h).
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
@@ -15,9 +15,9 @@
 #include "exit_codes.h"
 #include "help.h"
 #include "inputs.h"
+#include "io/file_set.h"
 #include "model_args.h"
 #include "name_list.h"
-#include "output_set.h"
 #include "progress.h"
 #include "verbosity.h"
 #include "vit/extract.h"
@@ -132,7 +132,12 @@ int RunEmbed(const EmbedArgs& args) {
     options.processor = ImageProcessor(model->processor().config().ResizedTo(args.image_size[0], args.image_size[1]));
   }
 
-  OutputSet set(args.out, kManifest, EmbedFileNames(), "inputs.txt");
+  // In place: DIR is often the current folder or one the user made (its mode, a mount point, a shell
+  // inside it stay), and may hold their data beside the outputs.
+  io::FileSet set(args.out, {.manifest = kManifest,
+                             .earlier_names = EmbedFileNames(),
+                             .earlier_marker = "inputs.txt",
+                             .in_place = true});
   std::unique_ptr<EmbedWriter> writer = MakeEmbedWriter(args.format, set, static_cast<int64_t>(inputs.size()));
   const auto names_path = set.Stage("inputs.txt");
   FILE* names = std::fopen(names_path.c_str(), "wb");

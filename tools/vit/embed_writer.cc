@@ -54,7 +54,7 @@ class OutFile {
 // Each output in <name>.npy (or another file name), rows streamed in.
 class NpyFiles {
  public:
-  NpyFiles(OutputSet& set, int64_t planned, std::string suffix) : set_(set), planned_(planned), suffix_(std::move(suffix)) {}
+  NpyFiles(io::FileSet& set, int64_t planned, std::string suffix) : set_(set), planned_(planned), suffix_(std::move(suffix)) {}
 
   void Write(int64_t first_row, const std::vector<OutputBlock>& blocks) {
     for (const OutputBlock& b : blocks) {
@@ -86,7 +86,7 @@ class NpyFiles {
     return *it->second;
   }
 
-  OutputSet& set_;
+  io::FileSet& set_;
   int64_t planned_;
   std::string suffix_;
   std::map<std::string, std::unique_ptr<NpyWriter>> writers_;
@@ -95,7 +95,7 @@ class NpyFiles {
 
 class NpyEmbedWriter : public EmbedWriter {
  public:
-  NpyEmbedWriter(OutputSet& set, int64_t planned) : files_(set, planned, ".npy") {}
+  NpyEmbedWriter(io::FileSet& set, int64_t planned) : files_(set, planned, ".npy") {}
   void Write(int64_t first_row, const std::vector<OutputBlock>& blocks, const std::vector<std::string>&) override {
     files_.Write(first_row, blocks);
   }
@@ -136,7 +136,7 @@ void AppendNested(std::string& out, const float* data, const int64_t* dims, size
 
 class JsonlEmbedWriter : public EmbedWriter {
  public:
-  explicit JsonlEmbedWriter(OutputSet& set) : file_(set.Stage("embeddings.jsonl")) {}
+  explicit JsonlEmbedWriter(io::FileSet& set) : file_(set.Stage("embeddings.jsonl")) {}
   void Write(int64_t, const std::vector<OutputBlock>& blocks, const std::vector<std::string>& names) override {
     for (size_t r = 0; r < names.size(); ++r) {
       std::string line = "{\"input\":" + nlohmann::json(names[r]).dump();
@@ -185,7 +185,7 @@ size_t NpyDataOffset(const fs::path& path) {
 // writes the safetensors header and copies the parts' data after it, then removes the parts.
 class SafetensorsEmbedWriter : public EmbedWriter {
  public:
-  SafetensorsEmbedWriter(OutputSet& set, int64_t planned)
+  SafetensorsEmbedWriter(io::FileSet& set, int64_t planned)
       : set_(set), parts_(set, planned, ".part.npy") {}
   void Write(int64_t first_row, const std::vector<OutputBlock>& blocks, const std::vector<std::string>&) override {
     parts_.Write(first_row, blocks);
@@ -225,13 +225,13 @@ class SafetensorsEmbedWriter : public EmbedWriter {
   }
 
  private:
-  OutputSet& set_;
+  io::FileSet& set_;
   NpyFiles parts_;
 };
 
 }  // namespace
 
-std::unique_ptr<EmbedWriter> MakeEmbedWriter(const std::string& format, OutputSet& set, int64_t planned_rows) {
+std::unique_ptr<EmbedWriter> MakeEmbedWriter(const std::string& format, io::FileSet& set, int64_t planned_rows) {
   if (format == "npy") return std::make_unique<NpyEmbedWriter>(set, planned_rows);
   if (format == "jsonl") return std::make_unique<JsonlEmbedWriter>(set);
   if (format == "safetensors") return std::make_unique<SafetensorsEmbedWriter>(set, planned_rows);

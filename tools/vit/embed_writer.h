@@ -1,4 +1,4 @@
-// The files `vit embed` writes its rows into, in one of three formats, inside an OutputSet's staging folder:
+// The files `vit embed` writes its rows into, in one of three formats, staged in an io::FileSet:
 //   npy          <output>.npy per output, float32, row i = input i (hidden_states/attentions: [L, N, ...])
 //   jsonl        embeddings.jsonl: one JSON object per input, {"input": name, "<output>": nested lists}
 //   safetensors  embeddings.safetensors: one tensor per output, named as the output, float32
@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "output_set.h"
+#include "io/file_set.h"
 #include "vit/tensor.h"
 
 namespace vit::tool {
@@ -32,7 +32,7 @@ class EmbedWriter {
 };
 
 // "npy" | "jsonl" | "safetensors"; `planned_rows`: at most this many rows will come.
-std::unique_ptr<EmbedWriter> MakeEmbedWriter(const std::string& format, OutputSet& set, int64_t planned_rows);
+std::unique_ptr<EmbedWriter> MakeEmbedWriter(const std::string& format, io::FileSet& set, int64_t planned_rows);
 // The files a format may write for these outputs (what an earlier run may have left).
 std::vector<std::string> EmbedFileNames();
 
