@@ -495,6 +495,33 @@ def _xv_bad(p):
     _write(p("xvthumb_bad_size.xv"), _xv(b"13 x7 255\n", _noise(91, 153)))
 
 
+# Photo CD: "PCD_" at 2048, the orientation at 2048 + 1538, the 768x512 base image at 96 * 2048 as pairs of
+# luma rows followed by half-width Cb and Cr rows.
+
+def _pcd(pixels, orientation=0):
+    head = bytearray(96 * 2048)
+    head[2048:2052] = b"PCD_"
+    head[2048 + 1538] = orientation
+    return bytes(head) + pixels
+
+
+def _pcd_good(p):
+    _write(p("pcd_noise.pcd"), _pcd(_noise(256 * 2304, 170)))
+    # Smooth luma and chroma ramps, as a photograph has them.
+    pairs = []
+    for k in range(256):
+        luma = bytes((x // 3 + k) % 256 for x in range(768))
+        cb, cr = bytes((x + k) % 256 for x in range(384)), bytes((2 * x - k) % 256 for x in range(384))
+        pairs.append(luma + luma + cb + cr)
+    _write(p("pcd_ramps.pcd"), _pcd(b"".join(pairs)))
+
+
+def _pcd_bad(p):
+    _write(p("pcd_cut.pcd"), _pcd(_noise(256 * 2304 - 1, 171)))
+    _write(p("pcd_rotated.pcd"), _pcd(_noise(256 * 2304, 172), orientation=1))
+    _write(p("pcd_header_only.pcd"), _pcd(b"")[:2048 + 1539])
+
+
 # IPTC/NAA: Pillow 9.4 opens the fields and fails to load the pixels, always.
 
 def _iptc_bad(p):
@@ -516,6 +543,7 @@ def make_good(p):
     _mcidas_good(p)
     _pixar_good(p)
     _xv_good(p)
+    _pcd_good(p)
 
 
 def make_bad(p):
@@ -529,4 +557,5 @@ def make_bad(p):
     _mcidas_bad(p)
     _pixar_bad(p)
     _xv_bad(p)
+    _pcd_bad(p)
     _iptc_bad(p)

@@ -25,7 +25,8 @@ constexpr const char* kSupported =
     "JPEG, PNG, GIF, WebP, BMP, TIFF, PNM, TGA, ICO, CUR, DIB, PCX, SGI, XBM, JPEG 2000, DDS, PSD, HEIF/HEIC, AVIF, ICNS, XPM"
     ", FLI/FLC, BLP, FTEX, GBR, SPIDER"
     ", Sun raster, MSP"
-    ", FITS, IM Tools, McIdas, PIXAR, XV thumbnails";
+    ", FITS, IM Tools, McIdas, PIXAR, XV thumbnails"
+    ", Photo CD";
 
 // Formats Pillow opens that we deliberately do not: a clear "unsupported" beats "not an image".
 const char* OtherKnownFormat(std::span<const uint8_t> bytes) {
@@ -91,6 +92,7 @@ Format SniffFormat(std::span<const uint8_t> bytes) {
   if (StartsWith(bytes, "icns"sv)) return Format::kIcns;
   if (LooksLikeIconDirectory(bytes)) return bytes[2] == 1 ? Format::kIco : Format::kCur;
   if (StartsWith(bytes, "DanM"sv) || StartsWith(bytes, "LinS"sv)) return Format::kMsp;
+  if (LooksLikePcd(bytes)) return Format::kPcd;  // no signature at the start: Pillow tries it after MSP
   if (LooksLikeSpider(bytes)) return Format::kSpider;  // no signature: Pillow tries it after SGI, before TGA
   if (StartsWith(bytes, "\x59\xa6\x6a\x95"sv)) return Format::kSun;
   if (LooksLikeTga(bytes)) return Format::kTga;
@@ -166,6 +168,8 @@ const char* FormatName(Format format) {
       return "PIXAR";
     case Format::kXvThumb:
       return "XVThumb";
+    case Format::kPcd:
+      return "PCD";
     case Format::kUnknown:
       break;
   }
@@ -325,6 +329,9 @@ Image DecodeImage(std::span<const uint8_t> bytes, const std::string& name, const
       break;
     case Format::kXvThumb:
       decoded = DecodeXvThumb(ctx);
+      break;
+    case Format::kPcd:
+      decoded = DecodePcd(ctx);
       break;
     case Format::kUnknown:
       if (const char* other = OtherKnownFormat(bytes)) {

@@ -21,7 +21,8 @@ enum class Format { kUnknown, kJpeg, kPng, kGif, kWebp, kBmp, kTiff, kPnm, kTga,
                    kIcns, kXpm,
                    kFli, kBlp, kFtex, kGbr, kSpider,
                    kSun, kMsp,
-                   kFits, kImt, kMcIdas, kPixar, kXvThumb };
+                   kFits, kImt, kMcIdas, kPixar, kXvThumb,
+                   kPcd };
 
 // From the leading bytes only, as Pillow's _accept() checks do; the file name is never consulted.
 Format SniffFormat(std::span<const uint8_t> bytes);
@@ -140,6 +141,9 @@ Decoded DecodePixar(const DecodeContext& ctx);
 bool LooksLikePixar(std::span<const uint8_t> bytes);
 Decoded DecodeXvThumb(const DecodeContext& ctx);
 bool LooksLikeXvThumb(std::span<const uint8_t> bytes);
+// Photo CD: the 768x512 base image, as Pillow 9.4's PcdImagePlugin reads it.
+Decoded DecodePcd(const DecodeContext& ctx);
+bool LooksLikePcd(std::span<const uint8_t> bytes);
 
 // A sink that keeps every row: the whole picture.
 class ImageSink : public RowSink {
