@@ -223,6 +223,13 @@ def _blp_good(p):
     g = grey.getvalue()
     gs = g.index(b"\xff\xda")
     _write(p("blp1_jpeg_grey.blp"), _blp(b"1", 0, 0, 0, 0, 23, 19, g[gs:], jpeg_header=g[:gs]))
+    # A CMYK JPEG: Pillow passes its decoder "CMYK" as the JPEG colour space, which reads as usual.
+    cmyk = io.BytesIO()
+    Image.fromarray(np.random.default_rng(23).integers(0, 256, (9, 11, 4), dtype=np.uint8), "CMYK").save(
+        cmyk, "JPEG", quality=90)
+    c = cmyk.getvalue()
+    cs = c.index(b"\xff\xda")
+    _write(p("blp1_jpeg_cmyk.blp"), _blp(b"1", 0, 0, 0, 0, 11, 9, c[cs:], jpeg_header=c[:cs]))
     # More palette indices than pixels: the rest is ignored.
     _write(p("blp2_palette_long.blp"), _blp(b"2", 1, 1, 0, 0, 5, 3, _noise(40, 22)))
 
