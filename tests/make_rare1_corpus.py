@@ -315,11 +315,52 @@ def _msp_bad(p):
     _write(p("msp_header_cut.msp"), buf.getvalue()[:20])
 
 
+# DCX ------------------------------------------------------------------------------------------------
+
+def _pcx_bytes(im):
+    buf = io.BytesIO()
+    im.save(buf, "PCX")
+    return buf.getvalue()
+
+
+def _dcx(pages, directory_pad=0):
+    """A DCX file of the given PCX pages, its directory ended by a zero offset."""
+    at = 4 + 4 * (len(pages) + 1) + directory_pad
+    offsets = []
+    for page in pages:
+        offsets.append(at)
+        at += len(page)
+    return (struct.pack("<I", 0x3ADE68B1) + struct.pack(f"<{len(pages)}I", *offsets) + b"\0\0\0\0" +
+            b"\xee" * directory_pad + b"".join(pages))
+
+
+def _dcx_good(p):
+    rgb = Image.fromarray(_noise(13, 17, 3, 51))
+    _write(p("dcx_rgb_two_pages.dcx"), _dcx([_pcx_bytes(rgb), _pcx_bytes(rgb.convert("1"))]))
+    _write(p("dcx_1bit.dcx"), _dcx([_pcx_bytes(rgb.convert("1"))], directory_pad=9))
+    # An 8-bit page's data are read from offset 128 of the file, wherever the page starts (Pillow seeks
+    # there after reading the palette at the file's end): here, from inside the page's own header.
+    _write(p("dcx_8bit_data_from_128.dcx"), _dcx([_pcx_bytes(rgb.convert("L")), _pcx_bytes(rgb.convert("P"))]))
+
+
+def _dcx_bad(p):
+    page = _pcx_bytes(Image.fromarray(_noise(6, 5, 3, 52)))
+    _write(p("dcx_no_pages.dcx"), struct.pack("<2I", 0x3ADE68B1, 0) + page)
+    _write(p("dcx_directory_cut.dcx"), struct.pack("<2I", 0x3ADE68B1, 12) + b"\0\0")
+    _write(p("dcx_page_past_end.dcx"), struct.pack("<3I", 0x3ADE68B1, 5000, 0) + page)
+    _write(p("dcx_page_not_pcx.dcx"), _dcx([b"GIF89a" + page[6:]]))
+    _write(p("dcx_page_truncated.dcx"), _dcx([page])[:-20])
+    # An 8-bit page at offset 128 has its own header read as its data.
+    grey = _pcx_bytes(Image.fromarray(_noise(6, 5, 3, 52)).convert("P"))
+    _write(p("dcx_8bit_page_at_128.dcx"), _dcx([grey], directory_pad=128 - 12))
+
+
 def make_good(p):
     _xpm_good(p)
     _icns_good(p)
     _sun_good(p)
     _msp_good(p)
+    _dcx_good(p)
 
 
 def make_bad(p):
@@ -327,6 +368,7 @@ def make_bad(p):
     _icns_bad(p)
     _sun_bad(p)
     _msp_bad(p)
+    _dcx_bad(p)
 
 
 if __name__ == "__main__":

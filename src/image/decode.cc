@@ -26,7 +26,8 @@ constexpr const char* kSupported =
     ", FLI/FLC, BLP, FTEX, GBR, SPIDER"
     ", Sun raster, MSP"
     ", FITS, IM Tools, McIdas, PIXAR, XV thumbnails"
-    ", Photo CD";
+    ", Photo CD"
+    ", DCX";
 
 // Formats Pillow opens that we deliberately do not: a clear "unsupported" beats "not an image".
 const char* OtherKnownFormat(std::span<const uint8_t> bytes) {
@@ -89,6 +90,7 @@ Format SniffFormat(std::span<const uint8_t> bytes) {
   if (LooksLikeMcIdas(bytes)) return Format::kMcIdas;
   if (LooksLikePixar(bytes)) return Format::kPixar;
   if (LooksLikeSgi(bytes)) return Format::kSgi;
+  if (StartsWith(bytes, "\xb1\x68\xde\x3a"sv)) return Format::kDcx;
   if (StartsWith(bytes, "icns"sv)) return Format::kIcns;
   if (LooksLikeIconDirectory(bytes)) return bytes[2] == 1 ? Format::kIco : Format::kCur;
   if (StartsWith(bytes, "DanM"sv) || StartsWith(bytes, "LinS"sv)) return Format::kMsp;
@@ -140,6 +142,8 @@ const char* FormatName(Format format) {
       return "DDS";
     case Format::kPsd:
       return "PSD";
+    case Format::kDcx:
+      return "DCX";
     case Format::kIcns:
       return "ICNS";
     case Format::kMsp:
@@ -287,6 +291,9 @@ Image DecodeImage(std::span<const uint8_t> bytes, const std::string& name, const
       break;
     case Format::kPsd:
       decoded = DecodePsd(ctx);
+      break;
+    case Format::kDcx:
+      decoded = DecodeDcx(ctx);
       break;
     case Format::kIcns:
       decoded = DecodeIcns(ctx);

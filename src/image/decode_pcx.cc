@@ -32,10 +32,12 @@ bool LooksLikePcx(std::span<const uint8_t> bytes) {
   return U16(s + 8) + 1 > U16(s + 4) && U16(s + 10) + 1 > U16(s + 6);
 }
 
-Decoded DecodePcx(const DecodeContext& ctx) {
+Decoded DecodePcx(const DecodeContext& ctx) { return DecodePcxAt(ctx, 0); }
+
+Decoded DecodePcxAt(const DecodeContext& ctx, size_t header_at) {
   const auto bytes = ctx.bytes();
-  if (!LooksLikePcx(bytes)) ctx.Fail("not a PCX file");
-  const uint8_t* s = bytes.data();
+  if (header_at > bytes.size() || !LooksLikePcx(bytes.subspan(header_at))) ctx.Fail("not a PCX file");
+  const uint8_t* s = bytes.data() + header_at;
   const int version = s[1], bits = s[3], planes = s[65];
   const int64_t width = int64_t{U16(s + 8)} + 1 - U16(s + 4);
   const int64_t height = int64_t{U16(s + 10)} + 1 - U16(s + 6);
@@ -71,9 +73,12 @@ Decoded DecodePcx(const DecodeContext& ctx) {
   size_t stride = (w * static_cast<size_t>(bits) + 7) / 8;
   if (provided_stride != stride) stride += stride % 2;
   const size_t row_bytes = static_cast<size_t>(planes) * stride;
+  // The data follow the header, except in 8-bit single-plane files: Pillow seeks back to offset 128
+  // of the file after reading their palette, wherever the header was.
+  const bool seeks_back = mode == RawMode::kGray || mode == RawMode::kPalette;
+  size_t at = std::min<size_t>(seeks_back ? 128 : header_at + 128, bytes.size());
   // Every two bytes of RLE data give at most 63 bytes of rows: a file too short for its picture is
   // refused before anything is allocated.
-  size_t at = std::min<size_t>(128, bytes.size());
   if ((bytes.size() - at) * 63 / 2 + 1 < row_bytes * h) {
     ctx.Fail("truncated PCX: the RLE data ends before the last row");
   }

@@ -22,7 +22,8 @@ enum class Format { kUnknown, kJpeg, kPng, kGif, kWebp, kBmp, kTiff, kPnm, kTga,
                    kFli, kBlp, kFtex, kGbr, kSpider,
                    kSun, kMsp,
                    kFits, kImt, kMcIdas, kPixar, kXvThumb,
-                   kPcd };
+                   kPcd,
+                   kDcx };
 
 // From the leading bytes only, as Pillow's _accept() checks do; the file name is never consulted.
 Format SniffFormat(std::span<const uint8_t> bytes);
@@ -82,6 +83,9 @@ Decoded DecodeBitmap(const DecodeContext& ctx, const BitmapPlace& place);
 Decoded DecodeIco(const DecodeContext& ctx);
 Decoded DecodeCur(const DecodeContext& ctx);
 Decoded DecodePcx(const DecodeContext& ctx);
+// A PCX image whose header starts `header_at` bytes into the file, read as Pillow's PcxImageFile reads
+// it from there (DCX): the palette of an 8-bit image still comes from the end of the file.
+Decoded DecodePcxAt(const DecodeContext& ctx, size_t header_at);
 // Pillow's PCX check: the signature, a known version, a header long enough to read and a non-empty box.
 bool LooksLikePcx(std::span<const uint8_t> bytes);
 Decoded DecodeSgi(const DecodeContext& ctx);
@@ -105,6 +109,8 @@ Decoded DecodeHeif(const DecodeContext& ctx);
 // An ISO base media file whose major brand is a HEIF or AVIF still-image or sequence brand.
 bool LooksLikeHeif(std::span<const uint8_t> bytes);
 
+// DCX: the first page, as Pillow 9.4's DcxImagePlugin reads it.
+Decoded DecodeDcx(const DecodeContext& ctx);
 // ICNS: the largest icon, as Pillow 9.4's IcnsImagePlugin picks and reads it.
 Decoded DecodeIcns(const DecodeContext& ctx);
 // MSP: Microsoft Paint 1.x and 2.x, as Pillow 9.4's MspImagePlugin reads it.
