@@ -355,11 +355,76 @@ def _dcx_bad(p):
     _write(p("dcx_8bit_page_at_128.dcx"), _dcx([grey], directory_pad=128 - 12))
 
 
+# IM -------------------------------------------------------------------------------------------------
+
+def _im(image_type, w, h, data, lut=None, lines=b"", end=b"\0" * 200 + b"\x1a"):
+    head = (b"Image type: " + image_type + b" image\r\n" + lines +
+            b"Image size (x*y): %d*%d\r\n" % (w, h) + (b"Lut: 1\r\n" if lut is not None else b""))
+    return head + end + (lut or b"") + data
+
+
+def _im_good(p):
+    h, w = 7, 11
+    rgb = Image.fromarray(_noise(h, w, 3, 61))
+    for mode in ("1", "L", "LA", "P", "RGB", "RGBA", "RGBX", "CMYK", "I", "F"):
+        rgb.convert(mode).save(p(f"im_pillow_{mode}.im"))
+    g16 = (np.arange(h * w).reshape(h, w) * 13 % 700).astype(np.uint16)
+    Image.fromarray(g16).save(p("im_pillow_I;16.im"))
+    a = _noise(h, w, 4, 62)
+    colour = _noise(3, 256, 1, 63).reshape(-1).tobytes()
+    grey = bytes(range(256)) * 3
+    _write(p("im_b2.im"), _im(b"B2", w, h, a.tobytes()[: 3 * h]))
+    _write(p("im_b4_grey_lut.im"), _im(b"B4", w, h, a.tobytes()[: 6 * h], lut=grey))
+    _write(p("im_b4_colour_lut_8bit.im"), _im(b"B4", w, h, a.tobytes()[: w * h], lut=colour))
+    _write(p("im_grey_colour_lut.im"), _im(b"Greyscale", w, h, a.tobytes()[: w * h], lut=colour))
+    _write(p("im_grey_nonlinear_lut.im"), _im(b"Grayscale", w, h, a.tobytes()[: w * h], lut=bytes(range(255, -1, -1)) * 3))
+    _write(p("im_la_colour_lut.im"), _im(b"LA", w, h, a.tobytes()[: 2 * w * h], lut=colour))
+    _write(p("im_pa_colour_lut.im"), _im(b"PA", w, h, a.tobytes()[: 2 * w * h], lut=colour))
+    _write(p("im_rgb_lut_ignored.im"), _im(b"RGB", w, h, a.tobytes()[: 3 * w * h], lut=colour))
+    _write(p("im_rgb3_planes.im"), _im(b"RGB3", w, h, a.tobytes()[: 3 * w * h]))
+    _write(p("im_ryb3_planes.im"), _im(b"RYB3", w, h, a.tobytes()[: 3 * w * h]))
+    _write(p("im_x24.im"), _im(b"X 24", w, h, a.tobytes()[: 3 * w * h]))
+    _write(p("im_l_1.im"), _im(b"L 1", w, h, a.tobytes()[: 2 * h]))
+    _write(p("im_l8s.im"), _im(b"L 8S", w, h, a.tobytes()[: w * h]))
+    _write(p("im_l16s.im"), _im(b"L*16S", w, h, a.tobytes()[: 2 * w * h]))
+    _write(p("im_l16b.im"), _im(b"L 16B", w, h, (np.arange(w * h, dtype=">u2") * 3).tobytes()))
+    _write(p("im_l16.im"), _im(b"L*16", w, h, (np.arange(w * h, dtype="<u2") * 5).tobytes()))
+    _write(p("im_l32.im"), _im(b"L 32", w, h, (np.arange(w * h, dtype="<i4") * 9 - 100).tobytes()))
+    fl = (np.arange(w * h, dtype="<f4") * 3.7 - 20)
+    fl[:4] = [np.nan, np.inf, -np.inf, 254.99]
+    _write(p("im_l32f_fractions.im"), _im(b"L 32F", w, h, fl.tobytes()))
+    # Header forms: comments, a lone CR before a line, numbers Python's int() reads, the 0x1A right
+    # after the last line, a frame count and scale, a later type line replacing an earlier one.
+    _write(p("im_header_forms.im"),
+           b"Comment: one\r\n\rComment: two\nName: x.im\nFile size (no of images): 2\nScale (x,y): 1.5,2e0\n"
+           b"Image type: RGB image\nImage type: Greyscale image\nImage size (x*y):  1_1 *\t7 \n\x1a" +
+           a.tobytes()[: 2 * w * h])
+
+
+def _im_bad(p):
+    h, w = 5, 6
+    a = _noise(h, w, 4, 64).tobytes()
+    _write(p("im_truncated.im"), _im(b"RGB", w, h, a[: 3 * w * h - 1]))
+    _write(p("im_size_not_a_number.im"), _im(b"Greyscale", w, h, a, lines=b"Image size (x*y): six*5\r\n"))
+    _write(p("im_size_float.im"), _im(b"Greyscale", w, h, a, lines=b"Scale (x,y): 1\r\n").replace(
+        b"Image size (x*y): 6*5", b"Image size (x*y): 6.0*5"))
+    _write(p("im_pa_without_lut.im"), _im(b"PA", w, h, a))
+    _write(p("im_rlb.im"), _im(b"RLB", w, h, a))
+    _write(p("im_unknown_type.im"), _im(b"Sepia", w, h, a))
+    _write(p("im_no_known_key.im"), b"Colour: red\r\nShape: round\r\n\x1a" + a)
+    _write(p("im_no_end_mark.im"), _im(b"Greyscale", w, h, a, end=b"\0" * 40))
+    _write(p("im_line_over_100.im"), b"Comment: " + b"x" * 100 + b"\r\n" + _im(b"Greyscale", w, h, a))
+    _write(p("im_lut_cut.im"), _im(b"Greyscale", w, h, b"", lut=bytes(500)))
+    _write(p("im_bomb.im"), _im(b"Greyscale", 40000, 40000, a))
+    _write(p("im_single_size.im"), b"Image type: Greyscale image\r\nImage size (x*y): 30\r\n\x1a" + a)
+
+
 def make_good(p):
     _xpm_good(p)
     _icns_good(p)
     _sun_good(p)
     _msp_good(p)
+    _im_good(p)
     _dcx_good(p)
 
 
@@ -368,6 +433,7 @@ def make_bad(p):
     _icns_bad(p)
     _sun_bad(p)
     _msp_bad(p)
+    _im_bad(p)
     _dcx_bad(p)
 
 

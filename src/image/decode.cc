@@ -27,7 +27,7 @@ constexpr const char* kSupported =
     ", Sun raster, MSP"
     ", FITS, IM Tools, McIdas, PIXAR, XV thumbnails"
     ", Photo CD"
-    ", DCX";
+    ", DCX, IM";
 
 // Formats Pillow opens that we deliberately do not: a clear "unsupported" beats "not an image".
 const char* OtherKnownFormat(std::span<const uint8_t> bytes) {
@@ -86,6 +86,7 @@ Format SniffFormat(std::span<const uint8_t> bytes) {
   if (LooksLikeFli(bytes)) return Format::kFli;
   if (LooksLikeFtex(bytes)) return Format::kFtex;
   if (LooksLikeGbr(bytes)) return Format::kGbr;
+  if (LooksLikeIm(bytes)) return Format::kIm;  // no signature: Pillow tries it after ICO, before IM Tools
   if (LooksLikeImt(bytes)) return Format::kImt;
   if (LooksLikeMcIdas(bytes)) return Format::kMcIdas;
   if (LooksLikePixar(bytes)) return Format::kPixar;
@@ -146,6 +147,8 @@ const char* FormatName(Format format) {
       return "DCX";
     case Format::kIcns:
       return "ICNS";
+    case Format::kIm:
+      return "IM";
     case Format::kMsp:
       return "MSP";
     case Format::kSun:
@@ -297,6 +300,9 @@ Image DecodeImage(std::span<const uint8_t> bytes, const std::string& name, const
       break;
     case Format::kIcns:
       decoded = DecodeIcns(ctx);
+      break;
+    case Format::kIm:
+      decoded = DecodeIm(ctx);
       break;
     case Format::kMsp:
       decoded = DecodeMsp(ctx);

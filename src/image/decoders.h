@@ -23,7 +23,7 @@ enum class Format { kUnknown, kJpeg, kPng, kGif, kWebp, kBmp, kTiff, kPnm, kTga,
                    kSun, kMsp,
                    kFits, kImt, kMcIdas, kPixar, kXvThumb,
                    kPcd,
-                   kDcx };
+                   kDcx, kIm };
 
 // From the leading bytes only, as Pillow's _accept() checks do; the file name is never consulted.
 Format SniffFormat(std::span<const uint8_t> bytes);
@@ -113,6 +113,10 @@ bool LooksLikeHeif(std::span<const uint8_t> bytes);
 Decoded DecodeDcx(const DecodeContext& ctx);
 // ICNS: the largest icon, as Pillow 9.4's IcnsImagePlugin picks and reads it.
 Decoded DecodeIcns(const DecodeContext& ctx);
+// IM: the first frame, as Pillow 9.4's ImImagePlugin reads it.
+Decoded DecodeIm(const DecodeContext& ctx);
+// IM has no signature: true where Pillow's IM reader takes the file's header as its own.
+bool LooksLikeIm(std::span<const uint8_t> bytes);
 // MSP: Microsoft Paint 1.x and 2.x, as Pillow 9.4's MspImagePlugin reads it.
 Decoded DecodeMsp(const DecodeContext& ctx);
 // Sun raster: raw or byte-encoded, as Pillow 9.4's SunImagePlugin reads it.
