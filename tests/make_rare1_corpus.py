@@ -341,6 +341,9 @@ def _dcx_good(p):
     # An 8-bit page's data are read from offset 128 of the file, wherever the page starts (Pillow seeks
     # there after reading the palette at the file's end): here, from inside the page's own header.
     _write(p("dcx_8bit_data_from_128.dcx"), _dcx([_pcx_bytes(rgb.convert("L")), _pcx_bytes(rgb.convert("P"))]))
+    # An 8-bit page at offset 128 has its own header read as its data.
+    grey = _pcx_bytes(Image.fromarray(_noise(6, 5, 3, 52)).convert("P"))
+    _write(p("dcx_8bit_page_at_128.dcx"), _dcx([grey], directory_pad=128 - 12))
 
 
 def _dcx_bad(p):
@@ -350,9 +353,6 @@ def _dcx_bad(p):
     _write(p("dcx_page_past_end.dcx"), struct.pack("<3I", 0x3ADE68B1, 5000, 0) + page)
     _write(p("dcx_page_not_pcx.dcx"), _dcx([b"GIF89a" + page[6:]]))
     _write(p("dcx_page_truncated.dcx"), _dcx([page])[:-20])
-    # An 8-bit page at offset 128 has its own header read as its data.
-    grey = _pcx_bytes(Image.fromarray(_noise(6, 5, 3, 52)).convert("P"))
-    _write(p("dcx_8bit_page_at_128.dcx"), _dcx([grey], directory_pad=128 - 12))
 
 
 # IM -------------------------------------------------------------------------------------------------
