@@ -236,7 +236,7 @@ std::optional<Header> ParseHeader(std::span<const uint8_t> bytes) {
         const std::string_view part = value.substr(from, sep == std::string_view::npos ? value.npos : sep - from);
         const std::optional<Number> number = ParseNumber(part);
         if (!number.has_value()) {
-          h.refusal = "IM header value \"" + std::string(value) + "\" of \"" + std::string(key) + "\" is not a number";
+          h.refusal = "IM header value \"" + PrintableText(value) + "\" of \"" + PrintableText(key) + "\" is not a number";
           break;
         }
         numbers.push_back(*number);
@@ -288,7 +288,7 @@ Decoded DecodeIm(const DecodeContext& ctx) {
   const Header& h = *parsed;
   if (!h.refusal.empty()) ctx.Fail(h.refusal);
   if (!h.type.has_value()) {
-    ctx.Fail("IM image type \"" + h.mode_text + "\" is not one Pillow reads", ErrorKind::kUnsupported);
+    ctx.Fail("IM image type \"" + PrintableText(h.mode_text) + "\" is not one Pillow reads", ErrorKind::kUnsupported);
   }
   if (h.size.size() != 2 || !h.size[0].is_int || !h.size[1].is_int) {
     ctx.Fail("IM image size is not two whole numbers");
@@ -315,10 +315,10 @@ Decoded DecodeIm(const DecodeContext& ctx) {
     }
   }
   if (type.layout == Layout::kRefused) {
-    ctx.Fail("IM image type \"" + h.mode_text + "\" has no raw mode Pillow unpacks (Pillow: unknown raw mode)");
+    ctx.Fail("IM image type \"" + PrintableText(h.mode_text) + "\" has no raw mode Pillow unpacks (Pillow: unknown raw mode)");
   }
   if (type.layout == Layout::kUnsupported) {
-    ctx.Fail("IM image type \"" + h.mode_text + "\" is not read", ErrorKind::kUnsupported);
+    ctx.Fail("IM image type \"" + PrintableText(h.mode_text) + "\" is not read", ErrorKind::kUnsupported);
   }
   ctx.CheckSize(width, height);
 

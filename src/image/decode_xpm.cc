@@ -158,7 +158,7 @@ Decoded DecodeXpm(const DecodeContext& ctx) {
       if (rgb != "None") {
         uint32_t v = 0;
         if (rgb[0] != '#' || !ParseHex24(rgb.substr(1), v)) {
-          ctx.Fail("XPM colour \"" + std::string(rgb) + "\" is not read (Pillow reads #<hex> and None only)",
+          ctx.Fail("XPM colour \"" + PrintableText(rgb) + "\" is not read (Pillow reads #<hex> and None only)",
                    ErrorKind::kUnsupported);
         }
         palette.Set(index, static_cast<uint8_t>(v >> 16), static_cast<uint8_t>(v >> 8), static_cast<uint8_t>(v));

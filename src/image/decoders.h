@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "image/row_sink.h"
@@ -117,6 +118,13 @@ Decoded DecodeIcns(const DecodeContext& ctx);
 Decoded DecodeIm(const DecodeContext& ctx);
 // IM has no signature: true where Pillow's IM reader takes the file's header as its own.
 bool LooksLikeIm(std::span<const uint8_t> bytes);
+// Text from a file, for a message: bytes outside printable ASCII become '?', so that the message stays
+// one line of text.
+inline std::string PrintableText(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = (c >= 0x20 && c < 0x7F) ? c : '?';
+  return out;
+}
 // MSP: Microsoft Paint 1.x and 2.x, as Pillow 9.4's MspImagePlugin reads it.
 Decoded DecodeMsp(const DecodeContext& ctx);
 // Sun raster: raw or byte-encoded, as Pillow 9.4's SunImagePlugin reads it.
