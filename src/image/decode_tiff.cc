@@ -15,7 +15,6 @@
 #include <tiffio.h>
 
 #include <algorithm>
-#include <cmath>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
@@ -320,7 +319,6 @@ void UnpackRow(const Layout& l, const uint8_t* in, size_t n, uint8_t* px) {
       }
       case Raw::kFloat:
       case Raw::kFloatSwapped: {
-        // f2l: 0 at or below 0, 255 at or above 255, else truncated (NaN comes out as 0 on x86).
         uint8_t b[4];
         std::memcpy(b, in + 4 * x, 4);
         if (l.raw == Raw::kFloatSwapped) {
@@ -329,7 +327,7 @@ void UnpackRow(const Layout& l, const uint8_t* in, size_t n, uint8_t* px) {
         }
         float v;
         std::memcpy(&v, b, 4);
-        o[0] = std::isnan(v) ? 0 : v <= 0.0f ? 0 : v >= 255.0f ? 255 : static_cast<uint8_t>(v);
+        o[0] = FloatToL(v);
         break;
       }
       case Raw::kLab: {
