@@ -393,6 +393,10 @@ def _im_good(p):
     fl = (np.arange(w * h, dtype="<f4") * 3.7 - 20)
     fl[:4] = [np.nan, np.inf, -np.inf, 254.99]
     _write(p("im_l32f_fractions.im"), _im(b"L 32F", w, h, fl.tobytes()))
+    # Bit-packed grey (Pillow's BitDecode.c): rows padded to bytes, but a row's leftover bits are OR'ed
+    # into the next row's first byte.
+    for bits in (3, 4, 12, 27):
+        _write(p(f"im_l_star_{bits}.im"), _im(b"L*%d" % bits, w, h, _noise(h, (w * bits + 7) // 8, 1, bits).tobytes()))
     # Header forms: comments, a lone CR before a line, numbers Python's int() reads, the 0x1A right
     # after the last line, a frame count and scale, a later type line replacing an earlier one.
     _write(p("im_header_forms.im"),
@@ -415,6 +419,7 @@ def _im_bad(p):
     _write(p("im_no_end_mark.im"), _im(b"Greyscale", w, h, a, end=b"\0" * 40))
     _write(p("im_line_over_100.im"), b"Comment: " + b"x" * 100 + b"\r\n" + _im(b"Greyscale", w, h, a))
     _write(p("im_lut_cut.im"), _im(b"Greyscale", w, h, b"", lut=bytes(500)))
+    _write(p("im_l_star_5_truncated.im"), _im(b"L*5", w, h, a[: (w * 5 + 7) // 8 * h - 1]))
     _write(p("im_bomb.im"), _im(b"Greyscale", 40000, 40000, a))
     _write(p("im_single_size.im"), b"Image type: Greyscale image\r\nImage size (x*y): 30\r\n\x1a" + a)
 

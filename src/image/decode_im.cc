@@ -9,7 +9,8 @@
 // Rows are stored bottom to top. A Lut (three planes of 256) that is not grey turns L and P images into
 // palette images (8 bits a pixel, whatever the type said) and LA into PA; a grey one changes nothing.
 // Multi-band types store each row band after band ("RGB;L"); RGB3/RYB3 store whole planes, green, red,
-// then blue. 16- and 32-bit grey (modes I;16, I and F) reach RGB clipped to 0..255, floats truncated.
+// then blue. 16- and 32-bit grey (modes I;16, I and F) reach RGB clipped to 0..255, floats truncated;
+// "L*<n>" types of other widths are bit-packed (BitPackedRows). YCC is refused as unsupported.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -41,7 +42,8 @@ enum class Layout {
   kSigned32Le,   // I;32, I;32S (an I image holds the same bits either way)
   kUnsigned32Le,  // F;32
   kFloat32Le,    // F;32F
-  kUnsupported,  // F;n (the bit decoder), YCbCr
+  kBitPacked,    // F;<n>: BitDecode.c's little-endian bit stream, rows padded to bytes
+  kUnsupported,  // YCbCr
   kRefused,      // a raw mode Pillow has no unpacker for
 };
 
@@ -54,6 +56,7 @@ struct Type {
   BandsTo to = BandsTo::kGray;
   bool gray_mode = false;  // L or LA: a colour Lut makes it P or PA
   bool palette_mode = false;  // P or PA (a colour Lut applies)
+  int bits = 0;               // kBitPacked's bits a sample
 };
 
 // ImImagePlugin.OPEN, with the modes its loops add.
@@ -102,7 +105,7 @@ std::optional<Type> FindType(std::string_view v) {
   if (star && n.size() <= 2 && std::all_of(n.begin(), n.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
       n[0] != '0') {
     const int bits = n.size() == 1 ? n[0] - '0' : (n[0] - '0') * 10 + (n[1] - '0');
-    if (bits >= 2 && bits <= 32) return Type{v, Layout::kUnsupported};
+    if (bits >= 2 && bits <= 32) return Type{v, Layout::kBitPacked, 1, BandsTo::kGray, false, false, bits};
   }
   return std::nullopt;
 }
@@ -277,6 +280,38 @@ std::optional<Header> ParseHeader(std::span<const uint8_t> bytes) {
 // Rows of 16 or 32-bit samples as Pillow's I/I;16/F modes reach RGB: clipped to 0..255.
 uint8_t Clip(double v) { return v <= 0 || std::isnan(v) ? 0 : v >= 255 ? 255 : static_cast<uint8_t>(v); }
 
+// BitDecode.c with IM's settings (pad 8, fill 3, unsigned, bottom row first): samples taken from the low
+// bits of a buffer that each byte fills from above. A new row drops the count of buffered bits but not
+// the bits themselves, which the next bytes are OR'ed onto, as Pillow does; its 64-bit buffer is
+// reloaded from the last byte when over 32 bits are buffered. Values over 255 clip to 255 (F to L).
+void BitPackedRows(const uint8_t* data, size_t w, size_t rows, int bits, uint8_t* rgb) {
+  const uint64_t mask = (uint64_t{1} << bits) - 1;
+  uint64_t buffer = 0;
+  int count = 0;
+  size_t x = 0, y = rows - 1;
+  for (size_t at = 0;; ++at) {
+    const uint8_t byte = data[at];
+    buffer |= uint64_t{byte} << count;
+    count += 8;
+    while (count >= bits) {
+      const uint64_t v = buffer & mask;
+      if (count > 32) {
+        buffer = byte >> (8 - (count - bits));
+      } else {
+        buffer >>= bits;
+      }
+      count -= bits;
+      uint8_t* out = rgb + (y * w + x) * 3;
+      out[0] = out[1] = out[2] = static_cast<uint8_t>(std::min<uint64_t>(v, 255));
+      if (++x >= w) {
+        if (y-- == 0) return;
+        x = 0;
+        count = 0;
+      }
+    }
+  }
+}
+
 }  // namespace
 
 bool LooksLikeIm(std::span<const uint8_t> bytes) { return ParseHeader(bytes).has_value(); }
@@ -357,6 +392,9 @@ Decoded DecodeIm(const DecodeContext& ctx) {
     case Layout::kFloat32Le:
       row_bytes = 4 * w;
       break;
+    case Layout::kBitPacked:
+      row_bytes = (w * static_cast<size_t>(type.bits) + 7) / 8;
+      break;
     case Layout::kUnsupported:
     case Layout::kRefused:
       break;
@@ -368,6 +406,10 @@ Decoded DecodeIm(const DecodeContext& ctx) {
 
   Decoded decoded;
   decoded.image = AllocateImage(ctx, width, height);
+  if (type.layout == Layout::kBitPacked) {
+    BitPackedRows(bytes.data() + h.data_at, w, rows, type.bits, decoded.image.rgb.data());
+    return decoded;
+  }
   std::vector<uint8_t> samples(w * 4);
   for (size_t y = 0; y < rows; ++y) {
     const uint8_t* row = bytes.data() + h.data_at + (rows - 1 - y) * row_bytes;

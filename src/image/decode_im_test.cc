@@ -36,6 +36,16 @@ TEST(DecodeImTest, AColourLutMakesAPaletteImageOfEightBitPixels) {
   EXPECT_EQ(image.rgb, (std::vector<uint8_t>{9, 246, 7, 100, 155, 7}));
 }
 
+TEST(DecodeImTest, BitPackedRowsKeepTheLastRowsLeftoverBits) {
+  // "L*4": 4-bit samples from the low bits up; the bottom row's leftover high nibble (4) is OR'ed into
+  // the top row's first byte, as Pillow's BitDecode.c does.
+  const std::string file = "Image type: L*4 image\nImage size (x*y): 3*2\n\x1a" + std::string{0x21, 0x43, 0x10, 0x00};
+  const Image image = DecodeImage(Bytes(file), "t.im");
+  std::vector<uint8_t> grey;
+  for (size_t i = 0; i < image.rgb.size(); i += 3) grey.push_back(image.rgb[i]);
+  EXPECT_EQ(grey, (std::vector<uint8_t>{4, 1, 0, 1, 2, 3}));
+}
+
 TEST(DecodeImTest, WhatPillowRefusesIsRefusedNamingTheFile) {
   EXPECT_NE(Refusal("Image type: L image\nImage size (x*y): two*2\n\x1a").find("t.im: IM header value \"two*2\""),
             std::string::npos);
