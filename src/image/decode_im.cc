@@ -277,9 +277,6 @@ std::optional<Header> ParseHeader(std::span<const uint8_t> bytes) {
   return h;
 }
 
-// Rows of 16 or 32-bit samples as Pillow's I/I;16/F modes reach RGB: clipped to 0..255.
-uint8_t Clip(double v) { return v <= 0 || std::isnan(v) ? 0 : v >= 255 ? 255 : static_cast<uint8_t>(v); }
-
 // BitDecode.c with IM's settings (pad 8, fill 3, unsigned, bottom row first): samples taken from the low
 // bits of a buffer that each byte fills from above. A new row drops the count of buffered bits but not
 // the bits themselves, which the next bytes are OR'ed onto, as Pillow does; its 64-bit buffer is
@@ -501,7 +498,7 @@ Decoded DecodeIm(const DecodeContext& ctx) {
             default:
               break;
           }
-          samples[x] = Clip(v);
+          samples[x] = FloatToL(static_cast<float>(v));  // I, I;16 and F all clip to 0..255 on the way
         }
         GrayRowToRgb(samples.data(), w, out);
         break;
