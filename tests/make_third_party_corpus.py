@@ -1,9 +1,10 @@
-"""Files for the image corpus that reproduce what tests/parity/third_party_corpus.py found on files other
-tools wrote (cut short at various points): a GIF whose last data sub-block is whole but whose block
-terminator and trailer are missing (Pillow decodes it; giflib wants the terminator); GIFs cut inside the
-first frame's descriptor or inside a data sub-block (Pillow refuses); an ICO cut inside its AND mask's
-last padding bytes (Pillow decodes it); TIFFs with a tag whose value lies past the end of the file
-(Pillow drops that entry and every later one of the directory).
+"""Files for the image corpus that reproduce what tests/parity/third_party_corpus.py found on copies of
+files other tools wrote, cut short or with a bit flipped: a GIF whose last data sub-block is whole but
+whose block terminator and trailer are missing (Pillow decodes it; giflib wants the terminator); GIFs
+cut inside the first frame's descriptor or inside a data sub-block, or whose LZW codes run past the
+table (Pillow refuses; giflib decodes the last); an ICO cut inside its AND mask's last padding bytes
+(Pillow decodes it); TIFFs with a tag whose value lies past the end of the file (Pillow drops that entry
+and every later one of the directory).
 
 tests/make_format_corpus.py calls make_good(p) and make_bad(p), p(name) giving the path to write.
 """
@@ -84,7 +85,26 @@ def make_good(p):
     _write(p("tiff_software_value_past_end.tif"), _tiff_with_value_past_end(False))
 
 
+def _gif_broken_stream(seed):
+    """A GIF written by Pillow with the first single-bit flip in the second half of its image data after
+    which Pillow's decoder finds a code past the table's next free entry (a broken data stream); giflib
+    decodes on. (A flip in the first code after the clear code is refused by both.)"""
+    gif = _gif(seed)
+    start = _descriptor_at(gif) + 10
+    for at in range((start + len(gif)) // 2, len(gif) - 2):
+        for bit in range(8):
+            data = bytearray(gif)
+            data[at] ^= 1 << bit
+            try:
+                Image.open(io.BytesIO(bytes(data))).load()
+            except OSError as e:
+                if "broken data stream" in str(e):
+                    return bytes(data)
+    raise AssertionError("no flip breaks the stream")
+
+
 def make_bad(p):
+    _write(p("gif_broken_lzw_stream.gif"), _gif_broken_stream(307))
     gif = _gif(305)
     _write(p("gif_cut_in_frame_descriptor.gif"), gif[:_descriptor_at(gif) + 6])
     _write(p("gif_cut_in_last_sub_block.gif"), gif[:-4])

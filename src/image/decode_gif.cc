@@ -1,16 +1,16 @@
-// GIF through giflib, first frame only, laid out as Pillow 9.4's GifImagePlugin loads frame 0: the
-// canvas is the logical screen (grown to hold the frame if the frame pokes out), filled with the
-// frame's transparent index when its graphic control extension names one and with index 0 otherwise,
-// and the frame is decoded into its rectangle. convert("RGB") then looks every index up in the local
-// colour table, else the global one, else Pillow's grey ramp (which also answers for indices past
-// the end of a short table).
+// GIF, first frame only, laid out as Pillow 9.4's GifImagePlugin loads frame 0: the canvas is the
+// logical screen (grown to hold the frame if the frame pokes out), filled with the frame's transparent
+// index when its graphic control extension names one and with index 0 otherwise, and the frame is
+// decoded into its rectangle. convert("RGB") then looks every index up in the local colour table, else
+// the global one, else Pillow's grey ramp (which also answers for indices past the end of a short table).
 //
-// giflib refuses an LZW minimum code size above 8, which non-conforming encoders write; Pillow's own
-// LZW decoder takes sizes up to 12. Those frames are decoded here (GifLzw): codes widen after the
-// entry 2^width - 1 is added, the table stops growing at 4096 entries, data that ends (an end code,
-// the block terminator, or a sub-block the file cuts short) before the last pixel is refused, and a
-// literal above 255 keeps its low byte, as in an 8-bit "P" image. Where giflib refuses a frame that
-// holds every pixel but lacks what follows them (the block terminator), that decoder reads it too.
+// giflib reads the blocks up to the frame's image data; the LZW data is decoded here (GifLzw) as
+// Pillow's own decoder reads it, which giflib does not: giflib refuses a minimum code size above 8
+// (non-conforming encoders write up to 12) and a frame that lacks its block terminator after the last
+// pixel, and decodes data Pillow calls a broken stream. Codes widen after the entry 2^width - 1 is
+// added, the table stops growing at 4096 entries, a code past the next free entry is refused, data
+// that ends (an end code, the block terminator, or a sub-block the file cuts short) before the last
+// pixel is refused, and a literal above 255 keeps its low byte, as in an 8-bit "P" image.
 #include <gif_lib.h>
 
 #include <algorithm>
@@ -208,15 +208,11 @@ Decoded DecodeGif(const DecodeContext& ctx) {
     }
     const int code_size = bytes[code_at];
     const size_t data_at = code_at + 1;
-    std::unique_ptr<GifLzw> lzw;
-    if (DGifGetImageDesc(gif.get()) == GIF_ERROR) {
-      if (gif->Error != D_GIF_ERR_READ_FAILED || code_size <= 8 || code_size > 12) {
-        ctx.Fail("corrupt or truncated GIF frame: " + GifError(gif.get()));
-      }
-      lzw = std::make_unique<GifLzw>(ctx, data_at, code_size);
-    } else if (code_size < 2) {
-      lzw = std::make_unique<GifLzw>(ctx, data_at, code_size);  // giflib reads these its own way
+    if (DGifGetImageDesc(gif.get()) == GIF_ERROR &&
+        (gif->Error != D_GIF_ERR_READ_FAILED || code_size <= 8 || code_size > 12)) {
+      ctx.Fail("corrupt or truncated GIF frame: " + GifError(gif.get()));
     }
+    const auto lzw = std::make_unique<GifLzw>(ctx, data_at, code_size);  // 32 KB of tables: on the heap
     const GifImageDesc& frame = gif->Image;
     const int64_t x0 = frame.Left, y0 = frame.Top, fw = frame.Width, fh = frame.Height;
     const int64_t width = std::max<int64_t>(gif->SWidth, x0 + fw);
@@ -237,26 +233,11 @@ Decoded DecodeGif(const DecodeContext& ctx) {
       } else {
         for (int64_t y = 0; y < fh; ++y) order.push_back(y);
       }
-      // false when giflib fails; our decoder refuses the file itself (ctx.Fail) where Pillow would.
-      const auto read_rows = [&] {
-        for (const int64_t y : order) {
-          uint8_t* row = indices.data() + static_cast<size_t>(y0 + y) * static_cast<size_t>(width) + static_cast<size_t>(x0);
-          if (lzw) {
-            if (!lzw->Read(row, static_cast<size_t>(fw))) {
-              ctx.Fail("truncated GIF: the image data ends before the last pixel (Pillow: image file is truncated)");
-            }
-          } else if (DGifGetLine(gif.get(), row, static_cast<int>(fw)) == GIF_ERROR) {
-            return false;
-          }
+      for (const int64_t y : order) {
+        uint8_t* row = indices.data() + static_cast<size_t>(y0 + y) * static_cast<size_t>(width) + static_cast<size_t>(x0);
+        if (!lzw->Read(row, static_cast<size_t>(fw))) {
+          ctx.Fail("truncated GIF: the image data ends before the last pixel (Pillow: image file is truncated)");
         }
-        return true;
-      };
-      if (!read_rows()) {
-        // giflib also wants the block terminator after the last pixel, Pillow only the pixels: the frame
-        // is read again by our own decoder, which stops at the last pixel.
-        if (code_size > 12) ctx.Fail("corrupt or truncated GIF image data: " + GifError(gif.get()));
-        lzw = std::make_unique<GifLzw>(ctx, data_at, code_size);
-        read_rows();
       }
     }
     Decoded decoded;
