@@ -366,7 +366,7 @@ def _im(image_type, w, h, data, lut=None, lines=b"", end=b"\0" * 200 + b"\x1a"):
 def _im_good(p):
     h, w = 7, 11
     rgb = Image.fromarray(_noise(h, w, 3, 61))
-    for mode in ("1", "L", "LA", "P", "RGB", "RGBA", "RGBX", "CMYK", "I", "F"):
+    for mode in ("1", "L", "LA", "P", "RGB", "RGBA", "RGBX", "CMYK", "YCbCr", "I", "F"):
         rgb.convert(mode).save(p(f"im_pillow_{mode}.im"))
     g16 = (np.arange(h * w).reshape(h, w) * 13 % 700).astype(np.uint16)
     Image.fromarray(g16).save(p("im_pillow_I;16.im"))
@@ -384,6 +384,11 @@ def _im_good(p):
     _write(p("im_rgb3_planes.im"), _im(b"RGB3", w, h, a.tobytes()[: 3 * w * h]))
     _write(p("im_ryb3_planes.im"), _im(b"RYB3", w, h, a.tobytes()[: 3 * w * h]))
     _write(p("im_x24.im"), _im(b"X 24", w, h, a.tobytes()[: 3 * w * h]))
+    # YCC: chroma from 0 to 255 on both axes (steps of 5), luma sweeping, so every clip of ConvertYCbCr shows.
+    cb, cr = np.meshgrid(np.arange(0, 256, 5), np.arange(0, 256, 5), indexing="ij")
+    luma = (np.arange(cb.size) * 37 % 256).reshape(cb.shape)
+    ycc = b"".join(np.stack([luma, cb, cr])[:, row].astype(np.uint8).tobytes() for row in range(cb.shape[0]))
+    _write(p("im_ycc_sweep.im"), _im(b"YCC", cb.shape[1], cb.shape[0], ycc))
     _write(p("im_l_1.im"), _im(b"L 1", w, h, a.tobytes()[: 2 * h]))
     _write(p("im_l8s.im"), _im(b"L 8S", w, h, a.tobytes()[: w * h]))
     _write(p("im_l16s.im"), _im(b"L*16S", w, h, a.tobytes()[: 2 * w * h]))

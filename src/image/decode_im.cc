@@ -10,7 +10,8 @@
 // palette images (8 bits a pixel, whatever the type said) and LA into PA; a grey one changes nothing.
 // Multi-band types store each row band after band ("RGB;L"); RGB3/RYB3 store whole planes, green, red,
 // then blue. 16- and 32-bit grey (modes I;16, I and F) reach RGB clipped to 0..255, floats truncated;
-// "L*<n>" types of other widths are bit-packed (BitPackedRows). YCC is refused as unsupported.
+// "L*<n>" types of other widths are bit-packed (BitPackedRows). YCC is YCbCr, band after band, to RGB
+// as ConvertYCbCr.c does.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -43,11 +44,10 @@ enum class Layout {
   kUnsigned32Le,  // F;32
   kFloat32Le,    // F;32F
   kBitPacked,    // F;<n>: BitDecode.c's little-endian bit stream, rows padded to bytes
-  kUnsupported,  // YCbCr
   kRefused,      // a raw mode Pillow has no unpacker for
 };
 
-enum class BandsTo { kGray, kPaletteAlpha, kRgb, kCmyk };
+enum class BandsTo { kGray, kPaletteAlpha, kRgb, kCmyk, kYcbcr };
 
 struct Type {
   std::string_view name;
@@ -82,7 +82,7 @@ std::optional<Type> FindType(std::string_view v) {
       {"RGBA image", Layout::kBands, 4, BandsTo::kRgb},
       {"RGBX image", Layout::kBands, 4, BandsTo::kRgb},
       {"CMYK image", Layout::kBands, 4, BandsTo::kCmyk},
-      {"YCC image", Layout::kUnsupported},
+      {"YCC image", Layout::kBands, 3, BandsTo::kYcbcr},
   };
   for (const Type& t : kTypes) {
     if (t.name == v) return t;
@@ -349,9 +349,6 @@ Decoded DecodeIm(const DecodeContext& ctx) {
   if (type.layout == Layout::kRefused) {
     ctx.Fail("IM image type \"" + PrintableText(h.mode_text) + "\" has no raw mode Pillow unpacks (Pillow: unknown raw mode)");
   }
-  if (type.layout == Layout::kUnsupported) {
-    ctx.Fail("IM image type \"" + PrintableText(h.mode_text) + "\" is not read", ErrorKind::kUnsupported);
-  }
   ctx.CheckSize(width, height);
 
   const auto w = static_cast<size_t>(width);
@@ -392,7 +389,6 @@ Decoded DecodeIm(const DecodeContext& ctx) {
     case Layout::kBitPacked:
       row_bytes = (w * static_cast<size_t>(type.bits) + 7) / 8;
       break;
-    case Layout::kUnsupported:
     case Layout::kRefused:
       break;
   }
@@ -463,6 +459,9 @@ Decoded DecodeIm(const DecodeContext& ctx) {
             break;
           case BandsTo::kCmyk:
             CmykRowToRgb(samples.data(), w, out);
+            break;
+          case BandsTo::kYcbcr:
+            YcbcrRowToRgb(samples.data(), w, out);
             break;
         }
         break;

@@ -67,6 +67,30 @@ void CmykRowToRgb(const uint8_t* cmyk, size_t n, uint8_t* rgb) {
   }
 }
 
+namespace {
+
+// One chroma term of ConvertYCbCr.c for each sample value.
+struct ChromaTable {
+  int16_t v[256];
+  explicit ChromaTable(double k) {
+    for (int c = 0; c < 256; ++c) v[c] = static_cast<int16_t>(k * (c - 128) * 64 + 0.5);
+  }
+};
+
+uint8_t ClipSample(int v) { return v <= 0 ? 0 : v >= 255 ? 255 : static_cast<uint8_t>(v); }
+
+}  // namespace
+
+void YcbcrRowToRgb(const uint8_t* ycbcr, size_t n, uint8_t* rgb) {
+  static const ChromaTable r_cr(1.40200), g_cb(-0.34414), g_cr(-0.71414), b_cb(1.77200);
+  for (size_t i = 0; i < n; ++i) {
+    const int y = ycbcr[3 * i], cb = ycbcr[3 * i + 1], cr = ycbcr[3 * i + 2];
+    rgb[3 * i] = ClipSample(y + (r_cr.v[cr] >> 6));
+    rgb[3 * i + 1] = ClipSample(y + ((g_cb.v[cb] + g_cr.v[cr]) >> 6));
+    rgb[3 * i + 2] = ClipSample(y + (b_cb.v[cb] >> 6));
+  }
+}
+
 void InvertedCmykRowToRgb(const uint8_t* inverted_cmyk, size_t n, uint8_t* rgb) {
   for (size_t i = 0; i < n; ++i) {
     const uint8_t* p = inverted_cmyk + 4 * i;

@@ -32,6 +32,11 @@ void PaletteRowToRgb(const uint8_t* index, size_t n, const Palette& palette, uin
 void RgbaRowToRgb(const uint8_t* rgba, size_t n, uint8_t* rgb);
 // "CMYK": cmyk2rgb, r = clip(255 - k - MULDIV255(c, 255 - k)).
 void CmykRowToRgb(const uint8_t* cmyk, size_t n, uint8_t* rgb);
+// "YCbCr" (3 bytes a pixel) to RGB as ConvertYCbCr.c does it: Y plus chroma terms in fixed point with 6
+// fraction bits, each term C(c) = (int)(k * (c - 128) * 64 + 0.5) (truncated toward zero, as Pillow's tables
+// hold them), shifted right arithmetically, then clipped. Equal to Pillow on all 2^24 inputs (see the
+// test's comment for the check).
+void YcbcrRowToRgb(const uint8_t* ycbcr, size_t n, uint8_t* rgb);
 // Adobe's inverted CMYK as Pillow reads every 4-channel JPEG ("CMYK;I"), then cmyk2rgb.
 void InvertedCmykRowToRgb(const uint8_t* inverted_cmyk, size_t n, uint8_t* rgb);
 // Big-endian 16-bit grey opened as mode "I" (PNG) and converted: values over 255 clip to 255.

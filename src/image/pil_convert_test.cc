@@ -21,6 +21,17 @@ TEST(PilConvertTest, CmykCornersAndPillowsRounding) {
   EXPECT_EQ(Cmyk({128, 0, 255, 100}), (std::vector<uint8_t>{77, 155, 0}));
 }
 
+// Pillow 9.4: Image.new("YCbCr", ...) with these pixels, .convert("RGB"). The whole 2^24 range was
+// compared once against Pillow; tests/make_rare1_corpus.py's im_ycc_sweep.im keeps a sweep of it in the
+// parity test.
+TEST(PilConvertTest, YcbcrAsPillowsFixedPoint) {
+  const uint8_t ycbcr[] = {0, 0, 0, 255, 255, 255, 128, 128, 128, 100, 50, 200, 30, 200, 10, 128, 0, 255, 77, 129, 127};
+  const uint8_t pillow[] = {0, 135, 0, 255, 120, 255, 128, 128, 128, 200, 75, 0, 0, 89, 157, 255, 81, 0, 75, 77, 78};
+  uint8_t rgb[sizeof(pillow)];
+  YcbcrRowToRgb(ycbcr, sizeof(ycbcr) / 3, rgb);
+  for (size_t i = 0; i < sizeof(pillow); ++i) EXPECT_EQ(rgb[i], pillow[i]) << "byte " << i;
+}
+
 TEST(PilConvertTest, InvertedCmykIsCmykOfTheComplement) {
   const std::vector<uint8_t> inverted = {255 - 128, 255 - 0, 255 - 255, 255 - 100};
   std::vector<uint8_t> rgb(3);
