@@ -17,15 +17,7 @@ import make_jpeg2000_corpus
 import make_rare1_corpus
 import make_rare2_corpus
 import make_third_party_corpus
-
-
-def _noise(h, w, c, seed):
-    return np.random.default_rng(seed).integers(0, 256, (h, w, c), dtype=np.uint8)
-
-
-def _write(path, data):
-    with open(path, "wb") as f:
-        f.write(data)
+from corpus_files import noise as _noise, write as _write
 
 
 def _plain(a, maxval, per_line=7, sep=b" "):

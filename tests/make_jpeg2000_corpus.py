@@ -14,10 +14,7 @@ import tempfile
 
 import numpy as np
 from PIL import Image
-
-
-def _noise(h, w, c, seed):
-    return np.random.default_rng(seed).integers(0, 256, (h, w, c), dtype=np.uint8)
+from corpus_files import noise as _noise, write as _write
 
 
 def _smooth(h, w, seed):
@@ -31,11 +28,6 @@ def _save(im, fmt_ext, **options):
     buf = io.BytesIO()
     im.save(buf, "JPEG2000", no_jp2=fmt_ext == "j2k", **options)
     return buf.getvalue()
-
-
-def _write(path, data):
-    with open(path, "wb") as f:
-        f.write(data)
 
 
 def _set_colr(jp2, enumcs=None, method=None):

@@ -9,15 +9,7 @@ import struct
 
 import numpy as np
 from PIL import Image
-
-
-def _noise(h, w, c, seed):
-    return np.random.default_rng(seed).integers(0, 256, (h, w, c), dtype=np.uint8)
-
-
-def _write(path, data):
-    with open(path, "wb") as f:
-        f.write(data)
+from corpus_files import noise as _noise, write as _write
 
 
 # XPM ------------------------------------------------------------------------------------------------

@@ -10,11 +10,7 @@ import struct
 
 import numpy as np
 from PIL import Image
-
-
-def _write(path, data):
-    with open(path, "wb") as f:
-        f.write(data)
+from corpus_files import write as _write
 
 
 def _noise(n, seed, high=256):

@@ -13,11 +13,7 @@ import struct
 
 import numpy as np
 from PIL import Image
-
-
-def _write(path, data):
-    with open(path, "wb") as f:
-        f.write(data)
+from corpus_files import write as _write
 
 
 def _gif(seed, interlace=False):
