@@ -135,6 +135,8 @@ def _fli_bad(p):
     _write(p("fli_lc_lines_past_data.flc"),
            _fli(8, 4, [_fli_frame([palette, _fli_chunk(12, struct.pack("<HH", 0, 3) + b"\0")])]))
     _write(p("fli_unknown_chunk.flc"), _fli(8, 4, [_fli_frame([palette, _fli_chunk(99, b"xx")])]))
+    # Cut inside frame 1's header, after its type: Pillow's _open cannot read the subchunk count.
+    _write(p("fli_cut_in_frame_header.flc"), _fli(8, 4, [_fli_frame([palette, copy])])[:134])
     _write(p("fli_brun_short_line.flc"), _fli(8, 4, [_fli_frame([palette, _fli_chunk(15, b"\0\x05\x01" * 4)])]))
     _write(p("fli_brun_cut.flc"), _fli(8, 4, [_fli_frame([palette, _fli_chunk(15, _brun(8, 4, 3)[:-3])])]))
     lc = _lc(2, [[(1, "copy", 5)], [(0, "run", 30)]], 8, 4)

@@ -260,6 +260,9 @@ Decoded DecodeFli(const DecodeContext& ctx) {
   if (U16(bytes.data() + kFrameAt + 4) == 0xF100) {
     ctx.Fail("FLI prefix chunk before frame 1 (Pillow 9.4 reads it as the frame)", ErrorKind::kUnsupported);
   }
+  // _open reads the frame's subchunk count before anything else; a file that ends first is not FLI to
+  // Pillow (struct.error).
+  if (bytes.size() < kFrameAt + 8) ctx.Fail("truncated FLI: the file ends inside frame 1's header");
   const Palette palette = ReadPalette(ctx);
   // ImageFile.load reads the frame's stated size, and the decoder waits for all of it.
   const size_t frame_size = U32(bytes.data() + kFrameAt);
