@@ -157,10 +157,14 @@ class ViTModel:
 
     # The family a subclass named after a transformers class loads (model.info["family"]); None: any.
     _family: Optional[str] = None
+    # What a subclass needs the checkpoint to have: (a model.info flag, the refusal when it is false).
+    _requires: Optional[Tuple[str, str]] = None
 
     @classmethod
     def _checked(cls, model: "_vit.Model") -> "ViTModel":
         _check_family(cls, model)
+        if cls._requires is not None and not model.info[cls._requires[0]]:
+            raise _vit.InvalidArgumentError(f"{model.info['source']}: {cls._requires[1]}")
         return cls(model)
 
     @property
@@ -276,13 +280,7 @@ class ViTForImageClassification(ViTModel):
     """transformers.ViTForImageClassification: model(pixel_values=...).logits [B, num_labels], labels in
     config.id2label. Needs a checkpoint with a classifier (classifier.weight/bias)."""
 
-    @classmethod
-    def _checked(cls, model: "_vit.Model") -> "ViTForImageClassification":
-        _check_family(cls, model)
-        if not model.info["has_classifier"]:
-            raise _vit.InvalidArgumentError(
-                f"{model.info['source']}: this checkpoint has no classifier (no classifier.* tensors); use ViTModel")
-        return cls(model)
+    _requires = ("has_classifier", "this checkpoint has no classifier (no classifier.* tensors); use ViTModel")
 
     def __call__(self, pixel_values: Any = None, output_hidden_states: Optional[bool] = None,  # type: ignore[override]
                  output_attentions: Optional[bool] = None, interpolate_pos_encoding: Optional[bool] = None,
@@ -330,13 +328,7 @@ class CLIPVisionModelWithProjection(ViTModel):
 
     _family = "CLIP"
 
-    @classmethod
-    def _checked(cls, model: "_vit.Model") -> "CLIPVisionModelWithProjection":
-        _check_family(cls, model)
-        if not model.info["has_image_embeds"]:
-            raise _vit.InvalidArgumentError(
-                f"{model.info['source']}: this checkpoint has no visual_projection; use CLIPVisionModel")
-        return cls(model)
+    _requires = ("has_image_embeds", "this checkpoint has no visual_projection; use CLIPVisionModel")
 
     def __call__(self, pixel_values: Any = None, output_hidden_states: Optional[bool] = None,  # type: ignore[override]
                  output_attentions: Optional[bool] = None, interpolate_pos_encoding: Optional[bool] = None,
